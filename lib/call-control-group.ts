@@ -1,0 +1,173 @@
+import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
+import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
+import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
+import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
+import { markComponent } from './component';
+import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT } from './ports';
+
+export interface CallControlGroupProps {
+  /** Resource name prefix, unique in the data center (e.g. `acme-west-ms-1-blue`). */
+  readonly name: string;
+  /** Group id as the dialplan and the orchestrator know it (`blue`, `green`). */
+  readonly groupId: string;
+  /** The media server this group serves, `<site>/<media server>`. */
+  readonly mediaServer: string;
+  /** Region of the data center (for the log driver). */
+  readonly region: string;
+  readonly clusterArn: string;
+  readonly vpcId: string;
+  readonly subnetIds: string[];
+  /** Security group of the tasks (admits the load balancer and the orchestrator). */
+  readonly taskSecurityGroupId: string;
+  /** The media server's internal network load balancer. */
+  readonly loadBalancerArn: string;
+  /** Port of this group on the load balancer; the dialplan references `<endpoint>:<port>`. */
+  readonly listenerPort: number;
+  /** Container image repository, without tag. */
+  readonly image: string;
+  /** Image tag to start with; later versions are rolled out by the upgrade orchestrator, not by Terraform. */
+  readonly version: string;
+  /** Number of tasks. */
+  readonly instances: number;
+  readonly executionRoleArn: string;
+  readonly taskRoleArn: string;
+  /**
+   * Task size.
+   * @default { cpu: 512, memory: 1024 }
+   */
+  readonly taskSize?: { readonly cpu: number; readonly memory: number };
+  /**
+   * Days to keep the group's logs.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+}
+
+/** Seconds ECS waits after SIGTERM before it kills a call-control container (the Fargate maximum). */
+const STOP_TIMEOUT_SECONDS = 120;
+/** An outbound ESL connection is idle between call events; the load balancer must not cut it mid-call. */
+const LISTENER_TCP_IDLE_TIMEOUT_SECONDS = 6000;
+
+/**
+ * One call-control group of one media server: an ECS Fargate service running the call-control
+ * image, reachable from its media server through a dedicated listener of the media server's
+ * load balancer. Terraform creates the service with `version` and then leaves the task definition
+ * alone: a `cdktf deploy` must never restart call control under live calls. Upgrades drain first
+ * (see `voiceplane upgrade`).
+ */
+export class CallControlGroup extends Construct {
+  public readonly serviceName: string;
+  /** ARN of the ECS service (what the orchestrator updates). */
+  public readonly serviceArn: string;
+  public readonly taskDefinitionFamily: string;
+  public readonly targetGroupArn: string;
+  public readonly listenerArn: string;
+  public readonly listenerPort: number;
+  public readonly logGroupName: string;
+
+  constructor(scope: Construct, id: string, props: CallControlGroupProps) {
+    super(scope, id);
+    markComponent(this, 'call-control');
+    if (!Number.isInteger(props.instances) || props.instances < 1) {
+      throw new Error(`instances must be a positive integer, got ${props.instances}`);
+    }
+    const taskSize = props.taskSize ?? { cpu: 512, memory: 1024 };
+    this.listenerPort = props.listenerPort;
+    this.serviceName = props.name;
+    this.taskDefinitionFamily = props.name;
+
+    const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
+      name: `/voiceplane/call-control/${props.name}`,
+      retentionInDays: props.logRetentionDays ?? 30,
+    });
+    this.logGroupName = logGroup.name;
+
+    const targetGroup = new LbTargetGroup(this, 'TargetGroup', {
+      namePrefix: 'cc-',
+      targetType: 'ip',
+      protocol: 'TCP',
+      port: CALL_CONTROL_ESL_PORT,
+      vpcId: props.vpcId,
+      // Drain completes before the orchestrator replaces tasks; a long delay would only slow rollouts.
+      deregistrationDelay: '30',
+      healthCheck: {
+        protocol: 'HTTP',
+        port: String(CALL_CONTROL_HEALTH_PORT),
+        path: '/health',
+        matcher: '200',
+        interval: 10,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      },
+      tags: { Name: props.name, Group: props.groupId, MediaServer: props.mediaServer },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    this.targetGroupArn = targetGroup.arn;
+
+    const listener = new LbListener(this, 'Listener', {
+      loadBalancerArn: props.loadBalancerArn,
+      protocol: 'TCP',
+      port: props.listenerPort,
+      tcpIdleTimeoutSeconds: LISTENER_TCP_IDLE_TIMEOUT_SECONDS,
+      defaultAction: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
+    });
+    this.listenerArn = listener.arn;
+
+    const taskDefinition = new EcsTaskDefinition(this, 'TaskDefinition', {
+      family: props.name,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: String(taskSize.cpu),
+      memory: String(taskSize.memory),
+      executionRoleArn: props.executionRoleArn,
+      taskRoleArn: props.taskRoleArn,
+      runtimePlatform: { operatingSystemFamily: 'LINUX', cpuArchitecture: 'X86_64' },
+      containerDefinitions: JSON.stringify([
+        {
+          name: 'call-control',
+          image: `${props.image}:${props.version}`,
+          essential: true,
+          stopTimeout: STOP_TIMEOUT_SECONDS,
+          portMappings: [
+            { containerPort: CALL_CONTROL_ESL_PORT, protocol: 'tcp' },
+            { containerPort: CALL_CONTROL_HEALTH_PORT, protocol: 'tcp' },
+          ],
+          environment: [
+            { name: 'CALL_CONTROL_GROUP', value: props.groupId },
+            { name: 'CALL_CONTROL_VERSION', value: props.version },
+            { name: 'CALL_CONTROL_MEDIA_SERVER', value: props.mediaServer },
+            { name: 'CALL_CONTROL_ESL_PORT', value: String(CALL_CONTROL_ESL_PORT) },
+            { name: 'CALL_CONTROL_HEALTH_PORT', value: String(CALL_CONTROL_HEALTH_PORT) },
+          ],
+          readonlyRootFilesystem: true,
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: { 'awslogs-group': logGroup.name, 'awslogs-region': props.region, 'awslogs-stream-prefix': 'call-control' },
+          },
+        },
+      ]),
+    });
+
+    const service = new EcsService(this, 'Service', {
+      name: props.name,
+      cluster: props.clusterArn,
+      taskDefinition: taskDefinition.arn,
+      desiredCount: props.instances,
+      launchType: 'FARGATE',
+      deploymentMinimumHealthyPercent: 100,
+      deploymentMaximumPercent: 200,
+      deploymentCircuitBreaker: { enable: true, rollback: true },
+      healthCheckGracePeriodSeconds: 30,
+      networkConfiguration: { subnets: props.subnetIds, securityGroups: [props.taskSecurityGroupId], assignPublicIp: false },
+      loadBalancer: [{ targetGroupArn: targetGroup.arn, containerName: 'call-control', containerPort: CALL_CONTROL_ESL_PORT }],
+      propagateTags: 'SERVICE',
+      enableEcsManagedTags: true,
+      waitForSteadyState: true,
+      lifecycle: { ignoreChanges: ['task_definition'] },
+      dependsOn: [listener],
+    });
+    this.serviceArn = service.id;
+  }
+}

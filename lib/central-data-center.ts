@@ -1,0 +1,209 @@
+import { Construct } from 'constructs';
+import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { CallControlEndpoint } from './call-control-endpoint';
+import { CallControlGroup } from './call-control-group';
+import { markComponent } from './component';
+import { DurableTable } from './durable-table';
+import { ECS_TASK_EXECUTION_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
+import { callControlRecordName, callControlZoneName, eslPasswordSecretName, shortName } from './naming';
+import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT, callControlListenerPort } from './ports';
+import { CallControlGroupSpec } from './topology';
+import { UpgradeOrchestrator } from './upgrade-orchestrator';
+import { VpcNetwork } from './vpc-network';
+
+/** A media server whose call-control groups this data center runs. */
+export interface ServedMediaServer {
+  readonly siteId: string;
+  readonly mediaServerId: string;
+  /** Region of the media server's site; must differ from the data center's. */
+  readonly siteRegion: string;
+  /** Fixed private address of the media server (the only source admitted to its endpoint). */
+  readonly privateIp: string;
+  readonly groups: readonly CallControlGroupSpec[];
+}
+
+export interface CentralDataCenterProps {
+  /** Platform name (resource names, DNS zone). */
+  readonly platform: string;
+  /** Data center id, unique in the platform. */
+  readonly dataCenterId: string;
+  readonly region: string;
+  readonly cidrBlock: string;
+  readonly availabilityZones: readonly string[];
+  /** Media servers served, in topology order. */
+  readonly mediaServers: readonly ServedMediaServer[];
+  /** Subnets holding the media servers, per site served: the orchestrator's ESL reach. */
+  readonly mediaServerCidrs: readonly string[];
+  /**
+   * NAT gateways of the VPC.
+   * @default 1
+   */
+  readonly natGateways?: number;
+}
+
+/**
+ * A central data center in a region other than the sites it serves: call-control groups (one ECS
+ * service per media server and group, behind a per-media-server endpoint), the ESL password
+ * secrets of the sites, the CDR archive table and the upgrade orchestrator infrastructure.
+ */
+export class CentralDataCenter extends Construct {
+  public readonly network: VpcNetwork;
+  public readonly clusterArn: string;
+  public readonly clusterName: string;
+  public readonly privateZoneId: string;
+  public readonly archiveTableName: string;
+  public readonly archiveTableArn: string;
+  /** ESL password secret ARN per site id. */
+  public readonly eslSecretArns: Record<string, string>;
+  public readonly callControlGroups: CallControlGroup[] = [];
+  public readonly callControlEndpoints: CallControlEndpoint[] = [];
+  public readonly orchestrator: UpgradeOrchestrator;
+
+  constructor(scope: Construct, id: string, props: CentralDataCenterProps) {
+    super(scope, id);
+    markComponent(this, 'data-center');
+    const crossRegion = props.mediaServers.filter((server) => server.siteRegion === props.region);
+    if (crossRegion.length > 0) {
+      const names = crossRegion.map((server) => `${server.siteId}/${server.mediaServerId}`).join(', ');
+      throw new Error(`mediaServers must be in another region than the data center (${props.region}): ${names} share it`);
+    }
+    const name = `${props.platform}-dc-${props.dataCenterId}`;
+
+    this.network = new VpcNetwork(this, 'Network', {
+      name,
+      cidrBlock: props.cidrBlock,
+      availabilityZones: props.availabilityZones,
+      natGateways: props.natGateways,
+    });
+
+    const cluster = new EcsCluster(this, 'Cluster', {
+      name,
+      setting: [{ name: 'containerInsights', value: 'enabled' }],
+    });
+    this.clusterArn = cluster.arn;
+    this.clusterName = cluster.name;
+
+    const zone = new Route53Zone(this, 'CallControlZone', {
+      name: callControlZoneName(props.platform),
+      comment: 'Call-control endpoints referenced by media server dialplans',
+      vpc: [{ vpcId: this.network.vpcId }],
+      // Site VPCs are associated from the site stacks.
+      lifecycle: { ignoreChanges: ['vpc'] },
+    });
+    this.privateZoneId = zone.zoneId;
+
+    const siteIds = [...new Set(props.mediaServers.map((server) => server.siteId))];
+    this.eslSecretArns = Object.fromEntries(
+      siteIds.map((siteId) => {
+        // No secret value here: the first media server to boot generates it, so it never enters Terraform state.
+        const secret = new SecretsmanagerSecret(this, `EslPassword-${siteId}`, {
+          name: eslPasswordSecretName(props.platform, siteId),
+          description: `FreeSWITCH event socket password of the media servers of site ${siteId}`,
+          recoveryWindowInDays: 7,
+        });
+        return [siteId, secret.arn];
+      }),
+    );
+
+    const archive = new DurableTable(this, 'CdrArchive', { tableName: `${name}-cdr-archive` });
+    this.archiveTableName = archive.tableName;
+    this.archiveTableArn = archive.tableArn;
+
+    const executionRole = new IamRole(this, 'TaskExecutionRole', {
+      namePrefix: `${name}-exec-`.slice(0, 38),
+      assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
+    });
+    attachManagedPolicies(this, 'TaskExecutionRole', executionRole.name, [ECS_TASK_EXECUTION_POLICY_ARN]);
+    // Call control needs no AWS API: its task role holds no permissions.
+    const callControlTaskRole = new IamRole(this, 'CallControlTaskRole', {
+      namePrefix: `${name}-cc-task-`.slice(0, 38),
+      assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
+    });
+
+    const taskSecurityGroup = new SecurityGroup(this, 'CallControlTaskSecurityGroup', {
+      namePrefix: `${name}-cc-tasks-`,
+      description: 'Call-control tasks: from their endpoints and the orchestrator only',
+      vpcId: this.network.vpcId,
+      revokeRulesOnDelete: true,
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new VpcSecurityGroupEgressRule(this, 'CallControlTasksHttps', {
+      securityGroupId: taskSecurityGroup.id,
+      description: 'Image pulls and logs',
+      ipProtocol: 'tcp',
+      fromPort: 443,
+      toPort: 443,
+      cidrIpv4: '0.0.0.0/0',
+    });
+
+    props.mediaServers.forEach((server) => {
+      const scopeId = `${server.siteId}-${server.mediaServerId}`;
+      const endpoint = new CallControlEndpoint(this, `Endpoint-${scopeId}`, {
+        name: shortName([props.platform, server.siteId, server.mediaServerId], 32),
+        vpcId: this.network.vpcId,
+        subnetIds: this.network.privateSubnetIds,
+        mediaServerIp: server.privateIp,
+        groupCount: server.groups.length,
+        taskSecurityGroupId: taskSecurityGroup.id,
+        zoneId: zone.zoneId,
+        recordName: callControlRecordName(server.siteId, server.mediaServerId),
+      });
+      this.callControlEndpoints.push(endpoint);
+      server.groups.forEach((group, groupIndex) => {
+        this.callControlGroups.push(
+          new CallControlGroup(this, `Group-${scopeId}-${group.id}`, {
+            name: shortName([props.platform, server.siteId, server.mediaServerId, group.id], 64),
+            groupId: group.id,
+            mediaServer: `${server.siteId}/${server.mediaServerId}`,
+            region: props.region,
+            clusterArn: cluster.arn,
+            vpcId: this.network.vpcId,
+            subnetIds: this.network.privateSubnetIds,
+            taskSecurityGroupId: taskSecurityGroup.id,
+            loadBalancerArn: endpoint.loadBalancerArn,
+            listenerPort: callControlListenerPort(groupIndex),
+            image: group.image,
+            version: group.version,
+            instances: group.instances,
+            executionRoleArn: executionRole.arn,
+            taskRoleArn: callControlTaskRole.arn,
+          }),
+        );
+      });
+    });
+
+    this.orchestrator = new UpgradeOrchestrator(this, 'UpgradeOrchestrator', {
+      name,
+      vpcId: this.network.vpcId,
+      mediaServerCidrs: props.mediaServerCidrs,
+      serviceArns: this.callControlGroups.map((group) => group.serviceArn),
+      passRoleArns: [executionRole.arn, callControlTaskRole.arn],
+      eslSecretArns: Object.values(this.eslSecretArns),
+    });
+    // The orchestrator verifies every task itself (health and an outbound ESL connection) before it restores a route.
+    for (const port of [CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT]) {
+      new VpcSecurityGroupIngressRule(this, `CallControlTasksFromOrchestrator${port}`, {
+        securityGroupId: taskSecurityGroup.id,
+        description: 'Upgrade verification by the orchestrator',
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: this.orchestrator.securityGroupId,
+      });
+      new VpcSecurityGroupEgressRule(this, `OrchestratorToCallControl${port}`, {
+        securityGroupId: this.orchestrator.securityGroupId,
+        description: 'Upgrade verification of call-control tasks',
+        ipProtocol: 'tcp',
+        fromPort: port,
+        toPort: port,
+        referencedSecurityGroupId: taskSecurityGroup.id,
+      });
+    }
+  }
+}

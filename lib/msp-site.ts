@@ -1,0 +1,131 @@
+import { Construct } from 'constructs';
+import { RouteTable } from '../runtime/dialplan';
+import { CallDataServer } from './call-data-server';
+import { markComponent } from './component';
+import { MediaServer } from './media-server';
+import { callControlEndpointFqdn, eslPasswordSecretName, shortName } from './naming';
+import { placeMediaServer } from './network-plan';
+import { callControlListenerPort } from './ports';
+import { PstnGateway } from './pstn-gateway';
+import { SipHaCluster } from './sip-ha-cluster';
+import { MediaServerSpec, Site } from './topology';
+import { VpcNetwork } from './vpc-network';
+
+/** What a site needs to know of a data center that runs call control for some of its media servers. */
+export interface ServingDataCenter {
+  readonly id: string;
+  readonly region: string;
+  /** Subnets of the orchestrator, admitted to the media servers' event socket. */
+  readonly orchestratorCidrs: readonly string[];
+  /** ESL password secret of this site, held in the data center's region. */
+  readonly eslSecretArn: string;
+  readonly archiveTableName: string;
+  readonly archiveTableArn: string;
+}
+
+export interface MspSiteProps {
+  readonly platform: string;
+  /** The site as the topology describes it. */
+  readonly site: Site;
+  /** Runtime image (CDS node), with tag. */
+  readonly runtimeImage: string;
+  /** Every data center named by the site's media servers, by id. */
+  readonly dataCenters: Readonly<Record<string, ServingDataCenter>>;
+  /** The data center whose archive receives this site's call records. */
+  readonly archiveDataCenterId: string;
+}
+
+/**
+ * A managed-service-provider site: its VPC, media servers, SIP cluster, optional PSTN voice
+ * connector and Call Data Server.
+ */
+export class MspSite extends Construct {
+  public readonly network: VpcNetwork;
+  public readonly mediaServers: MediaServer[];
+  public readonly sipCluster: SipHaCluster;
+  public readonly pstnGateway?: PstnGateway;
+  public readonly callDataServer: CallDataServer;
+
+  constructor(scope: Construct, id: string, props: MspSiteProps) {
+    super(scope, id);
+    markComponent(this, 'msp-site');
+    const { site, platform } = props;
+    const name = `${platform}-site-${site.id}`;
+    const missing = site.mediaServers.map((server) => server.callControl.dataCenter).filter((dcId) => !props.dataCenters[dcId]);
+    if (missing.length > 0) {
+      throw new Error(`dataCenters lacks ${[...new Set(missing)].join(', ')}, named by the media servers of site ${site.id}`);
+    }
+    const archive = props.dataCenters[props.archiveDataCenterId];
+    if (!archive) {
+      throw new Error(`archiveDataCenterId "${props.archiveDataCenterId}" is not one of dataCenters`);
+    }
+
+    this.network = new VpcNetwork(this, 'Network', { name, cidrBlock: site.vpcCidr, availabilityZones: site.availabilityZones });
+    const placements = site.mediaServers.map((_, index) => placeMediaServer(site.vpcCidr, site.availabilityZones, index));
+
+    this.callDataServer = new CallDataServer(this, 'CallDataServer', {
+      name,
+      siteId: site.id,
+      region: site.region,
+      vpcId: this.network.vpcId,
+      vpcCidr: site.vpcCidr,
+      subnetIds: this.network.privateSubnetIds,
+      runtimeImage: props.runtimeImage,
+      archiveTableName: archive.archiveTableName,
+      archiveTableArn: archive.archiveTableArn,
+    });
+
+    this.sipCluster = new SipHaCluster(this, 'SipCluster', {
+      name: shortName([platform, site.id], 28),
+      vpcId: this.network.vpcId,
+      vpcCidr: site.vpcCidr,
+      publicSubnetIds: this.network.publicSubnetIds,
+      privateSubnetIds: this.network.privateSubnetIds,
+      size: site.sipCluster.size,
+      mediaServerIps: placements.map((placement) => placement.privateIp),
+      allowedSourceCidrs: site.sipCluster.allowedSourceCidrs,
+    });
+
+    this.mediaServers = site.mediaServers.map((server, index) => {
+      const dataCenter = props.dataCenters[server.callControl.dataCenter];
+      const placement = placements[index];
+      return new MediaServer(this, `MediaServer-${server.id}`, {
+        name: `${name}-${server.id}`,
+        mediaServerId: server.id,
+        vpcId: this.network.vpcId,
+        subnetId: this.network.publicSubnetIds[placement.zoneIndex],
+        privateIp: placement.privateIp,
+        instanceType: server.instanceType,
+        eslAllowedCidrs: dataCenter.orchestratorCidrs,
+        eslAllowedSecurityGroupIds: [this.callDataServer.securityGroupId],
+        sipClusterSecurityGroupId: this.sipCluster.securityGroupId,
+        eslSecretArn: dataCenter.eslSecretArn,
+        eslSecretName: eslPasswordSecretName(platform, site.id),
+        eslSecretRegion: dataCenter.region,
+        initialRoutes: initialRouteTable(platform, site.id, server),
+      });
+    });
+
+    if (site.pstn.enabled) {
+      this.pstnGateway = new PstnGateway(this, 'PstnGateway', {
+        name: shortName([platform, site.id], 64),
+        region: site.region,
+        originationHosts: [this.sipCluster.loadBalancerDnsName],
+        terminationCidrAllowList: site.pstn.terminationCidrAllowList,
+        callingRegions: site.pstn.callingRegions,
+      });
+    }
+  }
+}
+
+/** Every group active, in topology order, each reached through the media server's endpoint. */
+export function initialRouteTable(platform: string, siteId: string, server: MediaServerSpec): RouteTable {
+  const host = callControlEndpointFqdn(platform, siteId, server.id);
+  return {
+    groups: server.callControl.groups.map((group, groupIndex) => ({
+      id: group.id,
+      endpoints: [{ host, port: callControlListenerPort(groupIndex) }],
+      state: 'active' as const,
+    })),
+  };
+}

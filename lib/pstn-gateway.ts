@@ -1,0 +1,79 @@
+import { Construct } from 'constructs';
+import { ChimeVoiceConnector } from '@cdktf/provider-aws/lib/chime-voice-connector';
+import { ChimeVoiceConnectorOrigination } from '@cdktf/provider-aws/lib/chime-voice-connector-origination';
+import { ChimeVoiceConnectorTermination } from '@cdktf/provider-aws/lib/chime-voice-connector-termination';
+import { parseCidr } from './cidr';
+import { markComponent } from './component';
+import { SIP_PORT } from './ports';
+import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';
+
+
+export interface PstnGatewayProps {
+  /** Voice connector name. */
+  readonly name: string;
+  /** Region of the voice connector; must be one of {@link VOICE_CONNECTOR_REGIONS}. */
+  readonly region: string;
+  /** Host names or addresses of the SIP cluster that receives calls from the PSTN. */
+  readonly originationHosts: readonly string[];
+  /** Carrier networks allowed to send calls out through the voice connector. */
+  readonly terminationCidrAllowList: readonly string[];
+  /** Countries the voice connector may call, ISO 3166 alpha-2. */
+  readonly callingRegions: readonly string[];
+  /**
+   * Maximum calls per second for termination.
+   * @default 1
+   */
+  readonly callsPerSecondLimit?: number;
+  /**
+   * Require TLS signalling and SRTP media. Needs TLS origination on the SIP cluster, which it
+   * does not terminate yet, so it is off until then.
+   * @default false
+   */
+  readonly requireEncryption?: boolean;
+}
+
+/**
+ * The site's voice switch to the PSTN: an Amazon Chime SDK Voice Connector, origination routes to the SIP cluster, and termination restricted to an allow-list.
+ */
+export class PstnGateway extends Construct {
+  public readonly voiceConnectorId: string;
+  /** Host name carriers and the SIP cluster send outbound calls to. */
+  public readonly outboundHostName: string;
+
+  constructor(scope: Construct, id: string, props: PstnGatewayProps) {
+    super(scope, id);
+    markComponent(this, 'pstn-gateway');
+    if (!VOICE_CONNECTOR_REGIONS.includes(props.region)) {
+      throw new Error(`region ${props.region} has no Amazon Chime SDK Voice Connector (available: ${VOICE_CONNECTOR_REGIONS.join(', ')})`);
+    }
+    if (props.originationHosts.length === 0) {
+      throw new Error('originationHosts must name at least one SIP cluster host');
+    }
+    if (props.terminationCidrAllowList.length === 0) {
+      throw new Error('terminationCidrAllowList must name at least one carrier network');
+    }
+    const wide = props.terminationCidrAllowList.filter((cidr) => (parseCidr(cidr)?.prefix ?? 0) < MIN_TERMINATION_CIDR_PREFIX);
+    if (wide.length > 0) {
+      throw new Error(`terminationCidrAllowList entries must be /${MIN_TERMINATION_CIDR_PREFIX} or narrower (a voice connector limit): ${wide.join(', ')}`);
+    }
+
+    const voiceConnector = new ChimeVoiceConnector(this, 'VoiceConnector', {
+      name: props.name,
+      awsRegion: props.region,
+      requireEncryption: props.requireEncryption ?? false,
+    });
+    this.voiceConnectorId = voiceConnector.id;
+    this.outboundHostName = voiceConnector.outboundHostName;
+
+    new ChimeVoiceConnectorOrigination(this, 'Origination', {
+      voiceConnectorId: voiceConnector.id,
+      route: props.originationHosts.map((host) => ({ host, port: SIP_PORT, protocol: 'TCP', priority: 1, weight: 1 })),
+    });
+    new ChimeVoiceConnectorTermination(this, 'Termination', {
+      voiceConnectorId: voiceConnector.id,
+      cidrAllowList: [...props.terminationCidrAllowList],
+      callingRegions: [...props.callingRegions],
+      cpsLimit: props.callsPerSecondLimit ?? 1,
+    });
+  }
+}

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { cidrsOverlap, parseCidr } from './cidr';
+import { MAX_MEDIA_SERVERS_PER_SITE, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from './network-plan';
+import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';
+
+/**
+ * The platform description a user writes: central data centers that host call control,
+ * and MSP sites with media servers, a SIP cluster and an optional PSTN voice connector.
+ */
+
+const REGION_PATTERN = /^(us|eu|ap|sa|ca|me|af|il|mx)(-gov)?-(north|south|east|west|central|northeast|southeast|northwest|southwest)-\d$/;
+const ID_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
+export const MAX_CALL_CONTROL_GROUPS = 4;
+
+const id = (what: string) => z.string().regex(ID_PATTERN, `${what} must be lowercase letters, digits and dashes, starting with a letter (at most 31 characters)`);
+
+const region = z.string().regex(REGION_PATTERN, 'not an AWS region name (expected e.g. "us-east-1")');
+
+const vpcCidr = z.string().superRefine((value, ctx) => {
+  const parsed = parseCidr(value);
+  if (!parsed) {
+    ctx.addIssue({ code: 'custom', message: `"${value}" is not an IPv4 CIDR block` });
+  } else if (parsed.prefix < MIN_VPC_PREFIX || parsed.prefix > MAX_VPC_PREFIX) {
+    ctx.addIssue({ code: 'custom', message: `prefix /${parsed.prefix} out of range: a VPC CIDR must be /${MIN_VPC_PREFIX} to /${MAX_VPC_PREFIX}` });
+  }
+});
+
+const availabilityZones = z
+  .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'not an availability zone name (expected e.g. "us-east-1a")'))
+  .min(1, 'at least one availability zone is required')
+  .max(4, 'at most four availability zones are supported');
+
+const callControlGroupSchema = z.strictObject({
+  /** Group id, e.g. `blue` or `green`. */
+  id: id('group id'),
+  /** Number of call-control tasks in the group. */
+  instances: z.number().int().min(1, 'a group needs at least one instance').max(20),
+  /** Container image (without tag). */
+  image: z.string().min(1).regex(/^[^\s:@]+(:\d+)?(\/[^\s:@]+)*$/, 'must be an image repository without tag, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/call-control"'),
+  /** Image tag deployed, also the version `/health` reports. */
+  version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a valid image tag'),
+});
+
+const mediaServerSchema = z.strictObject({
+  id: id('media server id'),
+  /** EC2 instance type. Default c6i.xlarge. */
+  instanceType: z.string().regex(/^[a-z0-9-]+\.[a-z0-9]+$/, 'not an EC2 instance type').default('c6i.xlarge'),
+  callControl: z.strictObject({
+    /** Id of the central data center that hosts this media server's call-control groups. */
+    dataCenter: id('data center id'),
+    groups: z.array(callControlGroupSchema).min(1, 'at least one call-control group is required').max(MAX_CALL_CONTROL_GROUPS, `at most ${MAX_CALL_CONTROL_GROUPS} call-control groups`),
+    /** Accept a single group: its upgrades cannot avoid dropping calls. Default false. */
+    allowSingleGroup: z.boolean().default(false),
+  }),
+});
+
+const pstnSchema = z.strictObject({
+  enabled: z.boolean(),
+  /** Carrier address ranges allowed to terminate calls through the voice connector. */
+  terminationCidrAllowList: z
+    .array(
+      z.string().superRefine((value, ctx) => {
+        const parsed = parseCidr(value);
+        if (!parsed) ctx.addIssue({ code: 'custom', message: `"${value}" is not an IPv4 CIDR block` });
+        else if (parsed.prefix < MIN_TERMINATION_CIDR_PREFIX) ctx.addIssue({ code: 'custom', message: `${value} is too wide: a voice connector accepts /${MIN_TERMINATION_CIDR_PREFIX} to /32 networks` });
+      }),
+    )
+    .default([]),
+  /** ISO country codes the voice connector may call. Default ["US"]. */
+  callingRegions: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 country code')).min(1).default(['US']),
+});
+
+const siteSchema = z.strictObject({
+  id: id('site id'),
+  region,
+  vpcCidr,
+  availabilityZones,
+  pstn: pstnSchema.default({ enabled: false, terminationCidrAllowList: [], callingRegions: ['US'] }),
+  sipCluster: z.strictObject({
+    /** Kamailio instances behind the site's SIP load balancer. */
+    size: z.number().int().min(1, 'a SIP cluster needs at least one node').max(10),
+    /** Address ranges allowed to send SIP to the cluster. Default: anywhere (SIP must be reachable by carriers). */
+    allowedSourceCidrs: z.array(z.string().refine((value) => parseCidr(value) !== undefined, 'not an IPv4 CIDR block')).min(1).default(['0.0.0.0/0']),
+  }),
+  mediaServers: z.array(mediaServerSchema).min(1, 'a site needs at least one media server').max(MAX_MEDIA_SERVERS_PER_SITE),
+});
+
+const dataCenterSchema = z.strictObject({
+  id: id('data center id'),
+  region,
+  vpcCidr,
+  availabilityZones,
+});
+
+const topologySchema = z.strictObject({
+  /** Platform name: prefixes resource names and tags everything. */
+  platform: id('platform name'),
+  /** Container image of the voiceplane runtime (CDS node, orchestrator tasks), with tag. */
+  runtimeImage: z.string().regex(/^[^\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image reference with a tag, e.g. "public.ecr.aws/acme/voiceplane:0.1.0"'),
+  dataCenters: z.array(dataCenterSchema).min(1, 'at least one data center is required'),
+  sites: z.array(siteSchema).min(1, 'at least one site is required'),
+});
+
+export type Topology = z.infer<typeof topologySchema>;
+export type Site = Topology['sites'][number];
+export type DataCenter = Topology['dataCenters'][number];
+export type MediaServerSpec = Site['mediaServers'][number];
+export type CallControlGroupSpec = MediaServerSpec['callControl']['groups'][number];
+/** The topology as written in a file, before defaults are applied. */
+export type TopologyInput = z.input<typeof topologySchema>;
+
+/** A topology that failed validation; `issues` holds one path-qualified line per problem. */
+export class TopologyError extends Error {
+  constructor(public readonly issues: readonly string[]) {
+    super(`invalid topology:\n${issues.map((issue) => `  ${issue}`).join('\n')}`);
+    this.name = 'TopologyError';
+  }
+}
+
+/** Parses and validates a topology; throws a {@link TopologyError} listing every problem found. */
+export function parseTopology(input: unknown): Topology {
+  const parsed = topologySchema.safeParse(input);
+  if (!parsed.success) {
+    throw new TopologyError(parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+  }
+  const issues = crossReferenceIssues(parsed.data);
+  if (issues.length > 0) {
+    throw new TopologyError(issues);
+  }
+  return parsed.data;
+}
+
+/** Parses a topology from JSON text; `source` names the file in messages. */
+export function parseTopologyJson(text: string, source: string): Topology {
+  let input: unknown;
+  try {
+    input = JSON.parse(text);
+  } catch (error) {
+    throw new TopologyError([`${source}: not valid JSON (${(error as Error).message})`]);
+  }
+  return parseTopology(input);
+}
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  if (path.length === 0) return '(root)';
+  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
+}
+
+function crossReferenceIssues(topology: Topology): string[] {
+  const issues: string[] = [];
+  const report = (path: PropertyKey[], message: string) => issues.push(`${formatPath(path)}: ${message}`);
+
+  duplicates(topology.dataCenters.map((dc) => dc.id)).forEach((index) => report(['dataCenters', index, 'id'], `duplicate id "${topology.dataCenters[index].id}"`));
+  duplicates(topology.sites.map((site) => site.id)).forEach((index) => report(['sites', index, 'id'], `duplicate id "${topology.sites[index].id}"`));
+  const dcIds = new Set(topology.dataCenters.map((dc) => dc.id));
+  topology.sites.forEach((site, siteIndex) => {
+    if (dcIds.has(site.id)) report(['sites', siteIndex, 'id'], `"${site.id}" is also a data center id (stack names must be unique)`);
+  });
+
+  const networks = [
+    ...topology.dataCenters.map((dc, index) => ({ path: ['dataCenters', index], network: dc })),
+    ...topology.sites.map((site, index) => ({ path: ['sites', index], network: site })),
+  ];
+  networks.forEach(({ path, network }) => {
+    network.availabilityZones.forEach((zone, zoneIndex) => {
+      if (!zone.startsWith(network.region) || zone.length !== network.region.length + 1) {
+        report([...path, 'availabilityZones', zoneIndex], `"${zone}" is not in region ${network.region}`);
+      }
+    });
+    duplicates(network.availabilityZones).forEach((zoneIndex) => report([...path, 'availabilityZones', zoneIndex], `duplicate availability zone "${network.availabilityZones[zoneIndex]}"`));
+  });
+  networks.forEach((first, i) => {
+    networks.slice(0, i).forEach((second) => {
+      if (cidrsOverlap(first.network.vpcCidr, second.network.vpcCidr)) {
+        report([...first.path, 'vpcCidr'], `${first.network.vpcCidr} overlaps ${formatPath(second.path)} (${second.network.vpcCidr}); peered VPCs need distinct address ranges`);
+      }
+    });
+  });
+
+  const dataCentersById = new Map(topology.dataCenters.map((dc) => [dc.id, dc]));
+  topology.sites.forEach((site, siteIndex) => {
+    const sitePath = ['sites', siteIndex];
+    duplicates(site.mediaServers.map((server) => server.id)).forEach((index) => report([...sitePath, 'mediaServers', index, 'id'], `duplicate id "${site.mediaServers[index].id}"`));
+    if (site.pstn.enabled && !VOICE_CONNECTOR_REGIONS.includes(site.region)) {
+      report([...sitePath, 'pstn', 'enabled'], `region ${site.region} has no Amazon Chime SDK Voice Connector (available: ${VOICE_CONNECTOR_REGIONS.join(', ')})`);
+    }
+    if (site.pstn.enabled && site.pstn.terminationCidrAllowList.length === 0) {
+      report([...sitePath, 'pstn', 'terminationCidrAllowList'], 'at least one carrier CIDR is required when the PSTN voice connector is enabled');
+    }
+    site.mediaServers.forEach((server, serverIndex) => {
+      const callControlPath = [...sitePath, 'mediaServers', serverIndex, 'callControl'];
+      const dataCenter = dataCentersById.get(server.callControl.dataCenter);
+      if (!dataCenter) {
+        report([...callControlPath, 'dataCenter'], `unknown data center "${server.callControl.dataCenter}"`);
+      } else if (dataCenter.region === site.region) {
+        report([...callControlPath, 'dataCenter'], `data center "${dataCenter.id}" is in ${dataCenter.region}, the same region as site "${site.id}": call control must run in a different region from its media servers`);
+      }
+      const groups = server.callControl.groups;
+      duplicates(groups.map((group) => group.id)).forEach((index) => report([...callControlPath, 'groups', index, 'id'], `duplicate group id "${groups[index].id}"`));
+      if (groups.length < 2 && !server.callControl.allowSingleGroup) {
+        report([...callControlPath, 'groups'], 'at least two call-control groups are required so one can carry calls while the other is upgraded (set allowSingleGroup to accept dropped calls during upgrades)');
+      }
+    });
+  });
+  return issues;
+}
+
+/** Indexes of the entries that repeat an earlier one. */
+function duplicates(values: readonly string[]): number[] {
+  const seen = new Set<string>();
+  return values.flatMap((value, index) => {
+    if (seen.has(value)) return [index];
+    seen.add(value);
+    return [];
+  });
+}

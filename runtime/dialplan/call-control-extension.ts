@@ -1,0 +1,206 @@
+import { z } from 'zod';
+import { parseOrThrow } from './dialplan-error';
+import { MAX_ACTIVE_GROUPS, MAX_ENDPOINTS_PER_GROUP } from './route-table';
+import {
+  activeGroupPattern,
+  CALL_CONTROL_CONNECTED_VARIABLE,
+  CALL_CONTROL_GROUP_VARIABLE,
+  CALL_COUNT_LIMIT_REALM,
+  REHOME_TALLY_VARIABLE,
+  ROUTE_TABLE_DB_KEY,
+  ROUTE_TABLE_DB_REALM,
+  ROUTE_TABLE_SNAPSHOT_VARIABLE,
+} from './route-table-codec';
+import { renderXml, type XmlElement, xmlElement } from './xml-document';
+
+/**
+ * The media server's call-control dialplan: one entry extension in the caller's context, and helper extensions,
+ * each in a context of its own (unreachable by dialing), entered with `execute_extension ${destination_number} XML
+ * <helper context>`. A helper's conditions are evaluated when it is entered, i.e. after the previous socket attempt
+ * returned. Entering with the dialed number keeps FreeSWITCH's hunt profile (what events and call control see as
+ * Caller-Destination-Number while a helper runs) on the dialed number; only its context names the helper.
+ *
+ * Entry: reset the per-routing variables, then run the rank helpers 1..maxGroups, then `unrouted`.
+ * Rank N: skip if call control already had the call; snapshot the table from the core db; if the N-th active
+ *   group exists, tag the call with it (limit + variable) and `socket` its endpoints as one failover list.
+ * Unrouted: call control had the call and went away -> `rehome`; never connected on a first routing -> explicit
+ *   rejection (respond + hangup with a failure cause); never connected while re-homing -> park (the call is up).
+ * Rehome: within the budget, clear the connected flag, count the re-home and run the ranks and `unrouted` again
+ *   against the current table; past the budget, park.
+ */
+
+/** The default context of the entry extension: FreeSWITCH's usual context for calls from outside. */
+export const CALL_CONTROL_DIALPLAN_CONTEXT = 'public';
+export const CALL_CONTROL_EXTENSION_NAME = 'voiceplane_call_control';
+/** Each re-home nests two more execute_extension levels; FreeSWITCH refuses to nest deeper than 16 (SWITCH_MAX_STACKS). */
+export const MAX_REHOMES = 5;
+export const DEFAULT_MAX_REHOMES = 3;
+/** Hangup causes a rejected call may end with: explicit failures, never NORMAL_CLEARING. */
+export const FALLBACK_HANGUP_CAUSES = ['NORMAL_TEMPORARY_FAILURE', 'SERVICE_UNAVAILABLE', 'SWITCH_CONGESTION', 'NORMAL_CIRCUIT_CONGESTION'] as const;
+
+const CONTEXT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+const ROUTE_TABLE_LOOKUP = `\${db(select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY})}`;
+
+function isRegularExpression(pattern: string): boolean {
+  try {
+    new RegExp(pattern);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const optionsSchema = z.strictObject({
+  /** Dialplan context of the calls to hand to call control. */
+  context: z
+    .string()
+    .regex(CONTEXT_NAME_PATTERN, { error: (issue) => `'${String(issue.input)}' must be 1-64 letters, digits, '_', '.' or '-'` })
+    .default(CALL_CONTROL_DIALPLAN_CONTEXT),
+  /** Regex on destination_number selecting the calls to hand to call control. */
+  destinationPattern: z
+    .string()
+    .refine(isRegularExpression, { error: (issue) => `'${String(issue.input)}' is not a valid regular expression` })
+    .default('^.+$'),
+  /** How many active groups a call may try, in try order. */
+  maxGroups: z.int().min(1).max(MAX_ACTIVE_GROUPS).default(MAX_ACTIVE_GROUPS),
+  /** How many times a live call whose call-control session ended is handed to call control again before it is parked. */
+  maxRehomes: z.int().min(1).max(MAX_REHOMES).default(DEFAULT_MAX_REHOMES),
+  /** How a call that no group took is rejected: `respond` (SIP status, before answer) then `hangup` with an explicit cause. */
+  fallback: z
+    .strictObject({
+      sipResponse: z.int().min(400).max(699).default(503),
+      hangupCause: z.enum(FALLBACK_HANGUP_CAUSES).default('NORMAL_TEMPORARY_FAILURE'),
+    })
+    .prefault({}),
+});
+
+export type CallControlDialplanOptions = z.input<typeof optionsSchema>;
+type DialplanSettings = z.output<typeof optionsSchema>;
+
+/** Renders the `<include>` document holding the call-control dialplan; byte-identical for the same options. */
+export function renderCallControlDialplan(options: CallControlDialplanOptions = {}): string {
+  const settings = parseOrThrow(optionsSchema, options, 'call-control dialplan options');
+  const contexts = helperContexts(settings);
+  const attempt = [...contexts.ranks, contexts.unrouted].map((helper) => action('execute_extension', helperEntry(helper)));
+  return renderXml(
+    xmlElement('include', {}, [
+      context(settings.context, entryExtension(settings, attempt)),
+      ...contexts.ranks.map((name, index) => context(name, rankExtension(name, index + 1))),
+      context(contexts.unrouted, unroutedExtension(settings, contexts)),
+      context(contexts.rehome, rehomeExtension(settings, contexts, attempt)),
+    ]),
+  );
+}
+
+interface HelperContexts {
+  ranks: string[];
+  unrouted: string;
+  rehome: string;
+}
+
+function helperContexts(settings: DialplanSettings): HelperContexts {
+  const prefix = `vp_cc_${settings.context}`;
+  return {
+    ranks: Array.from({ length: settings.maxGroups }, (_, index) => `${prefix}_rank_${index + 1}`),
+    unrouted: `${prefix}_unrouted`,
+    rehome: `${prefix}_rehome`,
+  };
+}
+
+function entryExtension(settings: DialplanSettings, attempt: XmlElement[]): XmlElement {
+  return xmlElement('extension', { name: CALL_CONTROL_EXTENSION_NAME }, [
+    condition('destination_number', settings.destinationPattern, [
+      // A call routed here again (e.g. transferred back by call control) is routed afresh.
+      action('unset', CALL_CONTROL_CONNECTED_VARIABLE),
+      action('unset', REHOME_TALLY_VARIABLE),
+      // Makes real FreeSWITCH carry on with the dialplan when call control disconnects (mod_event_socket's `resume`).
+      action('set', 'socket_resume=true'),
+      ...attempt,
+    ]),
+  ]);
+}
+
+function rankExtension(name: string, rank: number): XmlElement {
+  const endpointCounts = Array.from({ length: MAX_ENDPOINTS_PER_GROUP }, (_, index) => index + 1);
+  return xmlElement('extension', { name }, [
+    condition(variable(CALL_CONTROL_CONNECTED_VARIABLE), '^$', [
+      // Inline, so the table is read while this extension is hunted and every condition below sees the same table.
+      action('set', `${ROUTE_TABLE_SNAPSHOT_VARIABLE}=${ROUTE_TABLE_LOOKUP}`, { inline: true }),
+      antiAction('log', `DEBUG voiceplane: call control had this call, rank ${rank} not tried`),
+    ]),
+    // One condition per endpoint count: a socket failover list is built from captures, and captures cannot repeat.
+    ...endpointCounts.map((count) =>
+      condition(
+        variable(ROUTE_TABLE_SNAPSHOT_VARIABLE),
+        activeGroupPattern(rank, count),
+        [
+          // Tagged before connecting, so a call is never missing from its group's count. A tag taken for a group whose
+          // endpoints then all refuse stays counted until hangup: over-counting only makes a drain wait longer.
+          action('limit', `hash ${CALL_COUNT_LIMIT_REALM} $1`),
+          action('set', `${CALL_CONTROL_GROUP_VARIABLE}=$1`),
+          // Last action: when it returns, the next helper decides from the connected flag what happens next.
+          action('socket', `${socketTargets(count)} async full`),
+          // Only the last condition is reached when no count matched, so its anti-action means "no group at this rank".
+          ...(count === MAX_ENDPOINTS_PER_GROUP ? [antiAction('log', `DEBUG voiceplane: no active call-control group at rank ${rank}`)] : []),
+        ],
+        'on-true',
+      ),
+    ),
+  ]);
+}
+
+function unroutedExtension(settings: DialplanSettings, contexts: HelperContexts): XmlElement {
+  return xmlElement('extension', { name: contexts.unrouted }, [
+    condition(variable(CALL_CONTROL_CONNECTED_VARIABLE), '^$', [antiAction('execute_extension', helperEntry(contexts.rehome))]),
+    condition(variable(REHOME_TALLY_VARIABLE), '^$', [
+      action('log', 'WARNING voiceplane: no call-control group took the call, rejecting it'),
+      action('respond', String(settings.fallback.sipResponse)),
+      action('hangup', settings.fallback.hangupCause),
+      antiAction('log', 'WARNING voiceplane: no call-control group took the re-homed call, parking it'),
+      antiAction('park'),
+    ]),
+  ]);
+}
+
+function rehomeExtension(settings: DialplanSettings, contexts: HelperContexts, attempt: XmlElement[]): XmlElement {
+  return xmlElement('extension', { name: contexts.rehome }, [
+    condition(variable(REHOME_TALLY_VARIABLE), `^x{0,${settings.maxRehomes - 1}}$`, [
+      action('log', `NOTICE voiceplane: call control of group \${${CALL_CONTROL_GROUP_VARIABLE}} left the live call, re-homing it`),
+      action('unset', CALL_CONTROL_CONNECTED_VARIABLE),
+      action('set', `${REHOME_TALLY_VARIABLE}=\${${REHOME_TALLY_VARIABLE}}x`),
+      ...attempt,
+      antiAction('log', `WARNING voiceplane: re-home limit (${settings.maxRehomes}) reached, parking the call`),
+      antiAction('park'),
+    ]),
+  ]);
+}
+
+/** `$2:$3|$4:$5|...`: the captured endpoints as the socket application's failover list. */
+function socketTargets(endpointCount: number): string {
+  return Array.from({ length: endpointCount }, (_, index) => `$${2 * index + 2}:$${2 * index + 3}`).join('|');
+}
+
+function variable(name: string): string {
+  return `\${${name}}`;
+}
+
+function context(name: string, extension: XmlElement): XmlElement {
+  return xmlElement('context', { name }, [extension]);
+}
+
+function condition(field: string, expression: string, children: XmlElement[] = [], breakOn?: 'on-true'): XmlElement {
+  return xmlElement('condition', { field, expression, break: breakOn }, children);
+}
+
+function action(application: string, data?: string, options: { inline?: boolean } = {}): XmlElement {
+  return xmlElement('action', { application, data, inline: options.inline ? 'true' : undefined });
+}
+
+function antiAction(application: string, data?: string): XmlElement {
+  return xmlElement('anti-action', { application, data });
+}
+
+/** `execute_extension` data running the extension of `helperContext` now, hunted with the dialed number. */
+function helperEntry(helperContext: string): string {
+  return `\${destination_number} XML ${helperContext}`;
+}

@@ -1,0 +1,41 @@
+export { DialplanError } from './dialplan-error';
+export {
+  activeGroups,
+  assertRoutable,
+  type CallControlGroupRoute,
+  callControlGroupRouteSchema,
+  drainGroup,
+  type Endpoint,
+  type GroupState,
+  MAX_ACTIVE_GROUPS,
+  MAX_ENDPOINTS_PER_GROUP,
+  MAX_GROUP_WEIGHT,
+  MIN_GROUP_WEIGHT,
+  parseRouteSpec,
+  parseRouteTable,
+  restoreGroup,
+  type RouteTable,
+  routeTableSchema,
+} from './route-table';
+export {
+  CALL_CONTROL_CONNECTED_VALUE,
+  CALL_CONTROL_CONNECTED_VARIABLE,
+  CALL_CONTROL_GROUP_VARIABLE,
+  CALL_COUNT_LIMIT_REALM,
+  decodeRouteTable,
+  encodeRouteTable,
+  REHOME_TALLY_VARIABLE,
+  ROUTE_TABLE_DB_KEY,
+  ROUTE_TABLE_DB_REALM,
+  ROUTE_TABLE_FORMAT,
+  ROUTE_TABLE_SNAPSHOT_VARIABLE,
+} from './route-table-codec';
+export {
+  CALL_CONTROL_DIALPLAN_CONTEXT,
+  CALL_CONTROL_EXTENSION_NAME,
+  type CallControlDialplanOptions,
+  DEFAULT_MAX_REHOMES,
+  FALLBACK_HANGUP_CAUSES,
+  MAX_REHOMES,
+  renderCallControlDialplan,
+} from './call-control-extension';

@@ -1,0 +1,47 @@
+import { Construct } from 'constructs';
+import { Aspects, LocalBackend, TerraformStack } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { CentralDataCenter, ComponentTags, DataCenter, RequireImdsV2, RestrictOpenIngress, Topology, dataCenterStackName, placeMediaServer, planSubnets } from '../lib';
+import { DeploymentProfile } from './deployment-profile';
+import { publishDataCenterOutputs } from './data-center-outputs';
+import { awsProviderConfig } from './provider-config';
+
+/** One central data center: its own region, provider and state. */
+export class DataCenterStack extends TerraformStack {
+  public readonly dataCenter: CentralDataCenter;
+
+  constructor(scope: Construct, topology: Topology, dc: DataCenter, profile: DeploymentProfile) {
+    const stackName = dataCenterStackName(topology.platform, dc.id);
+    super(scope, stackName);
+    new LocalBackend(this, { path: `terraform.${stackName}.tfstate` });
+    new AwsProvider(this, 'aws', awsProviderConfig(dc.region, profile, { Platform: topology.platform, DataCenter: dc.id }));
+
+    const served = topology.sites.flatMap((site) =>
+      site.mediaServers
+        .map((server, index) => ({ server, placement: placeMediaServer(site.vpcCidr, site.availabilityZones, index) }))
+        .filter(({ server }) => server.callControl.dataCenter === dc.id)
+        .map(({ server, placement }) => ({
+          siteId: site.id,
+          siteRegion: site.region,
+          mediaServerId: server.id,
+          privateIp: placement.privateIp,
+          groups: server.callControl.groups,
+        })),
+    );
+    const servedSites = topology.sites.filter((site) => served.some((server) => server.siteId === site.id));
+    this.dataCenter = new CentralDataCenter(this, 'DataCenter', {
+      platform: topology.platform,
+      dataCenterId: dc.id,
+      region: dc.region,
+      cidrBlock: dc.vpcCidr,
+      availabilityZones: dc.availabilityZones,
+      mediaServers: served,
+      mediaServerCidrs: servedSites.flatMap((site) => planSubnets(site.vpcCidr, site.availabilityZones).map((subnet) => subnet.publicCidr)),
+    });
+    publishDataCenterOutputs(this, this.dataCenter);
+
+    Aspects.of(this).add(new ComponentTags());
+    Aspects.of(this).add(new RequireImdsV2());
+    Aspects.of(this).add(new RestrictOpenIngress());
+  }
+}

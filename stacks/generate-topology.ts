@@ -1,0 +1,44 @@
+import { TopologyInput } from '../lib';
+
+const SITE_REGIONS = [
+  { region: 'us-west-2', zones: ['a', 'b', 'c'] },
+  { region: 'eu-central-1', zones: ['a', 'b', 'c'] },
+  { region: 'eu-west-2', zones: ['a', 'b'] },
+  { region: 'ap-southeast-2', zones: ['a', 'b'] },
+  { region: 'ca-central-1', zones: ['a', 'b'] },
+];
+
+export interface GeneratedTopologyOptions {
+  readonly sites: number;
+  readonly mediaServersPerSite: number;
+  /** Data centers in us-east-1 / us-east-2, serving the sites round-robin. @default 2 */
+  readonly dataCenters?: number;
+}
+
+/** A large, valid topology for benchmarks: sites spread over regions, two groups per media server. */
+export function generateTopology(options: GeneratedTopologyOptions): TopologyInput {
+  const dataCenterCount = options.dataCenters ?? 2;
+  const dataCenters = Array.from({ length: dataCenterCount }, (_, index) => {
+    const region = index % 2 === 0 ? 'us-east-1' : 'us-east-2';
+    return { id: `dc-${index}`, region, vpcCidr: `10.${200 + index}.0.0/16`, availabilityZones: [`${region}a`, `${region}b`] };
+  });
+  const sites = Array.from({ length: options.sites }, (_, siteIndex) => {
+    const { region, zones } = SITE_REGIONS[siteIndex % SITE_REGIONS.length];
+    return {
+      id: `site-${siteIndex}`,
+      region,
+      vpcCidr: `10.${siteIndex + 1}.0.0/16`,
+      availabilityZones: zones.map((zone) => `${region}${zone}`),
+      pstn: { enabled: true, terminationCidrAllowList: ['198.51.100.0/28'], callingRegions: ['US'] },
+      sipCluster: { size: 2 },
+      mediaServers: Array.from({ length: options.mediaServersPerSite }, (_, serverIndex) => ({
+        id: `ms-${serverIndex}`,
+        callControl: {
+          dataCenter: dataCenters[(siteIndex + serverIndex) % dataCenterCount].id,
+          groups: ['blue', 'green'].map((id) => ({ id, instances: 2, image: 'public.ecr.aws/voiceplane/call-control', version: '1.4.0' })),
+        },
+      })),
+    };
+  });
+  return { platform: 'bench', runtimeImage: 'public.ecr.aws/voiceplane/runtime:0.1.0', dataCenters, sites };
+}

@@ -1,0 +1,64 @@
+import { Aspects, TerraformStack, Testing } from 'cdktf';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
+import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
+import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { CentralDataCenter, PstnGateway, RegionPeering, RequireImdsV2, RestrictOpenIngress } from '../../lib';
+
+function newStack(): { app: ReturnType<typeof Testing.app>; stack: TerraformStack } {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'test');
+  new AwsProvider(stack, 'aws', { region: 'us-east-1' });
+  return { app, stack };
+}
+
+const group = { id: 'blue', instances: 1, image: 'repo/call-control', version: '1.0.0' };
+
+describe('construct validation', () => {
+  it('CentralDataCenter refuses media servers in its own region (geographic separation)', () => {
+    const { stack } = newStack();
+    expect(
+      () =>
+        new CentralDataCenter(stack, 'dc', {
+          platform: 'acme',
+          dataCenterId: 'east',
+          region: 'us-east-1',
+          cidrBlock: '10.100.0.0/16',
+          availabilityZones: ['us-east-1a'],
+          mediaServers: [{ siteId: 'nyc', mediaServerId: 'ms-1', siteRegion: 'us-east-1', privateIp: '10.1.128.10', groups: [group, { ...group, id: 'green' }] }],
+          mediaServerCidrs: ['10.1.128.0/20'],
+        }),
+    ).toThrow('mediaServers must be in another region than the data center (us-east-1): nyc/ms-1 share it');
+  });
+
+  it('RegionPeering refuses two VPCs of one region', () => {
+    const { stack } = newStack();
+    const provider = new AwsProvider(stack, 'other', { region: 'us-east-1', alias: 'other' });
+    const side = { vpcId: 'vpc-1', cidrBlock: '10.0.0.0/16', routeTableIds: ['rtb-1'], routeTableCount: 1, region: 'us-east-1', provider };
+    expect(() => new RegionPeering(stack, 'peering', { name: 'p', requester: side, accepter: { ...side, vpcId: 'vpc-2' } })).toThrow(
+      'accepter must be in another region than the requester (both in us-east-1)',
+    );
+  });
+
+  it('PstnGateway refuses regions without voice connectors and over-wide allow-lists', () => {
+    const { stack } = newStack();
+    const props = { name: 'vc', region: 'us-east-1', originationHosts: ['sip.example.net'], terminationCidrAllowList: ['198.51.100.0/28'], callingRegions: ['US'] };
+    expect(() => new PstnGateway(stack, 'a', { ...props, region: 'eu-north-1' })).toThrow(/^region eu-north-1 has no Amazon Chime SDK Voice Connector/);
+    expect(() => new PstnGateway(stack, 'b', { ...props, terminationCidrAllowList: ['198.51.0.0/16'] })).toThrow('terminationCidrAllowList entries must be /27 or narrower (a voice connector limit): 198.51.0.0/16');
+  });
+
+  it('RequireImdsV2 fails synthesis for a launch template that allows IMDSv1', () => {
+    const { app, stack } = newStack();
+    new LaunchTemplate(stack, 'lt', { imageId: 'ami-123', metadataOptions: { httpTokens: 'optional' } });
+    Aspects.of(stack).add(new RequireImdsV2());
+    expect(() => app.synth()).toThrow(/launch template test\/lt must set metadata_options.http_tokens = "required" \(IMDSv2\)/);
+  });
+
+  it('RestrictOpenIngress fails synthesis for an event socket open to the internet, not for RTP', () => {
+    const { app, stack } = newStack();
+    new VpcSecurityGroupIngressRule(stack, 'rtp', { securityGroupId: 'sg-1', ipProtocol: 'udp', fromPort: 16384, toPort: 32768, cidrIpv4: '0.0.0.0/0' });
+    new VpcSecurityGroupIngressRule(stack, 'esl', { securityGroupId: 'sg-1', ipProtocol: 'tcp', fromPort: 8021, toPort: 8021, cidrIpv4: '0.0.0.0/0' });
+    Aspects.of(stack).add(new RestrictOpenIngress());
+    expect(() => app.synth()).toThrow(/ingress rule test\/esl opens tcp 8021-8021 to 0.0.0.0\/0/);
+    expect(() => app.synth()).not.toThrow(/test\/rtp/);
+  });
+});

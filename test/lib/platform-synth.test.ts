@@ -1,0 +1,165 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { parseTopology, dataCenterStackName, siteStackName } from '../../lib';
+import { readStackJson, synthPlatform } from '../support/synth-platform';
+
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+interface StackJson {
+  resource: Resources;
+  provider: { aws: Array<Record<string, unknown>> };
+  output?: Record<string, unknown>;
+  data?: Record<string, Record<string, Record<string, unknown>>>;
+}
+
+const topology = parseTopology(JSON.parse(readFileSync(path.join(__dirname, '../../stacks/topology.example.json'), 'utf8')));
+const platform = synthPlatform(topology, 'aws');
+const dcStack: StackJson = JSON.parse(readStackJson(platform.stackDirs[dataCenterStackName('acme', 'east')]));
+const westStack: StackJson = JSON.parse(readStackJson(platform.stackDirs[siteStackName('acme', 'west')]));
+const allStacks = Object.values(platform.stackDirs).map((dir) => JSON.parse(readStackJson(dir)) as StackJson);
+
+function resourcesOf(stack: StackJson, type: string): Record<string, unknown>[] {
+  return Object.values(stack.resource[type] ?? {});
+}
+
+function decodeUserData(template: Record<string, unknown>): string {
+  return Buffer.from(String(template.user_data), 'base64').toString('utf8');
+}
+
+describe('data center stack', () => {
+  it('runs one ECS service per media server and group, never rolled back by terraform', () => {
+    const services = resourcesOf(dcStack, 'aws_ecs_service');
+    expect(services).toHaveLength(4 * 2);
+    for (const service of services) {
+      expect(service.lifecycle).toEqual({ ignore_changes: ['task_definition'] });
+      expect(service.deployment_minimum_healthy_percent).toBe(100);
+    }
+    const families = resourcesOf(dcStack, 'aws_ecs_task_definition').map((definition) => definition.family);
+    expect(families).toContain('acme-west-ms-1-blue');
+    expect(families).toContain('acme-frankfurt-ms-2-green');
+  });
+
+  it('admits the call-control ports only from the one media server each endpoint serves', () => {
+    const rules = resourcesOf(dcStack, 'aws_vpc_security_group_ingress_rule');
+    const fromAddresses = rules.filter((rule) => rule.cidr_ipv4 !== undefined);
+    expect(fromAddresses.map((rule) => rule.cidr_ipv4).sort()).toEqual(
+      ['10.1.128.10/32', '10.1.144.10/32', '10.2.128.10/32', '10.2.144.10/32'].flatMap((cidr) => [cidr, cidr]).sort(),
+    );
+    expect(fromAddresses.map((rule) => rule.from_port).sort()).toEqual([8084, 8084, 8084, 8084, 8085, 8085, 8085, 8085]);
+    expect(rules.every((rule) => rule.cidr_ipv4 !== '0.0.0.0/0')).toBe(true);
+  });
+
+  it('keeps data tables safe: point-in-time recovery, encryption and deletion protection', () => {
+    const tables = resourcesOf(dcStack, 'aws_dynamodb_table');
+    expect(tables.map((table) => table.name).sort()).toEqual(['acme-dc-east-cdr-archive', 'acme-dc-east-upgrades']);
+    for (const table of tables) {
+      expect(table.point_in_time_recovery).toEqual({ enabled: true });
+      expect(table.deletion_protection_enabled).toBe(true);
+      expect(table.server_side_encryption).toEqual({ enabled: true });
+    }
+  });
+
+  it('scopes the orchestrator role to its services, roles, secrets, table and logs', () => {
+    const policies = resourcesOf(dcStack, 'aws_iam_role_policy').map((policy) => JSON.parse(String(policy.policy)));
+    const orchestrator = policies.find((policy) => policy.Statement.some((statement: { Action: string[] }) => statement.Action.includes('ecs:UpdateService')));
+    expect(orchestrator).toBeDefined();
+    const statements: Array<{ Action: string[]; Resource: string[] }> = orchestrator.Statement;
+    const update = statements.find((statement) => statement.Action.includes('ecs:UpdateService'))!;
+    expect(update.Resource).toHaveLength(8);
+    expect(update.Resource.every((resource) => resource.startsWith('${aws_ecs_service.'))).toBe(true);
+    const unscoped = statements.filter((statement) => statement.Resource.includes('*')).flatMap((statement) => statement.Action);
+    expect(unscoped.sort()).toEqual(
+      ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:UnassignPrivateIpAddresses', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:ListTasks', 'ecs:RegisterTaskDefinition'].sort(),
+    );
+    const secrets = statements.find((statement) => statement.Action.includes('secretsmanager:GetSecretValue'))!;
+    expect(secrets.Resource).toHaveLength(2);
+  });
+
+  it('creates ESL password secrets without any secret value in terraform', () => {
+    for (const stack of allStacks) {
+      expect(stack.resource.aws_secretsmanager_secret_version).toBeUndefined();
+    }
+    expect(resourcesOf(dcStack, 'aws_secretsmanager_secret').map((secret) => secret.name).sort()).toEqual(['voiceplane/acme/frankfurt/esl-password', 'voiceplane/acme/west/esl-password']);
+  });
+
+  it('publishes the outputs the site stacks read', () => {
+    expect(Object.keys(dcStack.output ?? {}).sort()).toEqual(['archive_table_arn', 'archive_table_name', 'call_control_zone_id', 'esl_secret_arns', 'private_route_table_ids', 'vpc_id']);
+  });
+});
+
+describe('site stack', () => {
+  it('requires IMDSv2 on every launch template and starts every instance from one', () => {
+    for (const stack of allStacks) {
+      for (const template of resourcesOf(stack, 'aws_launch_template')) {
+        expect(template.metadata_options).toMatchObject({ http_tokens: 'required', http_put_response_hop_limit: 1 });
+      }
+      for (const instance of resourcesOf(stack, 'aws_instance')) {
+        expect(instance.launch_template).toMatchObject({ version: '$Default' });
+      }
+    }
+    expect(resourcesOf(westStack, 'aws_launch_template')).toHaveLength(3);
+  });
+
+  it('installs the FreeSWITCH event socket on the private address, behind an ACL, with no password in user data', () => {
+    const templates = resourcesOf(westStack, 'aws_launch_template').map(decodeUserData).filter((text) => text.includes('voiceplane media server'));
+    expect(templates).toHaveLength(2);
+    const first = templates.find((text) => text.includes('media server ms-1'))!;
+    expect(first).toContain('<param name="listen-ip" value="10.1.128.10"/>');
+    expect(first).toContain('<node type="allow" cidr="10.100.0.0/20"/>');
+    expect(first).toContain('<node type="allow" cidr="10.100.16.0/20"/>');
+    expect(first).toContain('<list name="voiceplane_esl" default="deny">');
+    expect(first).toContain('<param name="password" value="$${voiceplane_esl_password}"/>');
+    expect(first).toMatch(/secretsmanager get-secret-value --region "\$region"/);
+    expect(first).toContain("secret='voiceplane/acme/west/esl-password'");
+    expect(first).toContain("region='us-east-1'");
+    expect(first).toContain('ms-1.west.cc.acme.internal');
+    expect(first).not.toMatch(/password"? value="[^$]/);
+  });
+
+  it('opens only SIP and RTP to the internet, and the event socket only to the data center', () => {
+    const rules = resourcesOf(westStack, 'aws_vpc_security_group_ingress_rule');
+    const open = rules.filter((rule) => rule.cidr_ipv4 === '0.0.0.0/0').map((rule) => `${rule.ip_protocol}/${rule.from_port}-${rule.to_port}`);
+    expect([...new Set(open)].sort()).toEqual(['tcp/5060-5060', 'udp/16384-32768', 'udp/5060-5060']);
+    const esl = rules.filter((rule) => rule.from_port === 8021 && rule.cidr_ipv4 !== undefined).map((rule) => rule.cidr_ipv4);
+    expect([...new Set(esl)].sort()).toEqual(['10.100.0.0/20', '10.100.16.0/20']);
+  });
+
+  it('gives the CDS a table with TTL and PITR, and one Fargate task', () => {
+    const table = resourcesOf(westStack, 'aws_dynamodb_table')[0];
+    expect(table).toMatchObject({ name: 'acme-site-west-cds', ttl: { attribute_name: 'expiresAt', enabled: true }, point_in_time_recovery: { enabled: true } });
+    const service = resourcesOf(westStack, 'aws_ecs_service')[0];
+    expect(service).toMatchObject({ desired_count: 1, launch_type: 'FARGATE', deployment_maximum_percent: 100 });
+  });
+
+  it('peers with its data center across regions, accepting with the data-center provider, with routes both ways', () => {
+    const [connection] = resourcesOf(westStack, 'aws_vpc_peering_connection');
+    expect(connection).toMatchObject({ peer_region: 'us-east-1', auto_accept: false });
+    const [accepter] = resourcesOf(westStack, 'aws_vpc_peering_connection_accepter');
+    expect(accepter).toMatchObject({ provider: 'aws.east', auto_accept: true });
+    const routes = resourcesOf(westStack, 'aws_route').filter((route) => route.vpc_peering_connection_id !== undefined);
+    expect(routes.filter((route) => route.destination_cidr_block === '10.100.0.0/16')).toHaveLength(3);
+    expect(routes.filter((route) => route.destination_cidr_block === '10.1.0.0/16' && route.provider === 'aws.east')).toHaveLength(2);
+  });
+
+  it('connects the PSTN voice connector to the SIP cluster with a termination allow-list', () => {
+    const [termination] = resourcesOf(westStack, 'aws_chime_voice_connector_termination');
+    expect(termination).toMatchObject({ cidr_allow_list: ['198.51.100.0/28'], calling_regions: ['US', 'CA'] });
+    const [origination] = resourcesOf(westStack, 'aws_chime_voice_connector_origination');
+    expect(origination.route).toEqual([expect.objectContaining({ port: 5060, host: expect.stringContaining('aws_lb.') })]);
+  });
+
+  it('tags everything with platform, site and component', () => {
+    expect(westStack.provider.aws[0].default_tags).toEqual([{ tags: { Platform: 'acme', Site: 'west', ManagedBy: 'voiceplane' } }]);
+    const instances = resourcesOf(westStack, 'aws_instance');
+    expect(instances.map((instance) => (instance.tags as Record<string, string>).Component).sort()).toEqual(['media-server', 'media-server', 'sip-cluster', 'sip-cluster']);
+    expect((resourcesOf(dcStack, 'aws_ecs_service')[0].tags as Record<string, string>).Component).toBe('call-control');
+  });
+});
+
+describe('synthesis', () => {
+  it('is deterministic: two synths of one topology are byte-identical', () => {
+    const second = synthPlatform(topology, 'aws');
+    for (const [name, dir] of Object.entries(platform.stackDirs)) {
+      expect(readStackJson(second.stackDirs[name])).toBe(readStackJson(dir));
+    }
+  });
+});
