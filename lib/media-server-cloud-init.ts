@@ -1,5 +1,4 @@
 import {
-  CALL_CONTROL_DIALPLAN_CONTEXT,
   ROUTE_TABLE_DB_KEY,
   ROUTE_TABLE_DB_REALM,
   RouteTable,
@@ -22,6 +21,12 @@ export interface MediaServerCloudInitOptions {
 }
 
 const ESL_ACL_NAME = 'voiceplane_esl';
+/**
+ * Dialplan context of calls arriving from the SIP cluster (the FreeSWITCH SIP profile facing it
+ * must use `context=voiceplane`). A dedicated context: FreeSWITCH uses the first context of a
+ * name, so reusing the stock `public` one would depend on file order.
+ */
+export const MEDIA_SERVER_DIALPLAN_CONTEXT = 'voiceplane';
 const SECRETS_INCLUDE = '/etc/freeswitch/voiceplane-secrets.xml';
 
 /**
@@ -37,10 +42,11 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
   const files = [
     { path: '/etc/freeswitch/autoload_configs/event_socket.conf.xml', permissions: '0640', content: eventSocketConfig(options.privateIp) },
     { path: '/etc/freeswitch/autoload_configs/acl.conf.xml', permissions: '0640', content: aclConfig(options.eslAllowedCidrs) },
+    // The document brings its own <context> elements, so it sits at the top level of dialplan/.
     {
-      path: `/etc/freeswitch/dialplan/${CALL_CONTROL_DIALPLAN_CONTEXT}/00_voiceplane_call_control.xml`,
+      path: '/etc/freeswitch/dialplan/voiceplane_call_control.xml',
       permissions: '0640',
-      content: renderCallControlDialplan({ context: CALL_CONTROL_DIALPLAN_CONTEXT }),
+      content: renderCallControlDialplan({ context: MEDIA_SERVER_DIALPLAN_CONTEXT }),
     },
     { path: '/usr/local/sbin/voiceplane-esl-password', permissions: '0750', content: eslPasswordScript(options) },
     { path: '/usr/local/sbin/voiceplane-seed-routes', permissions: '0750', content: seedRoutesScript(options) },

@@ -1,3 +1,4 @@
+import { gzipSync } from 'zlib';
 import { Construct } from 'constructs';
 import { Token } from 'cdktf';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
@@ -15,7 +16,7 @@ import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicie
 import { renderMediaServerCloudInit } from './media-server-cloud-init';
 import { ESL_INBOUND_PORT, RTP_PORTS, SIP_PORT } from './ports';
 
-/** Largest user data EC2 accepts, before base64. */
+/** Largest user data EC2 accepts, before base64 (gzip-compressed here; cloud-init detects it). */
 const MAX_USER_DATA_BYTES = 16 * 1024;
 
 export interface MediaServerProps {
@@ -82,9 +83,9 @@ export class MediaServer extends Construct {
     if (Token.isUnresolved(this.userData)) {
       throw new Error('user data must not contain unresolved references: it is encoded at synth time');
     }
-    const userDataBytes = Buffer.byteLength(this.userData);
-    if (userDataBytes > MAX_USER_DATA_BYTES) {
-      throw new Error(`user data of media server ${props.mediaServerId} is ${userDataBytes} bytes; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
+    const compressedUserData = gzipSync(this.userData, { level: 9 });
+    if (compressedUserData.length > MAX_USER_DATA_BYTES) {
+      throw new Error(`user data of media server ${props.mediaServerId} is ${compressedUserData.length} bytes compressed; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
     }
 
     const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
@@ -160,7 +161,7 @@ export class MediaServer extends Construct {
       metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
       blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 30, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
       monitoring: { enabled: true },
-      userData: Buffer.from(this.userData).toString('base64'),
+      userData: compressedUserData.toString('base64'),
       updateDefaultVersion: true,
     });
     this.launchTemplateId = launchTemplate.id;

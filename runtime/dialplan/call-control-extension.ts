@@ -56,10 +56,11 @@ const optionsSchema = z.strictObject({
     .string()
     .regex(CONTEXT_NAME_PATTERN, { error: (issue) => `'${String(issue.input)}' must be 1-64 letters, digits, '_', '.' or '-'` })
     .default(CALL_CONTROL_DIALPLAN_CONTEXT),
-  /** Regex on destination_number selecting the calls to hand to call control. */
+  /** Regex on destination_number selecting the calls to hand to call control (helpers are entered with that number). */
   destinationPattern: z
     .string()
-    .refine(isRegularExpression, { error: (issue) => `'${String(issue.input)}' is not a valid regular expression` })
+    .refine(isRegularExpression, { error: (issue) => `'${String(issue.input)}' is not a valid regular expression`, abort: true })
+    .refine((pattern) => !new RegExp(pattern).test(''), { error: (issue) => `'${String(issue.input)}' must not match an empty destination number` })
     .default('^.+$'),
   /** How many active groups a call may try, in try order. */
   maxGroups: z.int().min(1).max(MAX_ACTIVE_GROUPS).default(MAX_ACTIVE_GROUPS),

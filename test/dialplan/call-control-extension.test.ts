@@ -47,6 +47,7 @@ describe('renderCallControlDialplan', () => {
   it.each([
     [{ context: 'has space' }, "call-control dialplan options: context: 'has space' must be 1-64 letters"],
     [{ destinationPattern: '([0-9]' }, "destinationPattern: '([0-9]' is not a valid regular expression"],
+    [{ destinationPattern: '^[0-9]*$' }, "destinationPattern: '^[0-9]*$' must not match an empty destination number"],
     [{ maxGroups: 0 }, 'maxGroups'],
     [{ maxGroups: 5 }, 'maxGroups'],
     [{ maxRehomes: 6 }, 'maxRehomes'],

@@ -1,5 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { gunzipSync } from 'zlib';
 import { parseTopology, dataCenterStackName, siteStackName } from '../../lib';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
 
@@ -21,8 +22,10 @@ function resourcesOf(stack: StackJson, type: string): Record<string, unknown>[] 
   return Object.values(stack.resource[type] ?? {});
 }
 
+/** Media servers ship gzip-compressed user data (cloud-init detects it); the SIP nodes plain text. */
 function decodeUserData(template: Record<string, unknown>): string {
-  return Buffer.from(String(template.user_data), 'base64').toString('utf8');
+  const bytes = Buffer.from(String(template.user_data), 'base64');
+  return (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
 }
 
 describe('data center stack', () => {

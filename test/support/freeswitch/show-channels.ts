@@ -1,15 +1,7 @@
 import { Channel } from './channel';
+import { localTimestamp } from './fs-time';
 
 export type ShowRow = Record<string, string>;
-
-function localTimestamp(epochMs: number): string {
-  const date = new Date(epochMs);
-  const pad = (value: number): string => String(value).padStart(2, '0');
-  return (
-    `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())} ` +
-    `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`
-  );
-}
 
 /** One row of the core's `channels` table; every value is a string, as FreeSWITCH's JSON has them. */
 export function channelRow(channel: Channel, hostname: string): ShowRow {
