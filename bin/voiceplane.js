@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The `voiceplane` command: runs the compiled CLI when built (npm run build), else the TypeScript sources.
+const { existsSync } = require('fs');
+const path = require('path');
+
+const compiled = path.join(__dirname, '../dist/runtime/cli.js');
+if (!existsSync(compiled)) {
+  require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '../tsconfig.json') });
+}
+const cli = require(existsSync(compiled) ? compiled : '../runtime/cli.ts');
+const output = (stream) => ({ line: (text) => stream.write(`${text}\n`) });
+cli.main(process.argv.slice(2), process.env, output(process.stdout), output(process.stderr)).then((code) => {
+  process.exitCode = code;
+});

@@ -1,0 +1,28 @@
+import { DialplanError } from '../dialplan';
+import { EslError } from '../esl';
+import { MediaServerClient, MediaServerReplyError, MissingRouteTableError, RouteVerificationError } from '../media-server';
+import { CliError } from './cli-error';
+import { EslTarget } from './esl-target';
+
+/** Bound on reaching and authenticating to a media server from the CLI. */
+export const CLI_CONNECT_TIMEOUT_MS = 10_000;
+
+/** Runs `work` with a connected media-server client, turning every known failure into a one-line CliError. */
+export async function withMediaServer<T>(target: EslTarget, work: (client: MediaServerClient) => Promise<T>): Promise<T> {
+  let client: Awaited<ReturnType<typeof MediaServerClient.connect>>;
+  try {
+    client = await MediaServerClient.connect({ ...target, connectTimeoutMs: CLI_CONNECT_TIMEOUT_MS });
+  } catch (error) {
+    throw new CliError(`cannot reach media server ${target.host}:${target.port}: ${(error as Error).message}`);
+  }
+  try {
+    return await work(client);
+  } catch (error) {
+    if (error instanceof DialplanError || error instanceof EslError || error instanceof RouteVerificationError || error instanceof MissingRouteTableError || error instanceof MediaServerReplyError) {
+      throw new CliError(error.message);
+    }
+    throw error;
+  } finally {
+    await client.close();
+  }
+}

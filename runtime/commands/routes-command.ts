@@ -1,0 +1,69 @@
+import { DialplanError, RouteTable, parseRouteSpec, parseRouteTable } from '../dialplan';
+import { UsageError } from './cli-error';
+import { EslTarget } from './esl-target';
+import { withMediaServer } from './media-server-session';
+import { Output, formatTable } from './output';
+
+export interface RoutesCommand {
+  readonly action: string | undefined;
+  readonly target: EslTarget;
+  /** `--group` values: specs for `set`, one id for `drain`/`restore`. */
+  readonly groups: readonly string[];
+  readonly json: boolean;
+}
+
+const ACTIONS = ['show', 'set', 'drain', 'restore'] as const;
+
+/** `voiceplane routes show|set|drain|restore`: reads or edits a media server's call-control route table. */
+export async function runRoutesCommand(command: RoutesCommand, output: Output): Promise<void> {
+  const action = ACTIONS.find((candidate) => candidate === command.action);
+  if (!action) throw new UsageError(`routes: expected one of ${ACTIONS.join('|')}, got ${command.action ?? 'nothing'}`);
+  const next = action === 'set' ? tableFromSpecs(command.groups) : undefined;
+  const groupId = action === 'drain' || action === 'restore' ? singleGroupId(action, command.groups) : undefined;
+  const table = await withMediaServer(command.target, async (client) => {
+    if (action === 'show') return client.routes();
+    if (next) return client.setRoutes(next);
+    return action === 'drain' ? client.drain(groupId!) : client.restore(groupId!);
+  });
+  printRoutes(table, command.json, output);
+}
+
+function tableFromSpecs(specs: readonly string[]): RouteTable {
+  if (specs.length === 0) throw new UsageError('routes set: at least one --group ID=HOST:PORT[|HOST:PORT...][@WEIGHT] is required');
+  try {
+    return parseRouteTable({ groups: specs.map(parseRouteSpec) });
+  } catch (error) {
+    if (error instanceof DialplanError) throw new UsageError(`--group: ${error.message}`);
+    throw error;
+  }
+}
+
+function singleGroupId(action: string, groups: readonly string[]): string {
+  if (groups.length !== 1) throw new UsageError(`routes ${action}: exactly one --group ID is required`);
+  return groups[0];
+}
+
+export function routesJson(table: RouteTable | undefined) {
+  return {
+    groups: (table?.groups ?? []).map((group) => ({
+      id: group.id,
+      endpoints: group.endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`),
+      weight: group.weight ?? null,
+      state: group.state,
+    })),
+  };
+}
+
+function printRoutes(table: RouteTable | undefined, json: boolean, output: Output): void {
+  const view = routesJson(table);
+  if (json) {
+    output.line(JSON.stringify(view));
+    return;
+  }
+  if (view.groups.length === 0) {
+    output.line('no route table on this media server');
+    return;
+  }
+  const rows = view.groups.map((group) => [group.id, group.state, group.weight === null ? '-' : String(group.weight), group.endpoints.join('|')]);
+  formatTable(['GROUP', 'STATE', 'WEIGHT', 'ENDPOINTS'], rows).forEach((line) => output.line(line));
+}

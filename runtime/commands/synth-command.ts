@@ -1,0 +1,31 @@
+import { spawnSync } from 'child_process';
+import { existsSync, readdirSync } from 'fs';
+import * as path from 'path';
+import { CliError } from './cli-error';
+import { Output } from './output';
+
+export interface SynthCommand {
+  readonly topology?: string;
+  readonly outdir: string;
+  /** Environment of the app process (the CLI passes its own). */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+const APP = path.join(__dirname, '../../stacks/main.ts');
+
+/**
+ * `voiceplane synth`: runs the CDKTF app in its own process (runtime code never imports the
+ * constructs) and lists the stacks it wrote.
+ */
+export function runSynthCommand(command: SynthCommand, output: Output): void {
+  const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', APP], {
+    env: { ...command.env, CDKTF_OUTDIR: command.outdir, ...(command.topology ? { VOICEPLANE_TOPOLOGY: path.resolve(command.topology) } : {}) },
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) {
+    throw new CliError((result.stderr || result.error?.message || 'synth failed').trim());
+  }
+  const stacksDir = path.join(command.outdir, 'stacks');
+  const stacks = existsSync(stacksDir) ? readdirSync(stacksDir).sort() : [];
+  stacks.forEach((stack) => output.line(`${path.join(stacksDir, stack, 'cdk.tf.json')}`));
+}

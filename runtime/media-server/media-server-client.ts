@@ -1,0 +1,128 @@
+import {
+  CALL_COUNT_LIMIT_REALM,
+  DialplanError,
+  ROUTE_TABLE_DB_KEY,
+  ROUTE_TABLE_DB_REALM,
+  RouteTable,
+  assertRoutable,
+  decodeRouteTable,
+  drainGroup,
+  encodeRouteTable,
+  restoreGroup,
+} from '../dialplan';
+import { EslClient, EslConnectOptions, EslNoReplyError } from '../esl';
+import { MediaServerStatus, parseLimitUsage, parseRowCount, parseStatus } from './api-replies';
+
+/** The one thing the client needs of an ESL connection. */
+export interface EslCommander {
+  api(command: string): Promise<string>;
+}
+
+export interface ActiveCalls {
+  /** Calls on the media server, counted by FreeSWITCH (not legs). */
+  readonly total: number;
+  /** Calls tagged with each group of the route table (a call that failed over may count in two). */
+  readonly byGroup: Readonly<Record<string, number>>;
+}
+
+/** The table read back after a write differs from the one written (someone else wrote in between). */
+export class RouteVerificationError extends Error {
+  constructor(
+    readonly written: string,
+    readonly readBack: string | undefined,
+  ) {
+    super(`route table read back differs from the one written (wrote ${written}, read ${readBack ?? 'nothing'}): another writer changed it`);
+    this.name = 'RouteVerificationError';
+  }
+}
+
+/** The media server has no route table (never seeded). */
+export class MissingRouteTableError extends Error {
+  constructor() {
+    super(`no call-control route table on this media server (db ${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY} is empty): set one with 'voiceplane routes set'`);
+    this.name = 'MissingRouteTableError';
+  }
+}
+
+const SELECT_ROUTES = `db select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY}`;
+
+/**
+ * Operations on one FreeSWITCH over ESL: its call-control route table (read by the dialplan at call
+ * time from the core db), its calls per group, its status. Every write is one `db insert`
+ * (atomic in FreeSWITCH) followed by a read-back, and never leaves the table without an active group.
+ */
+export class MediaServerClient {
+  constructor(private readonly esl: EslCommander) {}
+
+  /** Connects and authenticates; close the returned client's connection with `close()`. */
+  static async connect(options: EslConnectOptions): Promise<MediaServerClient & { close(): Promise<void> }> {
+    const esl = await EslClient.connect(options);
+    return Object.assign(new MediaServerClient(esl), { close: () => esl.close() });
+  }
+
+  /** The route table, or undefined when none was ever written. */
+  async routes(): Promise<RouteTable | undefined> {
+    const text = await this.readRouteText();
+    return text === undefined ? undefined : decodeRouteTable(text);
+  }
+
+  /** Replaces the route table with one atomic write, verified by reading it back. */
+  async setRoutes(next: RouteTable): Promise<RouteTable> {
+    assertRoutable(next);
+    const encoded = encodeRouteTable(next);
+    await this.esl.api(`db insert/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY}/${encoded}`);
+    const readBack = await this.readRouteText();
+    if (readBack !== encoded) throw new RouteVerificationError(encoded, readBack);
+    return decodeRouteTable(readBack);
+  }
+
+  /** Stops new calls to `groupId` (calls in progress continue); refuses to drain the last active group. */
+  async drain(groupId: string): Promise<RouteTable> {
+    return this.setRoutes(drainGroup(await this.requireRoutes(), groupId));
+  }
+
+  /** Lets `groupId` take new calls again. */
+  async restore(groupId: string): Promise<RouteTable> {
+    return this.setRoutes(restoreGroup(await this.requireRoutes(), groupId));
+  }
+
+  /** Calls in progress, counted by FreeSWITCH itself; `groupId` limits `byGroup` to that group. */
+  async activeCalls(groupId?: string): Promise<ActiveCalls> {
+    const table = await this.routes();
+    const groupIds = groupId !== undefined ? [groupId] : (table?.groups ?? []).map((group) => group.id);
+    if (groupId !== undefined && table && !table.groups.some((group) => group.id === groupId)) {
+      throw new DialplanError(`no group ${JSON.stringify(groupId)} in the route table (groups: ${table.groups.map((group) => group.id).join(', ')})`);
+    }
+    const byGroup: Record<string, number> = {};
+    for (const id of groupIds) {
+      byGroup[id] = await this.groupCallCount(id);
+    }
+    const countCommand = 'show calls count as json';
+    return { total: parseRowCount(countCommand, await this.esl.api(countCommand)), byGroup };
+  }
+
+  /** Calls tagged with `groupId` by the dialplan's `limit hash` (released at hangup). */
+  async groupCallCount(groupId: string): Promise<number> {
+    const command = `limit_usage hash ${CALL_COUNT_LIMIT_REALM} ${groupId}`;
+    return parseLimitUsage(command, await this.esl.api(command));
+  }
+
+  async status(): Promise<MediaServerStatus> {
+    return parseStatus(await this.esl.api('status'));
+  }
+
+  private async requireRoutes(): Promise<RouteTable> {
+    const table = await this.routes();
+    if (!table) throw new MissingRouteTableError();
+    return table;
+  }
+
+  private async readRouteText(): Promise<string | undefined> {
+    try {
+      return (await this.esl.api(SELECT_ROUTES)).trim();
+    } catch (error) {
+      if (error instanceof EslNoReplyError) return undefined;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import { createServer, Server } from 'net';
+import { RouteTable, encodeRouteTable } from '../../runtime/dialplan';
+import { EslAuthError } from '../../runtime/esl';
+import { MediaServerClient, RouteVerificationError } from '../../runtime/media-server';
+import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { CALL_CONTEXT, eslOptions, startMediaServer } from '../support/media-server-fixture';
+
+type ConnectedClient = Awaited<ReturnType<typeof MediaServerClient.connect>>;
+
+/** Ports on loopback that refuse connections: a listener bound then closed. */
+async function refusingPort(): Promise<number> {
+  const server: Server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function table(...groups: Array<[id: string, port: number, state?: 'active' | 'drained']>): RouteTable {
+  return { groups: groups.map(([id, port, state]) => ({ id, endpoints: [{ host: '127.0.0.1', port }], state: state ?? 'active' })) };
+}
+
+describe('MediaServerClient against the FreeSWITCH simulator', () => {
+  let simulator: FreeSwitchSimulator;
+  let client: ConnectedClient;
+
+  beforeEach(async () => {
+    simulator = await startMediaServer();
+    client = await MediaServerClient.connect(eslOptions(simulator));
+  });
+
+  afterEach(async () => {
+    await client.close();
+    await simulator.stop();
+  });
+
+  it('reports no route table on a fresh media server', async () => {
+    await expect(client.routes()).resolves.toBeUndefined();
+  });
+
+  it('writes the table with one db insert and reads back exactly what the dialplan will see', async () => {
+    const written = await client.setRoutes(table(['blue', 9001], ['green', 9002]));
+    expect(written).toEqual(table(['blue', 9001], ['green', 9002]));
+    expect(simulator.api('db select/voiceplane/call_control_routes')).toBe(encodeRouteTable(written));
+  });
+
+  it('drains and restores a group, and refuses to drain the last active group leaving the table unchanged', async () => {
+    await client.setRoutes(table(['blue', 9001], ['green', 9002]));
+    expect(await client.drain('blue')).toEqual(table(['blue', 9001, 'drained'], ['green', 9002]));
+    const before = simulator.api('db select/voiceplane/call_control_routes');
+    await expect(client.drain('green')).rejects.toThrow(/refusing to drain 'green': it is the last active call-control group/);
+    expect(simulator.api('db select/voiceplane/call_control_routes')).toBe(before);
+    expect(await client.restore('blue')).toEqual(table(['blue', 9001], ['green', 9002]));
+  });
+
+  it('refuses a table with no active group before writing anything', async () => {
+    await expect(client.setRoutes(table(['blue', 9001, 'drained']))).rejects.toThrow(/no active call-control group/);
+    await expect(client.routes()).resolves.toBeUndefined();
+  });
+
+  it('keeps the route table across a FreeSWITCH restart (core db), and a new connection reads it', async () => {
+    await client.setRoutes(table(['blue', 9001, 'drained'], ['green', 9002]));
+    await client.close();
+    await simulator.restart();
+    client = await MediaServerClient.connect(eslOptions(simulator));
+    expect(await client.routes()).toEqual(table(['blue', 9001, 'drained'], ['green', 9002]));
+  });
+
+  it('detects a concurrent writer through the read-back', async () => {
+    const racing = {
+      api: async (command: string) => {
+        const reply = simulator.api(command);
+        if (command.startsWith('db insert/')) simulator.api(`db insert/voiceplane/call_control_routes/${encodeRouteTable(table(['green', 9002]))}`);
+        return reply;
+      },
+    };
+    await expect(new MediaServerClient(racing).setRoutes(table(['blue', 9001], ['green', 9002]))).rejects.toBeInstanceOf(RouteVerificationError);
+  });
+
+  it('counts calls per group from FreeSWITCH and ends an unroutable call in the explicit fallback', async () => {
+    await client.setRoutes(table(['blue', await refusingPort()], ['green', await refusingPort()]));
+    const outcome = await simulator.placeCall({ destination: '15551230000', context: CALL_CONTEXT, durationMs: 1_000 }).outcome;
+    expect(outcome.hangupCause).toBe('NORMAL_TEMPORARY_FAILURE');
+    expect(outcome.applications.map((app) => app.name)).toContain('respond');
+    expect(await client.activeCalls()).toEqual({ total: 0, byGroup: { blue: 0, green: 0 } });
+  });
+
+  it('reads the switch status', async () => {
+    const status = await client.status();
+    expect(status.ready).toBe(true);
+    expect(status.version).toMatch(/^\d+\.\d+/);
+  });
+
+  it('fails authentication with a wrong password', async () => {
+    await expect(MediaServerClient.connect({ ...eslOptions(simulator), password: 'wrong' })).rejects.toBeInstanceOf(EslAuthError);
+  });
+});
