@@ -1,0 +1,98 @@
+import { execFile } from 'child_process';
+import { createServer } from 'net';
+import * as path from 'path';
+import { promisify } from 'util';
+import { main } from '../../runtime/cli';
+import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { SIMULATOR_PASSWORD, startMediaServer } from '../support/media-server-fixture';
+
+const run = promisify(execFile);
+const BIN = path.join(__dirname, '../../bin/voiceplane.js');
+
+async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const code = await main(args, env, { line: (text) => stdout.push(text) }, { line: (text) => stderr.push(text) });
+  return { code, stdout, stderr };
+}
+
+describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
+  let simulator: FreeSwitchSimulator;
+  let esl: string[];
+  const routesInDb = () => simulator.api('db select/voiceplane/call_control_routes');
+
+  beforeEach(async () => {
+    simulator = await startMediaServer();
+    esl = ['--esl', `127.0.0.1:${simulator.eslPort}`, '--password', SIMULATOR_PASSWORD];
+  });
+
+  afterEach(() => simulator.stop());
+
+  it('sets, shows, drains and restores the route table (JSON contract)', async () => {
+    const set = await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084|10.100.16.5:8084', '--group', 'green=10.100.0.6:8085@50', '--json']);
+    expect(set).toMatchObject({ code: 0, stderr: [] });
+    const show = await cli(['routes', 'show', ...esl, '--json']);
+    expect(JSON.parse(show.stdout[0])).toEqual({
+      groups: [
+        { id: 'blue', endpoints: ['10.100.0.5:8084', '10.100.16.5:8084'], weight: null, state: 'active' },
+        { id: 'green', endpoints: ['10.100.0.6:8085'], weight: 50, state: 'active' },
+      ],
+    });
+    const drain = await cli(['routes', 'drain', ...esl, '--group', 'blue', '--json']);
+    expect(JSON.parse(drain.stdout[0]).groups.map((group: { state: string }) => group.state)).toEqual(['drained', 'active']);
+    const restore = await cli(['routes', 'restore', ...esl, '--group', 'blue']);
+    expect(restore.code).toBe(0);
+    expect(restore.stdout.join('\n')).toMatch(/^GROUP\s+STATE\s+WEIGHT\s+ENDPOINTS\nblue\s+active\s+-\s+10\.100\.0\.5:8084\|10\.100\.16\.5:8084\ngreen\s+active\s+50\s+10\.100\.0\.6:8085$/);
+  });
+
+  it('refuses to drain the last active group and leaves the table unchanged', async () => {
+    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084']);
+    const before = routesInDb();
+    const result = await cli(['routes', 'drain', ...esl, '--group', 'blue']);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([expect.stringMatching(/^voiceplane: refusing to drain 'blue': it is the last active call-control group/)]);
+    expect(routesInDb()).toBe(before);
+  });
+
+  it('rejects invalid route input with a usage error naming the bad part, changing nothing', async () => {
+    const result = await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:99999']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toEqual([expect.stringMatching(/^voiceplane: --group: .*99999/)]);
+    expect(routesInDb()).toMatch(/^-ERR no reply/);
+  });
+
+  it('reports calls per group', async () => {
+    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085']);
+    const result = await cli(['calls', ...esl, '--json']);
+    expect(JSON.parse(result.stdout[0])).toEqual({ total: 0, byGroup: { blue: 0, green: 0 } });
+    const one = await cli(['calls', ...esl, '--group', 'green', '--json']);
+    expect(JSON.parse(one.stdout[0])).toEqual({ total: 0, byGroup: { green: 0 } });
+  });
+
+  it('takes the password from VOICEPLANE_ESL_PASSWORD and reports a wrong one in one line', async () => {
+    const esl2 = ['--esl', `127.0.0.1:${simulator.eslPort}`];
+    expect((await cli(['routes', 'show', ...esl2], { VOICEPLANE_ESL_PASSWORD: SIMULATOR_PASSWORD })).code).toBe(0);
+    const wrong = await cli(['routes', 'show', ...esl2], { VOICEPLANE_ESL_PASSWORD: 'nope' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toEqual([expect.stringMatching(/^voiceplane: cannot reach media server 127\.0\.0\.1:\d+: ESL authentication .* failed: -ERR invalid$/)]);
+  });
+
+  it('names missing and malformed options', async () => {
+    expect((await cli(['routes', 'show', '--password', 'x'])).stderr).toEqual(['voiceplane: --esl: required (HOST:PORT of the media server event socket)']);
+    expect((await cli(['routes', 'show', '--esl', '127.0.0.1:8021'])).stderr).toEqual(['voiceplane: --password: required (or set VOICEPLANE_ESL_PASSWORD)']);
+    expect((await cli(['routes', 'wipe', ...esl])).stderr).toEqual(['voiceplane: routes: expected one of show|set|drain|restore, got wipe']);
+    expect((await cli(['routes', 'show', ...esl, '--colour'])).code).toBe(2);
+  });
+});
+
+describe('the voiceplane executable', () => {
+  it('exits non-zero with one line when the media server refuses connections', async () => {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    const failure = await run(process.execPath, [BIN, 'calls', '--esl', `127.0.0.1:${port}`, '--password', 'x']).catch((error) => error);
+    expect(failure.code).toBe(1);
+    expect(failure.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^voiceplane: cannot reach media server 127\.0\.0\.1:\d+: .*ECONNREFUSED/)]);
+  });
+});
