@@ -1,6 +1,7 @@
 export * from './topology';
 export * from './network-plan';
 export * from './naming';
+export * from './initial-route-table';
 export * from './ports';
 export * from './vpc-network';
 export * from './durable-table';

@@ -1,14 +1,13 @@
 import { Construct } from 'constructs';
-import { RouteTable } from '../runtime/dialplan';
 import { CallDataServer } from './call-data-server';
 import { markComponent } from './component';
 import { MediaServer } from './media-server';
-import { callControlEndpointFqdn, eslPasswordSecretName, shortName } from './naming';
+import { initialRouteTable } from './initial-route-table';
+import { eslPasswordSecretName, shortName } from './naming';
 import { placeMediaServer } from './network-plan';
-import { callControlListenerPort } from './ports';
 import { PstnGateway } from './pstn-gateway';
 import { SipHaCluster } from './sip-ha-cluster';
-import { MediaServerSpec, Site } from './topology';
+import { Site } from './topology';
 import { VpcNetwork } from './vpc-network';
 
 /** What a site needs to know of a data center that runs call control for some of its media servers. */
@@ -116,16 +115,4 @@ export class MspSite extends Construct {
       });
     }
   }
-}
-
-/** Every group active, in topology order, each reached through the media server's endpoint. */
-export function initialRouteTable(platform: string, siteId: string, server: MediaServerSpec): RouteTable {
-  const host = callControlEndpointFqdn(platform, siteId, server.id);
-  return {
-    groups: server.callControl.groups.map((group, groupIndex) => ({
-      id: group.id,
-      endpoints: [{ host, port: callControlListenerPort(groupIndex) }],
-      state: 'active' as const,
-    })),
-  };
 }

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { DialplanError, encodeRouteTable } from '../runtime/dialplan';
 import { cidrsOverlap, parseCidr } from './cidr';
+import { initialRouteTable } from './initial-route-table';
 import { MAX_MEDIA_SERVERS_PER_SITE, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from './network-plan';
 import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';
 
@@ -197,12 +199,25 @@ function crossReferenceIssues(topology: Topology): string[] {
       }
       const groups = server.callControl.groups;
       duplicates(groups.map((group) => group.id)).forEach((index) => report([...callControlPath, 'groups', index, 'id'], `duplicate group id "${groups[index].id}"`));
+      const routeTableProblem = encodingProblem(topology.platform, site.id, server);
+      if (routeTableProblem) report([...sitePath, 'mediaServers', serverIndex, 'id'], routeTableProblem);
       if (groups.length < 2 && !server.callControl.allowSingleGroup) {
         report([...callControlPath, 'groups'], 'at least two call-control groups are required so one can carry calls while the other is upgraded (set allowSingleGroup to accept dropped calls during upgrades)');
       }
     });
   });
   return issues;
+}
+
+/** Why the media server's route table cannot be stored in FreeSWITCH (names too long), if it cannot. */
+function encodingProblem(platform: string, siteId: string, server: MediaServerSpec): string | undefined {
+  try {
+    encodeRouteTable(initialRouteTable(platform, siteId, server));
+    return undefined;
+  } catch (error) {
+    if (error instanceof DialplanError) return `${error.message}: shorten the platform, site or media server ids`;
+    throw error;
+  }
 }
 
 /** Indexes of the entries that repeat an earlier one. */

@@ -40,6 +40,12 @@ export const ROUTE_TABLE_SNAPSHOT_VARIABLE = 'vp_cc_routes';
 /** Channel variable counting the call's re-homes, one `x` per re-home. */
 export const REHOME_TALLY_VARIABLE = 'vp_cc_rehomes';
 
+/**
+ * Longest value FreeSWITCH gives back: mod_db's `db select` copies the row into a 256-byte buffer, so a
+ * longer table would reach the dialplan silently cut.
+ */
+export const MAX_ENCODED_ROUTE_TABLE_LENGTH = 255;
+
 const RECORD_SEPARATOR = '~';
 const FIELD_SEPARATOR = '_';
 const VALUE_CHARACTER = /^[a-z0-9._~-]$/;
@@ -57,7 +63,13 @@ const RECORD_PATTERN = new RegExp(`^(${ID_TOKEN})_(a[0-9]|${DRAINED_STATE})_(${W
 export function encodeRouteTable(table: RouteTable): string {
   const valid = parseRouteTable(table);
   const ranks = ranksById(valid);
-  return [ROUTE_TABLE_FORMAT, ...valid.groups.map((group) => encodeGroup(group, ranks.get(group.id)))].join(RECORD_SEPARATOR);
+  const encoded = [ROUTE_TABLE_FORMAT, ...valid.groups.map((group) => encodeGroup(group, ranks.get(group.id)))].join(RECORD_SEPARATOR);
+  if (encoded.length > MAX_ENCODED_ROUTE_TABLE_LENGTH) {
+    throw new DialplanError(
+      `route table encodes to ${encoded.length} characters; FreeSWITCH's db returns at most ${MAX_ENCODED_ROUTE_TABLE_LENGTH} (use fewer endpoints or shorter host names)`,
+    );
+  }
+  return encoded;
 }
 
 /** Decodes a value read with `db select`; throws a {@link DialplanError} naming the offending part. */

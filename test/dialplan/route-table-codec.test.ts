@@ -50,6 +50,16 @@ describe('encodeRouteTable / decodeRouteTable', () => {
     expect(encodeRouteTable(routes)).toBe('vp1~blue_a1__cc.example.com_8084');
   });
 
+  it('refuses a table longer than FreeSWITCH db select returns (255 characters), at 255 exactly it is accepted', () => {
+    // Dotted labels of 9 characters keep every label within DNS's 63-character limit.
+    const longHost = (length: number) => Array.from({ length }, (_, index) => (index % 10 === 9 ? '.' : 'h')).join('');
+    const endpoint = (length: number) => ({ host: longHost(length), port: 8084 });
+    const tableWith = (hostLength: number): RouteTable => ({ groups: [{ id: 'blue', endpoints: [endpoint(hostLength)], state: 'active' }] });
+    const overhead = encodeRouteTable(tableWith(1)).length - 1;
+    expect(encodeRouteTable(tableWith(255 - overhead))).toHaveLength(255);
+    expect(() => encodeRouteTable(tableWith(256 - overhead))).toThrow(/^route table encodes to 256 characters; FreeSWITCH's db returns at most 255/);
+  });
+
   it('refuses to encode an invalid table', () => {
     const invalid: RouteTable = { groups: [{ id: 'blue', endpoints: [{ host: 'not a host', port: 8084 }], state: 'active' }] };
     expect(() => encodeRouteTable(invalid)).toThrow("route table: groups[0].endpoints[0].host: 'not a host' is not a hostname or an IPv4 address");

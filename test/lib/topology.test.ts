@@ -128,6 +128,15 @@ describe('topology validation', () => {
     expect(issuesOf(input)).toEqual(['sites[0].pstn.terminationCidrAllowList[0]: 198.51.100.0/24 is too wide: a voice connector accepts /27 to /32 networks']);
   });
 
+  it('rejects ids so long that the media server route table would not fit FreeSWITCH db', () => {
+    const input = example();
+    input.platform = 'p'.repeat(31);
+    input.sites[0].id = 's'.repeat(31);
+    input.sites[0].mediaServers[0].id = 'm'.repeat(31);
+    input.sites[0].mediaServers[0].callControl.groups[0].id = 'b'.repeat(31);
+    expect(issuesOf(input)).toEqual([expect.stringMatching(/^sites\[0\]\.mediaServers\[0\]\.id: route table encodes to \d+ characters; FreeSWITCH's db returns at most 255 .*: shorten the platform, site or media server ids$/)]);
+  });
+
   it('reports invalid JSON with the file name', () => {
     expect(() => parseTopologyJson('{"platform": ', 'broken.json')).toThrow(/^invalid topology:\n  broken\.json: not valid JSON/);
   });

@@ -86,7 +86,11 @@ describe('FreeSWITCH simulator: outbound socket application', () => {
     expect(channelData.header('Caller-Caller-ID-Number')).toBe('5551000');
     expect(channelData.header('Caller-Destination-Number')).toBe('1000');
     expect(channelData.header('variable_cc_group')).toBe('blue');
-    expect(channelData.raw.endsWith('Content-Type: command/reply\nReply-Text: %2BOK%0A\nSocket-Mode: async\nControl: full\n\n')).toBe(true);
+    expect(
+      channelData.raw.endsWith(
+        'Content-Type: command/reply\nReply-Text: %2BOK%0A\nSocket-Mode: async\nControl: full\n\n'
+      )
+    ).toBe(true);
 
     expect((await session.command('myevents')).header('Reply-Text')).toBe('+OK Events Enabled');
     expect((await execute(session, 'answer', '', 'answer-1')) as { raw: string }).toMatchObject({
@@ -107,7 +111,7 @@ describe('FreeSWITCH simulator: outbound socket application', () => {
       'Content-Type: text/disconnect-notice\n' +
         `Controlled-Session-UUID: ${call.uuid}\n` +
         'Content-Disposition: disconnect\n' +
-        `Content-Length: 67\n\n${GOODBYE_BODY}`,
+        `Content-Length: 67\n\n${GOODBYE_BODY}`
     );
     await session.closed;
 
@@ -133,7 +137,7 @@ describe('FreeSWITCH simulator: outbound socket application', () => {
         'Content-Disposition: linger\n' +
         `Channel-Name: sofia/internal/0000000000@127.0.0.1\n` +
         'Linger-Time: -1\n' +
-        'Content-Length: 0\n\n',
+        'Content-Length: 0\n\n'
     );
     const complete = (await session.nextEvent('CHANNEL_HANGUP_COMPLETE')).eventHeaders();
     expect(complete.get('Hangup-Cause')).toBe('NORMAL_CLEARING');
@@ -145,7 +149,7 @@ describe('FreeSWITCH simulator: outbound socket application', () => {
     await session.closed;
   });
 
-  it('offers only the call-control commands without full, and the dialplan goes on after the socket closes', async () => {
+  it('offers only call-control commands without full; the dialplan goes on once the socket closes', async () => {
     await startSimulator(`${callControl.target} async`);
     const call = simulator.placeCall({ destination: '1000', durationMs: 5000 });
     const session = await callControl.nextConnection();

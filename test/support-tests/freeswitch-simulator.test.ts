@@ -6,7 +6,8 @@ import { EslFrame, RawEslClient } from '../support/freeswitch/raw-esl-client';
 import { waitFor } from '../support/wait-for';
 
 const GOODBYE =
-  'Content-Type: text/disconnect-notice\nContent-Length: 67\n\nDisconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
+  'Content-Type: text/disconnect-notice\nContent-Length: 67\n\n' +
+  'Disconnected, goodbye.\nSee you at ClueCon! http://www.cluecon.com/\n';
 
 const PARK_AND_ANSWER_DIALPLAN = `
 <include>
@@ -59,9 +60,15 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
     clients.push(client);
     expect((await client.nextFrame()).raw).toBe('Content-Type: auth/request\n\n');
 
-    expect((await client.command('api status')).raw).toBe('Content-Type: command/reply\nReply-Text: -ERR command not found\n\n');
-    expect((await client.command('auth ClueCon')).raw).toBe('Content-Type: command/reply\nReply-Text: +OK accepted\n\n');
-    expect((await client.command('frobnicate')).raw).toBe('Content-Type: command/reply\nReply-Text: -ERR command not found\n\n');
+    expect((await client.command('api status')).raw).toBe(
+      'Content-Type: command/reply\nReply-Text: -ERR command not found\n\n'
+    );
+    expect((await client.command('auth ClueCon')).raw).toBe(
+      'Content-Type: command/reply\nReply-Text: +OK accepted\n\n'
+    );
+    expect((await client.command('frobnicate')).raw).toBe(
+      'Content-Type: command/reply\nReply-Text: -ERR command not found\n\n'
+    );
   });
 
   it('answers a wrong password with -ERR invalid, says goodbye and closes', async () => {
@@ -91,7 +98,7 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
     const client = await RawEslClient.connect(port);
     clients.push(client);
     expect((await client.nextFrame()).raw).toBe(
-      'Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n',
+      'Content-Type: text/rude-rejection\nContent-Length: 24\n\nAccess Denied, go away.\n'
     );
     await client.closed;
   });
@@ -106,12 +113,12 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
   it('frames api responses with Content-Type before Content-Length and uses the FreeSWITCH error texts', async () => {
     const client = await connect();
     expect((await client.command('api frobnicate now')).raw).toBe(
-      'Content-Type: api/response\nContent-Length: 35\n\n-ERR frobnicate Command not found!\n',
+      'Content-Type: api/response\nContent-Length: 35\n\n-ERR frobnicate Command not found!\n'
     );
     expect((await client.command('api db select/nothing/here')).body).toBe('-ERR no reply\n');
     expect((await client.command('api uuid_kill')).body).toBe('-USAGE: <uuid> [cause]\n');
     expect((await client.command('api uuid_kill 00000000-0000-0000-0000-000000000000')).body).toBe(
-      '-ERR No such channel!\n',
+      '-ERR No such channel!\n'
     );
     expect((await client.command('api db insert/only')).body).toBe('!err!');
     expect((await client.command('api hostname')).body).toBe('sim-host');
@@ -136,7 +143,7 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
       const restarted = await simulator.restart();
       expect(restarted.eslPort).toBe(port);
       expect((await before.nextFrame()).raw).toBe(
-        'Content-Type: text/disconnect-notice\nContent-Length: 31\n\nThe system is being shut down.\n',
+        'Content-Type: text/disconnect-notice\nContent-Length: 31\n\nThe system is being shut down.\n'
       );
       await before.closed;
 
@@ -155,7 +162,11 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
     expect((await client.command('api show channels as json')).body).toBe('{"row_count": 0}\n');
     expect((await client.command('api show calls count as json')).body).toBe('{"row_count": 0}\n');
 
-    const call = simulator.placeCall({ destination: 'park', callerIdNumber: '15551234', variables: { presence_data: 'group-blue' } });
+    const call = simulator.placeCall({
+      destination: 'park',
+      callerIdNumber: '15551234',
+      variables: { presence_data: 'group-blue' },
+    });
     await waitFor(() => simulator.channels().some((channel) => channel.application === 'park'));
 
     const shown = JSON.parse((await client.command('api show channels as json')).body) as {
@@ -184,12 +195,14 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
   it('frames plain events with Content-Length first and URL-encoded values', async () => {
     const client = await connect();
     expect((await client.command('event plain CHANNEL_CREATE')).header('Reply-Text')).toBe(
-      '+OK event listener enabled plain',
+      '+OK event listener enabled plain'
     );
     const call = simulator.placeCall({ destination: 'park', callerIdName: 'Zoë Doe+1', callerIdNumber: '1001' });
     const event = await client.nextEvent('CHANNEL_CREATE');
 
-    expect(event.raw.startsWith(`Content-Length: ${Buffer.byteLength(event.body)}\nContent-Type: text/event-plain\n\n`)).toBe(true);
+    expect(
+      event.raw.startsWith(`Content-Length: ${Buffer.byteLength(event.body)}\nContent-Type: text/event-plain\n\n`)
+    ).toBe(true);
     expect(event.body).toContain('Event-Name: CHANNEL_CREATE\n');
     expect(event.body).toContain('Caller-Caller-ID-Name: Zo%C3%AB%20Doe%2B1\n');
     expect(event.body).toContain('Channel-Name: sofia/internal/1001%40127.0.0.1\n');
@@ -209,7 +222,9 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
     const call = simulator.placeCall({ destination: 'answer', durationMs: 20 });
 
     const answer = await client.nextEvent('CHANNEL_ANSWER');
-    expect(answer.raw.startsWith(`Content-Length: ${Buffer.byteLength(answer.body)}\nContent-Type: text/event-json\n\n`)).toBe(true);
+    expect(
+      answer.raw.startsWith(`Content-Length: ${Buffer.byteLength(answer.body)}\nContent-Type: text/event-json\n\n`)
+    ).toBe(true);
     const answerFields = JSON.parse(answer.body) as Record<string, unknown>;
     expect(answerFields['Unique-ID']).toBe(call.uuid);
     expect(answerFields['Answer-State']).toBe('answered');
@@ -226,7 +241,7 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
     const client = await connect();
     await client.command('event plain CHANNEL_ANSWER');
     expect((await client.command('filter Caller-Caller-ID-Number 1001')).header('Reply-Text')).toBe(
-      '+OK filter added. [Caller-Caller-ID-Number]=[1001]',
+      '+OK filter added. [Caller-Caller-ID-Number]=[1001]'
     );
     const other = simulator.placeCall({ destination: 'answer', callerIdNumber: '1002', durationMs: 10 });
     const wanted = simulator.placeCall({ destination: 'answer', callerIdNumber: '1001', durationMs: 10 });
@@ -236,7 +251,7 @@ describe('FreeSWITCH simulator: inbound event socket', () => {
     const answers = client.pending.filter((frame) => frame.eventName === 'CHANNEL_ANSWER');
     expect(answers.map((frame) => frame.eventHeaders().get('Unique-ID'))).toEqual([wanted.uuid]);
     expect((await client.command('filter delete Caller-Caller-ID-Number 1001')).header('Reply-Text')).toBe(
-      '+OK filter deleted. [Caller-Caller-ID-Number][1001]',
+      '+OK filter deleted. [Caller-Caller-ID-Number][1001]'
     );
   });
 
@@ -308,7 +323,7 @@ describe('FreeSWITCH simulator with the modesl client', () => {
   function connectModesl(): Promise<ModeslConnection> {
     return new Promise((resolve) => {
       const created: ModeslConnection = new modesl.Connection('127.0.0.1', simulator.eslPort, 'ClueCon', () =>
-        resolve(created),
+        resolve(created)
       );
     });
   }

@@ -70,7 +70,12 @@ export const bridgeApplication: DialplanApplication = {
         failure = causeFromString(target.slice('error/'.length));
         continue;
       }
-      peer = core.createOutboundLeg(channel, target, destinationOf(target), new Map([...exportedVariables(channel), ...variables]));
+      peer = core.createOutboundLeg(
+        channel,
+        target,
+        destinationOf(target),
+        new Map([...exportedVariables(channel), ...variables])
+      );
       break;
     }
     if (peer === undefined) {
@@ -88,7 +93,10 @@ export const bridgeApplication: DialplanApplication = {
     peer.times.bridgedUs = bridgedUs;
     channel.peer = peer;
     peer.peer = channel;
-    for (const [leg, other] of [[channel, peer], [peer, channel]] as const) {
+    for (const [leg, other] of [
+      [channel, peer],
+      [peer, channel],
+    ] as const) {
       leg.variables.set('bridge_to', other.uuid);
       leg.variables.set('last_bridge_to', other.uuid);
       leg.variables.set('bridge_channel', other.name);

@@ -35,10 +35,7 @@ export class CallSession {
   private pendingTransfer: TransferTarget | undefined;
   private transfers = 0;
 
-  constructor(
-    readonly core: SimulatedCore,
-    readonly channel: Channel,
-  ) {
+  constructor(readonly core: SimulatedCore, readonly channel: Channel) {
     this.outcome = new Promise((resolve) => {
       this.resolveOutcome = resolve;
     });
@@ -159,7 +156,7 @@ export class CallSession {
     application: DialplanApplication,
     name: string,
     rawData: string,
-    applicationUuid: string | undefined,
+    applicationUuid: string | undefined
   ): void | Promise<void> {
     const channel = this.channel;
     const data = this.expand(rawData);
@@ -178,11 +175,12 @@ export class CallSession {
     this.core.fireChannelEvent(channel, 'CHANNEL_EXECUTE', [], [...identity, ['Application-UUID', uuid]]);
     const complete = (): void => {
       const response = channel.variables.get('current_application_response') ?? '_none_';
-      this.core.fireChannelEvent(channel, 'CHANNEL_EXECUTE_COMPLETE', [], [
-        ...identity,
-        ['Application-Response', response],
-        ['Application-UUID', uuid],
-      ]);
+      this.core.fireChannelEvent(
+        channel,
+        'CHANNEL_EXECUTE_COMPLETE',
+        [],
+        [...identity, ['Application-Response', response], ['Application-UUID', uuid]]
+      );
     };
     const running = application.run({ session: this, channel, core: this.core, data });
     if (running === undefined) {
@@ -311,7 +309,7 @@ export class CallSession {
           resolve();
         },
         ms,
-        resolve,
+        resolve
       );
       const stopWaitingForHangup = this.channel.onHangup(() => {
         cancelTimer();

@@ -12,7 +12,7 @@ export function uuidKillApi(args: string, core: SimulatedCore): string {
   const causeText = space < 0 ? '' : args.slice(space + 1);
   const channel = core.channels.get(uuid);
   if (channel === undefined || !channel.isUp) return NO_SUCH_CHANNEL;
-  core.hangupChannel(channel, causeText === '' ? 'NORMAL_CLEARING' : causeFromString(causeText));
+  channel.hangup(causeText === '' ? 'NORMAL_CLEARING' : causeFromString(causeText));
   return '+OK\n';
 }
 
@@ -60,8 +60,7 @@ export function showApi(args: string, core: SimulatedCore): string {
     what === 'channels'
       ? channels.map((channel) => channelRow(channel, core.hostname))
       : callRows(channels, core.hostname);
-  const selected =
-    modifier === 'like' && pattern !== undefined ? rows.filter(likeMatcher(pattern)) : rows;
+  const selected = modifier === 'like' && pattern !== undefined ? rows.filter(likeMatcher(pattern)) : rows;
 
   if (modifier === 'count') {
     return format === 'json' ? countJson(selected.length) : `${selected.length} total.\n`;

@@ -6,7 +6,12 @@ function micros(value: number): string {
 }
 
 /** switch_caller_profile_event_set_data: the profile's fields under a prefix ("Caller", "Channel"...). */
-export function addCallerProfileHeaders(event: FsEvent, prefix: string, profile: CallerProfile, channel: Channel): void {
+export function addCallerProfileHeaders(
+  event: FsEvent,
+  prefix: string,
+  profile: CallerProfile,
+  channel: Channel
+): void {
   const times = channel.times;
   event
     .add(`${prefix}-Direction`, channel.direction)

@@ -1,6 +1,13 @@
 import { q850Code } from './hangup-causes';
 
-export type ChannelStateName = 'CS_NEW' | 'CS_INIT' | 'CS_ROUTING' | 'CS_EXECUTE' | 'CS_HANGUP' | 'CS_REPORTING' | 'CS_DESTROY';
+export type ChannelStateName =
+  | 'CS_NEW'
+  | 'CS_INIT'
+  | 'CS_ROUTING'
+  | 'CS_EXECUTE'
+  | 'CS_HANGUP'
+  | 'CS_REPORTING'
+  | 'CS_DESTROY';
 export type CallStateName = 'DOWN' | 'RINGING' | 'EARLY' | 'ACTIVE' | 'HANGUP';
 export type AnswerState = 'ringing' | 'early' | 'answered' | 'hangup';
 

@@ -93,16 +93,18 @@ export const ringReadyApplication: DialplanApplication = {
   },
 };
 
-/** `respond CODE [reason]`: 180/183 signal progress, 2xx answers, a final failure hangs up (503 -> NORMAL_TEMPORARY_FAILURE). */
+/**
+ * `respond CODE [reason]`: 180 rings, 183 pre-answers, 2xx answers, and a final failure hangs up with
+ * mod_sofia's cause for it (503 -> NORMAL_TEMPORARY_FAILURE).
+ */
 export const respondApplication: DialplanApplication = {
   routingExec: false,
   run({ channel, data }) {
     const code = parseInt(data, 10);
-    if (Number.isNaN(code)) return;
-    if (code === 183) channel.preAnswer();
-    else if (code < 200) channel.ringReady();
-    else if (code < 300) channel.answer();
-    else channel.hangup(causeFromSipStatus(code));
+    if (code === 180) channel.ringReady();
+    else if (code === 183) channel.preAnswer();
+    else if (code >= 300) channel.hangup(causeFromSipStatus(code));
+    else if (code >= 200) channel.answer();
   },
 };
 
@@ -213,7 +215,7 @@ export const hashApplication: DialplanApplication = {
         core.hash.delete(realm, key);
         break;
       case 'delete_ifmatch':
-        if (core.hash.currentValue(realm, key) === value) core.hash.delete(realm, key);
+        if (core.hash.select(realm, key) === value) core.hash.delete(realm, key);
         break;
     }
   },

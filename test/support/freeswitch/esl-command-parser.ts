@@ -3,7 +3,7 @@ export class EslCommand {
   constructor(
     readonly line: string,
     readonly headers: ReadonlyArray<readonly [string, string]>,
-    readonly body: string,
+    readonly body: string
   ) {}
 
   header(name: string): string | undefined {

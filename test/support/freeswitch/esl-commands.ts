@@ -201,7 +201,7 @@ function bgapi(connection: EslConnection, command: EslCommand, text: string): st
         if (args !== undefined) event.add('Job-Command-Arg', args);
         event.body = output ?? `-ERR ${name} Command not found!\n`;
       },
-      owner === undefined ? [] : [owner],
+      owner === undefined ? [] : [owner]
     );
   });
   return commandReplyWithHeadersFrame(`Reply-Text: +OK Job-UUID: ${jobUuid}\nJob-UUID: ${jobUuid}\n`);

@@ -55,11 +55,7 @@ export class EslConnection implements EventListener {
   private cancelDeadline: (() => void) | undefined;
   private cancelLinger: (() => void) | undefined;
 
-  constructor(
-    private readonly socket: Socket,
-    readonly core: SimulatedCore,
-    readonly outbound?: OutboundControl,
-  ) {
+  constructor(private readonly socket: Socket, readonly core: SimulatedCore, readonly outbound?: OutboundControl) {
     this.authed = outbound !== undefined;
     this.boundSession = outbound?.session;
     this.finished = new Promise((resolve) => {
@@ -83,7 +79,7 @@ export class EslConnection implements EventListener {
     if (this.outbound === undefined) this.socket.write(AUTH_REQUEST_FRAME);
     this.cancelDeadline = this.core.scheduler.schedule(
       () => this.close(GOODBYE_MESSAGE),
-      this.core.settings.commandTimeoutMs,
+      this.core.settings.commandTimeoutMs
     );
   }
 
@@ -197,7 +193,7 @@ export class EslConnection implements EventListener {
       if (result instanceof Promise) {
         result.then(
           (frame) => this.resume(command, frame),
-          () => this.resume(command, undefined),
+          () => this.resume(command, undefined)
         );
         return;
       }

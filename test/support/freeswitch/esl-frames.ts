@@ -51,5 +51,5 @@ export function lingerNoticeFrame(controlledSessionUuid: string, channelName: st
 }
 
 export const RUDE_REJECTION_FRAME = `Content-Type: text/rude-rejection\nContent-Length: ${Buffer.byteLength(
-  REJECTION_MESSAGE,
+  REJECTION_MESSAGE
 )}\n\n${REJECTION_MESSAGE}`;

@@ -35,7 +35,9 @@ export function serializeXml(event: FsEvent): string {
   for (const [name, value] of event.headers) text += `    <${name}>${escapeXml(value)}</${name}>\n`;
   text += '  </headers>\n';
   if (event.body !== '') {
-    text += `  <Content-Length>${Buffer.byteLength(event.body)}</Content-Length>\n  <body>${escapeXml(event.body)}</body>\n`;
+    text += `  <Content-Length>${Buffer.byteLength(event.body)}</Content-Length>\n  <body>${escapeXml(
+      event.body
+    )}</body>\n`;
   }
   return `${text}</event>`;
 }

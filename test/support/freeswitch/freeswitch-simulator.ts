@@ -147,7 +147,7 @@ export class FreeSwitchSimulator {
         shutdownRequested: () => {
           void this.stop();
         },
-      },
+      }
     );
     const server = new InboundEslServer(core);
     this.port = await server.listen(this.options.host ?? '127.0.0.1', this.port);
@@ -200,7 +200,9 @@ export class FreeSwitchSimulator {
       cancelTick = undefined;
       const due = Math.min(count, Math.floor((this.scheduler.now() - startedAt) / intervalMs) + 1);
       while (handles.length < due && this.core !== undefined) {
-        handles.push(this.placeCall({ ...call, durationMs: typeof durationMs === 'function' ? durationMs() : durationMs }));
+        handles.push(
+          this.placeCall({ ...call, durationMs: typeof durationMs === 'function' ? durationMs() : durationMs })
+        );
       }
       if (handles.length >= count || this.core === undefined) {
         finish();

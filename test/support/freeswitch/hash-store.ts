@@ -23,8 +23,4 @@ export class HashStore {
   delete(realm: string, key: string): boolean {
     return this.entries.delete(`${realm}_${key}`);
   }
-
-  currentValue(realm: string, key: string): string | undefined {
-    return this.entries.get(`${realm}_${key}`);
-  }
 }

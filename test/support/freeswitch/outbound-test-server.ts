@@ -11,10 +11,7 @@ export class OutboundTestServer {
   private readonly waiting: Array<(client: RawEslClient) => void> = [];
   connectionCount = 0;
 
-  private constructor(
-    private readonly server: Server,
-    readonly port: number,
-  ) {}
+  private constructor(private readonly server: Server, readonly port: number) {}
 
   static async start(onConnection?: (client: RawEslClient) => void): Promise<OutboundTestServer> {
     let instance: OutboundTestServer | undefined;

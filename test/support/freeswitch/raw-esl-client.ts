@@ -5,7 +5,7 @@ export class EslFrame {
   constructor(
     readonly headers: ReadonlyArray<readonly [string, string]>,
     readonly body: string,
-    readonly raw: string,
+    readonly raw: string
   ) {}
 
   header(name: string): string | undefined {
@@ -51,16 +51,12 @@ export class RawEslClient {
   private buffer = Buffer.alloc(0);
   private readonly frames: EslFrame[] = [];
   private readonly waiters: Waiter[] = [];
-  private isClosed = false;
 
   constructor(readonly socket: Socket) {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => undefined);
     this.closed = new Promise((resolve) => {
-      socket.on('close', () => {
-        this.isClosed = true;
-        resolve();
-      });
+      socket.on('close', () => resolve());
     });
   }
 
@@ -72,10 +68,6 @@ export class RawEslClient {
       });
       socket.once('error', reject);
     });
-  }
-
-  get hasClosed(): boolean {
-    return this.isClosed;
   }
 
   /** Frames received and not yet taken. */
@@ -94,7 +86,10 @@ export class RawEslClient {
   /** Sends a command and returns the next command/reply or api/response frame (events stay queued). */
   command(line: string, headers: Readonly<Record<string, string>> = {}, timeoutMs = 3000): Promise<EslFrame> {
     this.send(line, headers);
-    return this.nextFrame((frame) => frame.contentType === 'command/reply' || frame.contentType === 'api/response', timeoutMs);
+    return this.nextFrame(
+      (frame) => frame.contentType === 'command/reply' || frame.contentType === 'api/response',
+      timeoutMs
+    );
   }
 
   /** Takes the first frame (already received or arriving within the timeout) that matches. */
@@ -111,7 +106,13 @@ export class RawEslClient {
       };
       const timer = setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
-        reject(new Error(`no matching ESL frame within ${timeoutMs} ms; pending: ${this.frames.map((f) => f.raw.split('\n')[0]).join(' | ')}`));
+        reject(
+          new Error(
+            `no matching ESL frame within ${timeoutMs} ms; pending: ${this.frames
+              .map((f) => f.raw.split('\n')[0])
+              .join(' | ')}`
+          )
+        );
       }, timeoutMs);
       this.waiters.push(waiter);
     });

@@ -52,9 +52,27 @@ export function channelRow(channel: Channel, hostname: string): ShowRow {
 }
 
 const CALL_COLUMNS = [
-  'uuid', 'direction', 'created', 'created_epoch', 'name', 'state', 'cid_name', 'cid_num', 'ip_addr', 'dest',
-  'presence_id', 'presence_data', 'accountcode', 'callstate', 'callee_name', 'callee_num', 'callee_direction',
-  'call_uuid', 'hostname', 'sent_callee_name', 'sent_callee_num',
+  'uuid',
+  'direction',
+  'created',
+  'created_epoch',
+  'name',
+  'state',
+  'cid_name',
+  'cid_num',
+  'ip_addr',
+  'dest',
+  'presence_id',
+  'presence_data',
+  'accountcode',
+  'callstate',
+  'callee_name',
+  'callee_num',
+  'callee_direction',
+  'call_uuid',
+  'hostname',
+  'sent_callee_name',
+  'sent_callee_num',
 ];
 
 /** The `calls` view: one row per call (a bridged pair counts once), the B leg's columns prefixed `b_`. */
@@ -79,7 +97,10 @@ const LIKE_COLUMNS = ['uuid', 'name', 'cid_name', 'cid_num', 'presence_data', 'a
 
 /** SQL `LIKE '%PATTERN%'` (case-insensitive, `%` and `_` wildcards) over the columns `show ... like` checks. */
 export function likeMatcher(pattern: string): (row: ShowRow) => boolean {
-  const body = pattern.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/%/g, '.*').replace(/_/g, '.');
+  const body = pattern
+    .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+    .replace(/%/g, '.*')
+    .replace(/_/g, '.');
   const regex = new RegExp(body, 'i');
   return (row) => LIKE_COLUMNS.some((column) => regex.test(row[column] ?? ''));
 }

@@ -108,7 +108,7 @@ export class SimulatedCore implements ChannelEvents {
     readonly db: CoreDb,
     readonly scheduler: Scheduler,
     private dialplanXml: string,
-    private readonly observer: CoreObserver,
+    private readonly observer: CoreObserver
   ) {
     this.startedAtUs = this.nowUs();
     this.dialplanDocument = parseDialplanXml(dialplanXml);
@@ -175,7 +175,7 @@ export class SimulatedCore implements ChannelEvents {
     channel: Channel,
     name: string,
     before: ReadonlyArray<[string, string]> = [],
-    after: ReadonlyArray<[string, string]> = [],
+    after: ReadonlyArray<[string, string]> = []
   ): void {
     if (!this.running || !this.bus.hasInterest(name, [channel.uuid])) return;
     const event = this.newEvent(name);
@@ -283,7 +283,12 @@ export class SimulatedCore implements ChannelEvents {
   }
 
   /** The B leg a `bridge` originates; it answers at once and lives until either leg hangs up. */
-  createOutboundLeg(aLeg: Channel, target: string, destination: string, variables: ReadonlyMap<string, string>): Channel {
+  createOutboundLeg(
+    aLeg: Channel,
+    target: string,
+    destination: string,
+    variables: ReadonlyMap<string, string>
+  ): Channel {
     const uuid = randomUUID();
     const profile = newProfile(uuid, target, {
       callerIdNumber: aLeg.profile.callerIdNumber,
@@ -300,16 +305,12 @@ export class SimulatedCore implements ChannelEvents {
     ]);
     const channel = new Channel(
       { uuid, direction: 'outbound', name: target, profile, variables: legVariables, callUuid: aLeg.callUuid },
-      this,
+      this
     );
     channel.state = 'CS_EXECUTE';
     this.registerChannel(channel);
     this.fireChannelEvent(channel, 'CHANNEL_CREATE');
     return channel;
-  }
-
-  hangupChannel(channel: Channel, cause: string): void {
-    channel.hangup(cause);
   }
 
   hangupAll(cause: string): void {
@@ -325,8 +326,9 @@ export class SimulatedCore implements ChannelEvents {
 
   private afterHangup(channel: Channel): void {
     for (const counters of this.limitBackends.values()) counters.releaseAll(channel.uuid);
+    // The caller hanging up takes the bridged B leg down; the B leg hanging up ends only the bridge.
     const peer = channel.peer;
-    if (peer?.isUp) peer.hangup(channel.hangupCause ?? 'NORMAL_CLEARING');
+    if (peer?.isUp && channel.callUuid === channel.uuid) peer.hangup(channel.hangupCause ?? 'NORMAL_CLEARING');
     // The reporting state runs after the hangup has been fully processed, as in the state machine.
     setImmediate(() => this.report(channel));
   }

@@ -27,7 +27,11 @@ function connectTo(core: SimulatedCore, host: string, port: number): Promise<Soc
       if (!connected) socket.destroy();
       resolve(connected ? socket : undefined);
     };
-    const cancelTimeout = core.scheduler.schedule(() => settle(false), timeoutMs, () => settle(false));
+    const cancelTimeout = core.scheduler.schedule(
+      () => settle(false),
+      timeoutMs,
+      () => settle(false)
+    );
     socket.once('connect', () => settle(true));
     socket.once('error', () => settle(false));
     socket.once('close', () => settle(false));

@@ -61,7 +61,7 @@ export function hashApi(args: string, core: SimulatedCore): string {
       return core.hash.delete(realm, key) ? '+OK\n' : '-ERR Not found\n';
     case 'delete_ifmatch': {
       if (value === undefined) return HASH_USAGE;
-      const current = core.hash.currentValue(realm, key);
+      const current = core.hash.select(realm, key);
       if (current === undefined) return '-ERR Not found\n';
       if (current !== value) return "-ERR Doesn't match\n";
       core.hash.delete(realm, key);

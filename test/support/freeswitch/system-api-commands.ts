@@ -53,8 +53,10 @@ export function reloadxmlApi(_args: string, core: SimulatedCore): string {
   return `+OK [${core.reloadDialplan()}]\n`;
 }
 
-const FSCTL_SYNTAX =
-  '[hupall|pause [inbound|outbound]|resume [inbound|outbound]|shutdown [cancel|elegant|asap|now|restart]|pause_check [inbound|outbound]|ready_check|shutdown_check]';
+const FSCTL_SYNTAX = [
+  '[hupall|pause [inbound|outbound]|resume [inbound|outbound]',
+  'shutdown [cancel|elegant|asap|now|restart]|pause_check [inbound|outbound]|ready_check|shutdown_check]',
+].join('|');
 
 /** The `fsctl` subcommands an orchestrator uses to drain or stop a switch. */
 export function fsctlApi(args: string, core: SimulatedCore): string {

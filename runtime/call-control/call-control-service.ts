@@ -1,0 +1,177 @@
+import { OutboundEslServer, type OutboundCall, type Timers } from '../esl';
+import { settlesWithin, systemTimers } from '../esl/timers';
+import { ActiveCalls } from './active-calls';
+import type { CallFlow } from './call-flow';
+import { ControlledCall } from './controlled-call';
+import { defaultCallFlow } from './default-call-flow';
+import { errorMessage, jsonLinesLogger, type Logger, withFields } from './logger';
+import type { ServiceStatus } from './service-status';
+import { StatusHttpServer } from './status-http-server';
+
+/** Under ECS's 120 s stopTimeout, so the drain ends before ECS kills the task. */
+export const DEFAULT_SHUTDOWN_GRACE_MS = 110_000;
+
+/**
+ * The outbound ESL server's own wait for calls must outlast ours: at our deadline we detach the remaining calls
+ * ourselves, so we can count them; the server then only closes what is left.
+ */
+const ESL_SERVER_WAIT_MARGIN_MS = 1_000;
+
+export interface ListenAddress {
+  readonly host: string;
+  /** 0 picks a free port (see the ports `start` returns). */
+  readonly port: number;
+}
+
+export interface CallControlServiceOptions {
+  /** The call-control group this instance belongs to (reported by /health and in every log line). */
+  readonly group: string;
+  readonly version: string;
+  /** Where the media servers' dialplan `socket` application connects. */
+  readonly eslListen: ListenAddress;
+  /** Where /health and /calls are served. */
+  readonly httpListen: ListenAddress;
+  readonly flow?: CallFlow;
+  /** How long a graceful shutdown waits for calls to end before detaching them (default 110 000 ms). */
+  readonly shutdownGraceMs?: number;
+  /** Default: JSON lines on stdout. */
+  readonly logger?: Logger;
+  /** Timers for the shutdown grace period, so tests can run a 110 s grace in milliseconds. */
+  readonly timers?: Timers;
+  /** Milliseconds clock for call durations (default Date.now). */
+  readonly now?: () => number;
+}
+
+export interface BoundPorts {
+  readonly eslPort: number;
+  readonly httpPort: number;
+}
+
+export interface ShutdownSummary {
+  /** Calls that ended while the service drained. */
+  readonly drained: number;
+  /** Calls still up when the grace period ran out (or `stop` cut it short), handed back to FreeSWITCH. */
+  readonly detachedAtDeadline: number;
+}
+
+interface Listeners {
+  readonly esl: OutboundEslServer;
+  readonly http: StatusHttpServer;
+}
+
+type State = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
+
+/** A call-control group member: takes calls over outbound ESL, reports health over HTTP, drains on shutdown. */
+export class CallControlService {
+  private readonly log: Logger;
+  private readonly timers: Timers;
+  private readonly calls = new ActiveCalls();
+  private readonly drainCutShort: Promise<void>;
+  private cutDrainShort!: () => void;
+  private state: State = 'created';
+  private listeners?: Listeners;
+  private starting?: Promise<BoundPorts>;
+  private shutdownResult?: Promise<ShutdownSummary>;
+
+  constructor(private readonly options: CallControlServiceOptions) {
+    this.log = withFields(options.logger ?? jsonLinesLogger(), { group: options.group, version: options.version });
+    this.timers = options.timers ?? systemTimers;
+    this.drainCutShort = new Promise((resolve) => (this.cutDrainShort = resolve));
+  }
+
+  /** Binds both listeners; resolves with the bound ports. A service starts once. */
+  start(): Promise<BoundPorts> {
+    if (this.starting !== undefined) return Promise.reject(new Error('the call-control service was already started'));
+    this.starting = this.bind().catch((error: unknown) => {
+      this.state = 'stopped';
+      throw error;
+    });
+    return this.starting;
+  }
+
+  status(): ServiceStatus {
+    return {
+      group: this.options.group,
+      version: this.options.version,
+      acceptingCalls: this.state === 'running',
+      activeCalls: this.calls.size,
+    };
+  }
+
+  /**
+   * Graceful shutdown: stops accepting connections at once (the media server's failover list moves on), keeps
+   * serving the calls in progress until they end or the grace period runs out, then detaches what is left (the
+   * calls stay up in FreeSWITCH and its dialplan re-homes them) and closes. Calling it again returns the same result.
+   */
+  shutdown(): Promise<ShutdownSummary> {
+    this.shutdownResult ??= this.drainAndClose();
+    return this.shutdownResult;
+  }
+
+  /** Closes now: detaches every call in progress without waiting (never hangs up). */
+  async stop(): Promise<void> {
+    this.cutDrainShort();
+    await this.shutdown();
+  }
+
+  private get graceMs(): number {
+    return this.options.shutdownGraceMs ?? DEFAULT_SHUTDOWN_GRACE_MS;
+  }
+
+  private accept(call: OutboundCall): void {
+    const controlled = new ControlledCall(call, {
+      flow: this.options.flow ?? defaultCallFlow,
+      logger: this.log,
+      now: this.options.now ?? Date.now,
+    });
+    const done = controlled.run();
+    this.calls.track(controlled, done);
+    void done.then(() => {
+      if (this.state === 'draining') this.log.info('draining', { activeCalls: this.calls.size });
+    });
+  }
+
+  private async bind(): Promise<BoundPorts> {
+    this.state = 'starting';
+    const esl = await OutboundEslServer.listen({ ...this.options.eslListen, onCall: (call) => this.accept(call) });
+    esl.on('callError', (error) => this.log.warn('call setup failed', { error: errorMessage(error) }));
+    const http = await StatusHttpServer.listen({
+      ...this.options.httpListen,
+      status: () => this.status(),
+      onError: (error) => this.log.error('status HTTP server error', { error: errorMessage(error) }),
+    }).catch(async (error: unknown) => {
+      await esl.close();
+      throw error;
+    });
+    this.listeners = { esl, http };
+    this.state = 'running';
+    const ports = { eslPort: esl.port, httpPort: http.port };
+    this.log.info('call control started', { ...ports, shutdownGraceMs: this.graceMs });
+    return ports;
+  }
+
+  private async drainAndClose(): Promise<ShutdownSummary> {
+    if (this.state === 'starting') await this.starting?.catch(() => undefined);
+    const listeners = this.listeners;
+    if (listeners === undefined) {
+      this.state = 'stopped';
+      return { drained: 0, detachedAtDeadline: 0 };
+    }
+    this.state = 'draining';
+    const eslClosed = listeners.esl.close({ waitForCallsMs: this.graceMs + ESL_SERVER_WAIT_MARGIN_MS });
+    const finishedBefore = this.calls.finished;
+    this.log.info('shutdown started, no longer accepting calls', { activeCalls: this.calls.size, graceMs: this.graceMs });
+
+    await settlesWithin(Promise.race([this.calls.whenEmpty(), this.drainCutShort]), this.graceMs, this.timers);
+    const remaining = this.calls.list();
+    const summary = { drained: this.calls.finished - finishedBefore, detachedAtDeadline: remaining.length };
+    if (remaining.length > 0) this.log.warn('detaching the calls still up', { activeCalls: remaining.length });
+    await Promise.all(remaining.map((call) => call.detach('shutdown-deadline')));
+
+    await eslClosed;
+    await listeners.http.close();
+    this.state = 'stopped';
+    this.log.info('shutdown complete', { ...summary });
+    return summary;
+  }
+}

@@ -1,0 +1,13 @@
+export {
+  CallControlService,
+  DEFAULT_SHUTDOWN_GRACE_MS,
+  type BoundPorts,
+  type CallControlServiceOptions,
+  type ListenAddress,
+  type ShutdownSummary,
+} from './call-control-service';
+export type { CallContext } from './call-context';
+export type { CallFlow } from './call-flow';
+export { BRIDGE_TARGET_VARIABLE, defaultCallFlow } from './default-call-flow';
+export { errorMessage, jsonLinesLogger, withFields, type JsonLinesLoggerOptions, type LogFields, type Logger, type LogLevel, type LogValue } from './logger';
+export type { ServiceStatus } from './service-status';

@@ -1,0 +1,91 @@
+import { spawn, type ChildProcess } from 'child_process';
+import * as path from 'path';
+import { waitFor } from '../support/wait-for';
+import { requestJson } from './http-get';
+
+const ENTRY = path.resolve(__dirname, '../../runtime/handlers/call-control.ts');
+const REPO_ROOT = path.resolve(__dirname, '../..');
+
+interface RunningEntry {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  readonly exited: Promise<number | null>;
+}
+
+const children: ChildProcess[] = [];
+
+function spawnEntry(env: Record<string, string>): RunningEntry {
+  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  children.push(child);
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, stdout: () => stdout, stderr: () => stderr, exited };
+}
+
+function logLines(stdout: string): Array<Record<string, unknown>> {
+  return stdout
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+afterEach(() => {
+  children.splice(0).forEach((child) => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
+});
+
+describe('call-control entry point', () => {
+  it('rejects a bad environment with one line naming each bad variable, and exit code 1', async () => {
+    const entry = spawnEntry({ CALL_CONTROL_VERSION: '2.4.1', CALL_CONTROL_ESL_PORT: '80840' });
+    expect(await entry.exited).toBe(1);
+    expect(entry.stderr()).toBe(
+      'call-control: invalid environment: CALL_CONTROL_GROUP is required; CALL_CONTROL_ESL_PORT must be a port number (0-65535)\n',
+    );
+    expect(entry.stdout()).toBe('');
+  });
+
+  it('rejects a malformed group id and grace period', async () => {
+    const entry = spawnEntry({ CALL_CONTROL_GROUP: 'Blue Group', CALL_CONTROL_VERSION: '1', CALL_CONTROL_SHUTDOWN_GRACE_MS: '2m' });
+    expect(await entry.exited).toBe(1);
+    const lines = entry.stderr().split('\n');
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/CALL_CONTROL_GROUP 'Blue Group' must be lowercase letters/);
+    expect(lines[0]).toMatch(/CALL_CONTROL_SHUTDOWN_GRACE_MS must be a number of milliseconds/);
+  });
+
+  it('serves /health and exits 0 promptly on SIGTERM when idle', async () => {
+    const entry = spawnEntry({
+      CALL_CONTROL_GROUP: 'green',
+      CALL_CONTROL_VERSION: '3.0.0',
+      CALL_CONTROL_ESL_PORT: '0',
+      CALL_CONTROL_HEALTH_PORT: '0',
+      CALL_CONTROL_LISTEN_HOST: '127.0.0.1',
+    });
+    await waitFor(() => logLines(entry.stdout()).some((line) => line.msg === 'call control started'), {
+      timeoutMs: 30_000,
+      message: `the service to start (stderr: ${entry.stderr()})`,
+    });
+    const started = logLines(entry.stdout()).find((line) => line.msg === 'call control started');
+    expect(started).toMatchObject({ level: 'info', group: 'green', version: '3.0.0', shutdownGraceMs: 110_000 });
+    const health = await requestJson(started?.httpPort as number, '/health');
+    expect(health.body).toEqual({ status: 'ok', version: '3.0.0', group: 'green', acceptingCalls: true });
+
+    const signalledAt = Date.now();
+    entry.child.kill('SIGTERM');
+    expect(await entry.exited).toBe(0);
+    expect(Date.now() - signalledAt).toBeLessThan(5_000);
+    expect(logLines(entry.stdout()).map((line) => line.msg)).toEqual(
+      expect.arrayContaining(['shutdown signal received', 'shutdown complete']),
+    );
+    expect(entry.stderr()).toBe('');
+  });
+});

@@ -1,0 +1,43 @@
+import type { ServiceStatus } from '../../runtime/call-control';
+import { routeStatusRequest } from '../../runtime/call-control/status-routes';
+
+const RUNNING: ServiceStatus = { group: 'blue', version: '1.2.3', acceptingCalls: true, activeCalls: 4 };
+const DRAINING: ServiceStatus = { ...RUNNING, acceptingCalls: false };
+
+describe('routeStatusRequest', () => {
+  it('reports ok with 200 while accepting calls and draining with 503 after', () => {
+    expect(routeStatusRequest('GET', '/health', RUNNING)).toEqual({
+      statusCode: 200,
+      body: { status: 'ok', version: '1.2.3', group: 'blue', acceptingCalls: true },
+    });
+    expect(routeStatusRequest('GET', '/health', DRAINING)).toEqual({
+      statusCode: 503,
+      body: { status: 'draining', version: '1.2.3', group: 'blue', acceptingCalls: false },
+    });
+  });
+
+  it('counts active calls, also while draining', () => {
+    expect(routeStatusRequest('GET', '/calls', DRAINING)).toEqual({ statusCode: 200, body: { active: 4 } });
+  });
+
+  it('treats HEAD like GET and ignores query strings', () => {
+    expect(routeStatusRequest('HEAD', '/health?probe=alb', RUNNING).statusCode).toBe(200);
+  });
+
+  it.each([
+    ['/', 404],
+    ['/health/', 404],
+    ['/constructor', 404],
+    ['/__proto__', 404],
+    [undefined, 404],
+  ])('answers %s with %i', (url, statusCode) => {
+    expect(routeStatusRequest('GET', url, RUNNING).statusCode).toBe(statusCode);
+  });
+
+  it.each(['POST', 'DELETE', 'PUT', undefined])('refuses method %s on a known path with 405 and Allow', (method) => {
+    const reply = routeStatusRequest(method, '/calls', RUNNING);
+    expect(reply.statusCode).toBe(405);
+    expect(reply.headers).toEqual({ allow: 'GET, HEAD' });
+    expect(reply.body).toEqual({ error: `method ${method ?? '(none)'} not allowed on /calls` });
+  });
+});
