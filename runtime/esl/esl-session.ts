@@ -59,6 +59,8 @@ export class EslSession extends TypedEmitter<SessionEvents> {
   ) {
     super();
     hardenModeslConnection(connection);
+    // Commands are small writes answered one at a time: Nagle's algorithm would hold each until a delayed ACK.
+    socket.setNoDelay(true);
     this.closed = new Promise((resolve) => (this.markClosed = resolve));
     this.queue = new CommandQueue(options.timers, (command) =>
       this.abandon(`was closed because '${command}' timed out (later replies could not be matched any more)`),

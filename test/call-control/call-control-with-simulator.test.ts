@@ -1,4 +1,4 @@
-import { CallControlService, type BoundPorts, type CallControlServiceOptions } from '../../runtime/call-control';
+import { CallControlService, type BoundPorts, type CallControlServiceOptions, type CallFlow } from '../../runtime/call-control';
 import {
   CALL_CONTROL_GROUP_VARIABLE,
   encodeRouteTable,
@@ -85,7 +85,14 @@ describe('CallControlService behind the simulated media server', () => {
   });
 
   it('a call still up at the deadline is detached and the dialplan re-homes it to the next group, not dropped', async () => {
-    const blue = await startGroup('blue', { shutdownGraceMs: 50 });
+    // No `park` in this flow: the simulator runs a sendmsg `park` as a nested park that outlives the socket, where
+    // FreeSWITCH refuses it ("Cannot park channels that are under control already") and the channel stays in the
+    // socket's own park, which a detach ends.
+    const answerAndWait: CallFlow = async (call) => {
+      await call.answer();
+      await call.ended;
+    };
+    const blue = await startGroup('blue', { shutdownGraceMs: 50, flow: answerAndWait });
     const green = await startGroup('green');
     routeTo([{ id: 'blue', port: blue.ports.eslPort }, { id: 'green', port: green.ports.eslPort }]);
 

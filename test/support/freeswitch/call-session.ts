@@ -32,6 +32,7 @@ export class CallSession {
   private readonly messages: EslCommand[] = [];
   private readonly executed: ExecutedApplication[] = [];
   private wakeUp: (() => void) | undefined;
+  private parked = false;
   private pendingTransfer: TransferTarget | undefined;
   private transfers = 0;
 
@@ -250,6 +251,21 @@ export class CallSession {
    * until it hangs up, is transferred, or `leaveWhen` holds with no message left.
    */
   async park(leaveWhen: () => boolean): Promise<void> {
+    // switch_ivr_park refuses a channel already under control (CF_CONTROLLED): a `park` that call control
+    // sends to its own parked channel returns at once, so the socket app's park alone decides when it leaves.
+    if (this.parked) {
+      this.core.log('ERR', `${this.uuid} Cannot park channels that are under control already.`);
+      return;
+    }
+    this.parked = true;
+    try {
+      await this.holdInPark(leaveWhen);
+    } finally {
+      this.parked = false;
+    }
+  }
+
+  private async holdInPark(leaveWhen: () => boolean): Promise<void> {
     this.core.fireChannelEvent(this.channel, 'CHANNEL_PARK');
     while (this.channel.isUp && this.pendingTransfer === undefined) {
       const message = this.messages.shift();
