@@ -49,7 +49,7 @@ describe('call routing through the rendered dialplan, the simulator and real cal
     await simulator.stop();
   });
 
-  async function group(id: string): Promise<RunningGroup> {
+  async function group(id: string) {
     const running = await startCallControl(id);
     groups.push(running);
     return running;
