@@ -1,0 +1,119 @@
+/**
+ * The contract of the blue-green call-control upgrade: the steps of upgrading ONE call-control group
+ * of ONE media server. The same steps run under AWS Step Functions (one Lambda invocation each, the
+ * waiting done by Wait/Choice states) and under the local orchestrator (`voiceplane upgrade`,
+ * `voiceplane demo`), which loops over them with an injected clock. Every step is idempotent and
+ * resumable: it reads and writes the group's record in the state store (conditional writes), so a
+ * retried or resumed invocation continues where the last one stopped and never repeats a side effect
+ * that already happened (a second drain, a second deployment).
+ */
+
+/** What to do when a group's calls have not ended after `maxDrainSeconds`. */
+export type DrainTimeoutPolicy = 'wait' | 'force' | 'abort';
+
+/** One group of one media server to upgrade: the input of every step (Step Functions passes it through). */
+export interface GroupUpgradeTarget {
+  /** Id of the whole upgrade (one request may cover many media servers and groups). */
+  readonly upgradeId: string;
+  /** Media server id, `<site>/<media server>` (e.g. `west/ms-1`). */
+  readonly mediaServerId: string;
+  readonly groupId: string;
+  /** Image repository and tag to deploy. */
+  readonly image: string;
+  readonly version: string;
+  readonly maxDrainSeconds: number;
+  readonly onDrainTimeout: DrainTimeoutPolicy;
+}
+
+/** Where a group's upgrade stands; persisted per (upgrade, media server, group). */
+export type GroupUpgradePhase =
+  | 'pending'
+  | 'preflight-passed'
+  | 'draining'
+  | 'drained'
+  | 'deploying'
+  | 'deployed'
+  | 'verified'
+  | 'restored'
+  | 'rolled-back'
+  | 'failed';
+
+/** Result of `checkDrain`: Step Functions' Choice state branches on these fields. */
+export interface DrainCheck {
+  readonly remainingCalls: number;
+  readonly elapsedSeconds: number;
+  /** FreeSWITCH reports zero calls for the group (after the settle delay following the route write). */
+  readonly drained: boolean;
+  /** `maxDrainSeconds` has passed with calls remaining. */
+  readonly timedOut: boolean;
+}
+
+/** Result of `checkDeployment`. */
+export interface DeploymentCheck {
+  readonly complete: boolean;
+  /** Deployment failed for good (e.g. ECS circuit breaker rolled it back): go to rollback. */
+  readonly failed: boolean;
+  readonly detail: string;
+}
+
+/**
+ * The steps, in order. Each throws an `UpgradeStepError` (with a stable `code`) for a failure the
+ * state machine must route (`PreflightFailed`, `DrainAborted`, `VerificationFailed`, ...), and lets
+ * transient errors (ESL connection, throttling) propagate so Step Functions retries with backoff.
+ */
+export interface GroupUpgradeSteps {
+  /** The media server answers over ESL, the group is in its route table, and at least one OTHER group is active and healthy. */
+  preflight(target: GroupUpgradeTarget): Promise<void>;
+  /** Removes the group's reference with one verified route write; from then on no new call reaches it. */
+  drain(target: GroupUpgradeTarget): Promise<void>;
+  /** Counts the group's calls from FreeSWITCH and records the count over time. */
+  checkDrain(target: GroupUpgradeTarget): Promise<DrainCheck>;
+  /** Policy `force`: hangs up the group's remaining calls with a logged cause. */
+  forceEndCalls(target: GroupUpgradeTarget): Promise<number>;
+  /** Policy `abort`: restores the group's reference and marks the upgrade failed. */
+  abortDrain(target: GroupUpgradeTarget): Promise<void>;
+  /** Starts deploying `image:version` to the group (ECS: new task-definition revision + UpdateService). */
+  deploy(target: GroupUpgradeTarget): Promise<void>;
+  checkDeployment(target: GroupUpgradeTarget): Promise<DeploymentCheck>;
+  /** Every instance of the group answers /health with the new version and accepts an outbound ESL connection. */
+  verify(target: GroupUpgradeTarget): Promise<void>;
+  /** Adds the group's reference back with a verified route write. */
+  restore(target: GroupUpgradeTarget): Promise<void>;
+  /**
+   * After a failure past `drain`: redeploys the previous version, verifies it and restores the
+   * reference; if that fails too, leaves the group drained (never the last routable group) and
+   * records why. Never throws for the failure it handles; returns the final phase.
+   */
+  rollback(target: GroupUpgradeTarget, cause: string): Promise<GroupUpgradePhase>;
+}
+
+/** Names of the steps as Step Functions task states and Lambda handlers know them. */
+export const GROUP_UPGRADE_STEP_NAMES = [
+  'preflight',
+  'drain',
+  'checkDrain',
+  'forceEndCalls',
+  'abortDrain',
+  'deploy',
+  'checkDeployment',
+  'verify',
+  'restore',
+  'rollback',
+] as const satisfies readonly (keyof GroupUpgradeSteps)[];
+
+export type GroupUpgradeStepName = (typeof GROUP_UPGRADE_STEP_NAMES)[number];
+
+/** Error codes a step throws for failures the state machine routes (Step Functions matches `Error` names). */
+export const UPGRADE_ERROR_CODES = ['PreflightFailed', 'LeaseHeld', 'DrainAborted', 'DeploymentFailed', 'VerificationFailed', 'RouteWriteFailed', 'InvalidInput'] as const;
+export type UpgradeErrorCode = (typeof UPGRADE_ERROR_CODES)[number];
+
+/** A routed step failure; its `name` is the code so Step Functions' Catch/Retry can match it. */
+export class UpgradeStepError extends Error {
+  constructor(
+    readonly code: UpgradeErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.name = code;
+  }
+}

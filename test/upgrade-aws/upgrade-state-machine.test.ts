@@ -1,0 +1,82 @@
+import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../../runtime/upgrade/upgrade-state-machine';
+import { GROUP_UPGRADE_STEP_NAMES } from '../../runtime/upgrade/upgrade-steps';
+
+const validateAsl: (definition: unknown) => { isValid: boolean; errors: unknown[] } = require('asl-validator');
+
+const functionArns = Object.fromEntries(
+  (Object.keys(TASK_STATE_NAMES) as UpgradeTaskName[]).map((task) => [task, `arn:aws:lambda:us-east-1:123456789012:function:acme-upgrade-${task}`]),
+) as Record<UpgradeTaskName, string>;
+
+type States = Record<string, Record<string, unknown>>;
+
+function groupFlowOf(definition: Record<string, unknown>): States {
+  const top = definition.States as States;
+  const perMediaServer = (top.UpgradeMediaServers.ItemProcessor as { States: States }).States;
+  return (perMediaServer.UpgradeGroupsInOrder.ItemProcessor as { States: States }).States;
+}
+
+describe('the upgrade state machine definition', () => {
+  const definition = buildUpgradeStateMachine({ functionArns, pollSeconds: 15 });
+
+  it('passes asl-validator', () => {
+    // asl-validator annotates what it is given: validate a copy.
+    const result = validateAsl(JSON.parse(JSON.stringify(definition)));
+    expect(result.errors).toEqual([]);
+    expect(result.isValid).toBe(true);
+  });
+
+  it('is rejected by asl-validator when a transition points nowhere (the check is live)', () => {
+    const broken = JSON.parse(JSON.stringify(definition));
+    groupFlowOf(broken).Verify.Next = 'Nowhere';
+    expect(validateAsl(broken).isValid).toBe(false);
+  });
+
+  it('has one Lambda task per group step, each invoking its own function', () => {
+    const flow = groupFlowOf(definition);
+    for (const step of GROUP_UPGRADE_STEP_NAMES) {
+      expect(flow[TASK_STATE_NAMES[step]]).toMatchObject({ Type: 'Task', Resource: functionArns[step] });
+    }
+    expect((definition.States as States).Plan).toMatchObject({ Type: 'Task', Resource: functionArns.plan });
+  });
+
+  it('upgrades the groups of one media server one at a time, media servers in parallel up to the requested concurrency', () => {
+    const top = definition.States as States;
+    expect(top.UpgradeMediaServers).toMatchObject({ Type: 'Map', MaxConcurrencyPath: '$.concurrency' });
+    const perMediaServer = (top.UpgradeMediaServers.ItemProcessor as { States: States }).States;
+    expect(perMediaServer.UpgradeGroupsInOrder).toMatchObject({ Type: 'Map', MaxConcurrency: 1 });
+  });
+
+  it('waits for the drain in a Wait/Choice loop and applies the timeout policy', () => {
+    const flow = groupFlowOf(definition);
+    expect(flow.Drain.Next).toBe('WaitForDrain');
+    expect(flow.WaitForDrain).toEqual({ Type: 'Wait', Seconds: 15, Next: 'CheckDrain' });
+    const choices = flow.DrainProgress.Choices as Array<Record<string, unknown>>;
+    expect(choices.map((choice) => choice.Next)).toEqual(['Deploy', 'ForceEndCalls', 'AbortDrain']);
+    expect(flow.DrainProgress.Default).toBe('WaitForDrain');
+    expect(flow.ForceEndCalls.Next).toBe('WaitForDrain');
+    expect(flow.AbortDrain.Next).toBe('DrainAborted');
+  });
+
+  it('deploys only after the drain, restores only after verification, and rolls back any failure after the drain', () => {
+    const flow = groupFlowOf(definition);
+    expect([flow.Deploy.Next, flow.CheckDeployment.Next, flow.Verify.Next, flow.Restore.Next]).toEqual(['WaitForDeployment', 'DeploymentProgress', 'Restore', 'GroupUpgraded']);
+    for (const name of ['Drain', 'CheckDrain', 'ForceEndCalls', 'Deploy', 'CheckDeployment', 'Verify', 'Restore']) {
+      expect(flow[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' }]);
+    }
+    expect(flow.Preflight.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'GroupNotStarted' }]);
+    expect(flow.Rollback.Next).toBe('GroupRolledBack');
+    expect(flow.GroupRolledBack.Type).toBe('Fail');
+  });
+
+  it('retries transient failures with backoff but never a routed step error', () => {
+    const flow = groupFlowOf(definition);
+    const [retry] = flow.CheckDrain.Retry as Array<{ ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }>;
+    expect(retry.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'EslConnectionError']));
+    expect(retry.ErrorEquals).not.toEqual(expect.arrayContaining(['States.ALL', 'VerificationFailed', 'PreflightFailed']));
+    expect(retry.BackoffRate).toBe(2);
+  });
+
+  it('rejects a poll interval that is not a positive whole number of seconds', () => {
+    expect(() => buildUpgradeStateMachine({ functionArns, pollSeconds: 0 })).toThrow('pollSeconds must be a positive whole number of seconds, got 0');
+  });
+});
