@@ -11,9 +11,10 @@ import { CallControlGroup } from './call-control-group';
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
 import { ECS_TASK_EXECUTION_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
-import { callControlRecordName, callControlZoneName, eslPasswordSecretName, shortName } from './naming';
+import { callControlRecordName, callControlServiceName, callControlZoneName, eslPasswordSecretName, shortName } from './naming';
 import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT, callControlListenerPort } from './ports';
 import { CallControlGroupSpec } from './topology';
+import { fleetInventoryDocument } from './fleet-inventory-document';
 import { UpgradeOrchestrator } from './upgrade-orchestrator';
 import { VpcNetwork } from './vpc-network';
 
@@ -158,7 +159,7 @@ export class CentralDataCenter extends Construct {
       server.groups.forEach((group, groupIndex) => {
         this.callControlGroups.push(
           new CallControlGroup(this, `Group-${scopeId}-${group.id}`, {
-            name: shortName([props.platform, server.siteId, server.mediaServerId, group.id], 64),
+            name: callControlServiceName(props.platform, server.siteId, server.mediaServerId, group.id),
             groupId: group.id,
             mediaServer: `${server.siteId}/${server.mediaServerId}`,
             region: props.region,
@@ -181,6 +182,16 @@ export class CentralDataCenter extends Construct {
     this.orchestrator = new UpgradeOrchestrator(this, 'UpgradeOrchestrator', {
       name,
       vpcId: this.network.vpcId,
+      subnetIds: this.network.privateSubnetIds,
+      fleetInventory: fleetInventoryDocument({
+        region: props.region,
+        clusterName: name,
+        mediaServers: props.mediaServers.map((server) => ({
+          ...server,
+          eslSecretName: eslPasswordSecretName(props.platform, server.siteId),
+          serviceNames: server.groups.map((group) => callControlServiceName(props.platform, server.siteId, server.mediaServerId, group.id)),
+        })),
+      }),
       mediaServerCidrs: props.mediaServerCidrs,
       serviceArns: this.callControlGroups.map((group) => group.serviceArn),
       passRoleArns: [executionRole.arn, callControlTaskRole.arn],

@@ -14,6 +14,8 @@ export * from './msp-site';
 export * from './call-control-endpoint';
 export * from './call-control-group';
 export * from './upgrade-orchestrator';
+export * from './lambda-bundle';
+export * from './fleet-inventory-document';
 export * from './central-data-center';
 export * from './region-peering';
 export * from './aspects/component-tags';

@@ -5,6 +5,7 @@ import { MediaServer } from './media-server';
 import { initialRouteTable } from './initial-route-table';
 import { eslPasswordSecretName, shortName } from './naming';
 import { placeMediaServer } from './network-plan';
+import { SIP_PORT } from './ports';
 import { PstnGateway } from './pstn-gateway';
 import { SipHaCluster } from './sip-ha-cluster';
 import { Site } from './topology';
@@ -79,10 +80,10 @@ export class MspSite extends Construct {
       vpcId: this.network.vpcId,
       vpcCidr: site.vpcCidr,
       publicSubnetIds: this.network.publicSubnetIds,
-      privateSubnetIds: this.network.privateSubnetIds,
       size: site.sipCluster.size,
-      mediaServerIps: placements.map((placement) => placement.privateIp),
+      site: { id: site.id, mediaServers: site.mediaServers.map((server, index) => ({ id: server.id, address: placements[index].privateIp, port: SIP_PORT })) },
       allowedSourceCidrs: site.sipCluster.allowedSourceCidrs,
+      rpcAllowedCidrs: [...new Set(Object.values(props.dataCenters).flatMap((dataCenter) => dataCenter.orchestratorCidrs))],
     });
 
     this.mediaServers = site.mediaServers.map((server, index) => {
@@ -109,7 +110,7 @@ export class MspSite extends Construct {
       this.pstnGateway = new PstnGateway(this, 'PstnGateway', {
         name: shortName([platform, site.id], 64),
         region: site.region,
-        originationHosts: [this.sipCluster.loadBalancerDnsName],
+        originationHosts: this.sipCluster.nodePublicIps,
         terminationCidrAllowList: site.pstn.terminationCidrAllowList,
         callingRegions: site.pstn.callingRegions,
       });

@@ -27,6 +27,11 @@ export function eslPasswordSecretName(platform: string, siteId: string): string 
   return `voiceplane/${platform}/${siteId}/esl-password`;
 }
 
+/** ECS service (and task-definition family) of one call-control group of one media server. */
+export function callControlServiceName(platform: string, siteId: string, mediaServerId: string, groupId: string): string {
+  return shortName([platform, siteId, mediaServerId, groupId], 64);
+}
+
 /**
  * A short, stable resource name of at most `maxLength` characters: the readable parts, and when
  * they are too long a truncation plus a hash of the whole so two long names never collide.

@@ -7,13 +7,19 @@ import { markComponent } from './component';
 import { SIP_PORT } from './ports';
 import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';
 
+/** A voice connector takes at most this many origination routes. */
+export const MAX_ORIGINATION_ROUTES = 10;
 
 export interface PstnGatewayProps {
   /** Voice connector name. */
   readonly name: string;
   /** Region of the voice connector; must be one of {@link VOICE_CONNECTOR_REGIONS}. */
   readonly region: string;
-  /** Host names or addresses of the SIP cluster that receives calls from the PSTN. */
+  /**
+   * Every node of the SIP cluster that receives calls from the PSTN (host name or address, SIP over TCP
+   * on 5060). All get priority 1 and weight 1: the voice connector spreads calls evenly over them and
+   * tries another when one fails. At most {@link MAX_ORIGINATION_ROUTES}.
+   */
   readonly originationHosts: readonly string[];
   /** Carrier networks allowed to send calls out through the voice connector. */
   readonly terminationCidrAllowList: readonly string[];
@@ -33,11 +39,13 @@ export interface PstnGatewayProps {
 }
 
 /**
- * The site's voice switch to the PSTN: an Amazon Chime SDK Voice Connector, origination routes to the SIP cluster, and termination restricted to an allow-list.
+ * The site's voice switch to the PSTN: an Amazon Chime SDK Voice Connector whose origination routes
+ * reach every node of the SIP cluster, and whose termination (calls out) admits only the allow-listed
+ * carrier networks and calling regions.
  */
 export class PstnGateway extends Construct {
   public readonly voiceConnectorId: string;
-  /** Host name carriers and the SIP cluster send outbound calls to. */
+  /** The connector's host name (`<id>.voiceconnector.chime.aws`): where outbound calls are sent. */
   public readonly outboundHostName: string;
 
   constructor(scope: Construct, id: string, props: PstnGatewayProps) {
@@ -46,8 +54,8 @@ export class PstnGateway extends Construct {
     if (!VOICE_CONNECTOR_REGIONS.includes(props.region)) {
       throw new Error(`region ${props.region} has no Amazon Chime SDK Voice Connector (available: ${VOICE_CONNECTOR_REGIONS.join(', ')})`);
     }
-    if (props.originationHosts.length === 0) {
-      throw new Error('originationHosts must name at least one SIP cluster host');
+    if (props.originationHosts.length === 0 || props.originationHosts.length > MAX_ORIGINATION_ROUTES) {
+      throw new Error(`originationHosts must name 1 to ${MAX_ORIGINATION_ROUTES} SIP cluster hosts (a voice connector limit), got ${props.originationHosts.length}`);
     }
     if (props.terminationCidrAllowList.length === 0) {
       throw new Error('terminationCidrAllowList must name at least one carrier network');

@@ -1,4 +1,7 @@
+import * as path from 'path';
+import { gzipSync } from 'zlib';
 import { Construct } from 'constructs';
+import { Eip } from '@cdktf/provider-aws/lib/eip';
 import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { Instance } from '@cdktf/provider-aws/lib/instance';
@@ -10,28 +13,46 @@ import { LbTargetGroupAttachment } from '@cdktf/provider-aws/lib/lb-target-group
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import {
+  DISPATCHER_LIST_FILE,
+  KAMAILIO_CONFIG_FILE,
+  NODE_ADDRESS_VARIABLE,
+  PUBLIC_ADDRESS_VARIABLE,
+  RPC_ALLOWED_CIDRS_VARIABLE,
+  SipConfigFiles,
+  SipSite,
+  renderSipConfigFiles,
+  resolveKamailioSettings,
+} from '../runtime/sip';
 import { markComponent } from './component';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
-import { SIP_PORT } from './ports';
 
-/** Kamailio's `kamcmd` control socket, reachable only from inside the site VPC. */
-export const KAMAILIO_RPC_PORT = 2049;
+const KAMAILIO_SETTINGS = resolveKamailioSettings();
+/** Kamailio's JSON-RPC over HTTP (`voiceplane sip --rpc HOST:PORT`), reachable from the site VPC and the orchestrator. */
+export const KAMAILIO_RPC_PORT = KAMAILIO_SETTINGS.rpcPort;
+/** Where cloud-init installs the rendered files: next to the dispatcher list kamailio.cfg names. */
+const CONFIG_DIRECTORY = path.posix.dirname(KAMAILIO_SETTINGS.dispatcherListPath);
+/** EC2 rejects user data larger than this (after base64 decoding). */
+const MAX_USER_DATA_BYTES = 16 * 1024;
 
 export interface SipHaClusterProps {
   /** Load balancer and resource name prefix (at most 28 characters). */
   readonly name: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
-  /** Public subnets of the load balancer, one per availability zone. */
+  /**
+   * Public subnets of the load balancer and of the nodes, spread round-robin. Each node has an
+   * Elastic IP: the voice connector sends calls to every node directly.
+   */
   readonly publicSubnetIds: string[];
-  /** Private subnets of the Kamailio nodes, spread round-robin. */
-  readonly privateSubnetIds: string[];
-  /** Number of Kamailio nodes. */
+  /** Number of Kamailio nodes (a voice connector takes at most 10 origination routes). */
   readonly size: number;
-  /** Private addresses of the site's media servers, in dispatch order. */
-  readonly mediaServerIps: readonly string[];
+  /** The site's id and its media servers at their SIP addresses, in dispatch order. */
+  readonly site: SipSite;
   /** Sources allowed to send SIP. */
   readonly allowedSourceCidrs: readonly string[];
+  /** Networks besides the site VPC allowed to reach the RPC socket (the upgrade orchestrator's subnets). */
+  readonly rpcAllowedCidrs: readonly string[];
   /**
    * EC2 instance type of a node.
    * @default 'c6i.large'
@@ -44,74 +65,59 @@ export interface SipHaClusterProps {
   readonly amiParameterName?: string;
 }
 
-/** Kamailio dispatcher list: set 1 holds the media servers, probed with OPTIONS (flag 8). */
-export function renderDispatcherList(mediaServerIps: readonly string[]): string {
-  return mediaServerIps.map((ip) => `1 sip:${ip}:${SIP_PORT} 8 0`).join('\n') + '\n';
-}
-
 /**
- * The site's SIP high-availability cluster: Kamailio nodes in private subnets behind an
- * internet-facing network load balancer on UDP and TCP 5060, dispatching to the site's media servers.
+ * The site's SIP high-availability cluster: Kamailio nodes with public addresses (the voice connector's
+ * origination routes) behind an internet-facing network load balancer on UDP and TCP 5060 (other SIP
+ * peers), dispatching new calls to the site's media servers and drainable over each node's RPC socket.
  */
 export class SipHaCluster extends Construct {
   public readonly loadBalancerArn: string;
   public readonly loadBalancerDnsName: string;
   public readonly securityGroupId: string;
   public readonly instanceIds: string[];
-  /** Private addresses of the nodes; their RPC socket listens there on {@link KAMAILIO_RPC_PORT}. */
   public readonly nodePrivateIps: string[];
-  public readonly dispatcherList: string;
+  /** Elastic IPs of the nodes, advertised in their SIP headers. */
+  public readonly nodePublicIps: string[];
+  /** RPC sockets of the nodes as HOST:PORT, what `voiceplane sip drain|undrain|status --rpc` takes. */
+  public readonly rpcEndpoints: string[];
+  /** The files every node runs, identical to `voiceplane sip config` for the same site. */
+  public readonly configFiles: SipConfigFiles;
+  /** The rendered cloud-init, exposed for review and tests. */
+  public readonly userData: string;
 
   constructor(scope: Construct, id: string, props: SipHaClusterProps) {
     super(scope, id);
     markComponent(this, 'sip-cluster');
-    if (!Number.isInteger(props.size) || props.size < 1) {
-      throw new Error(`size must be a positive integer, got ${props.size}`);
-    }
-    if (props.mediaServerIps.length === 0) {
-      throw new Error('mediaServerIps must list at least one media server to dispatch to');
+    if (!Number.isInteger(props.size) || props.size < 1 || props.size > 10) {
+      throw new Error(`size must be an integer from 1 to 10 (a voice connector routes to at most 10 hosts), got ${props.size}`);
     }
     if (props.name.length > 28) {
       throw new Error(`name must be at most 28 characters, got "${props.name}"`);
     }
-    this.dispatcherList = renderDispatcherList(props.mediaServerIps);
+    this.configFiles = renderSipConfigFiles(props.site);
+    this.userData = renderSipNodeCloudInit(this.configFiles, [props.vpcCidr, ...props.rpcAllowedCidrs]);
+    const compressedUserData = gzipSync(this.userData, { level: 9 });
+    if (compressedUserData.length > MAX_USER_DATA_BYTES) {
+      throw new Error(`user data of the SIP nodes of site ${props.site.id} is ${compressedUserData.length} bytes compressed; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
+    }
 
     const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-sip-`,
-      description: 'SIP cluster: SIP from carriers, RPC from the site',
+      description: 'SIP cluster: SIP from carriers, SIP from media servers, RPC from the site and orchestrator',
       vpcId: props.vpcId,
       revokeRulesOnDelete: true,
       lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
+    const ingress = (ruleId: string, description: string, ipProtocol: string, port: number, cidrIpv4: string) =>
+      new VpcSecurityGroupIngressRule(this, ruleId, { securityGroupId: securityGroup.id, description, ipProtocol, fromPort: port, toPort: port, cidrIpv4 });
     for (const protocol of ['udp', 'tcp']) {
-      props.allowedSourceCidrs.forEach((cidr, index) => {
-        new VpcSecurityGroupIngressRule(this, `Sip-${protocol}-${index}`, {
-          securityGroupId: securityGroup.id,
-          description: 'SIP signalling',
-          ipProtocol: protocol,
-          fromPort: SIP_PORT,
-          toPort: SIP_PORT,
-          cidrIpv4: cidr,
-        });
-      });
+      props.allowedSourceCidrs.forEach((cidr, index) => ingress(`Sip-${protocol}-${index}`, 'SIP signalling', protocol, KAMAILIO_SETTINGS.sipPort, cidr));
     }
-    new VpcSecurityGroupIngressRule(this, 'RpcFromVpc', {
-      securityGroupId: securityGroup.id,
-      description: 'kamcmd RPC from inside the site',
-      ipProtocol: 'tcp',
-      fromPort: KAMAILIO_RPC_PORT,
-      toPort: KAMAILIO_RPC_PORT,
-      cidrIpv4: props.vpcCidr,
-    });
-    new VpcSecurityGroupIngressRule(this, 'SipHealthFromVpc', {
-      securityGroupId: securityGroup.id,
-      description: 'Load balancer health checks',
-      ipProtocol: 'tcp',
-      fromPort: SIP_PORT,
-      toPort: SIP_PORT,
-      cidrIpv4: props.vpcCidr,
-    });
+    ingress('SipHealthFromVpc', 'Load balancer health checks', 'tcp', KAMAILIO_SETTINGS.sipPort, props.vpcCidr);
+    ingress('SipFromMediaServers', 'In-dialog SIP from the media servers', 'udp', KAMAILIO_SETTINGS.mediaServerFacingPort, props.vpcCidr);
+    ingress('RpcFromVpc', 'Kamailio JSON-RPC from inside the site', 'tcp', KAMAILIO_RPC_PORT, props.vpcCidr);
+    props.rpcAllowedCidrs.forEach((cidr, index) => ingress(`RpcFromOrchestrator${index}`, 'Kamailio JSON-RPC from the upgrade orchestrator', 'tcp', KAMAILIO_RPC_PORT, cidr));
     new VpcSecurityGroupEgressRule(this, 'AllEgress', {
       securityGroupId: securityGroup.id,
       description: 'SIP to media servers and carriers, package installs',
@@ -125,18 +131,6 @@ export class SipHaCluster extends Construct {
     });
     attachManagedPolicies(this, 'Role', role.name, [SSM_MANAGED_INSTANCE_POLICY_ARN]);
     const instanceProfile = new IamInstanceProfile(this, 'InstanceProfile', { namePrefix: `${props.name}-sip-`.slice(0, 38), role: role.name });
-    const userData = [
-      '#cloud-config',
-      'packages: [kamailio, kamailio-extra-modules]',
-      'write_files:',
-      '  - path: /etc/kamailio/dispatcher.list',
-      "    permissions: '0644'",
-      '    content: |',
-      ...this.dispatcherList.trimEnd().split('\n').map((line) => `      ${line}`),
-      'runcmd:',
-      '  - [systemctl, enable, --now, kamailio]',
-      '',
-    ].join('\n');
     const launchTemplate = new LaunchTemplate(this, 'LaunchTemplate', {
       namePrefix: `${props.name}-sip-`,
       imageId: `resolve:ssm:${props.amiParameterName ?? '/aws/service/debian/release/12/latest/amd64'}`,
@@ -145,7 +139,7 @@ export class SipHaCluster extends Construct {
       vpcSecurityGroupIds: [securityGroup.id],
       metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
       blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 16, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
-      userData: Buffer.from(userData).toString('base64'),
+      userData: compressedUserData.toString('base64'),
       updateDefaultVersion: true,
     });
 
@@ -163,30 +157,85 @@ export class SipHaCluster extends Construct {
       namePrefix: 'sip-',
       targetType: 'instance',
       protocol: 'TCP_UDP',
-      port: SIP_PORT,
+      port: KAMAILIO_SETTINGS.sipPort,
       vpcId: props.vpcId,
       preserveClientIp: 'true',
-      healthCheck: { protocol: 'TCP', port: String(SIP_PORT), interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
+      healthCheck: { protocol: 'TCP', port: String(KAMAILIO_SETTINGS.sipPort), interval: 10, healthyThreshold: 2, unhealthyThreshold: 2 },
       lifecycle: { createBeforeDestroy: true },
     });
     new LbListener(this, 'SipListener', {
       loadBalancerArn: loadBalancer.arn,
       protocol: 'TCP_UDP',
-      port: SIP_PORT,
+      port: KAMAILIO_SETTINGS.sipPort,
       defaultAction: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
     });
 
-    const instances = Array.from({ length: props.size }, (_, index) => {
+    const nodes = Array.from({ length: props.size }, (_, index) => {
       const instance = new Instance(this, `Node${index}`, {
         launchTemplate: { id: launchTemplate.id, version: '$Default' },
-        subnetId: props.privateSubnetIds[index % props.privateSubnetIds.length],
+        subnetId: props.publicSubnetIds[index % props.publicSubnetIds.length],
         tags: { Name: `${props.name}-sip-${index}` },
+        // A new launch template version must not replace a node carrying calls; roll it out deliberately.
         lifecycle: { ignoreChanges: ['launch_template'] },
       });
-      new LbTargetGroupAttachment(this, `Node${index}Target`, { targetGroupArn: targetGroup.arn, targetId: instance.id, port: SIP_PORT });
-      return instance;
+      new LbTargetGroupAttachment(this, `Node${index}Target`, { targetGroupArn: targetGroup.arn, targetId: instance.id, port: KAMAILIO_SETTINGS.sipPort });
+      const address = new Eip(this, `Node${index}PublicAddress`, { domain: 'vpc', instance: instance.id, tags: { Name: `${props.name}-sip-${index}` } });
+      return { instance, address };
     });
-    this.instanceIds = instances.map((instance) => instance.id);
-    this.nodePrivateIps = instances.map((instance) => instance.privateIp);
+    this.instanceIds = nodes.map(({ instance }) => instance.id);
+    this.nodePrivateIps = nodes.map(({ instance }) => instance.privateIp);
+    this.nodePublicIps = nodes.map(({ address }) => address.publicIp);
+    this.rpcEndpoints = this.nodePrivateIps.map((ip) => `${ip}:${KAMAILIO_RPC_PORT}`);
   }
+}
+
+/**
+ * Installs the rendered files, then (once the Elastic IP is attached: no public address, no package
+ * mirror) writes the node's environment from the instance metadata and starts Kamailio with it.
+ */
+function renderSipNodeCloudInit(files: SipConfigFiles, rpcAllowedCidrs: readonly string[]): string {
+  const file = (name: keyof SipConfigFiles) => [
+    `  - path: ${CONFIG_DIRECTORY}/${name}`,
+    "    permissions: '0644'",
+    '    encoding: b64',
+    `    content: ${Buffer.from(files[name]).toString('base64')}`,
+  ];
+  const setup = `#!/bin/sh
+set -eu
+imds=http://169.254.169.254/latest
+token=$(curl -sf -X PUT "$imds/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 900')
+meta() { curl -sf -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/$1" || true; }
+public=''
+for _ in $(seq 1 60); do
+  public=$(meta public-ipv4)
+  [ -n "$public" ] && break
+  sleep 5
+done
+[ -n "$public" ] || { echo 'voiceplane: no Elastic IP attached after 5 minutes' >&2; exit 1; }
+mkdir -p /etc/default/kamailio.d
+cat > /etc/default/kamailio.d/voiceplane <<EOF
+CFGFILE=${CONFIG_DIRECTORY}/${KAMAILIO_CONFIG_FILE}
+${NODE_ADDRESS_VARIABLE}=$(meta local-ipv4)
+${PUBLIC_ADDRESS_VARIABLE}=$public
+${RPC_ALLOWED_CIDRS_VARIABLE}=${rpcAllowedCidrs.join(',')}
+EOF
+apt-get update -q
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q kamailio
+systemctl enable kamailio
+systemctl restart kamailio
+`;
+  return [
+    '#cloud-config',
+    '# voiceplane SIP cluster node',
+    'write_files:',
+    ...file(KAMAILIO_CONFIG_FILE),
+    ...file(DISPATCHER_LIST_FILE),
+    '  - path: /usr/local/sbin/voiceplane-sip-node-setup',
+    "    permissions: '0755'",
+    '    content: |',
+    ...setup.trimEnd().split('\n').map((line) => `      ${line}`),
+    'runcmd:',
+    '  - [/usr/local/sbin/voiceplane-sip-node-setup]',
+    '',
+  ].join('\n');
 }

@@ -2,12 +2,22 @@ import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
+import * as path from 'path';
+import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../runtime/upgrade/upgrade-state-machine';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
 import { assumeRolePolicy, policyDocument } from './iam-policy';
+import { LambdaBundle } from './lambda-bundle';
 import { ESL_INBOUND_PORT } from './ports';
+
+/** The Lambda module holding one exported handler per upgrade task. */
+export const UPGRADE_HANDLERS_ENTRY = path.join(__dirname, '../runtime/handlers/upgrade-steps.ts');
+/** File name of the fleet inventory inside the Lambda package (the handlers read it at cold start). */
+export const FLEET_INVENTORY_FILE = 'fleet-inventory.json';
 
 export interface UpgradeOrchestratorProps {
   /** Resource name prefix (e.g. `acme-dc-east`). */
@@ -21,6 +31,15 @@ export interface UpgradeOrchestratorProps {
   readonly passRoleArns: readonly string[];
   /** ESL password secrets of the media servers it manages. */
   readonly eslSecretArns: readonly string[];
+  /** Private subnets the step functions run in (they reach the media servers over the peering). */
+  readonly subnetIds: string[];
+  /** The media servers and groups this data center upgrades, shipped with the step functions. */
+  readonly fleetInventory: unknown;
+  /**
+   * Seconds between two drain or deployment checks.
+   * @default 10
+   */
+  readonly pollSeconds?: number;
   /**
    * Days to keep orchestrator logs.
    * @default 90
@@ -29,10 +48,12 @@ export interface UpgradeOrchestratorProps {
 }
 
 /**
- * What the blue-green call-control upgrade needs in a data center: its state and audit table,
- * an execution role holding only the actions the upgrade steps perform (scoped to the listed
- * services, roles, secrets and its own table and logs), a security group that may reach the
- * media servers' event socket, and a log group.
+ * The blue-green call-control upgrade of a data center: one Lambda function per step (bundled from
+ * `runtime/` at synth, with the fleet inventory), the Step Functions state machine that sequences
+ * them (definition generated from the step contract), its state and audit table, a role for the
+ * functions holding only the actions the steps perform (scoped to the listed services, roles,
+ * secrets and its own table and logs), a role for the state machine that may only invoke those
+ * functions, a security group that may reach the media servers' event socket, and a log group.
  */
 export class UpgradeOrchestrator extends Construct {
   public readonly stateTableName: string;
@@ -42,6 +63,11 @@ export class UpgradeOrchestrator extends Construct {
   public readonly securityGroupId: string;
   public readonly logGroupName: string;
   public readonly logGroupArn: string;
+  public readonly stateMachineArn: string;
+  /** The fleet inventory shipped with the step functions. */
+  public readonly fleetInventory: unknown;
+  /** ARN of the function behind each task of the state machine. */
+  public readonly functionArns: Readonly<Record<UpgradeTaskName, string>>;
 
   constructor(scope: Construct, id: string, props: UpgradeOrchestratorProps) {
     super(scope, id);
@@ -87,7 +113,7 @@ export class UpgradeOrchestrator extends Construct {
     const role = new IamRole(this, 'Role', {
       namePrefix: `${props.name}-orchestrator-`.slice(0, 38),
       description: 'Blue-green call-control upgrade steps',
-      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com', 'states.amazonaws.com'),
+      assumeRolePolicy: assumeRolePolicy('lambda.amazonaws.com'),
     });
     this.roleArn = role.arn;
     this.roleName = role.name;
@@ -103,9 +129,57 @@ export class UpgradeOrchestrator extends Construct {
           : []),
         ...(props.eslSecretArns.length > 0 ? [{ actions: ['secretsmanager:GetSecretValue'], resources: props.eslSecretArns }] : []),
         { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.arn}:*`] },
+        { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
         // Lambda functions in a VPC manage their own network interfaces; EC2 offers no resource scoping here.
         { actions: ['ec2:CreateNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:DeleteNetworkInterface', 'ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'], resources: ['*'] },
       ]),
     });
+
+    this.fleetInventory = props.fleetInventory;
+    const bundle = new LambdaBundle(this, 'StepFunctionsCode', {
+      entry: UPGRADE_HANDLERS_ENTRY,
+      files: { [FLEET_INVENTORY_FILE]: `${JSON.stringify(props.fleetInventory, null, 2)}\n` },
+    });
+    const functions = (Object.keys(TASK_STATE_NAMES) as UpgradeTaskName[]).map((task) => {
+      const fn = new LambdaFunction(this, `Step-${task}`, {
+        functionName: `${props.name}-upgrade-${task}`.slice(0, 64),
+        description: `voiceplane call-control upgrade: ${task}`,
+        filename: bundle.path,
+        sourceCodeHash: bundle.assetHash,
+        handler: `index.${task}`,
+        runtime: 'nodejs20.x',
+        role: role.arn,
+        timeout: 60,
+        memorySize: 512,
+        environment: { variables: { STATE_TABLE: stateTable.tableName, FLEET_INVENTORY_FILE, NODE_OPTIONS: '--enable-source-maps' } },
+        vpcConfig: { subnetIds: props.subnetIds, securityGroupIds: [securityGroup.id] },
+        loggingConfig: { logFormat: 'JSON', logGroup: logGroup.name },
+        tracingConfig: { mode: 'Active' },
+      });
+      return [task, fn.arn] as const;
+    });
+    this.functionArns = Object.fromEntries(functions) as Record<UpgradeTaskName, string>;
+
+    const stateMachineRole = new IamRole(this, 'StateMachineRole', {
+      namePrefix: `${props.name}-upgrade-sfn-`.slice(0, 38),
+      assumeRolePolicy: assumeRolePolicy('states.amazonaws.com'),
+    });
+    new IamRolePolicy(this, 'StateMachinePolicy', {
+      role: stateMachineRole.id,
+      policy: policyDocument([
+        { actions: ['lambda:InvokeFunction'], resources: Object.values(this.functionArns) },
+        // CloudWatch Logs delivery for state machines has no resource-level permissions.
+        { actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'], resources: ['*'] },
+        { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
+      ]),
+    });
+    const stateMachine = new SfnStateMachine(this, 'StateMachine', {
+      name: `${props.name}-call-control-upgrade`,
+      roleArn: stateMachineRole.arn,
+      definition: JSON.stringify(buildUpgradeStateMachine({ functionArns: this.functionArns, pollSeconds: props.pollSeconds })),
+      loggingConfiguration: { logDestination: `${logGroup.arn}:*`, includeExecutionData: true, level: 'ALL' },
+      tracingConfiguration: { enabled: true },
+    });
+    this.stateMachineArn = stateMachine.arn;
   }
 }

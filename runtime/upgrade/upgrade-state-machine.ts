@@ -127,7 +127,8 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
     Comment: 'voiceplane blue-green call-control upgrade: drain, wait for calls to end, deploy, verify, restore; group by group',
     StartAt: 'Plan',
     States: {
-      Plan: task('plan', { Next: 'UpgradeMediaServers' }),
+      // The execution name becomes the upgrade id unless the request names one.
+      Plan: task('plan', { Parameters: { 'request.$': '$', 'executionName.$': '$$.Execution.Name' }, Next: 'UpgradeMediaServers' }),
       UpgradeMediaServers: {
         Type: 'Map',
         ItemsPath: '$.mediaServers',

@@ -71,7 +71,19 @@ describe('data center stack', () => {
     expect(update.Resource.every((resource) => resource.startsWith('${aws_ecs_service.'))).toBe(true);
     const unscoped = statements.filter((statement) => statement.Resource.includes('*')).flatMap((statement) => statement.Action);
     expect(unscoped.sort()).toEqual(
-      ['ec2:AssignPrivateIpAddresses', 'ec2:CreateNetworkInterface', 'ec2:DeleteNetworkInterface', 'ec2:DescribeNetworkInterfaces', 'ec2:UnassignPrivateIpAddresses', 'ecs:DescribeTaskDefinition', 'ecs:DescribeTasks', 'ecs:ListTasks', 'ecs:RegisterTaskDefinition'].sort(),
+      [
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:CreateNetworkInterface',
+        'ec2:DeleteNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:UnassignPrivateIpAddresses',
+        'ecs:DescribeTaskDefinition',
+        'ecs:DescribeTasks',
+        'ecs:ListTasks',
+        'ecs:RegisterTaskDefinition',
+        'xray:PutTelemetryRecords',
+        'xray:PutTraceSegments',
+      ].sort(),
     );
     const secrets = statements.find((statement) => statement.Action.includes('secretsmanager:GetSecretValue'))!;
     expect(secrets.Resource).toHaveLength(2);
@@ -143,11 +155,13 @@ describe('site stack', () => {
     expect(routes.filter((route) => route.destination_cidr_block === '10.1.0.0/16' && route.provider === 'aws.east')).toHaveLength(2);
   });
 
-  it('connects the PSTN voice connector to the SIP cluster with a termination allow-list', () => {
+  it('connects the PSTN voice connector to every SIP cluster node, with a termination allow-list', () => {
     const [termination] = resourcesOf(westStack, 'aws_chime_voice_connector_termination');
     expect(termination).toMatchObject({ cidr_allow_list: ['198.51.100.0/28'], calling_regions: ['US', 'CA'] });
     const [origination] = resourcesOf(westStack, 'aws_chime_voice_connector_origination');
-    expect(origination.route).toEqual([expect.objectContaining({ port: 5060, host: expect.stringContaining('aws_lb.') })]);
+    expect(origination.route).toEqual(
+      [0, 1].map((node) => ({ host: expect.stringMatching(new RegExp(`^\\$\\{aws_eip\\.\\w*SipCluster_Node${node}PublicAddress_\\w+\\.public_ip\\}$`)), port: 5060, protocol: 'TCP', priority: 1, weight: 1 })),
+    );
   });
 
   it('tags everything with platform, site and component', () => {

@@ -1,0 +1,60 @@
+import { cpSync, mkdtempSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { Construct } from 'constructs';
+import { AssetType, TerraformAsset } from 'cdktf';
+import { buildSync } from 'esbuild';
+
+export interface LambdaBundleProps {
+  /** TypeScript entry module, bundled with everything it imports into `index.js`. */
+  readonly entry: string;
+  /** Extra files written next to `index.js` (name -> content), e.g. configuration generated at synth. */
+  readonly files?: Readonly<Record<string, string>>;
+}
+
+const bundles = new Map<string, string>();
+
+/** Bundles each entry once per synth, however many stacks use it. */
+function bundleOnce(entry: string): string {
+  const cached = bundles.get(entry);
+  if (cached) return cached;
+  const outdir = mkdtempSync(path.join(tmpdir(), 'voiceplane-bundle-'));
+  buildSync({
+    entryPoints: [entry],
+    outfile: path.join(outdir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    sourcemap: true,
+    sourcesContent: false,
+    legalComments: 'none',
+    logLevel: 'error',
+  });
+  bundles.set(entry, outdir);
+  return outdir;
+}
+
+/**
+ * A Lambda deployment package built at synth time: an esbuild bundle of `entry` plus generated
+ * files, archived by CDKTF as an asset (no S3 bucket, no build step outside `cdktf synth`).
+ */
+export class LambdaBundle extends Construct {
+  /** Path of the zip, relative to the stack directory (the function's `filename`). */
+  public readonly path: string;
+  /** Hash of the package contents (the function's `source_code_hash`). */
+  public readonly assetHash: string;
+
+  constructor(scope: Construct, id: string, props: LambdaBundleProps) {
+    super(scope, id);
+    const directory = mkdtempSync(path.join(tmpdir(), 'voiceplane-lambda-'));
+    cpSync(bundleOnce(props.entry), directory, { recursive: true });
+    for (const [name, content] of Object.entries(props.files ?? {})) {
+      if (name.includes('/') || name === 'index.js') throw new Error(`files: "${name}" must be a plain file name other than index.js`);
+      writeFileSync(path.join(directory, name), content);
+    }
+    const asset = new TerraformAsset(this, 'Asset', { path: directory, type: AssetType.ARCHIVE });
+    this.path = asset.path;
+    this.assetHash = asset.assetHash;
+  }
+}

@@ -1,0 +1,115 @@
+import { backoffDelayMs, type BackoffPolicy } from '../esl/backoff';
+import { errorMessage, type Logger } from '../call-control/logger';
+import type { CallArchive } from './call-archive';
+import type { CdsClock } from './cds-clock';
+import type { CallChange, LocalCallStore } from './local-call-store';
+import type { NetworkProxy } from './network-proxy';
+import type { TrackedCall } from './tracked-call';
+import { InFlight } from './in-flight';
+
+export interface CallEndingOptions {
+  readonly site: string;
+  readonly calls: LocalCallStore;
+  readonly proxy: NetworkProxy;
+  readonly archive: CallArchive;
+  readonly clock: CdsClock;
+  /** How long a call nobody is registered for waits for a re-registration before it is ended. */
+  readonly endGraceMs: number;
+  readonly backoff: BackoffPolicy;
+  readonly random: () => number;
+  readonly logger: Logger;
+}
+
+/**
+ * End of call at the owner: once ended, every participant is told (outbox), the final record is archived
+ * exactly once, then the call is closed. A call whose last registration went away is ended after the grace.
+ * Each step is repeated after a restart until it is done, so a crash in between loses nothing.
+ */
+export class CallEnding {
+  private readonly graceTimers = new Map<string, () => void>();
+  private readonly retryTimers = new Set<() => void>();
+  private readonly work = new InFlight();
+  private stopped = false;
+
+  constructor(private readonly options: CallEndingOptions) {
+    options.calls.onChange((change) => this.onChange(change));
+  }
+
+  /** After a restart: finishes ended calls, and starts the grace of calls nobody is registered for. */
+  resume(openCalls: readonly TrackedCall[]): void {
+    for (const call of openCalls) {
+      if (call.owner !== this.options.site) continue;
+      if (call.ended) this.finish(call, 0);
+      else if (!call.hasInterest) this.startGrace(call.callId);
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.graceTimers.forEach((cancel) => cancel());
+    this.graceTimers.clear();
+    this.retryTimers.forEach((cancel) => cancel());
+    this.retryTimers.clear();
+    await this.work.settled();
+  }
+
+  private onChange(change: CallChange): void {
+    const { call } = change;
+    if (call.owner !== this.options.site) return;
+    if (change.kind === 'ended') {
+      this.cancelGrace(call.callId);
+      this.finish(call, 0);
+    } else if (change.kind === 'interest' && !call.ended) {
+      if (call.hasInterest) this.cancelGrace(call.callId);
+      else this.startGrace(call.callId);
+    }
+  }
+
+  private startGrace(callId: string): void {
+    if (this.graceTimers.has(callId) || this.stopped) return;
+    const cancel = this.options.clock.schedule(() => {
+      this.graceTimers.delete(callId);
+      void this.work.track(this.endIfStillAbandoned(callId));
+    }, this.options.endGraceMs);
+    this.graceTimers.set(callId, cancel);
+  }
+
+  private cancelGrace(callId: string): void {
+    this.graceTimers.get(callId)?.();
+    this.graceTimers.delete(callId);
+  }
+
+  private async endIfStillAbandoned(callId: string): Promise<void> {
+    try {
+      const call = await this.options.calls.find(callId);
+      if (!call || call.ended || call.hasInterest) return;
+      this.options.logger.info('no participant re-registered within the grace; ending the call', { callId });
+      await this.options.calls.endCall(callId);
+    } catch (error) {
+      this.options.logger.error('could not end an abandoned call; retrying', { callId, error: errorMessage(error) });
+      this.startGrace(callId);
+    }
+  }
+
+  private finish(call: TrackedCall, attempt: number): void {
+    if (this.stopped) return;
+    const finishing = this.announceArchiveAndClose(call).catch((error: unknown) => {
+      if (this.stopped) return;
+      const delayMs = backoffDelayMs(attempt, this.options.backoff, this.options.random);
+      this.options.logger.error('could not finish an ended call; retrying', { callId: call.callId, delayMs, error: errorMessage(error) });
+      const cancel = this.options.clock.schedule(() => {
+        this.retryTimers.delete(cancel);
+        this.finish(call, attempt + 1);
+      }, delayMs);
+      this.retryTimers.add(cancel);
+    });
+    void this.work.track(finishing);
+  }
+
+  private async announceArchiveAndClose(call: TrackedCall): Promise<void> {
+    await this.options.proxy.announceEnd(call);
+    const outcome = await this.options.archive.archive(call.callId, call.owner, call.record.endedTs ?? 0, call.record.entries());
+    this.options.logger.info('call archived', { callId: call.callId, outcome, entries: call.record.entries().length });
+    await this.options.calls.close(call.callId);
+  }
+}

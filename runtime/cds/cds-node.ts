@@ -1,0 +1,189 @@
+import type { BackoffPolicy } from '../esl/backoff';
+import { errorMessage, jsonLinesLogger, type Logger } from '../call-control/logger';
+import type { CallArchive } from './call-archive';
+import { CallEnding } from './call-ending';
+import { CallEventStreams } from './call-event-streams';
+import { systemClock, type CdsClock } from './cds-clock';
+import { CdsHttpServer } from './cds-http-server';
+import { EslEventCollector, type MediaServerTarget } from './esl-event-collector';
+import type { CdsStore } from './cds-store';
+import { HybridClock } from './hybrid-clock';
+import { LocalApi } from './local-api';
+import { LocalCallStore } from './local-call-store';
+import { NetworkHealthMonitor } from './network-health-monitor';
+import { NetworkProxy } from './network-proxy';
+import { NonceCache } from './nonce-cache';
+import { OwnerClockOffsets } from './owner-clock-offsets';
+import { PeerApi } from './peer-api';
+import { PeerClient } from './peer-client';
+import { PEER_PATHS, timeReplySchema } from './peer-messages';
+
+export interface CdsNodeTimers {
+  /** "I'm alive" interval (default 30 s); a peer silent for two intervals is a possible outage. */
+  readonly heartbeatMs: number;
+  /** A silent peer's registrations are dropped after this (default 5 min). */
+  readonly expiryMs: number;
+  /** A call whose last registration went away ends after this unless someone registers again (default 30 s). */
+  readonly endGraceMs: number;
+}
+
+export const DEFAULT_TIMERS: CdsNodeTimers = { heartbeatMs: 30_000, expiryMs: 300_000, endGraceMs: 30_000 };
+
+export interface CdsNodeOptions {
+  readonly site: string;
+  readonly host: string;
+  readonly port: number;
+  /** Peer site id -> base URL of its CDS (every other site). */
+  readonly peers: ReadonlyMap<string, string>;
+  /** The shared key of the peer API. */
+  readonly peerKey: Buffer;
+  readonly store: CdsStore;
+  readonly archive: CallArchive;
+  readonly timers?: Partial<CdsNodeTimers>;
+  readonly clock?: CdsClock;
+  readonly random?: () => number;
+  readonly logger?: Logger;
+  /** Retry policy of deliveries and archive writes (default 200 ms doubling to 30 s). */
+  readonly backoff?: BackoffPolicy;
+  /** Peer request timeout (default 5 s). */
+  readonly peerTimeoutMs?: number;
+  /** Event sockets of the site's media servers, whose channel events become call data. */
+  readonly mediaServers?: readonly MediaServerTarget[];
+}
+
+/** Largest accepted skew between a peer's request timestamp and this clock (a ±30 s wrong clock still talks). */
+const PEER_CLOCK_WINDOW_MS = 120_000;
+const NONCE_CAPACITY = 1_000_000;
+const PEER_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+const MAX_CALL_BYTES = 4 * 1024 * 1024;
+const MAX_AHEAD_MS = 1_000;
+const REGISTRATION_WAIT_MS = 2_000;
+const SSE_KEEP_ALIVE_MS = 15_000;
+
+/** A Call Data Server node: the local store, the network proxy, its monitors and the HTTP APIs, started together. */
+export class CdsNode {
+  private constructor(
+    readonly site: string,
+    private readonly server: CdsHttpServer,
+    readonly calls: LocalCallStore,
+    private readonly proxy: NetworkProxy,
+    private readonly monitor: NetworkHealthMonitor,
+    private readonly ending: CallEnding,
+    private readonly streams: CallEventStreams,
+    private readonly client: PeerClient,
+    private readonly offsets: OwnerClockOffsets,
+    private readonly peers: ReadonlyMap<string, string>,
+    private readonly collector: EslEventCollector | undefined,
+  ) {}
+
+  static async start(options: CdsNodeOptions): Promise<CdsNode> {
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    const logger = options.logger ?? jsonLinesLogger();
+    const timers = { ...DEFAULT_TIMERS, ...options.timers };
+    const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 30_000 };
+    const hlc = await HybridClock.start(clock, options.store.clockHighWaterMark);
+    const offsets = new OwnerClockOffsets(clock);
+    const calls = new LocalCallStore({ site: options.site, store: options.store, hlc, offsets, maxCallBytes: MAX_CALL_BYTES, maxAheadMs: MAX_AHEAD_MS });
+    let monitor: NetworkHealthMonitor | undefined;
+    const client = new PeerClient({
+      site: options.site,
+      key: options.peerKey,
+      clock,
+      timeoutMs: options.peerTimeoutMs ?? 5_000,
+      onReply: (peer, peerTimeMs, sentAtMs, receivedAtMs) => {
+        offsets.record(peer, peerTimeMs, sentAtMs, receivedAtMs);
+        monitor?.heard(peer);
+      },
+    });
+    const proxy = new NetworkProxy({ site: options.site, peers: options.peers, calls, outbox: options.store, client, hlc, clock, backoff, random, logger });
+    monitor = new NetworkHealthMonitor({
+      peers: [...options.peers.keys()],
+      clock,
+      heartbeatMs: timers.heartbeatMs,
+      suspectAfterMs: 2 * timers.heartbeatMs,
+      expiryMs: timers.expiryMs,
+      sendHeartbeat: async (peer) => {
+        await client.post({ site: peer, url: options.peers.get(peer) ?? '' }, PEER_PATHS.heartbeat, { site: options.site }, timeReplySchema);
+      },
+      onSuspected: (peer, silentMs) => logger.warn('peer silent: possible network outage', { peer, silentMs }),
+      onExpired: (peer, silentMs) => {
+        logger.warn('peer silent past the expiry: dropping its registrations', { peer, silentMs });
+        proxy.background(
+          () => proxy.peerExpired(peer),
+          (error) => logger.error('could not expire a peer', { peer, error: errorMessage(error) }),
+        );
+      },
+      onRecovered: (peer, silentMs) => {
+        logger.info('peer heard again', { peer, silentMs });
+        proxy.background(
+          () => proxy.peerRecovered(peer),
+          (error) => logger.error('could not re-register with a peer', { peer, error: errorMessage(error) }),
+        );
+      },
+    });
+    const ending = new CallEnding({ site: options.site, calls, proxy, archive: options.archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
+    const streams = new CallEventStreams(calls, clock, SSE_KEEP_ALIVE_MS);
+    const peerApi = new PeerApi({
+      key: options.peerKey,
+      peers: new Set(options.peers.keys()),
+      clock,
+      clockWindowMs: PEER_CLOCK_WINDOW_MS,
+      nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY),
+      proxy,
+      bodyLimitBytes: PEER_BODY_LIMIT_BYTES,
+      heard: (site) => monitor?.heard(site),
+    });
+    let node: CdsNode | undefined;
+    const localApi = new LocalApi({ calls, proxy, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: () => node?.health() });
+
+    const openCalls = await calls.recover();
+    await proxy.resume(openCalls);
+    ending.resume(openCalls);
+    const server = await CdsHttpServer.listen({ host: options.host, port: options.port, localApi, peerApi, logger, peerTime: () => hlc.nowMs() });
+    monitor.start();
+    const mediaServers = options.mediaServers ?? [];
+    const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls, mediaServers, backoff, logger }) : undefined;
+    node = new CdsNode(options.site, server, calls, proxy, monitor, ending, streams, client, offsets, options.peers, collector);
+    logger.info('cds node started', { site: options.site, port: server.port, peers: [...options.peers.keys()].join(','), openCalls: openCalls.length });
+    return node;
+  }
+
+  get port(): number {
+    return this.server.port;
+  }
+
+  /** `/health`: peers as the health monitor sees them, pending deliveries, bytes sent to peers. */
+  health(): Record<string, unknown> {
+    const peers: Record<string, unknown> = {};
+    for (const peer of this.peers.keys()) {
+      peers[peer] = { ...this.monitor.status(peer), offsetMs: this.offsets.offsetOf(peer) ?? null };
+    }
+    return {
+      site: this.site,
+      status: 'ok',
+      openCalls: this.calls.cachedCalls().filter((call) => !call.ended).length,
+      pendingDeliveries: this.proxy.pending,
+      eventStreams: this.streams.openStreams,
+      peers,
+      sent: this.client.traffic(),
+    };
+  }
+
+  /** Nothing waiting to go to peers (for tests and benchmarks that wait for quiescence). */
+  get deliveriesIdle(): boolean {
+    return this.proxy.idle;
+  }
+
+  /** Stops taking requests, then waits for the work under way, so nothing touches storage afterwards. */
+  async stop(): Promise<void> {
+    await this.collector?.close();
+    this.streams.closeAll();
+    await this.server.close();
+    await this.monitor.stop();
+    await this.proxy.stop();
+    await this.ending.stop();
+    await this.calls.idle();
+    this.client.close();
+  }
+}

@@ -1,0 +1,85 @@
+import type { CallEntry } from './call-entries';
+import type { CallState } from './call-record';
+import type { HlcTimestamp } from './hlc';
+import type { ClockHighWaterMark } from './hybrid-clock';
+
+export interface StoredCallMeta {
+  readonly callId: string;
+  readonly owner: string;
+  readonly state: CallState;
+  /** The owner's stamp of the end of call. */
+  readonly endedTs?: number;
+}
+
+/** A remote site registered with this node (the owner) for a call; `ackedTs` is the delivery cursor. */
+export interface StoredParticipant {
+  readonly site: string;
+  readonly ackedTs: HlcTimestamp;
+}
+
+/**
+ * This node's registration with the owner of a foreign call. `receivedTs`: the owner's recording stamp up to
+ * which everything has been received (the `since` of a re-registration); `ackedTs`: own writes the owner has
+ * acknowledged. `expired`: the owner was unreachable for longer than the expiry, so it has dropped this site.
+ */
+export interface StoredUpstream {
+  readonly status: 'registered' | 'unregistered' | 'expired';
+  readonly receivedTs: HlcTimestamp;
+  readonly ackedTs: HlcTimestamp;
+}
+
+export interface StoredCall {
+  readonly meta: StoredCallMeta;
+  readonly entries: readonly CallEntry[];
+  readonly clients: readonly string[];
+  readonly participants: readonly StoredParticipant[];
+  readonly upstream?: StoredUpstream;
+}
+
+/** Everything a node keeps about calls, one DynamoDB item per property, log entry, registration and cursor. */
+export interface CallStore {
+  loadCall(callId: string): Promise<StoredCall | undefined>;
+  /** Creates the call's metadata unless it exists, and lists it among the open calls. */
+  createCall(meta: StoredCallMeta): Promise<void>;
+  /** Last-writer-wins conditional writes; resolves with the entries that won (a lost race is left out). */
+  storeEntries(callId: string, entries: readonly CallEntry[]): Promise<CallEntry[]>;
+  /** The owner's final record overrides whatever this node held. */
+  replaceEntries(callId: string, final: readonly CallEntry[], held: readonly CallEntry[]): Promise<void>;
+  markEnded(callId: string, endedTs: number): Promise<void>;
+  /** Drops the call from the open calls (it stays readable until its items expire). */
+  closeCall(callId: string): Promise<void>;
+  listOpenCalls(): Promise<string[]>;
+  putClient(callId: string, client: string): Promise<void>;
+  deleteClient(callId: string, client: string): Promise<void>;
+  putParticipant(callId: string, participant: StoredParticipant): Promise<void>;
+  /** Raises the cursor (never lowers it; a registration with `since` sets it with putParticipant). */
+  advanceParticipant(callId: string, site: string, ackedTs: HlcTimestamp): Promise<void>;
+  deleteParticipant(callId: string, site: string): Promise<void>;
+  putUpstream(callId: string, upstream: StoredUpstream): Promise<void>;
+  /** Raises either cursor of the upstream registration. */
+  advanceUpstream(callId: string, cursor: 'receivedTs' | 'ackedTs', value: HlcTimestamp): Promise<void>;
+}
+
+export type OutboxTopic = 'registration' | 'end';
+
+/** A control message to a peer, kept until the peer acknowledges it. One per peer, call and topic: a newer one replaces it. */
+export interface OutboxMessage {
+  readonly peer: string;
+  readonly callId: string;
+  readonly topic: OutboxTopic;
+  /** The peer API path and body to send. */
+  readonly path: string;
+  readonly body: unknown;
+  /** Bumped on every replacement, so delivering an older version does not delete a newer one. */
+  readonly version: number;
+}
+
+export interface OutboxStore {
+  /** Stores the message, replacing the pending one of the same peer, call and topic; resolves with its version. */
+  putOutbox(message: Omit<OutboxMessage, 'version'>): Promise<OutboxMessage>;
+  listOutbox(): Promise<OutboxMessage[]>;
+  /** Deletes the message if it is still at `version`. */
+  deleteOutbox(message: OutboxMessage): Promise<void>;
+}
+
+export type CdsStore = CallStore & OutboxStore & { readonly clockHighWaterMark: ClockHighWaterMark };

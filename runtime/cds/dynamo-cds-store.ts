@@ -1,0 +1,251 @@
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CallEntry } from './call-entries';
+import type { CdsClock } from './cds-clock';
+import type { CdsStore, OutboxMessage, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream } from './cds-store';
+import { batchWrite, isConditionalCheckFailed, queryAll } from './dynamo-operations';
+import type { ClockHighWaterMark } from './hybrid-clock';
+import {
+  CLOCK_SK,
+  META_SK,
+  NODE_PK,
+  OPEN_CALLS_PK,
+  OUTBOX_PK,
+  UPSTREAM_SK,
+  callPk,
+  clientSk,
+  clockItem,
+  entryItem,
+  logSk,
+  outboxSk,
+  parseCallItems,
+  parseOutboxItem,
+  participantSk,
+  propertySk,
+  type Item,
+} from './store-items';
+
+export interface DynamoCdsStoreOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly clock: CdsClock;
+  /** Items carry `expiresAt` (epoch seconds) this long after their last write; the table's TTL deletes them. */
+  readonly retentionMs: number;
+  /** An item that does not parse: it is skipped, never deleted. */
+  readonly onInvalidItem: (key: string, problem: string) => void;
+}
+
+const LAST_WRITER_WINS = 'attribute_not_exists(#ts) OR #ts < :ts OR (#ts = :ts AND #site < :site)';
+
+/** The node's state in its DynamoDB table (see store-items.ts for the layout). */
+export class DynamoCdsStore implements CdsStore {
+  readonly clockHighWaterMark: ClockHighWaterMark;
+
+  constructor(private readonly options: DynamoCdsStoreOptions) {
+    this.clockHighWaterMark = {
+      load: async () => {
+        const { Item: item } = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: NODE_PK, sk: CLOCK_SK }, ConsistentRead: true }));
+        if (!item) return undefined;
+        const parsed = clockItem.safeParse(item);
+        if (!parsed.success) throw new Error(`clock high-water mark item is malformed: ${parsed.error.issues[0]?.message}`);
+        return parsed.data.highWaterMs;
+      },
+      raise: async (ms) => {
+        await this.conditional(() =>
+          this.client.send(new UpdateCommand({
+            TableName: this.table,
+            Key: { pk: NODE_PK, sk: CLOCK_SK },
+            UpdateExpression: 'SET highWaterMs = :ms',
+            ConditionExpression: 'attribute_not_exists(highWaterMs) OR highWaterMs < :ms',
+            ExpressionAttributeValues: { ':ms': ms },
+          })),
+        );
+      },
+    };
+  }
+
+  async loadCall(callId: string): Promise<StoredCall | undefined> {
+    const items = await queryAll(this.client, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': callPk(callId) }, ConsistentRead: true });
+    return parseCallItems(items, (sk, problem) => this.options.onInvalidItem(`${callPk(callId)}/${sk}`, problem));
+  }
+
+  async createCall(meta: StoredCallMeta): Promise<void> {
+    await this.conditional(() =>
+      this.client.send(
+        new PutCommand({
+          TableName: this.table,
+          Item: { pk: callPk(meta.callId), sk: META_SK, ...meta, expiresAt: this.expiresAt() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      ),
+    );
+    await this.client.send(new PutCommand({ TableName: this.table, Item: { pk: OPEN_CALLS_PK, sk: meta.callId, expiresAt: this.expiresAt() } }));
+  }
+
+  async storeEntries(callId: string, entries: readonly CallEntry[]): Promise<CallEntry[]> {
+    const expiresAt = this.expiresAt();
+    const logs = entries.filter((entry) => entry.kind === 'log');
+    const properties = entries.filter((entry) => entry.kind === 'property');
+    // Log entries never change once written, so rewriting one is harmless and they can go in batches.
+    const logsStored = batchWrite(this.client, this.table, logs.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })));
+    const outcomes = await Promise.all(
+      properties.map(async (entry) => {
+        const won = await this.conditional(() =>
+          this.client.send(
+            new PutCommand({
+              TableName: this.table,
+              Item: entryItem(callId, entry, expiresAt),
+              ConditionExpression: LAST_WRITER_WINS,
+              ExpressionAttributeNames: { '#ts': 'ts', '#site': 'site' },
+              ExpressionAttributeValues: { ':ts': entry.ts, ':site': entry.site },
+            }),
+          ),
+        );
+        return won ? [entry] : [];
+      }),
+    );
+    await logsStored;
+    return [...outcomes.flat(), ...logs];
+  }
+
+  async replaceEntries(callId: string, final: readonly CallEntry[], held: readonly CallEntry[]): Promise<void> {
+    const expiresAt = this.expiresAt();
+    const keep = new Set(final.map((entry) => entryItem(callId, entry, expiresAt).sk));
+    const stale = held.map((entry) => (entry.kind === 'property' ? propertySk(entry.name) : logSk(entry.ts, entry.site))).filter((sk) => !keep.has(sk));
+    await batchWrite(this.client, this.table, [
+      ...final.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })),
+      ...stale.map((sk) => ({ DeleteRequest: { Key: { pk: callPk(callId), sk } } })),
+    ]);
+  }
+
+  async markEnded(callId: string, endedTs: number): Promise<void> {
+    await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: callPk(callId), sk: META_SK },
+        UpdateExpression: 'SET #state = :ended, endedTs = :endedTs, expiresAt = :expiresAt',
+        ExpressionAttributeNames: { '#state': 'state' },
+        ExpressionAttributeValues: { ':ended': 'ended', ':endedTs': endedTs, ':expiresAt': this.expiresAt() },
+      }),
+    );
+  }
+
+  async closeCall(callId: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: OPEN_CALLS_PK, sk: callId } }));
+  }
+
+  async listOpenCalls(): Promise<string[]> {
+    const items = await queryAll(this.client, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': OPEN_CALLS_PK }, ConsistentRead: true });
+    return items.map((item) => String(item.sk));
+  }
+
+  async putClient(callId: string, client: string): Promise<void> {
+    await this.put({ pk: callPk(callId), sk: clientSk(client), client });
+  }
+
+  async deleteClient(callId: string, client: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: callPk(callId), sk: clientSk(client) } }));
+  }
+
+  async putParticipant(callId: string, participant: StoredParticipant): Promise<void> {
+    await this.put({ pk: callPk(callId), sk: participantSk(participant.site), ...participant });
+  }
+
+  async advanceParticipant(callId: string, site: string, ackedTs: number): Promise<void> {
+    await this.raise(callPk(callId), participantSk(site), 'ackedTs', ackedTs);
+  }
+
+  async deleteParticipant(callId: string, site: string): Promise<void> {
+    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: callPk(callId), sk: participantSk(site) } }));
+  }
+
+  async putUpstream(callId: string, upstream: StoredUpstream): Promise<void> {
+    await this.put({ pk: callPk(callId), sk: UPSTREAM_SK, ...upstream });
+  }
+
+  async advanceUpstream(callId: string, cursor: 'receivedTs' | 'ackedTs', value: number): Promise<void> {
+    await this.raise(callPk(callId), UPSTREAM_SK, cursor, value);
+  }
+
+  async putOutbox(message: Omit<OutboxMessage, 'version'>): Promise<OutboxMessage> {
+    const { Attributes: attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: OUTBOX_PK, sk: outboxSk(message.peer, message.callId, message.topic) },
+        UpdateExpression: 'SET peer = :peer, callId = :callId, topic = :topic, #path = :path, body = :body ADD version :one',
+        ExpressionAttributeNames: { '#path': 'path' },
+        ExpressionAttributeValues: { ':peer': message.peer, ':callId': message.callId, ':topic': message.topic, ':path': message.path, ':body': JSON.stringify(message.body), ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return { ...message, version: Number(attributes?.version) };
+  }
+
+  async listOutbox(): Promise<OutboxMessage[]> {
+    const items = await queryAll(this.client, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': OUTBOX_PK }, ConsistentRead: true });
+    const messages: OutboxMessage[] = [];
+    for (const item of items) {
+      try {
+        messages.push(parseOutboxItem(item));
+      } catch (error) {
+        this.options.onInvalidItem(`${OUTBOX_PK}/${String(item.sk)}`, String(error));
+      }
+    }
+    return messages;
+  }
+
+  async deleteOutbox(message: OutboxMessage): Promise<void> {
+    await this.conditional(() =>
+      this.client.send(
+        new DeleteCommand({
+          TableName: this.table,
+          Key: { pk: OUTBOX_PK, sk: outboxSk(message.peer, message.callId, message.topic) },
+          ConditionExpression: 'version = :version',
+          ExpressionAttributeValues: { ':version': message.version },
+        }),
+      ),
+    );
+  }
+
+  private get client(): DynamoDBDocumentClient {
+    return this.options.client;
+  }
+
+  private get table(): string {
+    return this.options.tableName;
+  }
+
+  private expiresAt(): number {
+    return Math.ceil((this.options.clock.now() + this.options.retentionMs) / 1000);
+  }
+
+  private async put(item: Item): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.table, Item: { ...item, expiresAt: this.expiresAt() } }));
+  }
+
+  /** Raises a numeric attribute of an existing item; a higher value already stored (or no item) leaves it. */
+  private async raise(pk: string, sk: string, attribute: string, value: number): Promise<void> {
+    await this.conditional(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk, sk },
+          UpdateExpression: 'SET #attribute = :value',
+          ConditionExpression: 'attribute_exists(pk) AND #attribute < :value',
+          ExpressionAttributeNames: { '#attribute': attribute },
+          ExpressionAttributeValues: { ':value': value },
+        }),
+      ),
+    );
+  }
+
+  /** Runs a conditional write; false when its condition did not hold. */
+  private async conditional(write: () => Promise<unknown>): Promise<boolean> {
+    try {
+      await write();
+      return true;
+    } catch (error) {
+      if (isConditionalCheckFailed(error)) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,39 @@
+import { BatchWriteCommand, QueryCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+
+type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+const BATCH_WRITE_LIMIT = 25;
+/** Unprocessed items are retried this many times (DynamoDB returns them when throttling). */
+const BATCH_WRITE_ROUNDS = 8;
+
+export function isConditionalCheckFailed(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConditionalCheckFailedException';
+}
+
+/** Every item of a query, following pagination. */
+export async function queryAll(client: DynamoDBDocumentClient, input: QueryCommandInput): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await client.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    items.push(...(page.Items ?? []));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}
+
+/** Unconditional puts and deletes in batches of 25, in parallel, retrying what DynamoDB leaves unprocessed. */
+export async function batchWrite(client: DynamoDBDocumentClient, table: string, requests: readonly WriteRequest[]): Promise<void> {
+  const chunks: WriteRequest[][] = [];
+  for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) chunks.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
+  await Promise.all(
+    chunks.map(async (chunk) => {
+      let pending = chunk;
+      for (let round = 0; pending.length > 0; round++) {
+        if (round === BATCH_WRITE_ROUNDS) throw new Error(`batch write to ${table}: ${pending.length} items still unprocessed after ${round} rounds`);
+        const { UnprocessedItems: unprocessed } = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+        pending = unprocessed?.[table] ?? [];
+      }
+    }),
+  );
+}

@@ -1,0 +1,357 @@
+import { logIdOf, type CallEntry, type JsonValue } from './call-entries';
+import { CallLanes } from './call-lanes';
+import { CallRecord } from './call-record';
+import { CdsRequestError, callEnded, notRegistered, recordFull, unknownCall } from './cds-errors';
+import type { CallStore, StoredUpstream } from './cds-store';
+import { hlcAtMs, type HlcTimestamp } from './hlc';
+import type { HybridClock } from './hybrid-clock';
+import { ownerOf } from './identifiers';
+import { entriesToStore } from './last-writer-wins';
+import type { OwnerClockOffsets } from './owner-clock-offsets';
+import { TrackedCall } from './tracked-call';
+
+export type LocalWrite = { readonly kind: 'property'; readonly name: string; readonly value: JsonValue } | { readonly kind: 'log'; readonly entry: JsonValue };
+
+/** What local clients (SSE streams) and the network proxy hear about. */
+export type CallChange =
+  | { readonly kind: 'entries'; readonly call: TrackedCall; readonly entries: readonly CallEntry[] }
+  | { readonly kind: 'ended'; readonly call: TrackedCall }
+  | { readonly kind: 'interest'; readonly call: TrackedCall }
+  | { readonly kind: 'expired'; readonly call: TrackedCall };
+
+export interface LocalCallStoreOptions {
+  readonly site: string;
+  readonly store: CallStore;
+  readonly hlc: HybridClock;
+  readonly offsets: OwnerClockOffsets;
+  /** Bound on the data of one call (it must fit in one peer message). */
+  readonly maxCallBytes: number;
+  /** How far ahead of the owner's clock a participant's stamp may be before the owner refuses it. */
+  readonly maxAheadMs: number;
+}
+
+interface PendingWrite {
+  readonly write: LocalWrite;
+  readonly resolve: (entry: CallEntry) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/**
+ * The local CDS store: the calls this node holds, changed one call at a time (writes to a call that queue up
+ * are stamped and stored together), persisted before anyone hears of a change.
+ */
+export class LocalCallStore {
+  private readonly calls = new Map<string, TrackedCall>();
+  private readonly lanes = new CallLanes();
+  private readonly pendingWrites = new Map<string, PendingWrite[]>();
+  private readonly listeners = new Set<(change: CallChange) => void>();
+
+  constructor(private readonly options: LocalCallStoreOptions) {}
+
+  get site(): string {
+    return this.options.site;
+  }
+
+  onChange(listener: (change: CallChange) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  isOwnerOf(callId: string): boolean {
+    return ownerOf(callId) === this.site;
+  }
+
+  cached(callId: string): TrackedCall | undefined {
+    return this.calls.get(callId);
+  }
+
+  cachedCalls(): TrackedCall[] {
+    return [...this.calls.values()];
+  }
+
+  /** Loads the open calls after a (re)start. */
+  async recover(): Promise<TrackedCall[]> {
+    const callIds = await this.options.store.listOpenCalls();
+    const loaded = await Promise.all(callIds.map((callId) => this.lanes.run(callId, () => this.load(callId))));
+    return loaded.filter((call): call is TrackedCall => call !== undefined);
+  }
+
+  find(callId: string): Promise<TrackedCall | undefined> {
+    return this.calls.has(callId) ? Promise.resolve(this.calls.get(callId)) : this.lanes.run(callId, () => this.load(callId));
+  }
+
+  /** Resolves once every change submitted so far is stored. */
+  idle(): Promise<void> {
+    return this.lanes.idle();
+  }
+
+  /** Drops a finished call from the open calls and the cache. */
+  close(callId: string): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      await this.options.store.closeCall(callId);
+      this.calls.delete(callId);
+    });
+  }
+
+  registerClient(callId: string, client: string): Promise<TrackedCall> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.loadOrCreate(callId);
+      if (!call.clients.has(client)) {
+        await this.options.store.putClient(callId, client);
+        call.clients.add(client);
+        this.emit({ kind: 'interest', call });
+      }
+      return call;
+    });
+  }
+
+  unregisterClient(callId: string, client: string): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      if (!call?.clients.has(client)) return;
+      await this.options.store.deleteClient(callId, client);
+      call.clients.delete(client);
+      this.emit({ kind: 'interest', call });
+    });
+  }
+
+  /** A local client's write, stamped here: by the owner's clock, or (foreign call) the owner's simulated clock. */
+  write(callId: string, write: LocalWrite): Promise<CallEntry> {
+    return new Promise((resolve, reject) => {
+      const queued = this.pendingWrites.get(callId);
+      if (queued) {
+        queued.push({ write, resolve, reject });
+        return;
+      }
+      this.pendingWrites.set(callId, [{ write, resolve, reject }]);
+      this.lanes.run(callId, () => this.flushWrites(callId)).catch(() => undefined);
+    });
+  }
+
+  /** Owner: a remote site registers (again); the reply holds what was recorded after its `since`. */
+  registerParticipant(callId: string, site: string, since: HlcTimestamp | undefined): Promise<{ call: TrackedCall; entries: CallEntry[] }> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.loadOrCreate(callId);
+      const ackedTs = call.ended ? 0 : (since ?? 0);
+      if (!call.ended) {
+        await this.options.store.putParticipant(callId, { site, ackedTs });
+        call.participants.set(site, { ackedTs });
+        this.emit({ kind: 'interest', call });
+      }
+      return { call, entries: call.record.entriesRecordedAfter(ackedTs) };
+    });
+  }
+
+  /** Owner: a remote site unregistered, was found not registered, or expired. */
+  removeParticipant(callId: string, site: string): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      if (!call?.participants.has(site)) return;
+      await this.options.store.deleteParticipant(callId, site);
+      call.participants.delete(site);
+      this.emit({ kind: 'interest', call });
+    });
+  }
+
+  /** Owner: a participant's writes, stamped with their recording time; returns the highest write stamp acknowledged. */
+  acceptParticipantWrites(callId: string, entries: readonly CallEntry[]): Promise<HlcTimestamp> {
+    return this.lanes.run(callId, async () => {
+      const limit = hlcAtMs(this.options.hlc.nowMs() + this.options.maxAheadMs);
+      if (entries.some((entry) => entry.ts > limit)) {
+        throw new CdsRequestError(409, `timestamps more than ${this.options.maxAheadMs} ms ahead of the owner's clock`, 'timestamp-ahead');
+      }
+      if ((await this.load(callId))?.ended) throw callEnded(callId);
+      const call = await this.loadOrCreate(callId);
+      const winners = entriesToStore(call.record, entries);
+      const recorded: CallEntry[] = [];
+      for (const entry of winners) {
+        this.options.hlc.observe(entry.ts);
+        recorded.push({ ...entry, recordedTs: await this.options.hlc.next() });
+      }
+      await this.storeAndApply(call, recorded);
+      return Math.max(0, ...entries.map((entry) => entry.ts));
+    });
+  }
+
+  /** Owner: a participant confirmed receipt up to `ackedTs`. */
+  async advanceParticipant(call: TrackedCall, site: string, ackedTs: HlcTimestamp): Promise<void> {
+    const cursor = call.participants.get(site);
+    if (!cursor || cursor.ackedTs >= ackedTs) return;
+    await this.options.store.advanceParticipant(call.callId, site, ackedTs);
+    cursor.ackedTs = Math.max(cursor.ackedTs, ackedTs);
+  }
+
+  /** Owner: the end of call; the record is frozen from here on. */
+  endCall(callId: string): Promise<TrackedCall> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      if (!call) throw unknownCall(callId);
+      if (call.ended) return call;
+      const endedTs = await this.options.hlc.next();
+      await this.options.store.markEnded(callId, endedTs);
+      call.record.state = 'ended';
+      call.record.endedTs = endedTs;
+      this.emit({ kind: 'ended', call });
+      return call;
+    });
+  }
+
+  /** Participant: records this node's registration state with the owner. */
+  setUpstream(callId: string, status: StoredUpstream['status'], receivedTs?: HlcTimestamp): Promise<TrackedCall> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.loadOrCreate(callId);
+      const upstream: StoredUpstream = {
+        status,
+        receivedTs: receivedTs ?? call.upstream?.receivedTs ?? 0,
+        ackedTs: call.upstream?.ackedTs ?? 0,
+      };
+      await this.options.store.putUpstream(callId, upstream);
+      call.upstream = upstream;
+      if (status === 'expired') this.emit({ kind: 'expired', call });
+      return call;
+    });
+  }
+
+  /** Participant: entries from the owner (a delta or a registration reply). */
+  acceptOwnerEntries(callId: string, entries: readonly CallEntry[]): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      const upstream = call?.upstream;
+      if (!call || upstream?.status !== 'registered') throw notRegistered(callId);
+      if (call.ended) return;
+      await this.storeAndApply(call, entriesToStore(call.record, entries), { skipBudget: true });
+      const receivedTs = Math.max(0, ...entries.map((entry) => entry.recordedTs ?? 0));
+      if (receivedTs > upstream.receivedTs) {
+        await this.options.store.advanceUpstream(callId, 'receivedTs', receivedTs);
+        call.upstream = { ...upstream, receivedTs };
+      }
+    });
+  }
+
+  /** Participant: the owner acknowledged this node's writes up to `ackedTs`. */
+  async advanceUpstreamAcked(call: TrackedCall, ackedTs: HlcTimestamp): Promise<void> {
+    const upstream = call.upstream;
+    if (!upstream || upstream.ackedTs >= ackedTs) return;
+    await this.options.store.advanceUpstream(call.callId, 'ackedTs', ackedTs);
+    call.upstream = { ...upstream, ackedTs: Math.max(upstream.ackedTs, ackedTs) };
+  }
+
+  /** Participant: the owner's final record replaces what is held here, including own writes it never got. */
+  acceptOwnerEnd(callId: string, endedTs: HlcTimestamp, entries: readonly CallEntry[]): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      if (!call || call.ended) return;
+      await this.options.store.replaceEntries(callId, entries, call.record.entries());
+      await this.options.store.markEnded(callId, endedTs);
+      call.record.replaceAll(entries);
+      call.record.state = 'ended';
+      call.record.endedTs = endedTs;
+      this.emit({ kind: 'ended', call });
+    });
+  }
+
+  /**
+   * Participant: the owner refused this node's stamps as too far ahead (our offset to it was unknown or
+   * wrong). Own unacknowledged writes get new stamps on the corrected clock; everything else is fetched
+   * again, since entries of others may have lost to the bad stamps here.
+   */
+  restampOwnWrites(callId: string): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      const upstream = call?.upstream;
+      if (!call || !upstream || call.ended) return;
+      const pending = call.record.entriesWrittenBy(this.site, upstream.ackedTs);
+      const pendingSet = new Set<CallEntry>(pending);
+      let floor = upstream.ackedTs;
+      const restamped = pending.map((entry): CallEntry => {
+        const ts = Math.max(this.options.offsets.ownerNow(call.owner), floor + 1);
+        floor = ts;
+        return entry.kind === 'log' ? { ...entry, ts, id: logIdOf(ts, this.site) } : { ...entry, ts };
+      });
+      const final = [...call.record.entries().filter((entry) => !pendingSet.has(entry)), ...restamped];
+      await this.options.store.replaceEntries(callId, final, call.record.entries());
+      call.record.replaceAll(final);
+      const resync: StoredUpstream = { ...upstream, receivedTs: 0 };
+      await this.options.store.putUpstream(callId, resync);
+      call.upstream = resync;
+      this.emit({ kind: 'entries', call, entries: restamped });
+    });
+  }
+
+  private async flushWrites(callId: string): Promise<void> {
+    const batch = this.pendingWrites.get(callId) ?? [];
+    this.pendingWrites.delete(callId);
+    try {
+      const call = await this.loadOrCreate(callId);
+      if (call.ended) throw callEnded(callId);
+      const entries: CallEntry[] = [];
+      let floor = call.record.maxTs;
+      for (const { write } of batch) {
+        const entry = await this.stampLocal(call, write, floor);
+        floor = entry.ts;
+        entries.push(entry);
+      }
+      await this.storeAndApply(call, entriesToStore(call.record, entries));
+      batch.forEach((pending, index) => pending.resolve(entries[index]));
+    } catch (error) {
+      batch.forEach((pending) => pending.reject(error));
+    }
+  }
+
+  private async stampLocal(call: TrackedCall, write: LocalWrite, floor: HlcTimestamp): Promise<CallEntry> {
+    const owned = call.owner === this.site;
+    let ts: HlcTimestamp;
+    if (owned) {
+      this.options.hlc.observe(floor);
+      ts = await this.options.hlc.next();
+    } else {
+      ts = Math.max(this.options.offsets.ownerNow(call.owner), floor + 1);
+    }
+    const recordedTs = owned ? ts : undefined;
+    const stamp = { ts, site: this.site, ...(recordedTs === undefined ? {} : { recordedTs }) };
+    return write.kind === 'property' ? { kind: 'property', name: write.name, value: write.value, ...stamp } : { kind: 'log', id: logIdOf(ts, this.site), entry: write.entry, ...stamp };
+  }
+
+  private async storeAndApply(call: TrackedCall, entries: readonly CallEntry[], { skipBudget = false } = {}): Promise<void> {
+    if (entries.length === 0) return;
+    if (!skipBudget) {
+      const probe = new CallRecord(call.callId, call.owner);
+      probe.apply(entries);
+      if (call.record.byteSize + probe.byteSize > this.options.maxCallBytes) throw recordFull(call.callId, this.options.maxCallBytes);
+    }
+    const stored = await this.options.store.storeEntries(call.callId, entries);
+    if (stored.length < entries.length) {
+      // The table held newer data than this cache (another writer): take the table's view.
+      this.calls.delete(call.callId);
+      const reloaded = await this.load(call.callId);
+      if (reloaded) this.emit({ kind: 'entries', call: reloaded, entries: stored });
+      return;
+    }
+    call.record.apply(stored);
+    this.emit({ kind: 'entries', call, entries: stored });
+  }
+
+  private async load(callId: string): Promise<TrackedCall | undefined> {
+    const cached = this.calls.get(callId);
+    if (cached) return cached;
+    const stored = await this.options.store.loadCall(callId);
+    if (!stored) return undefined;
+    const call = TrackedCall.fromStored(stored);
+    this.calls.set(callId, call);
+    return call;
+  }
+
+  private async loadOrCreate(callId: string): Promise<TrackedCall> {
+    const existing = await this.load(callId);
+    if (existing) return existing;
+    const owner = ownerOf(callId);
+    await this.options.store.createCall({ callId, owner, state: 'active' });
+    const call = new TrackedCall(new CallRecord(callId, owner));
+    this.calls.set(callId, call);
+    return call;
+  }
+
+  private emit(change: CallChange): void {
+    for (const listener of this.listeners) listener(change);
+  }
+}

@@ -1,0 +1,163 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'fs';
+import { request } from 'http';
+import * as path from 'path';
+import { z } from 'zod';
+import {
+  JsonRpcTransport,
+  KAMAILIO_RPC_PATH,
+  KamailioRpc,
+  MediaServerSipState,
+  SipError,
+  drainMediaServer,
+  readMediaServerState,
+  renderSipConfigFiles,
+  sipSiteFromTopology,
+  undrainMediaServer,
+} from '../sip';
+import { CliError, UsageError } from './cli-error';
+import { EslTarget, parseEslTarget } from './esl-target';
+import { withMediaServer } from './media-server-session';
+import { Output, formatTable } from './output';
+
+/** Option values of `voiceplane sip ...` as util.parseArgs returns them. */
+export interface SipCommand {
+  /** The word after `sip`. */
+  readonly action: string | undefined;
+  readonly site?: string;
+  readonly mediaServer?: string;
+  readonly topology?: string;
+  readonly out?: string;
+  readonly rpc?: readonly string[];
+  readonly esl?: string;
+  /** ESL password, from --password or the environment. */
+  readonly password?: string;
+  readonly json?: boolean;
+}
+
+const ACTIONS = ['config', 'drain', 'undrain', 'status'] as const;
+const DEFAULT_TOPOLOGY = path.join(__dirname, '../../stacks/topology.example.json');
+/** Bound on one RPC exchange with a Kamailio node. */
+export const SIP_RPC_TIMEOUT_MS = 5_000;
+
+const id = (flag: string, what: string) =>
+  z.string({ error: `${flag}: required (${what})` }).regex(/^[a-z][a-z0-9-]{0,30}$/, `${flag}: not a ${what} (lowercase letters, digits and dashes)`);
+
+const rpcEndpoint = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, '--rpc: expected HOST:PORT')
+  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65535, '--rpc: port out of range');
+
+const configSchema = z.object({
+  site: id('--site', 'site id'),
+  out: z.string({ error: '--out: required (directory to write kamailio.cfg and dispatcher.list to)' }).min(1, '--out: empty directory name'),
+  topology: z.string().min(1, '--topology: empty file name').default(DEFAULT_TOPOLOGY),
+});
+
+const maintenanceSchema = z.object({
+  site: id('--site', 'site id'),
+  mediaServer: id('--media-server', 'media server id'),
+  rpc: z.array(rpcEndpoint, { error: "--rpc: required (HOST:PORT of a Kamailio node's RPC socket; repeat it for every node of the site)" }).min(1),
+});
+
+/** `voiceplane sip config|drain|undrain|status`: the site's Kamailio configuration and media-server maintenance. */
+export async function runSipCommand(command: SipCommand, output: Output): Promise<void> {
+  const action = ACTIONS.find((candidate) => candidate === command.action);
+  if (!action) throw new UsageError(`sip: expected one of ${ACTIONS.join('|')}, got ${command.action ?? 'nothing'}`);
+  if (action === 'config') {
+    writeSipConfig(validate(configSchema, command), output);
+    return;
+  }
+  const options = validate(maintenanceSchema, command);
+  const eslTarget = command.esl === undefined ? undefined : parseEslTarget(command.esl, command.password);
+  const nodes = options.rpc.map((endpoint) => new KamailioRpc(endpoint, httpJsonRpcTransport(endpoint)));
+  const target = { siteId: options.site, mediaServerId: options.mediaServer };
+  const operation = { drain: drainMediaServer, undrain: undrainMediaServer, status: readMediaServerState }[action];
+  const state = await sipOperation(() => operation(nodes, target));
+  const calls = eslTarget ? { esl: eslTarget, total: await withMediaServer(eslTarget, async (client) => (await client.activeCalls()).total) } : undefined;
+  printState(action, state, calls, command.json ?? false, output);
+}
+
+function validate<Schema extends z.ZodType>(schema: Schema, command: SipCommand): z.output<Schema> {
+  const parsed = schema.safeParse(command);
+  if (!parsed.success) throw new UsageError(parsed.error.issues[0].message);
+  return parsed.data;
+}
+
+async function sipOperation<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof SipError) throw new CliError(error.message);
+    throw error;
+  }
+}
+
+function writeSipConfig(options: z.output<typeof configSchema>, output: Output): void {
+  let text: string;
+  try {
+    text = readFileSync(options.topology, 'utf8');
+  } catch (error) {
+    throw new CliError(`--topology: cannot read ${options.topology} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  let files: Record<string, string>;
+  try {
+    files = { ...renderSipConfigFiles(sipSiteFromTopology(JSON.parse(text), options.site)) };
+  } catch (error) {
+    if (error instanceof SipError || error instanceof SyntaxError) throw new CliError(`${options.topology}: ${error.message}`);
+    throw error;
+  }
+  mkdirSync(options.out, { recursive: true });
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(options.out, name);
+    writeFileSync(file, content);
+    output.line(file);
+  }
+}
+
+/** POSTs JSON-RPC documents to a node's RPC socket (HOST:PORT), one connection per request. */
+export function httpJsonRpcTransport(endpoint: string): JsonRpcTransport {
+  const separator = endpoint.lastIndexOf(':');
+  const host = endpoint.slice(0, separator);
+  const port = Number(endpoint.slice(separator + 1));
+  return (body) =>
+    new Promise((resolve, reject) => {
+      const httpRequest = request(
+        { host, port, path: KAMAILIO_RPC_PATH, method: 'POST', agent: false, timeout: SIP_RPC_TIMEOUT_MS, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (response) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('error', (error) => reject(new SipError(`Kamailio RPC at ${endpoint}: ${error.message}`)));
+          response.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            if (response.statusCode === 200) resolve(text);
+            else reject(new SipError(`Kamailio RPC at ${endpoint} refused the request: HTTP ${response.statusCode} ${text.trim()}`));
+          });
+        },
+      );
+      httpRequest.on('timeout', () => httpRequest.destroy(new Error(`no answer within ${SIP_RPC_TIMEOUT_MS} ms`)));
+      httpRequest.on('error', (error) => reject(new SipError(`cannot reach Kamailio RPC at ${endpoint}: ${error.message}`)));
+      httpRequest.end(body);
+    });
+}
+
+const SUMMARY = {
+  drain: 'drained: no new calls; calls in progress continue',
+  undrain: 'undrained: takes new calls again once it answers the OPTIONS probes',
+  status: undefined,
+} as const;
+
+/** Calls in progress on the media server, counted by its FreeSWITCH. */
+interface ActiveCallCount {
+  readonly esl: EslTarget;
+  readonly total: number;
+}
+
+function printState(action: keyof typeof SUMMARY, state: MediaServerSipState, calls: ActiveCallCount | undefined, json: boolean, output: Output): void {
+  if (json) {
+    output.line(JSON.stringify({ site: state.siteId, mediaServer: state.mediaServerId, uri: state.uri, nodes: state.nodes, activeCalls: calls?.total ?? null }));
+    return;
+  }
+  output.line(`media server ${state.mediaServerId} of site ${state.siteId} (${state.uri})${SUMMARY[action] ? `: ${SUMMARY[action]}` : ''}`);
+  formatTable(['NODE', 'STATE', 'PROBING'], state.nodes.map((node) => [node.node, node.state, node.probing ? 'yes' : 'no'])).forEach((line) => output.line(line));
+  if (calls) output.line(`active calls: ${calls.total} (FreeSWITCH at ${calls.esl.host}:${calls.esl.port})`);
+}

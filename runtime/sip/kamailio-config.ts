@@ -1,0 +1,167 @@
+import { MEDIA_SERVER_SET_ID } from './dispatcher-list';
+import { KAMAILIO_RPC_PATH, KamailioSettings } from './kamailio-settings';
+import { NODE_ADDRESS_VARIABLE, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE } from './node-environment';
+import { SipSite } from './sip-site';
+
+/** Dispatcher algorithm 4: round-robin over the active destinations of the set. */
+const ROUND_ROBIN = 4;
+/** Names the socket dispatcher sends probes and INVITEs from, so they leave by the private, unadvertised side. */
+const MEDIA_SERVER_SOCKET_NAME = 'media-servers';
+
+const MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'sanity', 'ipops', 'xhttp', 'jsonrpcs', 'dispatcher'];
+
+/**
+ * kamailio.cfg of every node of a site's SIP cluster: new INVITEs from the PSTN side are spread
+ * round-robin over the media servers in the dispatcher list; a 5xx or no reply moves the call to the next
+ * one; OPTIONS probes take a silent or refusing media server out and bring it back; record-routing keeps
+ * in-dialog requests on the cluster; JSON-RPC over HTTP lets operators change a destination's state.
+ */
+export function renderKamailioConfig(site: SipSite, settings: KamailioSettings): string {
+  const { sipPort, mediaServerFacingPort, rpcPort } = settings;
+  const attempts = Math.min(settings.maxAttempts, site.mediaServers.length);
+  return `#!KAMAILIO
+# SIP cluster node of site ${site.id}, rendered by voiceplane: regenerate with 'voiceplane sip config', do not edit.
+# Per-node values come from the environment (/etc/default/kamailio.d/voiceplane on the node).
+#!defenv NODE_ADDRESS=${NODE_ADDRESS_VARIABLE}
+#!defenv PUBLIC_ADDRESS=${PUBLIC_ADDRESS_VARIABLE}
+#!defenvs RPC_ALLOWED_CIDRS=${RPC_ALLOWED_CIDRS_VARIABLE}
+
+debug=2
+log_stderror=no
+fork=yes
+children=${settings.children}
+tcp_children=${settings.children}
+auto_aliases=no
+sip_warning=no
+# HTTP RPC requests may come without Content-Length.
+tcp_accept_no_cl=yes
+server_header="Server: voiceplane-sip"
+user_agent_header="User-Agent: voiceplane-sip"
+run_dir="${settings.runDirectory}"
+
+# The PSTN side reaches the node by its public address; the media servers only by its private one.
+# Two sockets make record_route() add one Record-Route per side.
+listen=udp:NODE_ADDRESS:${sipPort} advertise PUBLIC_ADDRESS:${sipPort}
+listen=tcp:NODE_ADDRESS:${sipPort} advertise PUBLIC_ADDRESS:${sipPort}
+listen=udp:NODE_ADDRESS:${mediaServerFacingPort} name "${MEDIA_SERVER_SOCKET_NAME}"
+listen=tcp:NODE_ADDRESS:${rpcPort}
+
+${MODULES.map((name) => `loadmodule "${name}.so"`).join('\n')}
+
+modparam("jsonrpcs", "transport", 1)
+modparam("jsonrpcs", "pretty_format", 0)
+modparam("tm", "fr_timer", ${settings.inviteTimeoutMs})
+modparam("tm", "fr_inv_timer", ${settings.ringTimeoutMs})
+modparam("rr", "enable_full_lr", 1)
+modparam("rr", "append_fromtag", 0)
+modparam("dispatcher", "list_file", "${settings.dispatcherListPath}")
+# 2: keep the other destinations of a selection for failover (ds_next_dst).
+modparam("dispatcher", "flags", 2)
+modparam("dispatcher", "ds_default_sockname", "${MEDIA_SERVER_SOCKET_NAME}")
+# 1: probe every destination, active ones included, except those disabled by an operator (drained).
+modparam("dispatcher", "ds_probing_mode", 1)
+modparam("dispatcher", "ds_ping_interval", ${settings.pingIntervalSeconds})
+modparam("dispatcher", "ds_probing_threshold", ${settings.probingThreshold})
+modparam("dispatcher", "ds_inactive_threshold", ${settings.inactiveThreshold})
+
+request_route {
+	if ($Rp == ${rpcPort}) {
+		exit;
+	}
+	if (!mf_process_maxfwd_header("10")) {
+		sl_send_reply("483", "Too Many Hops");
+		exit;
+	}
+	if (!sanity_check()) {
+		exit;
+	}
+	if (has_totag()) {
+		route(IN_DIALOG);
+	}
+	# Media servers only continue dialogs here; a new request from them would be dispatched back to them.
+	if ($Rp == ${mediaServerFacingPort}) {
+		sl_send_reply("403", "No New Requests From Media Servers");
+		exit;
+	}
+	if (is_method("CANCEL")) {
+		if (t_check_trans()) {
+			route(RELAY);
+		}
+		exit;
+	}
+	t_check_trans();
+	# Keepalives of the voice connector: healthy only while a media server can take a call.
+	if (is_method("OPTIONS") && uri == myself && $rU == $null) {
+		if (ds_is_active("${MEDIA_SERVER_SET_ID}")) {
+			sl_send_reply("200", "OK");
+		} else {
+			sl_send_reply("503", "No Media Server Available");
+		}
+		exit;
+	}
+	if (!is_method("INVITE")) {
+		sl_send_reply("405", "Method Not Allowed");
+		exit;
+	}
+	remove_hf("Route");
+	record_route();
+	route(DISPATCH);
+}
+
+route[IN_DIALOG] {
+	if (loose_route()) {
+		route(RELAY);
+	}
+	if (is_method("ACK")) {
+		if (t_check_trans()) {
+			route(RELAY);
+		}
+		exit;
+	}
+	sl_send_reply("404", "Not Here");
+	exit;
+}
+
+route[DISPATCH] {
+	if (!ds_select_dst("${MEDIA_SERVER_SET_ID}", "${ROUND_ROBIN}", "${attempts}")) {
+		send_reply("503", "No Media Server Available");
+		exit;
+	}
+	t_on_failure("NEXT_MEDIA_SERVER");
+	route(RELAY);
+}
+
+route[RELAY] {
+	if (!t_relay()) {
+		sl_reply_error();
+	}
+	exit;
+}
+
+# Failover on a 5xx or on silence; a call that got a provisional reply (it rang) is not retried elsewhere.
+failure_route[NEXT_MEDIA_SERVER] {
+	if (t_is_canceled()) {
+		exit;
+	}
+	if (t_check_status("5[0-9][0-9]") || (t_branch_timeout() && !t_branch_replied())) {
+		if (ds_next_dst()) {
+			t_on_failure("NEXT_MEDIA_SERVER");
+			route(RELAY);
+		}
+	}
+}
+
+# JSON-RPC only on the RPC socket (never on the SIP ports the load balancer forwards) and only from allowed networks.
+event_route[xhttp:request] {
+	if ($Rp != ${rpcPort} || !is_in_subnet("$si", RPC_ALLOWED_CIDRS)) {
+		xhttp_reply("403", "Forbidden", "text/plain", "forbidden\\n");
+		exit;
+	}
+	if ($hu == "${KAMAILIO_RPC_PATH}") {
+		jsonrpc_dispatch();
+		exit;
+	}
+	xhttp_reply("404", "Not Found", "text/plain", "not found\\n");
+}
+`;
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+import { parseIpv4Cidr } from './ipv4';
+import { mediaServerAddress } from './media-server-addresses';
+import { SipError, parseOrThrow } from './sip-error';
+import { SipSite } from './sip-site';
+
+/** Port the media servers' SIP profile listens on (FreeSWITCH's default). */
+export const MEDIA_SERVER_SIP_PORT = 5060;
+
+/**
+ * Only the fields of a topology file the SIP cluster needs, checked here because runtime code may not
+ * import the topology model of the constructs. Everything else passes through unchecked: the full
+ * validation is `voiceplane synth`'s (and CI's).
+ */
+const topologySchema = z.looseObject({
+  sites: z
+    .array(
+      z.looseObject({
+        id: z.string(),
+        vpcCidr: z.string().refine((value) => parseIpv4Cidr(value) !== undefined, 'not an IPv4 CIDR block'),
+        availabilityZones: z.array(z.string()).min(1, 'at least one availability zone is required'),
+        mediaServers: z.array(z.looseObject({ id: z.string() })).min(1, 'a site needs at least one media server'),
+      }),
+    )
+    .min(1, 'at least one site is required'),
+});
+
+/** The SIP view of site `siteId` of a parsed topology file: its media servers at their planned addresses. */
+export function sipSiteFromTopology(topology: unknown, siteId: string): SipSite {
+  const { sites } = parseOrThrow(topologySchema, topology, 'topology');
+  const site = sites.find((candidate) => candidate.id === siteId);
+  if (!site) throw new SipError(`no site "${siteId}" in the topology (sites: ${sites.map((candidate) => candidate.id).join(', ')})`);
+  return {
+    id: site.id,
+    mediaServers: site.mediaServers.map((server, index) => ({
+      id: server.id,
+      address: mediaServerAddress(site.vpcCidr, site.availabilityZones.length, index),
+      port: MEDIA_SERVER_SIP_PORT,
+    })),
+  };
+}

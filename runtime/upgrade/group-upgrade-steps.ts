@@ -1,0 +1,439 @@
+import { errorMessage, type Logger } from '../call-control';
+import { activeGroups, DialplanError, encodeRouteTable, type RouteTable } from '../dialplan';
+import { MediaServerReplyError, MissingRouteTableError, RouteVerificationError } from '../media-server';
+import { systemClock, systemSleep, type Clock, type Sleep } from './clock';
+import type { DeployerResolver, GroupDeployer, Release } from './deployer';
+import { inventoryGroup, inventoryMediaServer, type FleetInventory } from './fleet-inventory';
+import { groupChannelUuids, hangUpChannel } from './group-channels';
+import { parseGroupUpgradeTarget } from './group-upgrade-target';
+import { httpInstanceVerifier, type InstanceCheck, type InstanceVerifier } from './instance-verifier';
+import type { MediaServerSessions } from './media-server-sessions';
+import { DEFAULT_STEP_SETTINGS, type StepSettings } from './step-settings';
+import { isPast, isTerminal, type AuditEvent, type GroupKey, type GroupRecord, type GroupRecordChanges } from './upgrade-records';
+import type { UpgradeStateStore } from './upgrade-state-store';
+import {
+  UpgradeStepError,
+  type DeploymentCheck,
+  type DrainCheck,
+  type GroupUpgradePhase,
+  type GroupUpgradeSteps,
+  type GroupUpgradeTarget,
+} from './upgrade-steps';
+
+export interface GroupUpgradeStepsDeps {
+  /** The media servers and groups the steps may touch; targets outside it are `InvalidInput`. */
+  readonly inventory: FleetInventory;
+  readonly store: UpgradeStateStore;
+  readonly mediaServers: MediaServerSessions;
+  readonly deployers: DeployerResolver;
+  /** Default: GET /health with axios plus an outbound-ESL probe. */
+  readonly verifier?: InstanceVerifier;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  /** Default: no logging. Passwords never reach it. */
+  readonly log?: Logger;
+  readonly settings?: Partial<StepSettings>;
+}
+
+const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+
+/** Route-table failures the state machine routes (ESL connection problems stay transient and are retried). */
+function isRouteFailure(error: unknown): error is Error {
+  return error instanceof DialplanError || error instanceof RouteVerificationError || error instanceof MissingRouteTableError || error instanceof MediaServerReplyError;
+}
+
+/** Phases in which the group runs the release it had before the upgrade. */
+const BEFORE_DEPLOY: readonly GroupUpgradePhase[] = ['draining', 'drained'];
+const DEPLOY_STARTED: readonly GroupUpgradePhase[] = ['deploying', 'deployed', 'verified'];
+
+/** The steps of upgrading one group of one media server, on the inventory's media servers and deployers. */
+export function createGroupUpgradeSteps(deps: GroupUpgradeStepsDeps): GroupUpgradeSteps {
+  return new Steps(deps);
+}
+
+class Steps implements GroupUpgradeSteps {
+  private readonly clock: Clock;
+  private readonly sleep: Sleep;
+  private readonly log: Logger;
+  private readonly settings: StepSettings;
+  private readonly verifier: InstanceVerifier;
+
+  constructor(private readonly deps: GroupUpgradeStepsDeps) {
+    this.clock = deps.clock ?? systemClock;
+    this.sleep = deps.sleep ?? systemSleep;
+    this.log = deps.log ?? silentLogger;
+    this.settings = { ...DEFAULT_STEP_SETTINGS, ...deps.settings };
+    this.verifier = deps.verifier ?? httpInstanceVerifier();
+  }
+
+  async preflight(input: GroupUpgradeTarget): Promise<void> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const existing = await this.deps.store.getGroup(key);
+    if (existing !== undefined && (existing.phase === 'failed' || existing.phase === 'rolled-back')) {
+      throw new UpgradeStepError('PreflightFailed', `${describe(target)} already ended ${existing.phase} in upgrade ${target.upgradeId}: ${existing.failure ?? 'no reason recorded'}; start a new upgrade`);
+    }
+    if (existing !== undefined && existing.phase !== 'pending') {
+      if (!isTerminal(existing.phase)) await this.renewLease(target);
+      return;
+    }
+    await this.renewLease(target);
+    try {
+      const record = existing ?? (await this.deps.store.ensureGroup(key, release(target)));
+      const { carrier, previous } = await this.preflightChecks(target);
+      await this.advance(key, record.phase, 'preflight-passed', { previousImage: previous.image, previousVersion: previous.version });
+      await this.audit(key, { type: 'preflight', ok: true, detail: `${carrier}; ${target.groupId} runs ${previous.image}:${previous.version}` });
+      this.log.info('preflight passed', { ...fields(target), carrier });
+    } catch (error) {
+      await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+      if (error instanceof UpgradeStepError && error.code === 'PreflightFailed') {
+        await this.audit(key, { type: 'preflight', ok: false, detail: error.message });
+        await this.deps.store.updateGroup(key, ['pending'], { failure: error.message }, 'failed').catch(() => undefined);
+      }
+      throw error;
+    }
+  }
+
+  async drain(input: GroupUpgradeTarget): Promise<void> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    let record = await this.requireRecord(target);
+    if (alreadyPast(record, 'draining')) return;
+    requirePhase(record, ['preflight-passed', 'draining'], 'drain');
+    await this.renewLease(target);
+    if (record.phase === 'preflight-passed') record = await this.advance(key, 'preflight-passed', 'draining', { drainStartedAt: this.clock.now() });
+    if (record.drainWrittenAt !== undefined) return;
+    const startedAt = this.clock.now();
+    const table = await this.writeRoutes(target, 'drain');
+    await this.deps.store.updateGroup(key, ['draining'], { drainWrittenAt: this.clock.now() });
+    await this.audit(key, { type: 'route-change', action: 'drain', table: encodeRouteTable(table), startedAt });
+    this.log.info('group drained in the route table', fields(target));
+  }
+
+  async checkDrain(input: GroupUpgradeTarget): Promise<DrainCheck> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.requireRecord(target);
+    if (alreadyPast(record, 'draining')) {
+      return { remainingCalls: 0, elapsedSeconds: seconds((record.drainedAt ?? 0) - (record.drainWrittenAt ?? 0)), drained: true, timedOut: false };
+    }
+    const drainWrittenAt = requireDrainWritten(record);
+    await this.renewLease(target);
+    const { table, count } = await this.deps.mediaServers.use(target.mediaServerId, async (session) => ({
+      table: await session.client.routes(),
+      count: await session.client.groupCallCount(target.groupId),
+    }));
+    const entry = table?.groups.find((group) => group.id === target.groupId);
+    if (entry?.state !== 'drained') {
+      throw new UpgradeStepError('RouteWriteFailed', `${describe(target)} is ${entry === undefined ? 'missing from' : 'active again in'} the route table during its drain: someone else changed the routes`);
+    }
+    const now = this.clock.now();
+    const elapsedMs = now - drainWrittenAt;
+    const drained = count === 0 && elapsedMs >= this.settings.drainSettleMs;
+    const timedOut = !drained && elapsedMs >= target.maxDrainSeconds * 1000;
+    const check: DrainCheck = { remainingCalls: count, elapsedSeconds: seconds(elapsedMs), drained, timedOut };
+    const firstTimeout = timedOut && record.timedOutAt === undefined;
+    const sample =
+      drained || firstTimeout || record.lastSampleAt === undefined || record.lastCount !== count || now - record.lastSampleAt >= this.settings.drainSampleIntervalMs;
+    const changes: GroupRecordChanges = { lastCount: count, ...(sample ? { lastSampleAt: now } : {}), ...(firstTimeout ? { timedOutAt: now } : {}) };
+    if (sample) await this.audit(key, { type: 'drain-count', remaining: count, elapsedSeconds: check.elapsedSeconds, timedOut });
+    if (firstTimeout) this.log.warn('drain timed out', { ...fields(target), remainingCalls: count, policy: target.onDrainTimeout });
+    if (drained) await this.advance(key, 'draining', 'drained', { ...changes, drainedAt: now });
+    else await this.deps.store.updateGroup(key, ['draining'], changes);
+    return check;
+  }
+
+  async forceEndCalls(input: GroupUpgradeTarget): Promise<number> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.requireRecord(target);
+    if (alreadyPast(record, 'draining')) return 0;
+    const drainWrittenAt = requireDrainWritten(record);
+    if (target.onDrainTimeout !== 'force') throw new UpgradeStepError('InvalidInput', `${describe(target)}: onDrainTimeout is ${target.onDrainTimeout}, not force: refusing to hang up calls`);
+    const elapsedMs = this.clock.now() - drainWrittenAt;
+    if (elapsedMs < target.maxDrainSeconds * 1000) {
+      throw new UpgradeStepError('InvalidInput', `${describe(target)}: only ${seconds(elapsedMs)} of ${target.maxDrainSeconds} drain seconds have passed: refusing to hang up live calls`);
+    }
+    await this.renewLease(target);
+    const cause = this.settings.forceHangupCause;
+    const ended = await this.deps.mediaServers.use(target.mediaServerId, async (session) => {
+      const uuids = await groupChannelUuids(session, target.groupId);
+      const hungUp: string[] = [];
+      for (const uuid of uuids) if (await hangUpChannel(session, uuid, cause)) hungUp.push(uuid);
+      return hungUp;
+    });
+    for (const uuid of ended) await this.audit(key, { type: 'force-end', uuid, cause });
+    await this.deps.store.updateGroup(key, ['draining'], { forcedCalls: (record.forcedCalls ?? 0) + ended.length });
+    this.log.warn('hung up calls still on the group after the drain limit', { ...fields(target), calls: ended.length, cause });
+    return ended.length;
+  }
+
+  async abortDrain(input: GroupUpgradeTarget): Promise<void> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.requireRecord(target);
+    if (isTerminal(record.phase)) return;
+    requirePhase(record, BEFORE_DEPLOY, 'abortDrain');
+    await this.renewLease(target);
+    await this.restoreRoutes(target);
+    const failure = `DrainAborted: calls did not end within ${target.maxDrainSeconds} s (${record.lastCount ?? 'unknown'} left); the group was restored unchanged`;
+    await this.advance(key, record.phase, 'failed', { failure });
+    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+    this.log.warn('drain aborted, group restored', fields(target));
+  }
+
+  async deploy(input: GroupUpgradeTarget): Promise<void> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    let record = await this.requireRecord(target);
+    if (alreadyPast(record, 'deploying')) return;
+    requirePhase(record, ['drained', 'deploying'], 'deploy');
+    await this.renewLease(target);
+    if (record.phase === 'drained') record = await this.advance(key, 'drained', 'deploying', { deployStartedAt: this.clock.now() });
+    if (record.deploymentId !== undefined) return;
+    const deploymentId = await this.deployer(target).start(release(target));
+    await this.deps.store.updateGroup(key, ['deploying'], { deploymentId });
+    await this.audit(key, { type: 'deploy', ...release(target), status: 'started', detail: deploymentId });
+    this.log.info('deployment started', { ...fields(target), deploymentId });
+  }
+
+  async checkDeployment(input: GroupUpgradeTarget): Promise<DeploymentCheck> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.requireRecord(target);
+    if (alreadyPast(record, 'deploying')) return { complete: true, failed: false, detail: `already ${record.phase}` };
+    requirePhase(record, ['deploying'], 'checkDeployment');
+    if (record.deploymentId === undefined) throw new UpgradeStepError('InvalidInput', `${describe(target)}: the deployment has not started (run deploy)`);
+    await this.renewLease(target);
+    const check = await this.deployer(target).status(record.deploymentId);
+    if (check.complete) {
+      await this.advance(key, 'deploying', 'deployed', { deployedAt: this.clock.now() });
+      await this.audit(key, { type: 'deploy', ...release(target), status: 'complete', detail: check.detail });
+    } else if (check.failed) {
+      await this.audit(key, { type: 'deploy', ...release(target), status: 'failed', detail: check.detail });
+    }
+    return check;
+  }
+
+  async verify(input: GroupUpgradeTarget): Promise<void> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.requireRecord(target);
+    if (alreadyPast(record, 'deployed')) return;
+    requirePhase(record, ['deployed'], 'verify');
+    await this.renewLease(target);
+    const problem = await this.verifyRelease(target, target.version);
+    if (problem !== undefined) throw new UpgradeStepError('VerificationFailed', `${describe(target)} ${target.version}: ${problem}`);
+    await this.advance(key, 'deployed', 'verified', { verifiedAt: this.clock.now() });
+  }
+
+  async restore(input: GroupUpgradeTarget): Promise<void> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.requireRecord(target);
+    if (alreadyPast(record, 'verified')) return;
+    requirePhase(record, ['verified'], 'restore');
+    await this.renewLease(target);
+    await this.restoreRoutes(target);
+    await this.advance(key, 'verified', 'restored', { restoredAt: this.clock.now() });
+    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+    this.log.info('group upgraded and restored', fields(target));
+  }
+
+  async rollback(input: GroupUpgradeTarget, cause: string): Promise<GroupUpgradePhase> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.deps.store.getGroup(key);
+    if (record === undefined) return 'failed';
+    if (isTerminal(record.phase)) return record.phase;
+    this.log.warn('rolling back', { ...fields(target), phase: record.phase, cause });
+    let outcome: { phase: 'rolled-back' | 'failed'; detail: string };
+    try {
+      await this.renewLease(target);
+      outcome = await this.rollBackFrom(target, record);
+    } catch (error) {
+      outcome = { phase: 'failed', detail: `rollback stopped: ${errorMessage(error)}; the group is left as it was (${record.phase})` };
+    }
+    const current = (await this.deps.store.getGroup(key)) ?? record;
+    if (!isTerminal(current.phase)) await this.advance(key, current.phase, outcome.phase, { failure: `${cause} (${outcome.detail})` });
+    await this.audit(key, { type: 'rollback', cause, outcome: outcome.phase, detail: outcome.detail });
+    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+    this.log.warn('rollback finished', { ...fields(target), outcome: outcome.phase, detail: outcome.detail });
+    return outcome.phase;
+  }
+
+  /** Why a rollback ended as it did; throws only for failures it cannot describe better. */
+  private async rollBackFrom(target: GroupUpgradeTarget, record: GroupRecord): Promise<{ phase: 'rolled-back' | 'failed'; detail: string }> {
+    if (record.phase === 'pending' || record.phase === 'preflight-passed') return { phase: 'failed', detail: 'nothing was changed' };
+    const previous = record.previousImage !== undefined && record.previousVersion !== undefined ? { image: record.previousImage, version: record.previousVersion } : undefined;
+    if (DEPLOY_STARTED.includes(record.phase)) {
+      if (previous === undefined) return { phase: 'failed', detail: 'the previous release is unknown; the group is left drained' };
+      const redeployed = await this.redeploy(target, record, previous);
+      if (redeployed !== undefined) return { phase: 'failed', detail: `${redeployed}; the group is left drained` };
+    }
+    const unhealthy = await this.verifyRelease(target, previous?.version);
+    if (unhealthy !== undefined) return { phase: 'failed', detail: `the previous release is not healthy (${unhealthy}); the group is left drained` };
+    await this.restoreRoutes(target);
+    return { phase: 'rolled-back', detail: previous === undefined ? 'the route was restored' : `back on ${previous.version}, the route was restored` };
+  }
+
+  /** Deploys `previous` and waits for it (resuming a rollback deployment already started); a problem, or undefined. */
+  private async redeploy(target: GroupUpgradeTarget, record: GroupRecord, previous: Release): Promise<string | undefined> {
+    const key = keyOf(target);
+    const deployer = this.deployer(target);
+    let deploymentId = record.rollbackDeploymentId;
+    let startedAt = record.rollbackStartedAt ?? this.clock.now();
+    if (deploymentId === undefined) {
+      startedAt = this.clock.now();
+      await this.deps.store.updateGroup(key, [record.phase], { rollbackStage: 'redeploying', rollbackStartedAt: startedAt });
+      deploymentId = await deployer.start(previous);
+      await this.deps.store.updateGroup(key, [record.phase], { rollbackDeploymentId: deploymentId });
+      await this.audit(key, { type: 'deploy', ...previous, status: 'started', detail: `rollback: ${deploymentId}` });
+    }
+    for (;;) {
+      const check = await deployer.status(deploymentId);
+      if (check.complete || check.failed) {
+        await this.audit(key, { type: 'deploy', ...previous, status: check.complete ? 'complete' : 'failed', detail: `rollback: ${check.detail}` });
+        if (check.failed) return `redeploying ${previous.version} failed: ${check.detail}`;
+        await this.deps.store.updateGroup(key, [record.phase], { rollbackStage: 'verifying' });
+        return undefined;
+      }
+      if (this.clock.now() - startedAt >= this.settings.rollbackTimeoutMs) return `redeploying ${previous.version} did not finish within ${seconds(this.settings.rollbackTimeoutMs)} s: ${check.detail}`;
+      await this.renewLease(target);
+      await this.sleep(this.settings.rollbackPollMs);
+    }
+  }
+
+  private async preflightChecks(target: GroupUpgradeTarget): Promise<{ carrier: string; previous: Release }> {
+    const table = await this.deps.mediaServers.use(target.mediaServerId, (session) => session.client.routes());
+    const fail = (problem: string): never => {
+      throw new UpgradeStepError('PreflightFailed', `${describe(target)}: ${problem}`);
+    };
+    if (table === undefined) return fail('the media server has no route table');
+    const entry = table.groups.find((group) => group.id === target.groupId);
+    if (entry === undefined) return fail(`not in the media server's route table (groups: ${table.groups.map((group) => group.id).join(', ')})`);
+    if (entry.state === 'drained') return fail('already drained in the route table (by someone else): restore it first, or leave it out of the upgrade');
+    const others = activeGroups(table).filter((group) => group.id !== target.groupId);
+    if (others.length === 0) return fail('no other active group: draining it would leave no routable group');
+    const carrier = await this.healthyCarrier(target, others.map((group) => group.id));
+    if (typeof carrier !== 'string') return fail(`no other active group is healthy (${carrier.problems.join('; ')})`);
+    return { carrier, previous: await this.deployer(target).current() };
+  }
+
+  /** The first other active group with a healthy member, described; else why each one is not. */
+  private async healthyCarrier(target: GroupUpgradeTarget, groupIds: readonly string[]): Promise<string | { problems: string[] }> {
+    const known = new Set(inventoryMediaServer(this.deps.inventory, target.mediaServerId).groups.map((group) => group.id));
+    const problems: string[] = [];
+    for (const groupId of groupIds) {
+      if (!known.has(groupId)) {
+        problems.push(`${groupId}: not in the fleet inventory, its health is unknown`);
+        continue;
+      }
+      const instances = await this.deps.deployers(target.mediaServerId, groupId).instances();
+      const checks = await Promise.all(instances.map((instance) => this.verifier.check(instance, { groupId })));
+      const healthy = checks.filter((check) => check.ok);
+      if (healthy.length > 0) return `group ${groupId} carries the calls (${healthy.length}/${checks.length} members healthy)`;
+      problems.push(`${groupId}: ${checks.length === 0 ? 'no running member' : checks.map((check) => check.detail).join(', ')}`);
+    }
+    return { problems };
+  }
+
+  /** Checks every member runs `version` (any, when undefined) and takes calls; records each result. Undefined when all pass. */
+  private async verifyRelease(target: GroupUpgradeTarget, version: string | undefined): Promise<string | undefined> {
+    let checks: InstanceCheck[] = [];
+    for (let attempt = 1; attempt <= this.settings.verifyAttempts; attempt++) {
+      const instances = await this.deployer(target).instances();
+      checks = await Promise.all(instances.map((instance) => this.verifier.check(instance, { groupId: target.groupId, version })));
+      if (checks.length > 0 && checks.every((check) => check.ok)) break;
+      if (attempt < this.settings.verifyAttempts) await this.sleep(this.settings.verifyRetryMs);
+    }
+    for (const check of checks) await this.audit(keyOf(target), { type: 'health', instance: check.instance.id, ok: check.ok, detail: check.detail });
+    if (checks.length === 0) return 'no running member';
+    const failing = checks.filter((check) => !check.ok);
+    return failing.length === 0 ? undefined : failing.map((check) => `${check.instance.id}: ${check.detail}`).join('; ');
+  }
+
+  private async writeRoutes(target: GroupUpgradeTarget, action: 'drain' | 'restore'): Promise<RouteTable> {
+    try {
+      return await this.deps.mediaServers.use(target.mediaServerId, (session) => (action === 'drain' ? session.client.drain(target.groupId) : session.client.restore(target.groupId)));
+    } catch (error) {
+      if (isRouteFailure(error)) throw new UpgradeStepError('RouteWriteFailed', `${describe(target)}: ${action}: ${error.message}`);
+      throw error;
+    }
+  }
+
+  private async restoreRoutes(target: GroupUpgradeTarget): Promise<void> {
+    const startedAt = this.clock.now();
+    const table = await this.writeRoutes(target, 'restore');
+    await this.audit(keyOf(target), { type: 'route-change', action: 'restore', table: encodeRouteTable(table), startedAt });
+  }
+
+  private parse(input: GroupUpgradeTarget): GroupUpgradeTarget {
+    const target = parseGroupUpgradeTarget(input);
+    inventoryGroup(this.deps.inventory, target.mediaServerId, target.groupId);
+    return target;
+  }
+
+  private deployer(target: GroupUpgradeTarget): GroupDeployer {
+    return this.deps.deployers(target.mediaServerId, target.groupId);
+  }
+
+  private async requireRecord(target: GroupUpgradeTarget): Promise<GroupRecord> {
+    const record = await this.deps.store.getGroup(keyOf(target));
+    if (record === undefined) throw new UpgradeStepError('InvalidInput', `${describe(target)} has no state in upgrade ${target.upgradeId}: run preflight first`);
+    return record;
+  }
+
+  private renewLease(target: GroupUpgradeTarget): Promise<void> {
+    return this.deps.store.acquireLease(target.mediaServerId, target.upgradeId, target.groupId, this.settings.leaseTtlMs);
+  }
+
+  private async advance(key: GroupKey, from: GroupUpgradePhase, to: GroupUpgradePhase, changes: GroupRecordChanges): Promise<GroupRecord> {
+    const record = await this.deps.store.updateGroup(key, [from], changes, to);
+    await this.audit(key, { type: 'phase', from, to });
+    return record;
+  }
+
+  private audit(key: GroupKey, event: AuditEvent): Promise<void> {
+    return this.deps.store.appendAudit(key, event);
+  }
+}
+
+function requirePhase(record: GroupRecord, allowed: readonly GroupUpgradePhase[], step: string): void {
+  if (allowed.includes(record.phase)) return;
+  throw new UpgradeStepError('InvalidInput', `group ${record.groupId} of ${record.mediaServerId} is ${record.phase}: ${step} needs ${allowed.join(' or ')}`);
+}
+
+/** The group went past `phase` (the step already ran: a retry or a resumed run); throws when its upgrade already failed. */
+function alreadyPast(record: GroupRecord, phase: GroupUpgradePhase): boolean {
+  if (record.phase === 'failed' || record.phase === 'rolled-back') {
+    throw new UpgradeStepError('InvalidInput', `group ${record.groupId} of ${record.mediaServerId} already ended ${record.phase}: ${record.failure ?? 'no reason recorded'}`);
+  }
+  return isPast(record.phase, phase);
+}
+
+function requireDrainWritten(record: GroupRecord): number {
+  requirePhase(record, ['draining'], 'the drain check');
+  if (record.drainWrittenAt === undefined) throw new UpgradeStepError('InvalidInput', `group ${record.groupId} of ${record.mediaServerId}: the drain was not written yet (run drain)`);
+  return record.drainWrittenAt;
+}
+
+function keyOf(target: GroupUpgradeTarget): GroupKey {
+  return { upgradeId: target.upgradeId, mediaServerId: target.mediaServerId, groupId: target.groupId };
+}
+
+function release(target: GroupUpgradeTarget): Release {
+  return { image: target.image, version: target.version };
+}
+
+function describe(target: GroupUpgradeTarget): string {
+  return `group ${target.groupId} of ${target.mediaServerId}`;
+}
+
+function fields(target: GroupUpgradeTarget) {
+  return { upgradeId: target.upgradeId, mediaServerId: target.mediaServerId, groupId: target.groupId, version: target.version };
+}
+
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import { parseInput, strictObjectError } from './input-error';
+import { upgradeIdSchema, upgradeRequestSchema } from './upgrade-request';
+import { groupIdSchema, mediaServerIdSchema } from './upgrade-fields';
+import type { GroupUpgradeTarget } from './upgrade-steps';
+
+const requestShape = upgradeRequestSchema.shape;
+
+/** The input of every step, as Step Functions passes it (no defaults: the plan filled them in). */
+export const groupUpgradeTargetSchema = z.strictObject({
+  upgradeId: upgradeIdSchema,
+  mediaServerId: mediaServerIdSchema,
+  groupId: groupIdSchema,
+  image: requestShape.image,
+  version: requestShape.version,
+  maxDrainSeconds: requestShape.maxDrainSeconds.unwrap(),
+  onDrainTimeout: requestShape.onDrainTimeout.unwrap(),
+}, { error: strictObjectError }) satisfies z.ZodType<GroupUpgradeTarget>;
+
+/** Validates a step's input; throws `InvalidInput` naming every bad field. */
+export function parseGroupUpgradeTarget(input: unknown): GroupUpgradeTarget {
+  return parseInput(groupUpgradeTargetSchema, input, 'group upgrade target');
+}

@@ -1,0 +1,31 @@
+/** Tunables of the steps; the defaults suit AWS (Step Functions polls every 10 s). */
+export interface StepSettings {
+  /**
+   * A call that hunted just before the drain write may tag the group a moment after it: the group only
+   * counts as drained once FreeSWITCH reports zero calls this long after the write.
+   */
+  readonly drainSettleMs: number;
+  /** A media server's lease lasts this long past each step (longer than any gap between two steps). */
+  readonly leaseTtlMs: number;
+  /** The drain count is recorded when it changes, and at least this often while it does not. */
+  readonly drainSampleIntervalMs: number;
+  /** Hangup cause of calls ended by the `force` policy. */
+  readonly forceHangupCause: string;
+  /** Verification tries this many times before it fails (a freshly started member may need a moment). */
+  readonly verifyAttempts: number;
+  readonly verifyRetryMs: number;
+  /** Rollback waits this long for the previous release to deploy before it leaves the group drained. */
+  readonly rollbackTimeoutMs: number;
+  readonly rollbackPollMs: number;
+}
+
+export const DEFAULT_STEP_SETTINGS: StepSettings = {
+  drainSettleMs: 2_000,
+  leaseTtlMs: 600_000,
+  drainSampleIntervalMs: 10_000,
+  forceHangupCause: 'MANAGER_REQUEST',
+  verifyAttempts: 3,
+  verifyRetryMs: 1_000,
+  rollbackTimeoutMs: 840_000,
+  rollbackPollMs: 5_000,
+};

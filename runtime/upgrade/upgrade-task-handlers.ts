@@ -1,0 +1,58 @@
+import { z } from 'zod';
+import type { Clock } from './clock';
+import type { FleetInventory } from './fleet-inventory';
+import { parseGroupUpgradeTarget } from './group-upgrade-target';
+import { parseInput } from './input-error';
+import { newUpgradeId } from './upgrade-id';
+import { planUpgrade, type UpgradePlan } from './upgrade-plan';
+import { parseUpgradeRequest, upgradeIdSchema } from './upgrade-request';
+import type { UpgradeTaskName } from './upgrade-state-machine';
+import type { UpgradeStateStore } from './upgrade-state-store';
+import type { GroupUpgradeSteps } from './upgrade-steps';
+
+export interface UpgradeTaskContext {
+  readonly steps: GroupUpgradeSteps;
+  readonly store: UpgradeStateStore;
+  readonly inventory: FleetInventory;
+  readonly clock: Clock;
+}
+
+/** One function per task of the state machine; each validates its input before anything else. */
+export type UpgradeTaskHandlers = Readonly<Record<UpgradeTaskName, (input: unknown) => Promise<unknown>>>;
+
+const planInputSchema = z.strictObject({
+  request: z.unknown(),
+  /** The Step Functions execution name: the upgrade id when the request names none. */
+  executionName: upgradeIdSchema.optional(),
+});
+
+const rollbackInputSchema = z.strictObject({ target: z.unknown(), cause: z.string().max(32_768).default('unknown failure') });
+
+/** The Step Functions tasks over the group steps: the shape of their input and output is the state machine's contract. */
+export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeTaskHandlers {
+  const { steps } = context;
+  const done = {};
+  return {
+    plan: async (input): Promise<UpgradePlan> => {
+      const { request: requestInput, executionName } = parseInput(planInputSchema, input, 'plan input');
+      const request = parseUpgradeRequest(requestInput);
+      const upgradeId = request.upgradeId ?? executionName ?? newUpgradeId(context.clock.now());
+      const plan = planUpgrade(request, context.inventory, upgradeId);
+      await context.store.ensureUpgrade(upgradeId, JSON.stringify({ ...request, upgradeId }));
+      return plan;
+    },
+    preflight: async (input) => (await steps.preflight(parseGroupUpgradeTarget(input)), done),
+    drain: async (input) => (await steps.drain(parseGroupUpgradeTarget(input)), done),
+    checkDrain: (input) => steps.checkDrain(parseGroupUpgradeTarget(input)),
+    forceEndCalls: async (input) => ({ endedCalls: await steps.forceEndCalls(parseGroupUpgradeTarget(input)) }),
+    abortDrain: async (input) => (await steps.abortDrain(parseGroupUpgradeTarget(input)), done),
+    deploy: async (input) => (await steps.deploy(parseGroupUpgradeTarget(input)), done),
+    checkDeployment: (input) => steps.checkDeployment(parseGroupUpgradeTarget(input)),
+    verify: async (input) => (await steps.verify(parseGroupUpgradeTarget(input)), done),
+    restore: async (input) => (await steps.restore(parseGroupUpgradeTarget(input)), done),
+    rollback: async (input) => {
+      const { target, cause } = parseInput(rollbackInputSchema, input, 'rollback input');
+      return { phase: await steps.rollback(parseGroupUpgradeTarget(target), cause) };
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { CdsCluster, type ClusterSite } from '../support/cds/cds-cluster';
+import { convergenceViolations, type CheckedCall } from '../support/cds/convergence-checker';
+import { EventStreamReader } from '../support/cds/event-stream-reader';
+import { RecordingWriter } from '../support/cds/recording-writer';
+import { waitFor } from '../support/wait-for';
+
+// Faults on three in-process sites: partitions shorter and longer than the expiry, a restarted participant, skewed clocks.
+
+let cluster: CdsCluster;
+let west: ClusterSite;
+let east: ClusterSite;
+let north: ClusterSite;
+let counter = 0;
+const newCallId = (): string => `west:fault-${++counter}`;
+
+beforeAll(async () => {
+  cluster = await CdsCluster.start(['west', 'east', 'north']);
+  [west, east, north] = ['west', 'east', 'north'].map((id) => cluster.site(id));
+});
+afterAll(() => cluster.stop());
+
+async function expectConverged(writer: RecordingWriter, calls: CheckedCall[]): Promise<void> {
+  await waitFor(() => cluster.all.every((site) => site.runningNode.deliveriesIdle), { message: 'deliveries to finish' });
+  expect(await convergenceViolations(cluster.all, calls, writer.acknowledged)).toEqual([]);
+}
+
+function peerHealth(site: ClusterSite, peer: string): { health: string; silentMs: number; offsetMs: number | null } {
+  return (site.runningNode.health().peers as Record<string, { health: string; silentMs: number; offsetMs: number | null }>)[peer];
+}
+
+function registrationsLogged(owner: ClusterSite, callId: string, site: string): Array<{ since: number; entries: number }> {
+  return owner.log
+    .filter((entry) => entry.msg === 'participant registered' && entry.fields.callId === callId && entry.fields.site === site)
+    .map((entry) => ({ since: Number(entry.fields.since), entries: Number(entry.fields.entries) }));
+}
+
+describe('faults', () => {
+  it('reports a silent peer, and after a partition shorter than the expiry resyncs the delta with nothing lost', async () => {
+    const callId = newCallId();
+    const writer = new RecordingWriter();
+    await east.client.register(callId, 'agent');
+    await north.client.register(callId, 'supervisor');
+    await writer.put(west, callId, 'caller', '+15550100');
+    await writer.put(east, callId, 'crm.note', 'before');
+    await waitFor(() => east.runningNode.deliveriesIdle && west.runningNode.deliveriesIdle, { message: 'the first writes to settle' });
+
+    cluster.partition('east');
+    await waitFor(() => peerHealth(west, 'east').health === 'suspected', { message: 'west to report east as a possible outage' });
+    expect(west.log.some((entry) => entry.msg === 'peer silent: possible network outage' && entry.fields.peer === 'east')).toBe(true);
+    await writer.put(west, callId, 'answeredAt', 1234);
+    await writer.put(north, callId, 'supervisor.note', 'listening');
+    await writer.put(east, callId, 'crm.note', 'written during the partition');
+    await writer.log(east, callId, 'east kept working');
+    cluster.heal('east');
+
+    await waitFor(() => registrationsLogged(west, callId, 'east').length === 2, { message: 'east to re-register' });
+    const [, again] = registrationsLogged(west, callId, 'east');
+    expect(again.since).toBeGreaterThan(0);
+    await expectConverged(writer, [{ callId, participants: ['east', 'north'] }]);
+    expect((await east.client.call(callId))?.properties['crm.note'].value).toBe('written during the partition');
+  });
+
+  it('drops a participant silent for longer than the expiry: it gets nothing more', async () => {
+    const callId = newCallId();
+    const writer = new RecordingWriter();
+    await east.client.register(callId, 'agent');
+    await west.client.register(callId, 'keeps-the-call-open');
+    const stream = await EventStreamReader.open(east.runningNode.port, callId);
+    try {
+      cluster.partition('east');
+      await writer.put(east, callId, 'east.note', 'kept locally, delivered after the partition');
+      await waitFor(async () => (await west.client.participants(callId)).remote.length === 0, { message: 'west to drop east', timeoutMs: 5000 });
+      await waitFor(() => stream.named('expired').length === 1, { message: 'east to tell its clients the registration lapsed', timeoutMs: 5000 });
+      cluster.heal('east');
+      await waitFor(() => peerHealth(east, 'west').health === 'alive', { message: 'east to hear west again' });
+      await writer.put(west, callId, 'after', 'the expiry');
+      await waitFor(() => cluster.all.every((site) => site.runningNode.deliveriesIdle), { message: 'deliveries to finish' });
+      expect((await east.client.call(callId))?.properties.after).toBeUndefined();
+      expect(await west.client.participants(callId)).toMatchObject({ remote: [] });
+      expect(await east.client.participants(callId)).toMatchObject({ upstream: 'expired' });
+      expect(await convergenceViolations(cluster.all, [{ callId, participants: [] }], writer.acknowledged)).toEqual([]);
+    } finally {
+      stream.close();
+    }
+  });
+
+  it('re-registers with the last timestamp it holds after a restart', async () => {
+    const callId = newCallId();
+    const writer = new RecordingWriter();
+    await east.client.register(callId, 'agent');
+    await writer.put(west, callId, 'a', 1);
+    await waitFor(async () => (await east.client.call(callId))?.properties.a !== undefined, { message: 'a at east' });
+    await east.stop();
+    await writer.put(west, callId, 'b', 2);
+    await east.start();
+    await waitFor(() => registrationsLogged(west, callId, 'east').length === 2, { message: 'east to re-register after its restart' });
+    expect(registrationsLogged(west, callId, 'east')[1]).toMatchObject({ since: expect.any(Number), entries: 1 });
+    await expectConverged(writer, [{ callId, participants: ['east'] }]);
+  });
+
+  it("orders a property's writes by the owner's clock when a participant's clock is 30 s fast", async () => {
+    north.clock.offsetMs = 30_000;
+    try {
+      await waitFor(() => (peerHealth(north, 'west').offsetMs ?? 0) < -29_000, { message: "north's offset to west to account for its skew" });
+      const callId = newCallId();
+      const writer = new RecordingWriter();
+      await north.client.register(callId, 'a');
+      await east.client.register(callId, 'b');
+      await writer.put(north, callId, 'status', 'from the fast clock');
+      await waitFor(async () => (await east.client.call(callId))?.properties.status !== undefined, { message: "north's write at east" });
+      await writer.put(east, callId, 'status', 'written later');
+      await expectConverged(writer, [{ callId, participants: ['north', 'east'] }]);
+      expect((await west.client.call(callId))?.properties.status.value).toBe('written later');
+    } finally {
+      north.clock.offsetMs = 0;
+    }
+  });
+
+  it("orders a property's writes when the owner's clock is set back 30 s", async () => {
+    const callId = newCallId();
+    const writer = new RecordingWriter();
+    await east.client.register(callId, 'agent');
+    await writer.put(west, callId, 'status', 'first');
+    west.clock.offsetMs = -30_000;
+    try {
+      await waitFor(async () => (await east.client.call(callId))?.properties.status !== undefined, { message: "west's write at east" });
+      await writer.put(east, callId, 'status', 'second');
+      await waitFor(async () => (await west.client.call(callId))?.properties.status.value === 'second', { message: "east's write at west" });
+      await writer.put(west, callId, 'status', 'third');
+      await expectConverged(writer, [{ callId, participants: ['east'] }]);
+      expect((await east.client.call(callId))?.properties.status.value).toBe('third');
+    } finally {
+      west.clock.offsetMs = 0;
+    }
+  });
+});

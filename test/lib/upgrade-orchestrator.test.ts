@@ -1,0 +1,58 @@
+import { readFileSync } from 'fs';
+import * as path from 'path';
+import { App } from 'cdktf';
+import { parseTopology } from '../../lib';
+import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
+import { TASK_STATE_NAMES } from '../../runtime/upgrade/upgrade-state-machine';
+import { buildPlatform } from '../../stacks/platform';
+import { readStackJson, synthPlatform } from '../support/synth-platform';
+
+const validateAsl: (definition: unknown) => { isValid: boolean; errors: unknown[] } = require('asl-validator');
+
+const topology = parseTopology(JSON.parse(readFileSync(path.join(__dirname, '../../stacks/topology.example.json'), 'utf8')));
+type Resources = Record<string, Record<string, Record<string, unknown>>>;
+const dcStack = JSON.parse(readStackJson(synthPlatform(topology, 'aws').stackDirs['acme-dc-east'])) as { resource: Resources };
+const resourcesOf = (type: string) => Object.values(dcStack.resource[type] ?? {});
+
+describe('the upgrade orchestrator in a data center', () => {
+  it('runs one Lambda function per task, from one synthesized package, inside the data-center VPC', () => {
+    const functions = resourcesOf('aws_lambda_function');
+    expect(functions.map((fn) => fn.handler).sort()).toEqual(Object.keys(TASK_STATE_NAMES).map((task) => `index.${task}`).sort());
+    for (const fn of functions) {
+      expect(fn).toMatchObject({ runtime: 'nodejs20.x', filename: expect.stringMatching(/^assets\/.*\.zip$/) });
+      expect((fn.vpc_config as { subnet_ids: string[] }).subnet_ids).toHaveLength(2);
+      expect(Object.keys((fn.environment as { variables: Record<string, string> }).variables).sort()).toEqual(['FLEET_INVENTORY_FILE', 'NODE_OPTIONS', 'STATE_TABLE']);
+    }
+    expect(new Set(functions.map((fn) => fn.source_code_hash)).size).toBe(1);
+  });
+
+  it('defines a state machine whose definition passes asl-validator and invokes only its own functions', () => {
+    const [machine] = resourcesOf('aws_sfn_state_machine');
+    const definitionText = String(machine.definition);
+    // Terraform substitutes the function ARNs at apply: stand real-looking ARNs in for the references.
+    const applied = definitionText.replace(/\$\{aws_lambda_function\.([A-Za-z0-9_-]+)\.arn\}/g, 'arn:aws:lambda:us-east-1:123456789012:function:$1');
+    const result = validateAsl(JSON.parse(applied));
+    expect(result.errors).toEqual([]);
+    const resourcesUsed = definitionText.match(/\$\{aws_lambda_function\.[^}]+\.arn\}/g) ?? [];
+    expect(new Set(resourcesUsed).size).toBe(Object.keys(TASK_STATE_NAMES).length);
+    const policies = resourcesOf('aws_iam_role_policy').map((policy) => JSON.parse(String(policy.policy)));
+    const invoke = policies.flatMap((policy) => policy.Statement).find((statement: { Action: string[] }) => statement.Action.includes('lambda:InvokeFunction'));
+    expect(invoke.Resource).toHaveLength(Object.keys(TASK_STATE_NAMES).length);
+    expect(invoke.Resource.every((arn: string) => arn.startsWith('${aws_lambda_function.'))).toBe(true);
+  });
+
+  it('ships a fleet inventory the step functions accept: every media server it serves, with its ECS services and secret', () => {
+    const app = new App({ outdir: path.join(require('os').tmpdir(), `voiceplane-inventory-${process.pid}`) });
+    const [dataCenter] = buildPlatform(app, topology, 'aws').dataCenterStacks;
+    const inventory = parseFleetInventory(dataCenter.dataCenter.orchestrator.fleetInventory);
+    expect(inventory.mediaServers.map((server) => server.id)).toEqual(['west/ms-1', 'west/ms-2', 'frankfurt/ms-1', 'frankfurt/ms-2']);
+    expect(inventory.mediaServers[0]).toMatchObject({
+      esl: { host: '10.1.128.10', port: 8021 },
+      eslPassword: { source: 'secrets-manager', secretId: 'voiceplane/acme/west/esl-password', region: 'us-east-1' },
+      groups: [
+        { id: 'blue', deployment: { kind: 'ecs', cluster: 'acme-dc-east', service: 'acme-west-ms-1-blue', region: 'us-east-1' } },
+        { id: 'green', deployment: { kind: 'ecs', cluster: 'acme-dc-east', service: 'acme-west-ms-1-green', region: 'us-east-1' } },
+      ],
+    });
+  });
+});

@@ -1,0 +1,66 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { CliError, UsageError } from '../../runtime/commands/cli-error';
+import { SipCommand, runSipCommand } from '../../runtime/commands/sip-command';
+import { renderSipConfigFiles, sipSiteFromTopology } from '../../runtime/sip';
+import { freeLoopbackPorts } from '../support/sip/free-ports';
+
+const EXAMPLE = path.join(__dirname, '../../stacks/topology.example.json');
+
+async function sip(command: SipCommand): Promise<string[]> {
+  const lines: string[] = [];
+  await runSipCommand(command, { line: (text) => lines.push(text) });
+  return lines;
+}
+
+const scratch = () => mkdtempSync(path.join(tmpdir(), 'voiceplane-sip-command-'));
+
+describe('voiceplane sip', () => {
+  it.each<[string, SipCommand, string]>([
+    ['no action', { action: undefined }, 'sip: expected one of config|drain|undrain|status, got nothing'],
+    ['an unknown action', { action: 'pause' }, 'sip: expected one of config|drain|undrain|status, got pause'],
+    ['config without --site', { action: 'config', out: '/tmp/x' }, '--site: required (site id)'],
+    ['config without --out', { action: 'config', site: 'west' }, '--out: required (directory to write kamailio.cfg and dispatcher.list to)'],
+    ['a malformed --site', { action: 'drain', site: 'West!', mediaServer: 'ms-1', rpc: ['127.0.0.1:5090'] }, '--site: not a site id (lowercase letters, digits and dashes)'],
+    ['drain without --media-server', { action: 'drain', site: 'west', rpc: ['127.0.0.1:5090'] }, '--media-server: required (media server id)'],
+    ['status without --rpc', { action: 'status', site: 'west', mediaServer: 'ms-1' }, "--rpc: required (HOST:PORT of a Kamailio node's RPC socket; repeat it for every node of the site)"],
+    ['a malformed --rpc', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['http://10.1.0.5/rpc'] }, '--rpc: expected HOST:PORT'],
+    ['an --rpc port out of range', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['10.1.0.5:70000'] }, '--rpc: port out of range'],
+    ['a malformed --esl', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['10.1.0.5:5090'], esl: '10.1.128.10', password: 'pw' }, '--esl: "10.1.128.10" is not HOST:PORT'],
+  ])('rejects %s with a one-line usage error naming the flag', async (_, command, message) => {
+    await expect(sip(command)).rejects.toThrow(new UsageError(message));
+  });
+
+  it('config writes the files the SIP cluster of the site runs, and lists them', async () => {
+    const out = path.join(scratch(), 'west');
+    const lines = await sip({ action: 'config', site: 'west', topology: EXAMPLE, out });
+    expect(lines).toEqual([path.join(out, 'kamailio.cfg'), path.join(out, 'dispatcher.list')]);
+    const expected = renderSipConfigFiles(sipSiteFromTopology(JSON.parse(readFileSync(EXAMPLE, 'utf8')), 'west'));
+    expect(readFileSync(lines[0], 'utf8')).toBe(expected['kamailio.cfg']);
+    expect(readFileSync(lines[1], 'utf8')).toBe(expected['dispatcher.list']);
+  });
+
+  it('config reads the example topology when no --topology is given', async () => {
+    const out = scratch();
+    await sip({ action: 'config', site: 'frankfurt', out });
+    expect(readFileSync(path.join(out, 'dispatcher.list'), 'utf8')).toContain('1 sip:10.2.128.10:5060 8 0 site=frankfurt;ms=ms-1');
+  });
+
+  it('config fails with one line on an unknown site, a missing file or a file that is not JSON, writing nothing', async () => {
+    const out = path.join(scratch(), 'never');
+    await expect(sip({ action: 'config', site: 'nowhere', topology: EXAMPLE, out })).rejects.toThrow(new CliError(`${EXAMPLE}: no site "nowhere" in the topology (sites: west, frankfurt)`));
+    await expect(sip({ action: 'config', site: 'west', topology: '/nonexistent/topology.json', out })).rejects.toThrow(new CliError('--topology: cannot read /nonexistent/topology.json (ENOENT)'));
+    const notJson = path.join(scratch(), 'topology.json');
+    writeFileSync(notJson, '{ sites: ');
+    await expect(sip({ action: 'config', site: 'west', topology: notJson, out })).rejects.toThrow(new RegExp(`^${notJson}: .*JSON`));
+    expect(() => readFileSync(path.join(out, 'kamailio.cfg'))).toThrow(/ENOENT/);
+  });
+
+  it('fails with one line when the RPC socket cannot be reached', async () => {
+    const [closedPort] = await freeLoopbackPorts(1);
+    await expect(sip({ action: 'status', site: 'west', mediaServer: 'ms-1', rpc: [`127.0.0.1:${closedPort}`] })).rejects.toThrow(
+      new CliError(`cannot reach Kamailio RPC at 127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort}`),
+    );
+  });
+});

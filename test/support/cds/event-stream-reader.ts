@@ -1,0 +1,54 @@
+import { request, type ClientRequest } from 'http';
+
+export interface ServerSentEvent {
+  readonly event: string;
+  readonly data: unknown;
+}
+
+/** Reads a CDS event stream (`GET /v1/calls/{callId}/events`) into a list, until closed. */
+export class EventStreamReader {
+  readonly events: ServerSentEvent[] = [];
+  private buffer = '';
+
+  private constructor(private readonly outgoing: ClientRequest) {}
+
+  static open(port: number, callId: string): Promise<EventStreamReader> {
+    return new Promise((resolve, reject) => {
+      const outgoing = request({ host: '127.0.0.1', port, path: `/v1/calls/${callId}/events`, agent: false }, (response) => {
+        if (response.statusCode !== 200) {
+          reject(new Error(`event stream answered ${response.statusCode}`));
+          return;
+        }
+        response.setEncoding('utf8');
+        response.on('data', (chunk: string) => reader.consume(chunk));
+        response.on('error', () => undefined);
+        resolve(reader);
+      });
+      const reader = new EventStreamReader(outgoing);
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+  }
+
+  named(event: string): unknown[] {
+    return this.events.filter((candidate) => candidate.event === event).map((candidate) => candidate.data);
+  }
+
+  close(): void {
+    this.outgoing.destroy();
+  }
+
+  private consume(chunk: string): void {
+    this.buffer += chunk;
+    let boundary = this.buffer.indexOf('\n\n');
+    while (boundary >= 0) {
+      const block = this.buffer.slice(0, boundary);
+      this.buffer = this.buffer.slice(boundary + 2);
+      const lines = block.split('\n');
+      const event = lines.find((line) => line.startsWith('event: '))?.slice(7);
+      const data = lines.find((line) => line.startsWith('data: '))?.slice(6);
+      if (event !== undefined && data !== undefined) this.events.push({ event, data: JSON.parse(data) });
+      boundary = this.buffer.indexOf('\n\n');
+    }
+  }
+}

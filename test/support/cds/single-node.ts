@@ -1,0 +1,50 @@
+import { DynamoCallArchive } from '../../../runtime/cds/call-archive';
+import { CdsNode, type CdsNodeTimers } from '../../../runtime/cds/cds-node';
+import { DynamoCdsStore } from '../../../runtime/cds/dynamo-cds-store';
+import { ARCHIVE_TABLE, CDS_TABLE, FAST_TIMERS, TEST_PEER_KEY } from './cds-cluster';
+import { LocalCdsClient } from './cds-http';
+import { startLocalDynamo, type LocalDynamo } from './local-dynamo';
+import { memoryLogger, type LoggedEntry } from './memory-logger';
+import { SkewedClock } from './test-clocks';
+
+/** One node on its own dynalite, with peers that may not exist (tests play them by signing requests). */
+export interface SingleNode {
+  readonly node: CdsNode;
+  readonly client: LocalCdsClient;
+  readonly dynamo: LocalDynamo;
+  readonly archive: DynamoCallArchive;
+  readonly log: LoggedEntry[];
+  stop(): Promise<void>;
+}
+
+export async function startSingleNode(site: string, peers: Record<string, string> = {}, timers: Partial<CdsNodeTimers> = {}): Promise<SingleNode> {
+  const dynamo = await startLocalDynamo([CDS_TABLE, ARCHIVE_TABLE]);
+  const clock = new SkewedClock();
+  const { logger, entries } = memoryLogger(site);
+  const archive = new DynamoCallArchive(dynamo.client, ARCHIVE_TABLE);
+  const node = await CdsNode.start({
+    site,
+    host: '127.0.0.1',
+    port: 0,
+    peers: new Map(Object.entries(peers)),
+    peerKey: TEST_PEER_KEY,
+    store: new DynamoCdsStore({ client: dynamo.client, tableName: CDS_TABLE, clock, retentionMs: 86_400_000, onInvalidItem: () => undefined }),
+    archive,
+    timers: { ...FAST_TIMERS, ...timers },
+    clock,
+    logger: { ...logger, debug: () => undefined },
+    backoff: { initialDelayMs: 20, maxDelayMs: 200 },
+    peerTimeoutMs: 500,
+  });
+  return {
+    node,
+    client: new LocalCdsClient(() => node.port),
+    dynamo,
+    archive,
+    log: entries,
+    stop: async () => {
+      await node.stop();
+      await dynamo.close();
+    },
+  };
+}
