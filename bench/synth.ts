@@ -43,7 +43,7 @@ function main(): void {
     return;
   }
   for (const name of ['example', '20-sites-200-media-servers']) {
-    const output = execFileSync(process.execPath, ['-r', 'ts-node/register/transpile-only', __filename, name], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    const output = execFileSync(process.execPath, ['-r', path.join(__dirname, '../stacks/register-sources.js'), __filename, name], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
     const result: CaseResult = JSON.parse(output);
     console.log(`synth ${name}: ${result.seconds.toFixed(2)} s`);
     console.log(`synth ${name}: peak RSS ${result.peakRssMiB.toFixed(0)} MiB`);

@@ -12,13 +12,14 @@ export interface SynthCommand {
 }
 
 const APP = path.join(__dirname, '../../stacks/main.ts');
+const REGISTER_SOURCES = path.join(__dirname, '../../stacks/register-sources.js');
 
 /**
  * `voiceplane synth`: runs the CDKTF app in its own process (runtime code never imports the
  * constructs) and lists the stacks it wrote.
  */
 export function runSynthCommand(command: SynthCommand, output: Output): void {
-  const result = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', APP], {
+  const result = spawnSync(process.execPath, ['-r', REGISTER_SOURCES, APP], {
     env: { ...command.env, CDKTF_OUTDIR: command.outdir, ...(command.topology ? { VOICEPLANE_TOPOLOGY: path.resolve(command.topology) } : {}) },
     encoding: 'utf8',
   });

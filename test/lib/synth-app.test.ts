@@ -10,7 +10,7 @@ const MAIN = path.join(__dirname, '../../stacks/main.ts');
 async function synthApp(env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string; outdir: string }> {
   const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'voiceplane-app-')), 'cdktf.out');
   try {
-    const { stdout, stderr } = await run(process.execPath, ['-r', 'ts-node/register/transpile-only', MAIN], {
+    const { stdout, stderr } = await run(process.execPath, ['-r', path.join(__dirname, '../../stacks/register-sources.js'), MAIN], {
       env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
       timeout: 120_000,
     });
