@@ -1,5 +1,5 @@
 export * from './topology';
-export * from './network-plan';
+export * from '../runtime/net/network-plan';
 export * from './naming';
 export * from './initial-route-table';
 export * from './ports';

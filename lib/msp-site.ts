@@ -4,7 +4,7 @@ import { markComponent } from './component';
 import { MediaServer } from './media-server';
 import { initialRouteTable } from './initial-route-table';
 import { eslPasswordSecretName, shortName } from './naming';
-import { placeMediaServer } from './network-plan';
+import { placeMediaServer } from '../runtime/net/network-plan';
 import { SIP_PORT } from './ports';
 import { PstnGateway } from './pstn-gateway';
 import { SipHaCluster } from './sip-ha-cluster';

@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { ChimeVoiceConnector } from '@cdktf/provider-aws/lib/chime-voice-connector';
 import { ChimeVoiceConnectorOrigination } from '@cdktf/provider-aws/lib/chime-voice-connector-origination';
 import { ChimeVoiceConnectorTermination } from '@cdktf/provider-aws/lib/chime-voice-connector-termination';
-import { parseCidr } from './cidr';
+import { parseCidr } from '../runtime/net/ipv4';
 import { markComponent } from './component';
 import { SIP_PORT } from './ports';
 import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';

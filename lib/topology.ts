@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DialplanError, encodeRouteTable } from '../runtime/dialplan';
-import { cidrsOverlap, parseCidr } from './cidr';
+import { cidrsOverlap, parseCidr } from '../runtime/net/ipv4';
+import { formatPath } from '../runtime/validation/zod-issues';
 import { initialRouteTable } from './initial-route-table';
-import { MAX_MEDIA_SERVERS_PER_SITE, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from './network-plan';
+import { MAX_MEDIA_SERVERS_PER_SITE, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from '../runtime/net/network-plan';
 import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';
 
 /**
@@ -123,7 +124,7 @@ export class TopologyError extends Error {
 export function parseTopology(input: unknown): Topology {
   const parsed = topologySchema.safeParse(input);
   if (!parsed.success) {
-    throw new TopologyError(parsed.error.issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`));
+    throw new TopologyError(parsed.error.issues.map((issue) => `${formatTopologyPath(issue.path)}: ${issue.message}`));
   }
   const issues = crossReferenceIssues(parsed.data);
   if (issues.length > 0) {
@@ -143,14 +144,13 @@ export function parseTopologyJson(text: string, source: string): Topology {
   return parseTopology(input);
 }
 
-export function formatPath(path: readonly PropertyKey[]): string {
-  if (path.length === 0) return '(root)';
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
+function formatTopologyPath(path: readonly PropertyKey[]): string {
+  return path.length === 0 ? '(root)' : formatPath(path);
 }
 
 function crossReferenceIssues(topology: Topology): string[] {
   const issues: string[] = [];
-  const report = (path: PropertyKey[], message: string) => issues.push(`${formatPath(path)}: ${message}`);
+  const report = (path: PropertyKey[], message: string) => issues.push(`${formatTopologyPath(path)}: ${message}`);
 
   duplicates(topology.dataCenters.map((dc) => dc.id)).forEach((index) => report(['dataCenters', index, 'id'], `duplicate id "${topology.dataCenters[index].id}"`));
   duplicates(topology.sites.map((site) => site.id)).forEach((index) => report(['sites', index, 'id'], `duplicate id "${topology.sites[index].id}"`));
@@ -174,7 +174,7 @@ function crossReferenceIssues(topology: Topology): string[] {
   networks.forEach((first, i) => {
     networks.slice(0, i).forEach((second) => {
       if (cidrsOverlap(first.network.vpcCidr, second.network.vpcCidr)) {
-        report([...first.path, 'vpcCidr'], `${first.network.vpcCidr} overlaps ${formatPath(second.path)} (${second.network.vpcCidr}); peered VPCs need distinct address ranges`);
+        report([...first.path, 'vpcCidr'], `${first.network.vpcCidr} overlaps ${formatTopologyPath(second.path)} (${second.network.vpcCidr}); peered VPCs need distinct address ranges`);
       }
     });
   });

@@ -11,7 +11,7 @@ import { RouteTable } from '@cdktf/provider-aws/lib/route-table';
 import { RouteTableAssociation } from '@cdktf/provider-aws/lib/route-table-association';
 import { Subnet } from '@cdktf/provider-aws/lib/subnet';
 import { Vpc } from '@cdktf/provider-aws/lib/vpc';
-import { planSubnets, SubnetPlan } from './network-plan';
+import { planSubnets, SubnetPlan } from '../runtime/net/network-plan';
 import { assumeRolePolicy, policyDocument } from './iam-policy';
 
 export interface VpcNetworkProps {

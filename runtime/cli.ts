@@ -5,6 +5,7 @@ import { CliError, UsageError } from './commands/cli-error';
 import { parseEslTarget } from './commands/esl-target';
 import { Output } from './commands/output';
 import { runRoutesCommand } from './commands/routes-command';
+import { runSipCommand } from './commands/sip-command';
 import { runSynthCommand } from './commands/synth-command';
 
 const USAGE = `usage: voiceplane <command> [options]
@@ -15,6 +16,9 @@ const USAGE = `usage: voiceplane <command> [options]
   routes drain   --esl HOST:PORT --password PW --group ID [--json]
   routes restore --esl HOST:PORT --password PW --group ID [--json]
   calls          --esl HOST:PORT --password PW [--group ID] [--json]
+  sip config     --site ID [--topology FILE] --out DIR       write kamailio.cfg and dispatcher.list
+  sip drain|undrain|status --site ID --media-server ID --rpc HOST:PORT [--rpc ...]
+                 [--esl HOST:PORT --password PW] [--json]
 
 The password may come from VOICEPLANE_ESL_PASSWORD instead of --password.`;
 
@@ -25,6 +29,9 @@ const OPTIONS = {
   json: { type: 'boolean', default: false },
   topology: { type: 'string' },
   out: { type: 'string' },
+  site: { type: 'string' },
+  'media-server': { type: 'string' },
+  rpc: { type: 'string', multiple: true },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
@@ -54,6 +61,23 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, stdo
         await runCallsCommand({ target: eslTarget(), group: groups[0], json: values.json }, stdout);
         return 0;
       }
+      case 'sip':
+        rejectExtra(extra);
+        await runSipCommand(
+          {
+            action,
+            site: values.site,
+            mediaServer: values['media-server'],
+            topology: values.topology,
+            out: values.out,
+            rpc: values.rpc,
+            esl: values.esl,
+            password: values.password ?? env.VOICEPLANE_ESL_PASSWORD,
+            json: values.json,
+          },
+          stdout,
+        );
+        return 0;
       default:
         throw new UsageError(`unknown command "${command}" (try voiceplane --help)`);
     }

@@ -88,6 +88,8 @@ export class SiteStack extends TerraformStack {
       value: Object.fromEntries(this.site.mediaServers.map((server, index) => [site.mediaServers[index].id, { private_ip: server.privateIp, public_ip: server.publicIp }])),
     });
     new TerraformOutput(this, 'sip_load_balancer_dns_name', { value: this.site.sipCluster.loadBalancerDnsName });
+    // What `voiceplane sip drain|undrain|status --rpc` needs: one Kamailio RPC endpoint per node.
+    new TerraformOutput(this, 'sip_rpc_endpoints', { value: this.site.sipCluster.rpcEndpoints });
     new TerraformOutput(this, 'cds_table_name', { value: this.site.callDataServer.tableName });
     if (this.site.pstnGateway) {
       new TerraformOutput(this, 'voice_connector_host_name', { value: this.site.pstnGateway.outboundHostName });

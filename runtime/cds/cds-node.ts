@@ -164,6 +164,7 @@ export class CdsNode {
       status: 'ok',
       openCalls: this.calls.cachedCalls().filter((call) => !call.ended).length,
       pendingDeliveries: this.proxy.pending,
+      deliveriesIdle: this.proxy.idle,
       eventStreams: this.streams.openStreams,
       peers,
       sent: this.client.traffic(),

@@ -30,6 +30,15 @@ export interface LocalCallStoreOptions {
   readonly maxAheadMs: number;
 }
 
+/**
+ * Raises a cursor of the upstream registration held in memory, reading it after the durable write: other
+ * changes of the registration may have landed meanwhile (this runs outside the call's lane).
+ */
+function raiseUpstream(call: TrackedCall, cursor: 'receivedTs' | 'ackedTs', value: HlcTimestamp): void {
+  const current = call.upstream;
+  if (current) call.upstream = { ...current, [cursor]: Math.max(current[cursor], value) };
+}
+
 interface PendingWrite {
   readonly write: LocalWrite;
   readonly resolve: (entry: CallEntry) => void;
@@ -223,17 +232,16 @@ export class LocalCallStore {
       const receivedTs = Math.max(0, ...entries.map((entry) => entry.recordedTs ?? 0));
       if (receivedTs > upstream.receivedTs) {
         await this.options.store.advanceUpstream(callId, 'receivedTs', receivedTs);
-        call.upstream = { ...upstream, receivedTs };
+        raiseUpstream(call, 'receivedTs', receivedTs);
       }
     });
   }
 
   /** Participant: the owner acknowledged this node's writes up to `ackedTs`. */
   async advanceUpstreamAcked(call: TrackedCall, ackedTs: HlcTimestamp): Promise<void> {
-    const upstream = call.upstream;
-    if (!upstream || upstream.ackedTs >= ackedTs) return;
+    if (!call.upstream || call.upstream.ackedTs >= ackedTs) return;
     await this.options.store.advanceUpstream(call.callId, 'ackedTs', ackedTs);
-    call.upstream = { ...upstream, ackedTs: Math.max(upstream.ackedTs, ackedTs) };
+    raiseUpstream(call, 'ackedTs', ackedTs);
   }
 
   /** Participant: the owner's final record replaces what is held here, including own writes it never got. */

@@ -51,6 +51,8 @@ export class NetworkProxy {
   private readonly deliveries = new Map<string, PeerDelivery>();
   private readonly registrationWaiters = new Map<string, Array<() => void>>();
   private readonly work = new InFlight();
+  /** Foreign calls this site has asked (or is asking) to be registered for: set before the first await, so two changes in a row register once. */
+  private readonly registering = new Set<string>();
   private stopped = false;
 
   constructor(private readonly options: NetworkProxyOptions) {
@@ -110,10 +112,13 @@ export class NetworkProxy {
 
   /** Registers this site with the owner of a foreign call (again), asking for what it lacks. */
   async register(callId: string): Promise<void> {
+    this.registering.add(callId);
     const call = await this.options.calls.setUpstream(callId, 'registered');
     const since = call.upstream?.receivedTs ?? 0;
     const body: RegisterRequest = { callId, site: this.site, ...(since > 0 ? { since } : {}) };
     await this.send({ peer: call.owner, callId, topic: 'registration', path: PEER_PATHS.register, body });
+    // Own writes made before the registration was recorded are sent now.
+    this.deliveryTo(call.owner)?.markDirty(callId);
   }
 
   /** Resolves true once the owner has answered this site's registration, false after `timeoutMs`. */
@@ -154,7 +159,10 @@ export class NetworkProxy {
     for (const call of this.options.calls.cachedCalls()) {
       if (call.ended) continue;
       if (call.owner === this.site && call.participants.has(peer)) await this.options.calls.removeParticipant(call.callId, peer);
-      if (call.owner === peer && call.upstream?.status === 'registered') await this.options.calls.setUpstream(call.callId, 'expired');
+      if (call.owner === peer && call.upstream?.status === 'registered') {
+        this.registering.delete(call.callId);
+        await this.options.calls.setUpstream(call.callId, 'expired');
+      }
     }
   }
 
@@ -163,9 +171,11 @@ export class NetworkProxy {
   async handleRegister(request: RegisterRequest): Promise<RegisterReply> {
     this.requireOwner(request.callId);
     const { call, entries } = await this.options.calls.registerParticipant(request.callId, request.site, request.since);
-    this.options.logger.info('participant registered', { callId: request.callId, site: request.site, since: request.since ?? 0, entries: entries.length });
+    // A registrant that says what it holds has its own writes: they are not sent back.
+    const delta = request.since === undefined || call.ended ? entries : entries.filter((entry) => entry.site !== request.site);
+    this.options.logger.info('participant registered', { callId: request.callId, site: request.site, since: request.since ?? 0, entries: delta.length });
     if (!call.ended) this.deliveryTo(request.site)?.markDirty(call.callId);
-    return { time: this.time(), state: call.record.state, ...(call.record.endedTs === undefined ? {} : { endedTs: call.record.endedTs }), entries };
+    return { time: this.time(), state: call.record.state, ...(call.record.endedTs === undefined ? {} : { endedTs: call.record.endedTs }), entries: delta };
   }
 
   async handleUnregister(request: { callId: string; site: string }): Promise<{ time: number }> {
@@ -237,7 +247,7 @@ export class NetworkProxy {
       return;
     }
     if (call.ended) return;
-    const registered = call.upstream?.status === 'registered';
+    const registered = this.registering.has(call.callId);
     if (change.kind === 'entries' && change.entries.some((entry) => entry.site === this.site)) {
       if (!registered) await this.register(call.callId);
       this.deliveryTo(call.owner)?.markDirty(call.callId);
@@ -245,6 +255,7 @@ export class NetworkProxy {
     if (change.kind === 'interest') {
       if (call.clients.size > 0 && !registered) await this.register(call.callId);
       if (call.clients.size === 0 && registered) {
+        this.registering.delete(call.callId);
         await this.options.calls.setUpstream(call.callId, 'unregistered');
         await this.send({ peer: call.owner, callId: call.callId, topic: 'registration', path: PEER_PATHS.unregister, body: { callId: call.callId, site: this.site } });
       }

@@ -72,9 +72,16 @@ export async function runSipCommand(command: SipCommand, output: Output): Promis
   const nodes = options.rpc.map((endpoint) => new KamailioRpc(endpoint, httpJsonRpcTransport(endpoint)));
   const target = { siteId: options.site, mediaServerId: options.mediaServer };
   const operation = { drain: drainMediaServer, undrain: undrainMediaServer, status: readMediaServerState }[action];
-  const state = await sipOperation(() => operation(nodes, target));
-  const calls = eslTarget ? { esl: eslTarget, total: await withMediaServer(eslTarget, async (client) => (await client.activeCalls()).total) } : undefined;
-  printState(action, state, calls, command.json ?? false, output);
+  const json = command.json ?? false;
+  if (!eslTarget) {
+    printState(action, await sipOperation(() => operation(nodes, target)), undefined, json, output);
+    return;
+  }
+  // Connected before the SIP change, so an unreachable media server leaves everything as it was.
+  await withMediaServer(eslTarget, async (client) => {
+    const state = await sipOperation(() => operation(nodes, target));
+    printState(action, state, { esl: eslTarget, total: (await client.activeCalls()).total }, json, output);
+  });
 }
 
 function validate<Schema extends z.ZodType>(schema: Schema, command: SipCommand): z.output<Schema> {

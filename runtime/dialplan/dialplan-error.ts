@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { parseOrThrowWith } from '../validation/zod-issues';
 
 /** A route table, route spec, stored route value or dialplan option that was rejected. The message is one line. */
 export class DialplanError extends Error {
@@ -10,13 +11,5 @@ export class DialplanError extends Error {
 
 /** Parses `input` with `schema`; on failure throws a {@link DialplanError} naming the first offending field. */
 export function parseOrThrow<Schema extends z.ZodType>(schema: Schema, input: unknown, subject: string): z.output<Schema> {
-  const result = schema.safeParse(input);
-  if (result.success) return result.data;
-  const [issue] = result.error.issues;
-  const field = issue.path.length > 0 ? `${formatPath(issue.path)}: ` : '';
-  throw new DialplanError(`${subject}: ${field}${issue.message}`);
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
+  return parseOrThrowWith(schema, input, subject, (message) => new DialplanError(message));
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseIpv4 } from './ipv4';
+import { parseIpv4 } from '../net/ipv4';
 import { parseOrThrow } from './sip-error';
 
 /** What the SIP cluster of a site needs to know: the site id and where its media servers listen for SIP. */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { parseIpv4Cidr } from './ipv4';
-import { mediaServerAddress } from './media-server-addresses';
+import { parseCidr } from '../net/ipv4';
+import { placeMediaServer } from '../net/network-plan';
 import { SipError, parseOrThrow } from './sip-error';
 import { SipSite } from './sip-site';
 
@@ -17,7 +17,7 @@ const topologySchema = z.looseObject({
     .array(
       z.looseObject({
         id: z.string(),
-        vpcCidr: z.string().refine((value) => parseIpv4Cidr(value) !== undefined, 'not an IPv4 CIDR block'),
+        vpcCidr: z.string().refine((value) => parseCidr(value) !== undefined, 'not an IPv4 CIDR block'),
         availabilityZones: z.array(z.string()).min(1, 'at least one availability zone is required'),
         mediaServers: z.array(z.looseObject({ id: z.string() })).min(1, 'a site needs at least one media server'),
       }),
@@ -34,7 +34,7 @@ export function sipSiteFromTopology(topology: unknown, siteId: string): SipSite 
     id: site.id,
     mediaServers: site.mediaServers.map((server, index) => ({
       id: server.id,
-      address: mediaServerAddress(site.vpcCidr, site.availabilityZones.length, index),
+      address: placeMediaServer(site.vpcCidr, site.availabilityZones, index).privateIp,
       port: MEDIA_SERVER_SIP_PORT,
     })),
   };

@@ -49,7 +49,7 @@ export function createFleetUpgradeSteps(options: FleetUpgradeStepsOptions): Flee
     clock,
   });
   const mediaServers = inventoryMediaServerSessions({ inventory: options.inventory, passwords, keepOpen: options.keepConnectionsOpen });
-  const deployers = inventoryDeployers({ inventory: options.inventory, env: options.env, ecs: options.ecs, localCommand: options.localCommand, sleep: options.sleep });
+  const deployers = inventoryDeployers({ inventory: options.inventory, env: options.env, ecs: options.ecs, localCommand: options.localCommand });
   const steps = createGroupUpgradeSteps({
     inventory: options.inventory,
     store: options.store,

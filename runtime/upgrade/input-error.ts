@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { describeIssue } from '../validation/zod-issues';
 import { UpgradeStepError } from './upgrade-steps';
 
 /**
@@ -13,11 +14,7 @@ export function parseInput<Schema extends z.ZodType>(schema: Schema, input: unkn
 
 /** `field: problem; other[2].field: problem` (issues without a path are reported bare). */
 export function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => (issue.path.length > 0 ? `${formatPath(issue.path)}: ${issue.message}` : issue.message)).join('; ');
-}
-
-export function formatPath(path: readonly PropertyKey[]): string {
-  return path.reduce<string>((text, key) => (typeof key === 'number' ? `${text}[${key}]` : text === '' ? String(key) : `${text}.${String(key)}`), '');
+  return issues.map(describeIssue).join('; ');
 }
 
 /** Error option of a strict object: names unknown fields, or says the input is not an object. */

@@ -1,5 +1,4 @@
 import { ECSClient } from '@aws-sdk/client-ecs';
-import type { Sleep } from './clock';
 import type { DeployerResolver, GroupDeployer, Release } from './deployer';
 import { EcsDeployer, type EcsApi } from './ecs-deployer';
 import { inventoryGroup, type FleetInventory } from './fleet-inventory';
@@ -13,7 +12,6 @@ export interface InventoryDeployersOptions {
   readonly ecs?: (region: string) => EcsApi;
   /** How local processes run a release (default: the reference call-control service). */
   readonly localCommand?: (release: Release) => ProcessCommand;
-  readonly sleep?: Sleep;
 }
 
 /** One deployer per group, of the kind the inventory gives it. */
@@ -36,7 +34,7 @@ export function inventoryDeployers(options: InventoryDeployersOptions): Deployer
     const deployer =
       deployment.kind === 'ecs'
         ? new EcsDeployer(ecsClient(deployment.region), deployment)
-        : new LocalProcessDeployer({ mediaServerId, groupId, deployment, env: options.env, command: options.localCommand, sleep: options.sleep });
+        : new LocalProcessDeployer({ mediaServerId, groupId, deployment, env: options.env, command: options.localCommand });
     deployers.set(cacheKey, deployer);
     return deployer;
   };

@@ -45,9 +45,11 @@ describe('peer API', () => {
     const reply = await sendSigned(west.node.port, signedAsEast('/v1/peer/updates', eastWrite(callId, 'crm.note', 'vip', ts)));
     expect(reply).toMatchObject({ status: 200, body: { ackedTs: ts } });
     expect((await west.client.call(callId))?.properties['crm.note']).toEqual({ value: 'vip', ts, site: 'east' });
-    const again = await sendSigned(west.node.port, signedAsEast('/v1/peer/register', { callId, site: 'east', since: 1 }));
-    const recorded = (again.body as { entries: Array<{ recordedTs: number }> }).entries[0].recordedTs;
-    expect(recorded).toBeGreaterThanOrEqual(ts);
+    const fresh = await sendSigned(west.node.port, signedAsEast('/v1/peer/register', { callId, site: 'east' }));
+    expect((fresh.body as { entries: Array<{ recordedTs: number }> }).entries).toEqual([expect.objectContaining({ name: 'crm.note', recordedTs: expect.any(Number) })]);
+    expect((fresh.body as { entries: Array<{ recordedTs: number }> }).entries[0].recordedTs).toBeGreaterThanOrEqual(ts);
+    const withSince = await sendSigned(west.node.port, signedAsEast('/v1/peer/register', { callId, site: 'east', since: 1 }));
+    expect(withSince.body).toMatchObject({ entries: [] });
   });
 
   it('discards a duplicated update and refuses a replayed one, without notifying local clients', async () => {

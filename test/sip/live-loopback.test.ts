@@ -127,13 +127,16 @@ describeWithTools('SIP cluster on loopback: real Kamailio, SIPp media servers an
     }
   });
 
-  it('refuses unknown sites and media servers, an unreachable RPC socket and RPC on a SIP port, changing nothing', async () => {
+  it('refuses unknown sites and media servers, an unreachable RPC socket or FreeSWITCH, and RPC on a SIP port, changing nothing', async () => {
     const before = await listDestinations(kamailio.rpc);
     const closedPort = (await freeLoopbackPorts(1))[0];
     await expect(sip({ action: 'drain', mediaServer: 'ms-1', site: 'nowhere' })).rejects.toThrow(new CliError(`unknown site "nowhere": Kamailio at ${kamailio.rpcEndpoint} serves site loop`));
     await expect(sip({ action: 'drain', mediaServer: 'ms-9' })).rejects.toThrow(new CliError('unknown media server "ms-9" at site loop (media servers: ms-1, ms-2, ms-3, ms-4)'));
     await expect(sip({ action: 'drain', mediaServer: 'ms-1', rpc: [kamailio.rpcEndpoint, `${LOOPBACK}:${closedPort}`] })).rejects.toThrow(
       `cannot reach Kamailio RPC at ${LOOPBACK}:${closedPort}: connect ECONNREFUSED`,
+    );
+    await expect(sip({ action: 'drain', mediaServer: 'ms-1', esl: `${LOOPBACK}:${closedPort}`, password: 'unused' })).rejects.toThrow(
+      new RegExp(`^cannot reach media server ${LOOPBACK}:${closedPort}: `),
     );
     const onSipPort = new KamailioRpc(`${LOOPBACK}:${sipPort}`, httpJsonRpcTransport(`${LOOPBACK}:${sipPort}`));
     await expect(onSipPort.call('dispatcher.set_state', ['d', 1, `sip:${LOOPBACK}:${servers['ms-1'].port}`])).rejects.toThrow(/refused the request: HTTP 403/);

@@ -1,17 +1,16 @@
 import type { Clock, Sleep } from '../../../runtime/upgrade/clock';
 
 /**
- * Time that runs faster than the wall clock: `sleep(ms)` advances it by `ms` at once and yields for
- * `ms / speedup` real milliseconds, so a 5-minute drain limit passes in a fraction of a second while
- * the simulator's calls keep real durations.
+ * Time that runs `speedup` times faster than the wall clock, so a 5-minute drain limit passes in a
+ * fraction of a second while the simulator's calls keep real durations. `sleep(ms)` waits ms / speedup.
  */
 export class VirtualTime implements Clock {
-  private offsetMs = 0;
+  private readonly origin = Date.now();
 
   constructor(private readonly speedup: number) {}
 
   now(): number {
-    return Date.now() + this.offsetMs;
+    return this.origin + (Date.now() - this.origin) * this.speedup;
   }
 
   readonly sleep: Sleep = (ms, signal) =>
@@ -20,7 +19,6 @@ export class VirtualTime implements Clock {
         reject(signal.reason);
         return;
       }
-      this.offsetMs += ms - ms / this.speedup;
-      setTimeout(resolve, Math.max(1, ms / this.speedup));
+      setTimeout(resolve, ms / this.speedup);
     });
 }

@@ -1,4 +1,4 @@
-import { hostOf, subnetOf } from './cidr';
+import { hostOf, subnetOf } from './ipv4';
 
 /**
  * Deterministic address plan of a VPC. Each VPC is cut into 16 equal blocks: block i is the

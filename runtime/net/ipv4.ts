@@ -1,4 +1,4 @@
-/** IPv4 CIDR arithmetic (pure). */
+/** IPv4 address and CIDR arithmetic (pure; the constructs and the runtime share it). */
 
 export interface Cidr {
   /** Network address as an unsigned 32-bit integer. */

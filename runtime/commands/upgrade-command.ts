@@ -1,0 +1,228 @@
+import { readFileSync } from 'fs';
+import type { Logger } from '../call-control';
+import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
+import { startEmbeddedDynamoDb } from '../upgrade/embedded-dynamodb';
+import { parseFleetInventory, type FleetInventory } from '../upgrade/fleet-inventory';
+import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
+import { formatPath } from '../validation/zod-issues';
+import { progressPrinter } from '../upgrade/progress-printer';
+import { ensureStateTable, stateTableClient } from '../upgrade/state-table';
+import { newUpgradeId } from '../upgrade/upgrade-id';
+import { runUpgrade } from '../upgrade/upgrade-orchestrator';
+import { planUpgrade, type UpgradePlan } from '../upgrade/upgrade-plan';
+import { upgradeRequestSchema, type UpgradeRequest } from '../upgrade/upgrade-request';
+import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
+import { UpgradeStepError } from '../upgrade/upgrade-steps';
+import { CliError, UsageError } from './cli-error';
+import type { Output } from './output';
+
+/** `parseArgs` options of `voiceplane upgrade` (merged into the CLI's option table). */
+export const UPGRADE_OPTIONS = {
+  inventory: { type: 'string' },
+  'media-server': { type: 'string', multiple: true },
+  group: { type: 'string', multiple: true },
+  image: { type: 'string' },
+  version: { type: 'string' },
+  'max-drain-seconds': { type: 'string' },
+  'on-timeout': { type: 'string' },
+  concurrency: { type: 'string' },
+  'upgrade-id': { type: 'string' },
+  'dynamodb-endpoint': { type: 'string' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  'state-dir': { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const;
+
+export const UPGRADE_USAGE = `  upgrade --inventory FILE --media-server ID|all [--media-server ID...] --group ID [--group ID...]
+          --image REPOSITORY --version TAG [--max-drain-seconds N] [--on-timeout wait|force|abort]
+          [--concurrency N] [--upgrade-id ID] [--json]
+          [--dynamodb-endpoint URL --table NAME [--region R] | --table NAME --region R | --state-dir DIR]
+      Blue-green upgrade of call control: groups in the order given, media servers in parallel.
+      State: an existing DynamoDB table, or an embedded one (in memory, or in --state-dir to resume later).
+      Resume an interrupted upgrade with the same options and its --upgrade-id.`;
+
+export interface UpgradeOptionValues {
+  readonly inventory?: string;
+  readonly 'media-server'?: readonly string[];
+  readonly group?: readonly string[];
+  readonly image?: string;
+  readonly version?: string;
+  readonly 'max-drain-seconds'?: string;
+  readonly 'on-timeout'?: string;
+  readonly concurrency?: string;
+  readonly 'upgrade-id'?: string;
+  readonly 'dynamodb-endpoint'?: string;
+  readonly table?: string;
+  readonly region?: string;
+  readonly 'state-dir'?: string;
+  readonly json?: boolean;
+}
+
+export interface UpgradeCommandContext {
+  readonly stdout: Output;
+  /** The CLI's environment: `env` password sources, AWS_REGION, and the environment of local call-control processes. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** stdout is a terminal: a live table instead of one line per change. */
+  readonly isTty: boolean;
+  /** Aborting stops between two steps; the upgrade can be resumed with its id. */
+  readonly signal?: AbortSignal;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  /** Between two drain or deployment checks (default 1 000 ms). */
+  readonly pollMs?: number;
+  readonly log?: Logger;
+}
+
+const EMBEDDED_TABLE = 'voiceplane-upgrades';
+
+/** Request fields as the options that set them, for error messages. */
+const OPTION_OF_FIELD: Readonly<Record<string, string>> = {
+  upgradeId: '--upgrade-id',
+  image: '--image',
+  version: '--version',
+  groups: '--group',
+  mediaServers: '--media-server',
+  maxDrainSeconds: '--max-drain-seconds',
+  onDrainTimeout: '--on-timeout',
+  concurrency: '--concurrency',
+};
+
+/**
+ * `voiceplane upgrade`: validates everything (options, inventory, plan) before touching anything, then runs
+ * the upgrade with the same steps as Step Functions. Resolves 0 when every media server was upgraded, 1
+ * otherwise; throws UsageError (exit 2) for bad input and CliError for a run that could not start.
+ */
+export async function runUpgradeCommand(values: UpgradeOptionValues, context: UpgradeCommandContext): Promise<number> {
+  const clock = context.clock ?? systemClock;
+  const inventory = loadInventory(values.inventory);
+  const request = requestFromOptions(values);
+  const upgradeId = request.upgradeId ?? newUpgradeId(clock.now());
+  const plan = planOrThrow(request, inventory, upgradeId);
+  const state = await openState(values, context.env);
+  const store = new DynamoUpgradeStateStore({ client: state.client, tableName: state.tableName, clock });
+  const fleet = createFleetUpgradeSteps({ inventory, store, env: context.env, keepConnectionsOpen: true, clock, sleep: context.sleep ?? systemSleep, log: context.log });
+  const printer = progressPrinter(context.stdout, values.json ? 'json' : context.isTty ? 'tty' : 'plain', clock);
+  try {
+    announce(context.stdout, plan, request, values.json === true);
+    const summary = await runUpgrade({
+      request,
+      inventory,
+      upgradeId,
+      steps: fleet.steps,
+      store,
+      clock,
+      sleep: context.sleep,
+      pollMs: context.pollMs,
+      signal: context.signal,
+      onProgress: (progress) => printer.progress(progress),
+    });
+    printer.summary(summary);
+    return summary.status === 'succeeded' ? 0 : 1;
+  } catch (error) {
+    if (error instanceof UpgradeStepError) throw new CliError(error.message);
+    throw error;
+  } finally {
+    await fleet.close();
+    await state.close();
+  }
+}
+
+function loadInventory(file: string | undefined): FleetInventory {
+  if (file === undefined) throw new UsageError('--inventory: required (a fleet inventory JSON file)');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--inventory: cannot read ${file}: ${(error as Error).message}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new UsageError(`--inventory: ${file} is not JSON: ${(error as Error).message}`);
+  }
+  try {
+    return parseFleetInventory(json);
+  } catch (error) {
+    throw new UsageError(`--inventory: ${file}: ${(error as Error).message}`);
+  }
+}
+
+/** The request the options describe; every bad option is named in one line. */
+export function requestFromOptions(values: UpgradeOptionValues): UpgradeRequest {
+  const mediaServers = values['media-server'] ?? [];
+  const number = (text: string | undefined) => (text === undefined ? undefined : /^[0-9]{1,9}$/.test(text) ? Number(text) : text);
+  const input = {
+    ...(values['upgrade-id'] === undefined ? {} : { upgradeId: values['upgrade-id'] }),
+    image: values.image,
+    version: values.version,
+    groups: values.group ?? [],
+    mediaServers: mediaServers.length === 1 && mediaServers[0] === 'all' ? 'all' : mediaServers,
+    maxDrainSeconds: number(values['max-drain-seconds']),
+    onDrainTimeout: values['on-timeout'],
+    concurrency: number(values.concurrency),
+  };
+  const parsed = upgradeRequestSchema.safeParse(input);
+  if (parsed.success) return parsed.data;
+  const problems = parsed.error.issues.map((issue) => {
+    const [field, ...rest] = issue.path;
+    const option = OPTION_OF_FIELD[String(field)] ?? String(field);
+    const index = rest.length > 0 ? ` ${formatPath(rest)}` : '';
+    const message = issue.message === 'must be text' ? 'required' : issue.message;
+    return `${option}${index}: ${message}`;
+  });
+  throw new UsageError(problems.join('; '));
+}
+
+function planOrThrow(request: UpgradeRequest, inventory: FleetInventory, upgradeId: string): UpgradePlan {
+  try {
+    return planUpgrade(request, inventory, upgradeId);
+  } catch (error) {
+    if (error instanceof UpgradeStepError) throw new UsageError(error.message);
+    throw error;
+  }
+}
+
+interface OpenState {
+  readonly client: ReturnType<typeof stateTableClient>;
+  readonly tableName: string;
+  close(): Promise<void>;
+}
+
+async function openState(values: UpgradeOptionValues, env: Readonly<Record<string, string | undefined>>): Promise<OpenState> {
+  const endpoint = values['dynamodb-endpoint'];
+  if (values.table !== undefined) {
+    const region = values.region ?? env.AWS_REGION ?? (endpoint === undefined ? undefined : 'us-east-1');
+    if (region === undefined) throw new UsageError('--region: required with --table (or set AWS_REGION)');
+    const client = stateTableClient({ endpoint, region });
+    return { client, tableName: values.table, close: async () => client.destroy() };
+  }
+  if (endpoint !== undefined) throw new UsageError('--table: required with --dynamodb-endpoint');
+  const dynamo = await startEmbeddedDynamoDb({ path: values['state-dir'] });
+  const client = stateTableClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+  try {
+    await ensureStateTable(client, EMBEDDED_TABLE);
+  } catch (error) {
+    client.destroy();
+    await dynamo.close();
+    throw error;
+  }
+  return {
+    client,
+    tableName: EMBEDDED_TABLE,
+    close: async () => {
+      client.destroy();
+      await dynamo.close();
+    },
+  };
+}
+
+function announce(output: Output, plan: UpgradePlan, request: UpgradeRequest, json: boolean): void {
+  const mediaServers = plan.mediaServers.map((mediaServer) => ({ mediaServerId: mediaServer.mediaServerId, groups: mediaServer.targets.map((target) => target.groupId) }));
+  if (json) {
+    output.line(JSON.stringify({ type: 'plan', upgradeId: plan.upgradeId, image: request.image, version: request.version, concurrency: plan.concurrency, mediaServers }));
+    return;
+  }
+  output.line(`upgrade ${plan.upgradeId}: ${request.image}:${request.version} on ${mediaServers.length} media server(s), groups ${request.groups.join(' then ')}, at most ${plan.concurrency} at once`);
+}
