@@ -7,8 +7,4 @@ const compiled = path.join(__dirname, '../dist/runtime/cli.js');
 if (!existsSync(compiled)) {
   require('ts-node').register({ transpileOnly: true, project: path.join(__dirname, '../tsconfig.json') });
 }
-const cli = require(existsSync(compiled) ? compiled : '../runtime/cli.ts');
-const output = (stream) => ({ line: (text) => stream.write(`${text}\n`) });
-cli.main(process.argv.slice(2), process.env, output(process.stdout), output(process.stderr)).then((code) => {
-  process.exitCode = code;
-});
+require(existsSync(compiled) ? compiled : '../runtime/cli.ts').runProcess();

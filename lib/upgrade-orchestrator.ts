@@ -149,7 +149,8 @@ export class UpgradeOrchestrator extends Construct {
         handler: `index.${task}`,
         runtime: 'nodejs20.x',
         role: role.arn,
-        timeout: 60,
+        // Rollback redeploys the previous version and waits for it inside one (resumable) invocation.
+        timeout: task === 'rollback' ? 900 : 60,
         memorySize: 512,
         environment: { variables: { STATE_TABLE: stateTable.tableName, FLEET_INVENTORY_FILE, NODE_OPTIONS: '--enable-source-maps' } },
         vpcConfig: { subnetIds: props.subnetIds, securityGroupIds: [securityGroup.id] },

@@ -1,12 +1,15 @@
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { parseArgs, type ParseArgsConfig } from 'util';
 import { runCallsCommand } from './commands/calls-command';
+import { CDS_SERVE_OPTIONS, runCdsServeCommand } from './commands/cds-command';
 import { CliError, UsageError } from './commands/cli-error';
+import { DEMO_OPTIONS, DEMO_USAGE, runDemoCommand } from './commands/demo-command';
 import { parseEslTarget } from './commands/esl-target';
 import { Output } from './commands/output';
 import { runRoutesCommand } from './commands/routes-command';
 import { runSipCommand } from './commands/sip-command';
 import { runSynthCommand } from './commands/synth-command';
+import { UPGRADE_OPTIONS, UPGRADE_USAGE, runUpgradeCommand } from './commands/upgrade-command';
 
 const USAGE = `usage: voiceplane <command> [options]
 
@@ -16,56 +19,95 @@ const USAGE = `usage: voiceplane <command> [options]
   routes drain   --esl HOST:PORT --password PW --group ID [--json]
   routes restore --esl HOST:PORT --password PW --group ID [--json]
   calls          --esl HOST:PORT --password PW [--group ID] [--json]
+${UPGRADE_USAGE}
+${DEMO_USAGE}
+  cds serve --site ID --listen HOST:PORT --peer ID=URL [--peer ...] --peer-key-file F [--dynamodb-endpoint URL]
+            [--table NAME] [--archive-table NAME] [--heartbeat-ms N] [--expiry-ms N] [--end-grace-ms N] [--create-tables]
+            [--media-server HOST:PORT ... --password PW]
   sip config     --site ID [--topology FILE] --out DIR       write kamailio.cfg and dispatcher.list
   sip drain|undrain|status --site ID --media-server ID --rpc HOST:PORT [--rpc ...]
                  [--esl HOST:PORT --password PW] [--json]
 
-The password may come from VOICEPLANE_ESL_PASSWORD instead of --password.`;
+The ESL password may come from VOICEPLANE_ESL_PASSWORD instead of --password.`;
 
-const OPTIONS = {
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+const MEDIA_SERVER_OPTIONS = {
   esl: { type: 'string' },
   password: { type: 'string' },
   group: { type: 'string', multiple: true },
   json: { type: 'boolean', default: false },
-  topology: { type: 'string' },
-  out: { type: 'string' },
+} as const satisfies Options;
+
+const SYNTH_OPTIONS = { topology: { type: 'string' }, out: { type: 'string' } } as const satisfies Options;
+
+const SIP_OPTIONS = {
+  ...SYNTH_OPTIONS,
   site: { type: 'string' },
   'media-server': { type: 'string' },
   rpc: { type: 'string', multiple: true },
-  help: { type: 'boolean', short: 'h', default: false },
-} as const;
+  esl: { type: 'string' },
+  password: { type: 'string' },
+  json: { type: 'boolean', default: false },
+} as const satisfies Options;
+
+export interface CliContext {
+  readonly env: NodeJS.ProcessEnv;
+  readonly stdout: Output;
+  readonly stderr: Output;
+  readonly isTty?: boolean;
+  /** Aborted on SIGINT/SIGTERM: long-running commands (upgrade, demo, cds serve) stop cleanly. */
+  readonly signal?: AbortSignal;
+}
 
 /** Runs one `voiceplane` command line; returns the process exit code. */
-export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, stdout: Output, stderr: Output): Promise<number> {
+export async function main(argv: readonly string[], context: CliContext): Promise<number> {
+  const { env, stdout, stderr } = context;
   try {
-    const { values, positionals } = parseCommandLine(argv);
-    const [command, action, ...extra] = positionals;
-    if (values.help || command === undefined) {
+    const [command, ...rest] = argv;
+    if (command === undefined || command === '--help' || command === '-h' || command === 'help') {
       stdout.line(USAGE);
-      return command === undefined && !values.help ? 2 : 0;
+      return command === undefined ? 2 : 0;
     }
-    const eslTarget = () => parseEslTarget(values.esl, values.password ?? env.VOICEPLANE_ESL_PASSWORD);
     switch (command) {
-      case 'synth':
-        rejectExtra(positionals.slice(1));
+      case 'synth': {
+        const { values } = parse(rest, SYNTH_OPTIONS, 0);
         runSynthCommand({ topology: values.topology, outdir: path.resolve(values.out ?? 'cdktf.out'), env }, stdout);
         return 0;
-      case 'routes':
-        rejectExtra(extra);
-        await runRoutesCommand({ action, target: eslTarget(), groups: values.group ?? [], json: values.json }, stdout);
-        return 0;
-      case 'calls': {
-        rejectExtra(positionals.slice(1));
-        const groups = values.group ?? [];
-        if (groups.length > 1) throw new UsageError('--group: at most one group for calls');
-        await runCallsCommand({ target: eslTarget(), group: groups[0], json: values.json }, stdout);
+      }
+      case 'routes': {
+        const { values, positionals } = parse(rest, MEDIA_SERVER_OPTIONS, 1);
+        const target = parseEslTarget(values.esl, values.password ?? env.VOICEPLANE_ESL_PASSWORD);
+        await runRoutesCommand({ action: positionals[0], target, groups: values.group ?? [], json: values.json }, stdout);
         return 0;
       }
-      case 'sip':
-        rejectExtra(extra);
+      case 'calls': {
+        const { values } = parse(rest, MEDIA_SERVER_OPTIONS, 0);
+        const groups = values.group ?? [];
+        if (groups.length > 1) throw new UsageError('--group: at most one group for calls');
+        const target = parseEslTarget(values.esl, values.password ?? env.VOICEPLANE_ESL_PASSWORD);
+        await runCallsCommand({ target, group: groups[0], json: values.json }, stdout);
+        return 0;
+      }
+      case 'upgrade': {
+        const { values } = parse(rest, UPGRADE_OPTIONS, 0);
+        return await runUpgradeCommand(values, { stdout, env, isTty: context.isTty ?? false, signal: context.signal });
+      }
+      case 'demo': {
+        const { values } = parse(rest, DEMO_OPTIONS, 0);
+        return await runDemoCommand(values, { stdout, env, isTty: context.isTty ?? false, signal: context.signal });
+      }
+      case 'cds': {
+        const { values, positionals } = parse(rest, CDS_SERVE_OPTIONS, 1);
+        if (positionals[0] !== 'serve') throw new UsageError(`cds: expected serve, got ${positionals[0] ?? 'nothing'}`);
+        await runCdsServeCommand({ ...values, password: values.password ?? env.VOICEPLANE_ESL_PASSWORD }, stdout, context.signal);
+        return 0;
+      }
+      case 'sip': {
+        const { values, positionals } = parse(rest, SIP_OPTIONS, 1);
         await runSipCommand(
           {
-            action,
+            action: positionals[0],
             site: values.site,
             mediaServer: values['media-server'],
             topology: values.topology,
@@ -78,6 +120,7 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, stdo
           stdout,
         );
         return 0;
+      }
       default:
         throw new UsageError(`unknown command "${command}" (try voiceplane --help)`);
     }
@@ -91,22 +134,33 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv, stdo
   }
 }
 
-function parseCommandLine(argv: readonly string[]) {
+/** Parses a command's options strictly; at most `maxPositionals` words may follow the command (e.g. `routes show`). */
+function parse<T extends Options>(args: readonly string[], options: T, maxPositionals: number) {
+  let parsed;
   try {
-    return parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
   } catch (error) {
     throw new UsageError((error as Error).message.split('\n')[0]);
   }
-}
-
-function rejectExtra(extra: readonly string[]): void {
-  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  if (parsed.positionals.length > maxPositionals) throw new UsageError(`unexpected argument "${parsed.positionals[maxPositionals]}"`);
+  return parsed;
 }
 
 const consoleOutput = (stream: NodeJS.WriteStream): Output => ({ line: (text) => stream.write(`${text}\n`) });
 
-if (require.main === module) {
-  main(process.argv.slice(2), process.env, consoleOutput(process.stdout), consoleOutput(process.stderr)).then((code) => {
+/** The `voiceplane` process: the only place that reads argv and the environment and handles signals. */
+export function runProcess(): void {
+  const stop = new AbortController();
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(new Error(`received ${signal}`)));
+  main(process.argv.slice(2), {
+    env: process.env,
+    stdout: consoleOutput(process.stdout),
+    stderr: consoleOutput(process.stderr),
+    isTty: process.stdout.isTTY === true,
+    signal: stop.signal,
+  }).then((code) => {
     process.exitCode = code;
   });
 }
+
+if (require.main === module) runProcess();

@@ -224,5 +224,9 @@ function announce(output: Output, plan: UpgradePlan, request: UpgradeRequest, js
     output.line(JSON.stringify({ type: 'plan', upgradeId: plan.upgradeId, image: request.image, version: request.version, concurrency: plan.concurrency, mediaServers }));
     return;
   }
-  output.line(`upgrade ${plan.upgradeId}: ${request.image}:${request.version} on ${mediaServers.length} media server(s), groups ${request.groups.join(' then ')}, at most ${plan.concurrency} at once`);
+  output.line(
+    `upgrade ${plan.upgradeId}: ${request.image}:${request.version} on ${mediaServers.length} media server(s), groups ${request.groups.join(' then ')}, at most ${
+      plan.concurrency
+    } at once`,
+  );
 }

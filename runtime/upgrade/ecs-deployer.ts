@@ -86,7 +86,9 @@ const taskSchema = z.looseObject({
   taskArn: z.string(),
   taskDefinitionArn: z.string(),
   lastStatus: z.string(),
-  attachments: z.array(z.looseObject({ type: z.string().optional(), details: z.array(z.looseObject({ name: z.string().optional(), value: z.string().optional() })).optional() })).default([]),
+  attachments: z
+    .array(z.looseObject({ type: z.string().optional(), details: z.array(z.looseObject({ name: z.string().optional(), value: z.string().optional() })).optional() }))
+    .default([]),
 });
 
 /**
@@ -95,10 +97,7 @@ const taskSchema = z.looseObject({
  * PRIMARY deployment's rollout state. Instances are the running tasks of the service's task definition.
  */
 export class EcsDeployer implements GroupDeployer {
-  constructor(
-    private readonly ecs: EcsApi,
-    private readonly deployment: EcsDeployment,
-  ) {}
+  constructor(private readonly ecs: EcsApi, private readonly deployment: EcsDeployment) {}
 
   async current(): Promise<Release> {
     const definition = await this.taskDefinition((await this.service()).taskDefinition);
@@ -127,7 +126,11 @@ export class EcsDeployer implements GroupDeployer {
     const primary = service.deployments.find((deployment) => deployment.status === 'PRIMARY');
     if (primary === undefined) return { complete: false, failed: false, detail: `${this.name}: no PRIMARY deployment yet` };
     if (primary.taskDefinition !== taskDefinitionArn) {
-      return { complete: false, failed: true, detail: `${this.name}: the service now runs ${primary.taskDefinition}, not ${taskDefinitionArn} (rolled back by the deployment circuit breaker, or changed by someone else)` };
+      return {
+        complete: false,
+        failed: true,
+        detail: `${this.name}: the service now runs ${primary.taskDefinition}, not ${taskDefinitionArn} (rolled back by the deployment circuit breaker, or changed by someone else)`,
+      };
     }
     const progress = `${primary.runningCount}/${primary.desiredCount} tasks running, rollout ${primary.rolloutState ?? 'unknown'}`;
     if (primary.rolloutState === 'FAILED') return { complete: false, failed: true, detail: `${this.name}: ${progress}: ${primary.rolloutStateReason ?? 'no reason given'}` };
@@ -176,7 +179,10 @@ export class EcsDeployer implements GroupDeployer {
     const container = definition.containerDefinitions?.find((candidate) => candidate.name === this.deployment.containerName);
     if (container?.image === undefined) {
       const names = (definition.containerDefinitions ?? []).map((candidate) => candidate.name).join(', ');
-      throw new UpgradeStepError('DeploymentFailed', `${this.name}: task definition ${definition.taskDefinitionArn} has no container ${JSON.stringify(this.deployment.containerName)} (containers: ${names})`);
+      throw new UpgradeStepError(
+        'DeploymentFailed',
+        `${this.name}: task definition ${definition.taskDefinitionArn} has no container ${JSON.stringify(this.deployment.containerName)} (containers: ${names})`,
+      );
     }
     return { ...container, image: container.image };
   }

@@ -57,7 +57,8 @@ export function inventoryPasswordSource(options: InventoryPasswordSourceOptions)
           return source.value;
         case 'env': {
           const value = options.env[source.variable];
-          if (value === undefined || value === '') throw new UpgradeStepError('InvalidInput', `ESL password of ${mediaServerId}: environment variable ${source.variable} is not set`);
+          if (value === undefined || value === '')
+            throw new UpgradeStepError('InvalidInput', `ESL password of ${mediaServerId}: environment variable ${source.variable} is not set`);
           return value;
         }
         case 'secrets-manager':

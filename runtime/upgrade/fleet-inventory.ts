@@ -53,9 +53,7 @@ export const localDeploymentSchema = strict({
   host: hostSchema.default('127.0.0.1'),
   /** Directory where the deployer records the processes it started (pid and version files). */
   runDir: text('a directory'),
-  instances: z
-    .array(strict({ eslPort: portSchema, healthPort: portSchema }), { error: 'must be a list of {eslPort, healthPort}' })
-    .min(1, 'must list at least one instance'),
+  instances: z.array(strict({ eslPort: portSchema, healthPort: portSchema }), { error: 'must be a list of {eslPort, healthPort}' }).min(1, 'must list at least one instance'),
 });
 
 export const groupDeploymentSchema = z.discriminatedUnion('kind', [ecsDeploymentSchema, localDeploymentSchema], { error: 'must have kind "ecs" or "local"' });
@@ -63,15 +61,29 @@ export const groupDeploymentSchema = z.discriminatedUnion('kind', [ecsDeployment
 export const inventoryGroupSchema = strict({ id: groupIdSchema, deployment: groupDeploymentSchema });
 
 export const inventoryMediaServerSchema = strict({
-    id: mediaServerIdSchema,
-    esl: strict({ host: hostSchema, port: portSchema.default(8021) }),
-    eslPassword: eslPasswordSourceSchema,
-    groups: z.array(inventoryGroupSchema, { error: 'must be a list of groups' }).min(1, 'must list at least one group'),
-  })
-  .superRefine((mediaServer, context) => reportDuplicates(mediaServer.groups.map((group) => group.id), ['groups'], 'group', context));
+  id: mediaServerIdSchema,
+  esl: strict({ host: hostSchema, port: portSchema.default(8021) }),
+  eslPassword: eslPasswordSourceSchema,
+  groups: z.array(inventoryGroupSchema, { error: 'must be a list of groups' }).min(1, 'must list at least one group'),
+}).superRefine((mediaServer, context) =>
+  reportDuplicates(
+    mediaServer.groups.map((group) => group.id),
+    ['groups'],
+    'group',
+    context,
+  ),
+);
 
-export const fleetInventorySchema = strict({ mediaServers: z.array(inventoryMediaServerSchema, { error: 'must be a list of media servers' }).min(1, 'must list at least one media server') })
-  .superRefine((inventory, context) => reportDuplicates(inventory.mediaServers.map((mediaServer) => mediaServer.id), ['mediaServers'], 'media server', context));
+export const fleetInventorySchema = strict({
+  mediaServers: z.array(inventoryMediaServerSchema, { error: 'must be a list of media servers' }).min(1, 'must list at least one media server'),
+}).superRefine((inventory, context) =>
+  reportDuplicates(
+    inventory.mediaServers.map((mediaServer) => mediaServer.id),
+    ['mediaServers'],
+    'media server',
+    context,
+  ),
+);
 
 function reportDuplicates(ids: readonly string[], path: readonly (string | number)[], what: string, context: z.RefinementCtx): void {
   const seen = new Set<string>();
@@ -107,7 +119,10 @@ export function inventoryGroup(inventory: FleetInventory, mediaServerId: string,
   const mediaServer = inventoryMediaServer(inventory, mediaServerId);
   const found = mediaServer.groups.find((group) => group.id === groupId);
   if (found === undefined) {
-    throw new UpgradeStepError('InvalidInput', `media server ${mediaServerId} has no group ${JSON.stringify(groupId)} in the fleet inventory (groups: ${mediaServer.groups.map((group) => group.id).join(', ')})`);
+    throw new UpgradeStepError(
+      'InvalidInput',
+      `media server ${mediaServerId} has no group ${JSON.stringify(groupId)} in the fleet inventory (groups: ${mediaServer.groups.map((group) => group.id).join(', ')})`,
+    );
   }
   return found;
 }

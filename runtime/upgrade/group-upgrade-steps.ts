@@ -57,6 +57,7 @@ class Steps implements GroupUpgradeSteps {
   private readonly log: Logger;
   private readonly settings: StepSettings;
   private readonly verifier: InstanceVerifier;
+  private readonly leasesRenewedAt = new Map<string, number>();
 
   constructor(private readonly deps: GroupUpgradeStepsDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -85,9 +86,10 @@ class Steps implements GroupUpgradeSteps {
       await this.audit(key, { type: 'preflight', ok: true, detail: `${carrier}; ${target.groupId} runs ${previous.image}:${previous.version}` });
       this.log.info('preflight passed', { ...fields(target), carrier });
     } catch (error) {
-      await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+      await this.releaseLease(target);
       if (error instanceof UpgradeStepError && error.code === 'PreflightFailed') {
         await this.audit(key, { type: 'preflight', ok: false, detail: error.message });
+        // Best effort: the refusal is what the caller must see, even if recording it fails.
         await this.deps.store.updateGroup(key, ['pending'], { failure: error.message }, 'failed').catch(() => undefined);
       }
       throw error;
@@ -135,11 +137,11 @@ class Steps implements GroupUpgradeSteps {
     const firstTimeout = timedOut && record.timedOutAt === undefined;
     const sample =
       drained || firstTimeout || record.lastSampleAt === undefined || record.lastCount !== count || now - record.lastSampleAt >= this.settings.drainSampleIntervalMs;
-    const changes: GroupRecordChanges = { lastCount: count, ...(sample ? { lastSampleAt: now } : {}), ...(firstTimeout ? { timedOutAt: now } : {}) };
+    const changes: GroupRecordChanges = { lastCount: count, lastSampleAt: now, ...(firstTimeout ? { timedOutAt: now } : {}) };
     if (sample) await this.audit(key, { type: 'drain-count', remaining: count, elapsedSeconds: check.elapsedSeconds, timedOut });
     if (firstTimeout) this.log.warn('drain timed out', { ...fields(target), remainingCalls: count, policy: target.onDrainTimeout });
     if (drained) await this.advance(key, 'draining', 'drained', { ...changes, drainedAt: now });
-    else await this.deps.store.updateGroup(key, ['draining'], changes);
+    else if (sample) await this.deps.store.updateGroup(key, ['draining'], changes);
     return check;
   }
 
@@ -178,7 +180,7 @@ class Steps implements GroupUpgradeSteps {
     await this.restoreRoutes(target);
     const failure = `DrainAborted: calls did not end within ${target.maxDrainSeconds} s (${record.lastCount ?? 'unknown'} left); the group was restored unchanged`;
     await this.advance(key, record.phase, 'failed', { failure });
-    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+    await this.releaseLease(target);
     this.log.warn('drain aborted, group restored', fields(target));
   }
 
@@ -236,7 +238,7 @@ class Steps implements GroupUpgradeSteps {
     await this.renewLease(target);
     await this.restoreRoutes(target);
     await this.advance(key, 'verified', 'restored', { restoredAt: this.clock.now() });
-    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+    await this.releaseLease(target);
     this.log.info('group upgraded and restored', fields(target));
   }
 
@@ -257,7 +259,7 @@ class Steps implements GroupUpgradeSteps {
     const current = (await this.deps.store.getGroup(key)) ?? record;
     if (!isTerminal(current.phase)) await this.advance(key, current.phase, outcome.phase, { failure: `${cause} (${outcome.detail})` });
     await this.audit(key, { type: 'rollback', cause, outcome: outcome.phase, detail: outcome.detail });
-    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+    await this.releaseLease(target);
     this.log.warn('rollback finished', { ...fields(target), outcome: outcome.phase, detail: outcome.detail });
     return outcome.phase;
   }
@@ -282,21 +284,18 @@ class Steps implements GroupUpgradeSteps {
     const key = keyOf(target);
     const deployer = this.deployer(target);
     let deploymentId = record.rollbackDeploymentId;
-    let startedAt = record.rollbackStartedAt ?? this.clock.now();
-    if (deploymentId === undefined) {
+    let startedAt = record.rollbackStartedAt;
+    if (deploymentId === undefined || startedAt === undefined) {
       startedAt = this.clock.now();
-      await this.deps.store.updateGroup(key, [record.phase], { rollbackStage: 'redeploying', rollbackStartedAt: startedAt });
       deploymentId = await deployer.start(previous);
-      await this.deps.store.updateGroup(key, [record.phase], { rollbackDeploymentId: deploymentId });
+      await this.deps.store.updateGroup(key, [record.phase], { rollbackStartedAt: startedAt, rollbackDeploymentId: deploymentId });
       await this.audit(key, { type: 'deploy', ...previous, status: 'started', detail: `rollback: ${deploymentId}` });
     }
     for (;;) {
       const check = await deployer.status(deploymentId);
       if (check.complete || check.failed) {
         await this.audit(key, { type: 'deploy', ...previous, status: check.complete ? 'complete' : 'failed', detail: `rollback: ${check.detail}` });
-        if (check.failed) return `redeploying ${previous.version} failed: ${check.detail}`;
-        await this.deps.store.updateGroup(key, [record.phase], { rollbackStage: 'verifying' });
-        return undefined;
+        return check.failed ? `redeploying ${previous.version} failed: ${check.detail}` : undefined;
       }
       if (this.clock.now() - startedAt >= this.settings.rollbackTimeoutMs) return `redeploying ${previous.version} did not finish within ${seconds(this.settings.rollbackTimeoutMs)} s: ${check.detail}`;
       await this.renewLease(target);
@@ -384,8 +383,18 @@ class Steps implements GroupUpgradeSteps {
     return record;
   }
 
-  private renewLease(target: GroupUpgradeTarget): Promise<void> {
-    return this.deps.store.acquireLease(target.mediaServerId, target.upgradeId, target.groupId, this.settings.leaseTtlMs);
+  /** Takes the media server's lease, or renews it once a quarter of its time has passed (polls need not write every time). */
+  private async renewLease(target: GroupUpgradeTarget): Promise<void> {
+    const renewedAt = this.leasesRenewedAt.get(leaseKey(target));
+    const now = this.clock.now();
+    if (renewedAt !== undefined && now - renewedAt < this.settings.leaseTtlMs / 4) return;
+    await this.deps.store.acquireLease(target.mediaServerId, target.upgradeId, target.groupId, this.settings.leaseTtlMs);
+    this.leasesRenewedAt.set(leaseKey(target), now);
+  }
+
+  private async releaseLease(target: GroupUpgradeTarget): Promise<void> {
+    this.leasesRenewedAt.delete(leaseKey(target));
+    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
   }
 
   private async advance(key: GroupKey, from: GroupUpgradePhase, to: GroupUpgradePhase, changes: GroupRecordChanges): Promise<GroupRecord> {
@@ -420,6 +429,10 @@ function requireDrainWritten(record: GroupRecord): number {
 
 function keyOf(target: GroupUpgradeTarget): GroupKey {
   return { upgradeId: target.upgradeId, mediaServerId: target.mediaServerId, groupId: target.groupId };
+}
+
+function leaseKey(target: GroupUpgradeTarget): string {
+  return `${target.mediaServerId}\n${target.upgradeId}\n${target.groupId}`;
 }
 
 function release(target: GroupUpgradeTarget): Release {

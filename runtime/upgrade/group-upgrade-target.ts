@@ -7,15 +7,18 @@ import type { GroupUpgradeTarget } from './upgrade-steps';
 const requestShape = upgradeRequestSchema.shape;
 
 /** The input of every step, as Step Functions passes it (no defaults: the plan filled them in). */
-export const groupUpgradeTargetSchema = z.strictObject({
-  upgradeId: upgradeIdSchema,
-  mediaServerId: mediaServerIdSchema,
-  groupId: groupIdSchema,
-  image: requestShape.image,
-  version: requestShape.version,
-  maxDrainSeconds: requestShape.maxDrainSeconds.unwrap(),
-  onDrainTimeout: requestShape.onDrainTimeout.unwrap(),
-}, { error: strictObjectError }) satisfies z.ZodType<GroupUpgradeTarget>;
+export const groupUpgradeTargetSchema = z.strictObject(
+  {
+    upgradeId: upgradeIdSchema,
+    mediaServerId: mediaServerIdSchema,
+    groupId: groupIdSchema,
+    image: requestShape.image,
+    version: requestShape.version,
+    maxDrainSeconds: requestShape.maxDrainSeconds.unwrap(),
+    onDrainTimeout: requestShape.onDrainTimeout.unwrap(),
+  },
+  { error: strictObjectError },
+) satisfies z.ZodType<GroupUpgradeTarget>;
 
 /** Validates a step's input; throws `InvalidInput` naming every bad field. */
 export function parseGroupUpgradeTarget(input: unknown): GroupUpgradeTarget {

@@ -54,7 +54,16 @@ export function localDeployers(inventory: FleetInventory, options: Pick<LaunchOp
   return inventory.mediaServers.flatMap((mediaServer) =>
     mediaServer.groups.flatMap((group) =>
       group.deployment.kind === 'local'
-        ? [new LocalProcessDeployer({ mediaServerId: mediaServer.id, groupId: group.id, deployment: group.deployment, env: options.env, command: options.command, sleep: options.sleep })]
+        ? [
+            new LocalProcessDeployer({
+              mediaServerId: mediaServer.id,
+              groupId: group.id,
+              deployment: group.deployment,
+              env: options.env,
+              command: options.command,
+              sleep: options.sleep,
+            }),
+          ]
         : [],
     ),
   );

@@ -33,7 +33,9 @@ export interface LocalProcessDeployerOptions {
 const stateSchema = z.object({
   release: z.object({ image: z.string(), version: z.string() }),
   deploymentId: z.string(),
-  processes: z.array(z.object({ pid: z.number().int().positive(), startTicks: z.string().optional(), eslPort: z.number(), healthPort: z.number() })),
+  processes: z.array(
+    z.object({ pid: z.number().int().positive(), startTicks: z.string().optional(), eslPort: z.number(), healthPort: z.number(), image: z.string(), version: z.string() }),
+  ),
 });
 type DeployerState = z.output<typeof stateSchema>;
 type RecordedProcess = DeployerState['processes'][number];
@@ -74,15 +76,22 @@ export class LocalProcessDeployer implements GroupDeployer {
 
   async start(release: Release): Promise<string> {
     const state = this.readState();
-    if (state !== undefined && sameRelease(state.release, release) && state.processes.every(isRunning)) return state.deploymentId;
+    const runsRelease = (entry: RecordedProcess | undefined) => entry !== undefined && sameRelease(entry, release) && isRunning(entry);
+    const entryOf = (eslPort: number) => state?.processes.find((entry) => entry.eslPort === eslPort);
+    if (state !== undefined && sameRelease(state.release, release) && this.options.deployment.instances.every((instance) => runsRelease(entryOf(instance.eslPort)))) {
+      return state.deploymentId;
+    }
     const deploymentId = `${release.version}@${randomBytes(4).toString('hex')}`;
-    const processes: DeployerState['processes'] = [];
+    // Recorded after each restart, with the members not restarted yet, so a retry after a crash resumes.
+    let processes = state?.processes ?? [];
     for (const instance of this.options.deployment.instances) {
-      const previous = state?.processes.find((entry) => entry.eslPort === instance.eslPort);
+      const previous = entryOf(instance.eslPort);
+      if (runsRelease(previous)) continue;
       if (previous !== undefined) await this.stopProcess(previous);
       const pid = this.spawnInstance(release, instance);
       const startTicks = processStartTicks(pid);
-      processes.push({ pid, ...(startTicks === undefined || startTicks === 'exited' ? {} : { startTicks }), ...instance });
+      const started: RecordedProcess = { pid, ...(startTicks === undefined || startTicks === 'exited' ? {} : { startTicks }), ...instance, ...release };
+      processes = [...processes.filter((entry) => entry.eslPort !== instance.eslPort), started];
       this.writeState({ release, deploymentId, processes });
     }
     return deploymentId;
@@ -90,10 +99,13 @@ export class LocalProcessDeployer implements GroupDeployer {
 
   async status(deploymentId: string): Promise<DeploymentCheck> {
     const state = this.readState();
-    if (state?.deploymentId !== deploymentId) return { complete: false, failed: true, detail: `${this.name}: deployment ${deploymentId} was replaced by ${state?.deploymentId ?? 'nothing'}` };
+    if (state?.deploymentId !== deploymentId)
+      return { complete: false, failed: true, detail: `${this.name}: deployment ${deploymentId} was replaced by ${state?.deploymentId ?? 'nothing'}` };
     const dead = state.processes.find((entry) => !isRunning(entry));
     if (dead !== undefined) return { complete: false, failed: true, detail: `${this.name}: process on port ${dead.eslPort} exited: ${this.lastLogLine(dead.eslPort)}` };
-    const listening = await Promise.all(state.processes.map(async (entry) => (await canConnect(this.host, entry.healthPort, CONNECT_PROBE_MS)) && canConnect(this.host, entry.eslPort, CONNECT_PROBE_MS)));
+    const listening = await Promise.all(
+      state.processes.map(async (entry) => (await canConnect(this.host, entry.healthPort, CONNECT_PROBE_MS)) && canConnect(this.host, entry.eslPort, CONNECT_PROBE_MS)),
+    );
     const up = listening.filter(Boolean).length;
     return { complete: up === listening.length, failed: false, detail: `${this.name}: ${up}/${listening.length} processes listening (${state.release.version})` };
   }

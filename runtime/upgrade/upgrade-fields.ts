@@ -15,9 +15,9 @@ export const mediaServerIdSchema = z
   .regex(MEDIA_SERVER_ID, { error: (issue) => `${quoted(issue.input)} is not SITE/MEDIA-SERVER (lowercase letters, digits and dashes, e.g. west/ms-1)` });
 
 /** An image tag that is also a valid CALL_CONTROL_VERSION of the call-control service. */
-export const versionSchema = z
-  .string({ error: 'must be text' })
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, { error: (issue) => `${quoted(issue.input)} must be 1-128 letters, digits, '.', '_' or '-' (an image tag), starting with a letter or digit` });
+export const versionSchema = z.string({ error: 'must be text' }).regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/, {
+  error: (issue) => `${quoted(issue.input)} must be 1-128 letters, digits, '.', '_' or '-' (an image tag), starting with a letter or digit`,
+});
 
 const PATH_COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
 const REGISTRY_HOST = /^[a-zA-Z0-9.-]+(?::[0-9]{1,5})?$/;

@@ -41,7 +41,10 @@ export async function runUpgrade(options: RunUpgradeOptions): Promise<UpgradeSum
   const requestJson = JSON.stringify({ ...options.request, upgradeId: options.upgradeId });
   const stored = await options.store.ensureUpgrade(options.upgradeId, requestJson);
   if (!isDeepStrictEqual(JSON.parse(stored.request), JSON.parse(requestJson))) {
-    throw new UpgradeStepError('InvalidInput', `upgrade ${options.upgradeId} already exists with another request (${stored.request}); resume it with the same options or use a new id`);
+    throw new UpgradeStepError(
+      'InvalidInput',
+      `upgrade ${options.upgradeId} already exists with another request (${stored.request}); resume it with the same options or use a new id`,
+    );
   }
   const runner = new MediaServerRunner(options, clock);
   const mediaServers = await mapWithConcurrency(plan.mediaServers, plan.concurrency, (mediaServer) => runner.run(mediaServer));
@@ -60,10 +63,7 @@ class MediaServerRunner {
   private readonly pollMs: number;
   private readonly retry: { attempts: number; initialDelayMs: number };
 
-  constructor(
-    private readonly options: RunUpgradeOptions,
-    private readonly clock: Clock,
-  ) {
+  constructor(private readonly options: RunUpgradeOptions, private readonly clock: Clock) {
     this.sleep = options.sleep ?? systemSleep;
     this.pollMs = options.pollMs ?? 1_000;
     this.retry = options.retry ?? { attempts: 6, initialDelayMs: 500 };
@@ -79,7 +79,12 @@ class MediaServerRunner {
       }
       groups.push(await this.runGroup(target, startedAt));
     }
-    return { mediaServerId: plan.mediaServerId, status: groups.every((group) => group.phase === 'restored') ? 'upgraded' : 'failed', groups, elapsedMs: this.clock.now() - startedAt };
+    return {
+      mediaServerId: plan.mediaServerId,
+      status: groups.every((group) => group.phase === 'restored') ? 'upgraded' : 'failed',
+      groups,
+      elapsedMs: this.clock.now() - startedAt,
+    };
   }
 
   private async runGroup(target: GroupUpgradeTarget, startedAt: number): Promise<GroupOutcome> {
@@ -107,7 +112,8 @@ class MediaServerRunner {
     }
     try {
       await step('drain', () => this.options.steps.drain(target));
-      if (!(await this.waitForDrain(target, report))) return done(new UpgradeStepError('DrainAborted', `calls did not end within ${target.maxDrainSeconds} s; the group was restored unchanged`));
+      if (!(await this.waitForDrain(target, report)))
+        return done(new UpgradeStepError('DrainAborted', `calls did not end within ${target.maxDrainSeconds} s; the group was restored unchanged`));
       await step('deploy', () => this.options.steps.deploy(target));
       await this.waitForDeployment(target, report);
       await step('verify', () => this.options.steps.verify(target));

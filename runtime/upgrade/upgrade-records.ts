@@ -44,10 +44,6 @@ export const phaseSchema = z.enum(GROUP_UPGRADE_PHASES);
 
 const releaseFields = { image: z.string(), version: z.string() };
 
-/** Where rollback stands, so a retried rollback continues instead of redeploying again. */
-export const rollbackStageSchema = z.enum(['redeploying', 'verifying', 'restoring']);
-export type RollbackStage = z.output<typeof rollbackStageSchema>;
-
 export const groupRecordSchema = z.object({
   upgradeId: z.string(),
   mediaServerId: z.string(),
@@ -68,7 +64,7 @@ export const groupRecordSchema = z.object({
   deployedAt: z.number().optional(),
   verifiedAt: z.number().optional(),
   restoredAt: z.number().optional(),
-  rollbackStage: rollbackStageSchema.optional(),
+  /** A retried rollback waits for this deployment instead of starting another. */
   rollbackDeploymentId: z.string().optional(),
   rollbackStartedAt: z.number().optional(),
   failure: z.string().optional(),

@@ -21,11 +21,7 @@ import { UpgradeStepError, type GroupUpgradePhase } from './upgrade-steps';
 
 /** A phase transition lost to another writer (or was asked from the wrong phase). */
 export class PhaseConflictError extends Error {
-  constructor(
-    readonly key: GroupKey,
-    readonly expected: readonly GroupUpgradePhase[],
-    readonly actual: GroupUpgradePhase | undefined,
-  ) {
+  constructor(readonly key: GroupKey, readonly expected: readonly GroupUpgradePhase[], readonly actual: GroupUpgradePhase | undefined) {
     super(`${key.mediaServerId} group ${key.groupId}: expected phase ${expected.join('|')}, found ${actual ?? 'no record'}`);
     this.name = 'PhaseConflictError';
   }

@@ -12,7 +12,7 @@ const BIN = path.join(__dirname, '../../bin/voiceplane.js');
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const code = await main(args, env, { line: (text) => stdout.push(text) }, { line: (text) => stderr.push(text) });
+  const code = await main(args, { env, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } });
   return { code, stdout, stderr };
 }
 

@@ -8,7 +8,16 @@ import { FakeEcs } from '../support/upgrade/fake-ecs';
 const deployment = { kind: 'ecs' as const, region: 'us-east-1', cluster: 'dc-east', service: 'west-ms-1-blue', containerName: 'call-control', eslPort: 8084, healthPort: 8080 };
 const repo = '123456789012.dkr.ecr.us-east-1.amazonaws.com/call-control';
 const containers = [
-  { name: 'call-control', image: `${repo}:1.0.0`, essential: true, environment: [{ name: 'CALL_CONTROL_GROUP', value: 'blue' }, { name: 'CALL_CONTROL_VERSION', value: '1.0.0' }], portMappings: [{ containerPort: 8084 }] },
+  {
+    name: 'call-control',
+    image: `${repo}:1.0.0`,
+    essential: true,
+    environment: [
+      { name: 'CALL_CONTROL_GROUP', value: 'blue' },
+      { name: 'CALL_CONTROL_VERSION', value: '1.0.0' },
+    ],
+    portMappings: [{ containerPort: 8084 }],
+  },
   { name: 'log-router', image: 'public.ecr.aws/aws-observability/aws-for-fluent-bit:stable', essential: false },
 ];
 
@@ -39,11 +48,22 @@ describe('EcsDeployer (fake ECS at the SDK send() boundary)', () => {
     const arn = await deployer.start({ image: repo, version: '1.1.0' });
     expect(arn).toBe('arn:aws:ecs:us-east-1:1:task-definition/west-ms-1-blue:2');
     const [registered] = ecs.registered;
-    expect(registered).toMatchObject({ family: 'west-ms-1-blue', networkMode: 'awsvpc', cpu: '512', memory: '1024', requiresCompatibilities: ['FARGATE'], executionRoleArn: 'arn:aws:iam::1:role/exec', tags: [{ key: 'component', value: 'call-control' }] });
+    expect(registered).toMatchObject({
+      family: 'west-ms-1-blue',
+      networkMode: 'awsvpc',
+      cpu: '512',
+      memory: '1024',
+      requiresCompatibilities: ['FARGATE'],
+      executionRoleArn: 'arn:aws:iam::1:role/exec',
+      tags: [{ key: 'component', value: 'call-control' }],
+    });
     expect(registered.containerDefinitions?.[0]).toEqual({
       ...containers[0],
       image: `${repo}:1.1.0`,
-      environment: [{ name: 'CALL_CONTROL_GROUP', value: 'blue' }, { name: 'CALL_CONTROL_VERSION', value: '1.1.0' }],
+      environment: [
+        { name: 'CALL_CONTROL_GROUP', value: 'blue' },
+        { name: 'CALL_CONTROL_VERSION', value: '1.1.0' },
+      ],
     });
     expect(registered.containerDefinitions?.[1]).toEqual(containers[1]);
     expect(registered).not.toHaveProperty('taskDefinitionArn');
@@ -71,7 +91,9 @@ describe('EcsDeployer (fake ECS at the SDK send() boundary)', () => {
     const arn = await deployer.start({ image: repo, version: '6.6.6' });
     const [check] = await rollOut(deployer, arn);
     expect(check.failed).toBe(true);
-    expect(check.detail).toBe(`ECS service west-ms-1-blue: the service now runs ${firstArn}, not ${arn} (rolled back by the deployment circuit breaker, or changed by someone else)`);
+    expect(check.detail).toBe(
+      `ECS service west-ms-1-blue: the service now runs ${firstArn}, not ${arn} (rolled back by the deployment circuit breaker, or changed by someone else)`,
+    );
   });
 
   it('lists the running tasks of the current task definition with their private IPs (paginated)', async () => {
@@ -89,7 +111,10 @@ describe('EcsDeployer (fake ECS at the SDK send() boundary)', () => {
 
   it('fails clearly for a missing service or container', async () => {
     const { ecs } = setUp();
-    await expect(new EcsDeployer(ecs, { ...deployment, service: 'nope' }).current()).rejects.toMatchObject({ code: 'DeploymentFailed', message: 'ECS service nope not found in cluster dc-east (MISSING)' });
+    await expect(new EcsDeployer(ecs, { ...deployment, service: 'nope' }).current()).rejects.toMatchObject({
+      code: 'DeploymentFailed',
+      message: 'ECS service nope not found in cluster dc-east (MISSING)',
+    });
     await expect(new EcsDeployer(ecs, { ...deployment, containerName: 'app' }).start({ image: repo, version: '2.0.0' })).rejects.toThrow(
       'has no container "app" (containers: call-control, log-router)',
     );

@@ -17,7 +17,15 @@ describe('upgrade plan', () => {
       ['west/ms-2', ['green', 'blue']],
       ['west/ms-1', ['green', 'blue']],
     ]);
-    expect(plan.mediaServers[0].targets[0]).toEqual({ upgradeId: 'u-1', mediaServerId: 'west/ms-2', groupId: 'green', image: 'repo/cc', version: '2.0.0', maxDrainSeconds: 900, onDrainTimeout: 'wait' });
+    expect(plan.mediaServers[0].targets[0]).toEqual({
+      upgradeId: 'u-1',
+      mediaServerId: 'west/ms-2',
+      groupId: 'green',
+      image: 'repo/cc',
+      version: '2.0.0',
+      maxDrainSeconds: 900,
+      onDrainTimeout: 'wait',
+    });
   });
 
   it('with "all", takes the requested groups each media server has', () => {

@@ -32,7 +32,13 @@ describe('blue-green upgrade under load (simulator + call-control processes + dy
   });
 
   it('upgrades both groups with 200 concurrent calls at 20 calls/s: nothing dropped or refused, no call on a draining group', async () => {
-    const load = fleet.simulator.placeCalls({ count: 2_000, ratePerSecond: 20, destination: '15550100000', context: CALL_CONTEXT, durationMs: () => 8_000 + Math.floor(Math.random() * 4_000) });
+    const load = fleet.simulator.placeCalls({
+      count: 2_000,
+      ratePerSecond: 20,
+      destination: '15550100000',
+      context: CALL_CONTEXT,
+      durationMs: () => 8_000 + Math.floor(Math.random() * 4_000),
+    });
     await waitFor(() => fleet.simulator.stats().activeCalls >= 190, { timeoutMs: 20_000, message: '~200 concurrent calls' });
 
     const { summary, progress, store } = await upgradeFleet(fleet, table, { upgradeId: 'under-load', pollMs: 250 });

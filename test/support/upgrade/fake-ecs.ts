@@ -51,7 +51,18 @@ export class FakeEcs {
 
   /** A service running `desiredCount` tasks of a first revision built from `containers`. */
   addService(name: string, family: string, containers: ContainerDefinition[], desiredCount: number, tags: Tag[] = []): string {
-    const arn = this.storeDefinition({ family, containerDefinitions: containers, networkMode: 'awsvpc', cpu: '512', memory: '1024', requiresCompatibilities: ['FARGATE'], executionRoleArn: 'arn:aws:iam::1:role/exec' }, tags);
+    const arn = this.storeDefinition(
+      {
+        family,
+        containerDefinitions: containers,
+        networkMode: 'awsvpc',
+        cpu: '512',
+        memory: '1024',
+        requiresCompatibilities: ['FARGATE'],
+        executionRoleArn: 'arn:aws:iam::1:role/exec',
+      },
+      tags,
+    );
     this.services.set(name, { name, taskDefinition: arn, desiredCount, deployments: [this.deployment(arn, desiredCount, 'COMPLETED', desiredCount)], stepsLeft: 0 });
     this.startTasks(name, arn, desiredCount);
     return arn;
@@ -65,7 +76,14 @@ export class FakeEcs {
   send(command: DescribeTasksCommand): Promise<DescribeTasksCommandOutput>;
   async send(
     command: DescribeServicesCommand | DescribeTaskDefinitionCommand | RegisterTaskDefinitionCommand | UpdateServiceCommand | ListTasksCommand | DescribeTasksCommand,
-  ): Promise<DescribeServicesCommandOutput | DescribeTaskDefinitionCommandOutput | RegisterTaskDefinitionCommandOutput | UpdateServiceCommandOutput | ListTasksCommandOutput | DescribeTasksCommandOutput> {
+  ): Promise<
+    | DescribeServicesCommandOutput
+    | DescribeTaskDefinitionCommandOutput
+    | RegisterTaskDefinitionCommandOutput
+    | UpdateServiceCommandOutput
+    | ListTasksCommandOutput
+    | DescribeTasksCommandOutput
+  > {
     this.sent.push(command.constructor.name.replace(/Command$/, ''));
     if (command instanceof DescribeServicesCommand) return this.describeServices(command);
     if (command instanceof DescribeTaskDefinitionCommand) return this.describeTaskDefinition(command);
@@ -82,7 +100,13 @@ export class FakeEcs {
     const missing = (command.input.services ?? []).filter((name) => !this.services.has(name));
     return {
       ...metadata,
-      services: found.map((service) => ({ serviceName: service.name, serviceArn: `arn:aws:ecs:us-east-1:1:service/${this.cluster}/${service.name}`, taskDefinition: service.taskDefinition, desiredCount: service.desiredCount, deployments: service.deployments.map((deployment) => ({ ...deployment })) })),
+      services: found.map((service) => ({
+        serviceName: service.name,
+        serviceArn: `arn:aws:ecs:us-east-1:1:service/${this.cluster}/${service.name}`,
+        taskDefinition: service.taskDefinition,
+        desiredCount: service.desiredCount,
+        deployments: service.deployments.map((deployment) => ({ ...deployment })),
+      })),
       failures: missing.map((name) => ({ arn: name, reason: 'MISSING' })),
     };
   }
@@ -131,7 +155,10 @@ export class FakeEcs {
     const image = this.definitions.get(primary.taskDefinition ?? '')?.definition.containerDefinitions?.[0]?.image ?? '';
     if (this.failingImages.has(image)) {
       const previous = service.deployments[1];
-      service.deployments = [{ ...previous, status: 'PRIMARY' }, { ...primary, status: 'ACTIVE', rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' }];
+      service.deployments = [
+        { ...previous, status: 'PRIMARY' },
+        { ...primary, status: 'ACTIVE', rolloutState: 'FAILED', rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.' },
+      ];
       service.taskDefinition = previous.taskDefinition ?? '';
       service.stepsLeft = 0;
       return;
@@ -169,7 +196,16 @@ export class FakeEcs {
         group: `service:${serviceName}`,
         lastStatus: 'RUNNING',
         desiredStatus: 'RUNNING',
-        attachments: [{ type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'subnetId', value: 'subnet-1' }, { name: 'privateIPv4Address', value: ip }] }],
+        attachments: [
+          {
+            type: 'ElasticNetworkInterface',
+            status: 'ATTACHED',
+            details: [
+              { name: 'subnetId', value: 'subnet-1' },
+              { name: 'privateIPv4Address', value: ip },
+            ],
+          },
+        ],
       });
     }
   }

@@ -27,7 +27,10 @@ export interface LocalFleet {
 export async function startLocalFleet(options: { groups?: readonly string[]; version?: string; command?: (release: Release) => ProcessCommand } = {}): Promise<LocalFleet> {
   const simulator = await startMediaServer();
   const runDir = mkdtempSync(path.join(tmpdir(), 'voiceplane-upgrade-'));
-  const inventory = await localFleetInventory([{ id: MEDIA_SERVER_ID, eslPort: simulator.eslPort, password: SIMULATOR_PASSWORD, groups: options.groups ?? ['blue', 'green'] }], runDir);
+  const inventory = await localFleetInventory(
+    [{ id: MEDIA_SERVER_ID, eslPort: simulator.eslPort, password: SIMULATOR_PASSWORD, groups: options.groups ?? ['blue', 'green'] }],
+    runDir,
+  );
   const launch = { env: process.env, command: options.command, clock: systemClock, sleep: systemSleep };
   await launchLocalFleet(inventory, { image: IMAGE, version: options.version ?? '1.0.0' }, launch);
   await seedLocalRoutes(inventory);

@@ -1,0 +1,173 @@
+import { readFileSync } from 'fs';
+import { z } from 'zod';
+import { jsonLinesLogger } from '../call-control/logger';
+import { DynamoCallArchive } from '../cds/call-archive';
+import { systemClock } from '../cds/cds-clock';
+import { CdsNode, DEFAULT_TIMERS } from '../cds/cds-node';
+import { ensureTable, tableExists } from '../cds/cds-tables';
+import { createDocumentClient } from '../cds/dynamo-connection';
+import { DynamoCdsStore } from '../cds/dynamo-cds-store';
+import { startEmbeddedDynamo, type EmbeddedDynamo } from '../cds/embedded-dynamo';
+import { siteIdSchema } from '../cds/identifiers';
+import { CliError, UsageError } from './cli-error';
+import type { Output } from './output';
+
+/** The `util.parseArgs` options of `voiceplane cds serve` (merge them into the CLI's option table). */
+export const CDS_SERVE_OPTIONS = {
+  site: { type: 'string' },
+  listen: { type: 'string' },
+  peer: { type: 'string', multiple: true },
+  'peer-key-file': { type: 'string' },
+  'dynamodb-endpoint': { type: 'string' },
+  table: { type: 'string' },
+  'archive-table': { type: 'string' },
+  'heartbeat-ms': { type: 'string' },
+  'expiry-ms': { type: 'string' },
+  'end-grace-ms': { type: 'string' },
+  'create-tables': { type: 'boolean', default: false },
+  'media-server': { type: 'string', multiple: true },
+  password: { type: 'string' },
+} as const;
+
+/** The raw values parseArgs produced for CDS_SERVE_OPTIONS; `password` may come from the environment instead. */
+export interface CdsServeRawOptions {
+  readonly site?: string;
+  readonly listen?: string;
+  readonly peer?: readonly string[];
+  readonly 'peer-key-file'?: string;
+  readonly 'dynamodb-endpoint'?: string;
+  readonly table?: string;
+  readonly 'archive-table'?: string;
+  readonly 'heartbeat-ms'?: string;
+  readonly 'expiry-ms'?: string;
+  readonly 'end-grace-ms'?: string;
+  readonly 'create-tables'?: boolean;
+  readonly 'media-server'?: readonly string[];
+  readonly password?: string;
+}
+
+/** Rotating the shared key means restarting every node; a short key is refused rather than weakening HMAC. */
+const MIN_PEER_KEY_BYTES = 32;
+
+const required = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required (${what})` : 'must be text') });
+const hostPort = z
+  .string()
+  .regex(/^[A-Za-z0-9.-]+:[0-9]{1,5}$/, 'must be HOST:PORT')
+  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535')
+  .transform((value) => ({ host: value.slice(0, value.lastIndexOf(':')), port: Number(value.slice(value.lastIndexOf(':') + 1)) }));
+const httpUrl = z.string().refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), 'must be an http(s) URL');
+const milliseconds = (fallback: number) =>
+  z
+    .string()
+    .regex(/^[0-9]{1,9}$/, 'must be a whole number of milliseconds')
+    .transform(Number)
+    .pipe(z.number().min(1, 'must be at least 1'))
+    .default(fallback);
+const tableName = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be 3-255 letters, digits, _ . -');
+const peerSpec = z
+  .string()
+  .regex(/^[^=]+=.+$/, 'must be ID=URL')
+  .transform((value) => ({ id: value.slice(0, value.indexOf('=')), url: value.slice(value.indexOf('=') + 1) }))
+  .pipe(z.object({ id: siteIdSchema, url: httpUrl }));
+
+const schema = z
+  .object({
+    site: required('this site id').pipe(siteIdSchema),
+    listen: required('HOST:PORT to listen on').pipe(hostPort),
+    peer: z.array(peerSpec).default([]),
+    'peer-key-file': required('file holding the shared peer key'),
+    'dynamodb-endpoint': httpUrl.optional(),
+    table: tableName.optional(),
+    'archive-table': tableName.optional(),
+    'heartbeat-ms': milliseconds(DEFAULT_TIMERS.heartbeatMs),
+    'expiry-ms': milliseconds(DEFAULT_TIMERS.expiryMs),
+    'end-grace-ms': milliseconds(DEFAULT_TIMERS.endGraceMs),
+    'create-tables': z.boolean().default(false),
+    'media-server': z.array(hostPort).default([]),
+    password: z.string().optional(),
+  })
+  .superRefine((options, ctx) => {
+    const ids = options.peer.map((peer) => peer.id);
+    ids.forEach((id, index) => {
+      if (id === options.site) ctx.addIssue({ code: 'custom', path: ['peer'], message: `"${id}" is this site` });
+      else if (ids.indexOf(id) !== index) ctx.addIssue({ code: 'custom', path: ['peer'], message: `"${id}" is given twice` });
+    });
+    if (options['expiry-ms'] <= 2 * options['heartbeat-ms']) {
+      ctx.addIssue({ code: 'custom', path: ['expiry-ms'], message: 'must exceed two heartbeats (an outage is reported after two missed heartbeats)' });
+    }
+    if (options['media-server'].length > 0 && !options.password) {
+      ctx.addIssue({ code: 'custom', path: ['password'], message: 'required with --media-server (the event socket password)' });
+    }
+  });
+
+export type CdsServeOptions = z.output<typeof schema>;
+
+/** Validates the raw option values; the first problem as one line naming its flag. */
+export function parseCdsServeOptions(raw: CdsServeRawOptions): CdsServeOptions {
+  const parsed = schema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0];
+  throw new UsageError(`--${String(issue?.path[0] ?? 'options')}: ${issue?.message ?? 'invalid'}`);
+}
+
+function readPeerKey(file: string): Buffer {
+  let key: Buffer;
+  try {
+    key = Buffer.from(readFileSync(file, 'utf8').trim());
+  } catch (error) {
+    throw new UsageError(`--peer-key-file: cannot read ${file}: ${(error as Error).message}`);
+  }
+  if (key.length < MIN_PEER_KEY_BYTES) throw new UsageError(`--peer-key-file: the key in ${file} is shorter than ${MIN_PEER_KEY_BYTES} bytes`);
+  return key;
+}
+
+/**
+ * `voiceplane cds serve`: runs a CDS node until `stop` aborts. Without --dynamodb-endpoint it starts an
+ * embedded dynalite (in memory) and creates its tables; with one it creates missing tables only with
+ * --create-tables.
+ */
+export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output, stop?: AbortSignal): Promise<void> {
+  const options = parseCdsServeOptions(raw);
+  const peerKey = readPeerKey(options['peer-key-file']);
+  const table = options.table ?? `cds-${options.site}`;
+  const archiveTable = options['archive-table'] ?? 'cds-archive';
+  const logger = jsonLinesLogger({ write: (line) => output.line(line.trimEnd()) });
+  let embedded: EmbeddedDynamo | undefined;
+  if (!options['dynamodb-endpoint']) embedded = await startEmbeddedDynamo();
+  const client = createDocumentClient(options['dynamodb-endpoint'] ?? embedded?.endpoint);
+  let node: CdsNode | undefined;
+  try {
+    for (const name of [table, archiveTable]) {
+      if (embedded || options['create-tables']) await ensureTable(client, name, systemClock);
+      else if (!(await tableExists(client, name))) throw new CliError(`table ${name} does not exist (create it, or pass --create-tables)`);
+    }
+    node = await CdsNode.start({
+      site: options.site,
+      host: options.listen.host,
+      port: options.listen.port,
+      peers: new Map(options.peer.map((peer) => [peer.id, peer.url])),
+      peerKey,
+      store: new DynamoCdsStore({
+        client,
+        tableName: table,
+        clock: systemClock,
+        retentionMs: 7 * 86_400_000,
+        onInvalidItem: (key, problem) => logger.error('skipping a malformed item', { key, problem }),
+      }),
+      archive: new DynamoCallArchive(client, archiveTable),
+      timers: { heartbeatMs: options['heartbeat-ms'], expiryMs: options['expiry-ms'], endGraceMs: options['end-grace-ms'] },
+      logger,
+      mediaServers: options['media-server'].map((target) => ({ ...target, password: options.password ?? '' })),
+    });
+    output.line(`cds: site ${options.site} listening on http://${options.listen.host}:${node.port}`);
+    if (stop) await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true })));
+    else await new Promise<never>(() => undefined);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    throw new CliError(`cds serve: ${(error as Error).message}`);
+  } finally {
+    await node?.stop();
+    client.destroy();
+    await embedded?.close();
+  }
+}

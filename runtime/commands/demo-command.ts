@@ -1,0 +1,196 @@
+import { randomBytes } from 'crypto';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { renderCallControlDialplan } from '../dialplan';
+import { tallyCalls, type ObservedCall } from '../upgrade/call-tally';
+import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
+import { startEmbeddedDynamoDb } from '../upgrade/embedded-dynamodb';
+import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
+import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../upgrade/local-fleet';
+import { progressPrinter } from '../upgrade/progress-printer';
+import { ensureStateTable, stateTableClient } from '../upgrade/state-table';
+import { newUpgradeId } from '../upgrade/upgrade-id';
+import { runUpgrade } from '../upgrade/upgrade-orchestrator';
+import type { UpgradeSummary } from '../upgrade/upgrade-progress';
+import { parseUpgradeRequest } from '../upgrade/upgrade-request';
+import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
+import { CliError } from './cli-error';
+import { formatTable, type Output } from './output';
+
+/** `parseArgs` options of `voiceplane demo`. */
+export const DEMO_OPTIONS = { json: { type: 'boolean', default: false } } as const;
+
+export const DEMO_USAGE = `  demo [--json]
+      The whole runtime on this machine: a simulated media server, call-control groups blue and green
+      (local processes), an embedded DynamoDB and a steady call load; upgrades blue, then green, and
+      reports calls placed, completed, dropped and refused. Exit 1 if any call was dropped or refused.`;
+
+export interface DemoSettings {
+  readonly callsPerSecond: number;
+  readonly minCallMs: number;
+  readonly maxCallMs: number;
+  /** Load before the upgrade starts, so both groups carry calls. */
+  readonly warmUpMs: number;
+  readonly fromVersion: string;
+  readonly toVersion: string;
+  readonly pollMs: number;
+}
+
+export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
+  callsPerSecond: 20,
+  minCallMs: 2_000,
+  maxCallMs: 6_000,
+  warmUpMs: 3_000,
+  fromVersion: '1.0.0',
+  toVersion: '1.1.0',
+  pollMs: 250,
+};
+
+export interface DemoContext {
+  readonly stdout: Output;
+  /** Environment of the call-control processes the demo starts. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  readonly isTty: boolean;
+  readonly signal?: AbortSignal;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly settings?: Partial<DemoSettings>;
+}
+
+const MEDIA_SERVER_ID = 'demo/ms-1';
+const IMAGE = 'voiceplane/call-control';
+const DEMO_CONTEXT = 'demo';
+const TABLE = 'voiceplane-demo-upgrades';
+
+/** The parts of the FreeSWITCH simulator (test/support/freeswitch) the demo drives. */
+interface DemoSimulator {
+  start(): Promise<{ eslPort: number }>;
+  stop(): Promise<void>;
+  placeCalls(request: { count: number; ratePerSecond: number; destination: string; context: string; durationMs: () => number }): {
+    cancel(): void;
+    outcomes(): Promise<ObservedCall[]>;
+  };
+}
+type SimulatorConstructor = new (options: { password: string; dbFile: string; dialplanXml: string }) => DemoSimulator;
+
+/**
+ * The simulator lives with the tests; the demo is the one runtime module that loads it, through a
+ * computed path so the compiler neither follows nor bundles it (dist/ keeps the same relative layout).
+ */
+function loadSimulator(): SimulatorConstructor {
+  const modulePath = path.join(__dirname, '..', '..', 'test', 'support', 'freeswitch', 'freeswitch-simulator');
+  let loaded: unknown;
+  try {
+    loaded = require(modulePath);
+  } catch (error) {
+    throw new CliError(`the demo needs the FreeSWITCH simulator from the source tree (${modulePath}): ${(error as Error).message}`);
+  }
+  if (typeof loaded !== 'object' || loaded === null || !('FreeSwitchSimulator' in loaded) || typeof loaded.FreeSwitchSimulator !== 'function') {
+    throw new CliError(`${modulePath} does not export FreeSwitchSimulator`);
+  }
+  return loaded.FreeSwitchSimulator as SimulatorConstructor;
+}
+
+/**
+ * `voiceplane demo`: a blue-green upgrade of call control under a steady call load, all on this machine.
+ * Resolves 0 when the upgrade succeeded and no call was dropped or refused, else 1.
+ */
+export async function runDemoCommand(values: { readonly json?: boolean }, context: DemoContext): Promise<number> {
+  const settings = { ...DEFAULT_DEMO_SETTINGS, ...context.settings };
+  const clock = context.clock ?? systemClock;
+  const sleep = context.sleep ?? systemSleep;
+  const json = values.json === true;
+  const say = (text: string) => (json ? undefined : context.stdout.line(text));
+  const runDir = mkdtempSync(path.join(tmpdir(), 'voiceplane-demo-'));
+  const cleanups: (() => Promise<void>)[] = [async () => rmSync(runDir, { recursive: true, force: true })];
+  try {
+    const password = randomBytes(12).toString('hex');
+    const Simulator = loadSimulator();
+    const simulator = new Simulator({ password, dbFile: path.join(runDir, 'core-db.json'), dialplanXml: renderCallControlDialplan({ context: DEMO_CONTEXT }) });
+    const { eslPort } = await simulator.start();
+    cleanups.unshift(() => simulator.stop());
+
+    const dynamo = await startEmbeddedDynamoDb();
+    const client = stateTableClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+    cleanups.unshift(async () => {
+      client.destroy();
+      await dynamo.close();
+    });
+    await ensureStateTable(client, TABLE);
+
+    const inventory = await localFleetInventory([{ id: MEDIA_SERVER_ID, eslPort, password, groups: ['blue', 'green'] }], runDir);
+    const launch = { env: context.env, clock, sleep };
+    cleanups.unshift(async () => void (await Promise.all(localDeployers(inventory, launch).map((deployer) => deployer.stopAll()))));
+    say(`media server ${MEDIA_SERVER_ID}: simulated FreeSWITCH on 127.0.0.1:${eslPort}; state in an embedded DynamoDB (dynalite)`);
+    say(`starting call control ${settings.fromVersion}: groups blue and green, one local process each`);
+    await launchLocalFleet(inventory, { image: IMAGE, version: settings.fromVersion }, launch);
+    await seedLocalRoutes(inventory);
+
+    const load = simulator.placeCalls({
+      count: 1_000_000,
+      ratePerSecond: settings.callsPerSecond,
+      destination: '15550100000',
+      context: DEMO_CONTEXT,
+      durationMs: () => settings.minCallMs + Math.floor(Math.random() * (settings.maxCallMs - settings.minCallMs)),
+    });
+    say(`placing ${settings.callsPerSecond} calls/s of ${settings.minCallMs / 1000}-${settings.maxCallMs / 1000} s; upgrading blue, then green, to ${settings.toVersion}`);
+    await sleep(settings.warmUpMs, context.signal);
+
+    const store = new DynamoUpgradeStateStore({ client, tableName: TABLE, clock });
+    const fleet = createFleetUpgradeSteps({ inventory, store, env: context.env, keepConnectionsOpen: true, clock, sleep, settings: { drainSettleMs: 1_000, verifyRetryMs: 250 } });
+    cleanups.unshift(() => fleet.close());
+    const request = parseUpgradeRequest({
+      image: IMAGE,
+      version: settings.toVersion,
+      groups: ['blue', 'green'],
+      mediaServers: [MEDIA_SERVER_ID],
+      maxDrainSeconds: 120,
+      concurrency: 1,
+    });
+    const printer = progressPrinter(context.stdout, json ? 'json' : context.isTty ? 'tty' : 'plain', clock);
+    let upgrade: UpgradeSummary;
+    try {
+      upgrade = await runUpgrade({
+        request,
+        inventory,
+        upgradeId: newUpgradeId(clock.now()),
+        steps: fleet.steps,
+        store,
+        clock,
+        sleep,
+        pollMs: settings.pollMs,
+        signal: context.signal,
+        onProgress: (event) => printer.progress(event),
+      });
+    } finally {
+      load.cancel();
+    }
+    say(`upgrade done; waiting for the last calls (up to ${settings.maxCallMs / 1000} s)`);
+    const calls = tallyCalls(await load.outcomes());
+    const passed = upgrade.status === 'succeeded' && calls.dropped === 0 && calls.refused === 0;
+    if (json) {
+      printer.summary(upgrade, { ...calls, maxDrainSeconds: upgrade.maxDrainSeconds, passed });
+    } else {
+      printer.summary(upgrade);
+      report(context.stdout, calls, upgrade, passed);
+    }
+    return passed ? 0 : 1;
+  } finally {
+    for (const cleanup of cleanups) await cleanup();
+  }
+}
+
+function report(output: Output, calls: ReturnType<typeof tallyCalls>, upgrade: UpgradeSummary, passed: boolean): void {
+  const rows = [
+    ['calls placed', String(calls.placed)],
+    ['calls completed', String(calls.completed)],
+    ['calls dropped', String(calls.dropped)],
+    ['calls refused', String(calls.refused)],
+    ['max drain time', `${upgrade.maxDrainSeconds.toFixed(1)}s`],
+  ];
+  formatTable(['', ''], rows)
+    .slice(1)
+    .forEach((line) => output.line(line));
+  output.line(passed ? 'demo passed: no call dropped or refused' : `demo FAILED: upgrade ${upgrade.status}, ${calls.dropped} dropped, ${calls.refused} refused`);
+}

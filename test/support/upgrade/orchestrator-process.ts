@@ -1,0 +1,21 @@
+/**
+ * `voiceplane upgrade` in a process of its own, so a test can kill the orchestrator for real (SIGKILL)
+ * and start it again. Arguments are the command's options; `--poll-ms` sets the poll interval.
+ */
+import { parseArgs } from 'util';
+import { UPGRADE_OPTIONS, runUpgradeCommand } from '../../../runtime/commands/upgrade-command';
+
+const { values } = parseArgs({ args: process.argv.slice(2), options: { ...UPGRADE_OPTIONS, 'poll-ms': { type: 'string' } }, strict: true });
+
+runUpgradeCommand(values, {
+  stdout: { line: (text) => process.stdout.write(`${text}\n`) },
+  env: process.env,
+  isTty: false,
+  pollMs: Number(values['poll-ms'] ?? 200),
+}).then(
+  (code) => process.exit(code),
+  (error: Error) => {
+    process.stderr.write(`orchestrator: ${error.message}\n`);
+    process.exit(1);
+  },
+);

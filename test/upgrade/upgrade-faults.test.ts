@@ -1,0 +1,182 @@
+import { spawn } from 'child_process';
+import { writeFileSync } from 'fs';
+import * as path from 'path';
+import { createInterface } from 'readline';
+import { encodeRouteTable } from '../../runtime/dialplan';
+import { tallyCalls } from '../../runtime/upgrade/call-tally';
+import { systemClock } from '../../runtime/upgrade/clock';
+import { referenceCallControlCommand } from '../../runtime/upgrade/local-process-deployer';
+import type { CallHandle } from '../support/freeswitch/freeswitch-simulator';
+import { CALL_CONTEXT } from '../support/media-server-fixture';
+import { IMAGE, MEDIA_SERVER_ID, startLocalFleet, type LocalFleet } from '../support/upgrade/local-fleet-fixture';
+import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
+import { groupHealth, upgradeFleet } from '../support/upgrade/upgrade-harness';
+import { waitFor } from '../support/wait-for';
+
+const ORCHESTRATOR = path.join(__dirname, '../support/upgrade/orchestrator-process.ts');
+const UNHEALTHY = path.join(__dirname, '../support/upgrade/unhealthy-call-control.ts');
+const key = (upgradeId: string, groupId: string) => ({ upgradeId, mediaServerId: MEDIA_SERVER_ID, groupId });
+
+describe('upgrade faults (simulator + call-control processes + dynalite)', () => {
+  let fleet: LocalFleet;
+  let table: StateTable;
+
+  beforeAll(async () => {
+    table = await startStateTable();
+  });
+  afterAll(() => table.close());
+  beforeEach(async () => {
+    fleet = await startLocalFleet();
+  });
+  afterEach(() => fleet.stop());
+
+  const steadyLoad = (ratePerSecond: number, minMs: number, maxMs: number) =>
+    fleet.simulator.placeCalls({
+      count: 10_000,
+      ratePerSecond,
+      destination: '15550100000',
+      context: CALL_CONTEXT,
+      durationMs: () => minMs + Math.floor(Math.random() * (maxMs - minMs)),
+    });
+
+  it('an orchestrator killed mid-drain and started again resumes where it stopped, with the same result', async () => {
+    const inventoryFile = path.join(fleet.runDir, 'inventory.json');
+    writeFileSync(inventoryFile, JSON.stringify(fleet.inventory));
+    const args = [
+      '-r',
+      require.resolve('ts-node/register/transpile-only'),
+      ORCHESTRATOR,
+      '--inventory',
+      inventoryFile,
+      '--media-server',
+      MEDIA_SERVER_ID,
+      '--group',
+      'blue',
+      '--group',
+      'green',
+      '--image',
+      IMAGE,
+      '--version',
+      '1.1.0',
+      '--upgrade-id',
+      'killed-once',
+      '--dynamodb-endpoint',
+      table.endpoint,
+      '--table',
+      table.tableName,
+      '--json',
+    ];
+    const orchestrator = () => {
+      const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      const lines: string[] = [];
+      createInterface({ input: child.stdout }).on('line', (line) => lines.push(line));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+      return { child, lines, exited };
+    };
+    const store = table.store(systemClock);
+    const load = steadyLoad(10, 1_500, 3_000);
+
+    const first = orchestrator();
+    await waitFor(async () => (await store.getGroup(key('killed-once', 'blue')))?.drainWrittenAt !== undefined, { timeoutMs: 30_000, message: 'blue drain written' });
+    first.child.kill('SIGKILL');
+    await first.exited;
+    expect((await fleet.routes())?.groups.map((group) => group.state)).toEqual(['drained', 'active']);
+
+    const second = orchestrator();
+    expect(await second.exited).toBe(0);
+    load.cancel();
+    const summary = JSON.parse(second.lines[second.lines.length - 1]);
+    expect(summary).toMatchObject({ type: 'summary', upgradeId: 'killed-once', status: 'succeeded' });
+    expect(summary.mediaServers[0].groups.map((group: { phase: string }) => group.phase)).toEqual(['restored', 'restored']);
+
+    const routeChanges = (await store.audit('killed-once')).flatMap((entry) => (entry.event.type === 'route-change' ? [`${entry.event.action} ${entry.groupId}`] : []));
+    expect(routeChanges).toEqual(['drain blue', 'restore blue', 'drain green', 'restore green']);
+    expect(tallyCalls(await load.outcomes())).toMatchObject({ dropped: 0, refused: 0 });
+    expect(await groupHealth(fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.1.0' })]);
+    expect(await groupHealth(fleet, 'green')).toEqual([expect.objectContaining({ version: '1.1.0' })]);
+  });
+
+  it('a new version that fails its health check is rolled back: previous version, route restored, calls unaffected', async () => {
+    const load = steadyLoad(10, 500, 1_500);
+    const command = (release: { version: string }) =>
+      release.version === '1.1.0-broken'
+        ? { executable: process.execPath, args: ['-r', require.resolve('ts-node/register/transpile-only'), UNHEALTHY] }
+        : referenceCallControlCommand();
+    const { summary, store } = await upgradeFleet(fleet, table, { upgradeId: 'broken-health', request: { version: '1.1.0-broken' }, command });
+    load.cancel();
+
+    expect(summary.status).toBe('failed');
+    expect(summary.mediaServers[0].groups).toEqual([
+      expect.objectContaining({
+        groupId: 'blue',
+        phase: 'rolled-back',
+        error: expect.objectContaining({ code: 'VerificationFailed', message: expect.stringContaining('not accepting calls') }),
+      }),
+      expect.objectContaining({ groupId: 'green', phase: 'pending' }),
+    ]);
+    expect((await fleet.routes())?.groups.map((group) => [group.id, group.state])).toEqual([
+      ['blue', 'active'],
+      ['green', 'active'],
+    ]);
+    expect(await groupHealth(fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.0.0', acceptingCalls: true })]);
+    const trail = (await store.audit('broken-health')).map((entry) => entry.event);
+    expect(trail.filter((event) => event.type === 'health').map((event) => event.type === 'health' && event.ok)).toEqual([false, true]);
+    expect(trail.filter((event) => event.type === 'deploy').map((event) => event.type === 'deploy' && `${event.version} ${event.status}`)).toEqual([
+      '1.1.0-broken started',
+      '1.1.0-broken complete',
+      '1.0.0 started',
+      '1.0.0 complete',
+    ]);
+    expect(trail[trail.length - 1]).toMatchObject({ type: 'rollback', outcome: 'rolled-back' });
+    expect(tallyCalls(await load.outcomes())).toMatchObject({ dropped: 0, refused: 0 });
+  });
+
+  it('a FreeSWITCH restart mid-drain keeps the route table as the orchestrator last wrote it, and the upgrade completes', async () => {
+    const store = table.store(systemClock);
+    let afterRestart: CallHandle[] = [];
+    const upgrade = upgradeFleet(fleet, table, { upgradeId: 'switch-restart', request: { groups: ['blue'] } });
+    const early = fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs: 60_000 });
+    await waitFor(async () => (await store.getGroup(key('switch-restart', 'blue')))?.drainWrittenAt !== undefined, { timeoutMs: 15_000, message: 'blue drain written' });
+
+    await fleet.simulator.restart();
+    const written = (await store.audit('switch-restart')).flatMap((entry) => (entry.event.type === 'route-change' ? [entry.event.table] : []));
+    const routes = await fleet.routes();
+    expect(routes && encodeRouteTable(routes)).toBe(written[written.length - 1]);
+    afterRestart = Array.from({ length: 3 }, () => fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs: 500 }));
+
+    const { summary } = await upgrade;
+    expect(summary.status).toBe('succeeded');
+    expect((await early.outcome).hangupCause).not.toBe('NORMAL_CLEARING');
+    const outcomes = await Promise.all(afterRestart.map((call) => call.outcome));
+    expect(outcomes.map((outcome) => [outcome.variables.vp_cc_group, outcome.hangupCause])).toEqual(Array(3).fill(['green', 'NORMAL_CLEARING']));
+    expect((await fleet.routes())?.groups.map((group) => group.state)).toEqual(['active', 'active']);
+    expect(await groupHealth(fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.1.0' })]);
+  });
+
+  it('refuses a second upgrade of a media server another upgrade holds, changing nothing', async () => {
+    const store = table.store(systemClock);
+    const held = Array.from({ length: 2 }, () => fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs: 3_000 }));
+    await waitFor(() => fleet.simulator.stats().activeCalls === 2, { message: 'calls up' });
+    const first = upgradeFleet(fleet, table, { upgradeId: 'holder', request: { groups: ['blue', 'green'] } });
+    await waitFor(async () => (await store.getGroup(key('holder', 'blue')))?.drainWrittenAt !== undefined, { timeoutMs: 15_000, message: 'blue drain written' });
+    const routesBefore = await fleet.routes();
+
+    for (const groups of [['blue'], ['green']]) {
+      const upgradeId = `intruder-${groups[0]}`;
+      const { summary } = await upgradeFleet(fleet, table, { upgradeId, request: { groups, version: '2.0.0' } });
+      expect(summary.status).toBe('failed');
+      expect(summary.mediaServers[0].groups).toEqual([
+        expect.objectContaining({
+          phase: 'pending',
+          error: expect.objectContaining({ code: 'LeaseHeld', message: expect.stringContaining('is being upgraded by upgrade holder') }),
+        }),
+      ]);
+      expect(await store.listGroups(upgradeId)).toEqual([]);
+      expect(await store.audit(upgradeId)).toEqual([]);
+    }
+    expect(await fleet.routes()).toEqual(routesBefore);
+
+    expect((await first).summary.status).toBe('succeeded');
+    expect(tallyCalls(await Promise.all(held.map((call) => call.outcome)))).toMatchObject({ completed: 2, dropped: 0 });
+  });
+});
