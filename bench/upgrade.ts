@@ -16,7 +16,8 @@ import type { FleetInventory } from '../runtime/upgrade/fleet-inventory';
 import { createGroupUpgradeSteps } from '../runtime/upgrade/group-upgrade-steps';
 import { seedLocalRoutes } from '../runtime/upgrade/local-fleet';
 import { inventoryMediaServerSessions } from '../runtime/upgrade/media-server-sessions';
-import { ensureStateTable, stateTableClient } from '../runtime/upgrade/state-table';
+import { createDocumentClient } from '../runtime/dynamodb/document-client';
+import { ensureTable } from '../runtime/dynamodb/tables';
 import { runUpgrade } from '../runtime/upgrade/upgrade-orchestrator';
 import type { GroupRecord } from '../runtime/upgrade/upgrade-records';
 import { parseUpgradeRequest } from '../runtime/upgrade/upgrade-request';
@@ -65,8 +66,8 @@ async function main(): Promise<void> {
       keys.map(({ key, group }) => [key, new BenchGroupDeployer(callControl, key, group, ports[key], { image: IMAGE, version: '1.0.0' })]),
     );
 
-    const client = stateTableClient({ endpoint, region: 'us-east-1' });
-    await ensureStateTable(client, 'bench-upgrades');
+    const client = createDocumentClient({ endpoint });
+    await ensureTable(client, 'bench-upgrades');
     const store = new DynamoUpgradeStateStore({ client, tableName: 'bench-upgrades', clock: systemClock });
     const mediaServers = inventoryMediaServerSessions({
       inventory,

@@ -12,6 +12,10 @@ export interface LambdaBundleProps {
   readonly files?: Readonly<Record<string, string>>;
 }
 
+/** The Lambda runtime the bundles are built for (Node.js 20 left Lambda's support with its end of life in April 2026). */
+export const LAMBDA_RUNTIME = 'nodejs22.x';
+const LAMBDA_NODE_TARGET = 'node22';
+
 const bundles = new Map<string, string>();
 
 /** Bundles each entry once per synth, however many stacks use it. */
@@ -24,7 +28,7 @@ function bundleOnce(entry: string): string {
     outfile: path.join(outdir, 'index.js'),
     bundle: true,
     platform: 'node',
-    target: 'node20',
+    target: LAMBDA_NODE_TARGET,
     format: 'cjs',
     sourcemap: true,
     sourcesContent: false,

@@ -11,7 +11,7 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
 import { assumeRolePolicy, policyDocument } from './iam-policy';
-import { LambdaBundle } from './lambda-bundle';
+import { LAMBDA_RUNTIME, LambdaBundle } from './lambda-bundle';
 import { ESL_INBOUND_PORT } from './ports';
 
 /** The Lambda module holding one exported handler per upgrade task. */
@@ -147,7 +147,7 @@ export class UpgradeOrchestrator extends Construct {
         filename: bundle.path,
         sourceCodeHash: bundle.assetHash,
         handler: `index.${task}`,
-        runtime: 'nodejs20.x',
+        runtime: LAMBDA_RUNTIME,
         role: role.arn,
         // Rollback redeploys the previous version and waits for it inside one (resumable) invocation.
         timeout: task === 'rollback' ? 900 : 60,

@@ -23,6 +23,7 @@ ${UPGRADE_USAGE}
 ${DEMO_USAGE}
   cds serve --site ID --listen HOST:PORT --peer ID=URL [--peer ...] --peer-key-file F [--dynamodb-endpoint URL]
             [--table NAME] [--archive-table NAME] [--heartbeat-ms N] [--expiry-ms N] [--end-grace-ms N] [--create-tables]
+            [--state-dir DIR]   (without --dynamodb-endpoint: keep the embedded DynamoDB on disk)
             [--media-server HOST:PORT ... --password PW]
   sip config     --site ID [--topology FILE] --out DIR       write kamailio.cfg and dispatcher.list
   sip drain|undrain|status --site ID --media-server ID --rpc HOST:PORT [--rpc ...]

@@ -1,5 +1,5 @@
 /** The upgrade benchmark's DynamoDB: dynalite in a process of its own, so the orchestrator's CPU is measured alone. */
-import { startEmbeddedDynamoDb } from '../../runtime/upgrade/embedded-dynamodb';
+import { startEmbeddedDynamoDb } from '../../runtime/dynamodb/embedded-dynamodb';
 import { serveIpc } from './upgrade-ipc';
 
 let close: (() => Promise<void>) | undefined;

@@ -2,7 +2,7 @@ import { GetCommand, PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/li
 import { z } from 'zod';
 import type { CallEntry } from './call-entries';
 import { CallRecord, type CallView } from './call-record';
-import { batchWrite, isConditionalCheckFailed, queryAll } from './dynamo-operations';
+import { batchWrite, isConditionalCheckFailed, queryAll } from '../dynamodb/operations';
 import { callIdSchema, siteIdSchema } from './identifiers';
 import { callPk, entryItem, parseCallItems } from './store-items';
 

@@ -30,7 +30,7 @@ function entryBytes(entry: CallEntry): number {
 }
 
 /** Log entries in write order. */
-export function compareLogs(a: LogEntry, b: LogEntry): number {
+function compareLogs(a: LogEntry, b: LogEntry): number {
   return a.ts - b.ts || (a.site < b.site ? -1 : a.site > b.site ? 1 : 0);
 }
 

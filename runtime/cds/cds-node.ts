@@ -5,6 +5,7 @@ import { CallEnding } from './call-ending';
 import { CallEventStreams } from './call-event-streams';
 import { systemClock, type CdsClock } from './cds-clock';
 import { CdsHttpServer } from './cds-http-server';
+import { DeferredWrites } from './deferred-writes';
 import { EslEventCollector, type MediaServerTarget } from './esl-event-collector';
 import type { CdsStore } from './cds-store';
 import { HybridClock } from './hybrid-clock';
@@ -59,21 +60,28 @@ const MAX_CALL_BYTES = 4 * 1024 * 1024;
 const MAX_AHEAD_MS = 1_000;
 const REGISTRATION_WAIT_MS = 2_000;
 const SSE_KEEP_ALIVE_MS = 15_000;
+const CURSOR_SAVE_INTERVAL_MS = 5_000;
+
+/** What a running node is made of. */
+interface NodeParts {
+  readonly server: CdsHttpServer;
+  readonly calls: LocalCallStore;
+  readonly proxy: NetworkProxy;
+  readonly monitor: NetworkHealthMonitor;
+  readonly ending: CallEnding;
+  readonly streams: CallEventStreams;
+  readonly client: PeerClient;
+  readonly offsets: OwnerClockOffsets;
+  readonly peers: ReadonlyMap<string, string>;
+  readonly collector?: EslEventCollector;
+  readonly cursorWrites: DeferredWrites;
+}
 
 /** A Call Data Server node: the local store, the network proxy, its monitors and the HTTP APIs, started together. */
 export class CdsNode {
   private constructor(
     readonly site: string,
-    private readonly server: CdsHttpServer,
-    readonly calls: LocalCallStore,
-    private readonly proxy: NetworkProxy,
-    private readonly monitor: NetworkHealthMonitor,
-    private readonly ending: CallEnding,
-    private readonly streams: CallEventStreams,
-    private readonly client: PeerClient,
-    private readonly offsets: OwnerClockOffsets,
-    private readonly peers: ReadonlyMap<string, string>,
-    private readonly collector: EslEventCollector | undefined,
+    private readonly parts: NodeParts,
   ) {}
 
   static async start(options: CdsNodeOptions): Promise<CdsNode> {
@@ -84,20 +92,10 @@ export class CdsNode {
     const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 30_000 };
     const hlc = await HybridClock.start(clock, options.store.clockHighWaterMark);
     const offsets = new OwnerClockOffsets(clock);
-    const calls = new LocalCallStore({ site: options.site, store: options.store, hlc, offsets, maxCallBytes: MAX_CALL_BYTES, maxAheadMs: MAX_AHEAD_MS });
-    let monitor: NetworkHealthMonitor | undefined;
-    const client = new PeerClient({
-      site: options.site,
-      key: options.peerKey,
-      clock,
-      timeoutMs: options.peerTimeoutMs ?? 5_000,
-      onReply: (peer, peerTimeMs, sentAtMs, receivedAtMs) => {
-        offsets.record(peer, peerTimeMs, sentAtMs, receivedAtMs);
-        monitor?.heard(peer);
-      },
-    });
-    const proxy = new NetworkProxy({ site: options.site, peers: options.peers, calls, outbox: options.store, client, hlc, clock, backoff, random, logger });
-    monitor = new NetworkHealthMonitor({
+    const cursorWrites = new DeferredWrites(clock, CURSOR_SAVE_INTERVAL_MS, logger);
+    const calls = new LocalCallStore({ site: options.site, store: options.store, hlc, offsets, maxCallBytes: MAX_CALL_BYTES, maxAheadMs: MAX_AHEAD_MS, cursorWrites });
+    // Its callbacks run only after start(), when client and proxy below exist.
+    const monitor = new NetworkHealthMonitor({
       peers: [...options.peers.keys()],
       clock,
       heartbeatMs: timers.heartbeatMs,
@@ -122,6 +120,17 @@ export class CdsNode {
         );
       },
     });
+    const client = new PeerClient({
+      site: options.site,
+      key: options.peerKey,
+      clock,
+      timeoutMs: options.peerTimeoutMs ?? 5_000,
+      onReply: (peer, peerTimeMs, sentAtMs, receivedAtMs) => {
+        offsets.record(peer, peerTimeMs, sentAtMs, receivedAtMs);
+        monitor.heard(peer);
+      },
+    });
+    const proxy = new NetworkProxy({ site: options.site, peers: options.peers, calls, outbox: options.store, client, hlc, clock, backoff, random, logger });
     const ending = new CallEnding({ site: options.site, calls, proxy, archive: options.archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
     const streams = new CallEventStreams(calls, clock, SSE_KEEP_ALIVE_MS);
     const peerApi = new PeerApi({
@@ -132,7 +141,7 @@ export class CdsNode {
       nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY),
       proxy,
       bodyLimitBytes: PEER_BODY_LIMIT_BYTES,
-      heard: (site) => monitor?.heard(site),
+      heard: (site) => monitor.heard(site),
     });
     let node: CdsNode | undefined;
     const localApi = new LocalApi({ calls, proxy, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: () => node?.health() });
@@ -144,47 +153,50 @@ export class CdsNode {
     monitor.start();
     const mediaServers = options.mediaServers ?? [];
     const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls, mediaServers, backoff, logger }) : undefined;
-    node = new CdsNode(options.site, server, calls, proxy, monitor, ending, streams, client, offsets, options.peers, collector);
+    node = new CdsNode(options.site, { server, calls, proxy, monitor, ending, streams, client, offsets, peers: options.peers, collector, cursorWrites });
     logger.info('cds node started', { site: options.site, port: server.port, peers: [...options.peers.keys()].join(','), openCalls: openCalls.length });
     return node;
   }
 
   get port(): number {
-    return this.server.port;
+    return this.parts.server.port;
   }
 
   /** `/health`: peers as the health monitor sees them, pending deliveries, bytes sent to peers. */
   health(): Record<string, unknown> {
+    const { monitor, offsets, calls, proxy, streams, client } = this.parts;
     const peers: Record<string, unknown> = {};
-    for (const peer of this.peers.keys()) {
-      peers[peer] = { ...this.monitor.status(peer), offsetMs: this.offsets.offsetOf(peer) ?? null };
+    for (const peer of this.parts.peers.keys()) {
+      peers[peer] = { ...monitor.status(peer), offsetMs: offsets.offsetOf(peer) ?? null };
     }
     return {
       site: this.site,
       status: 'ok',
-      openCalls: this.calls.cachedCalls().filter((call) => !call.ended).length,
-      pendingDeliveries: this.proxy.pending,
-      deliveriesIdle: this.proxy.idle,
-      eventStreams: this.streams.openStreams,
+      openCalls: calls.cachedCalls().filter((call) => !call.ended).length,
+      pendingDeliveries: proxy.pending,
+      deliveriesIdle: proxy.idle,
+      eventStreams: streams.openStreams,
       peers,
-      sent: this.client.traffic(),
+      sent: client.traffic(),
     };
   }
 
   /** Nothing waiting to go to peers (for tests and benchmarks that wait for quiescence). */
   get deliveriesIdle(): boolean {
-    return this.proxy.idle;
+    return this.parts.proxy.idle;
   }
 
   /** Stops taking requests, then waits for the work under way, so nothing touches storage afterwards. */
   async stop(): Promise<void> {
-    await this.collector?.close();
-    this.streams.closeAll();
-    await this.server.close();
-    await this.monitor.stop();
-    await this.proxy.stop();
-    await this.ending.stop();
-    await this.calls.idle();
-    this.client.close();
+    const { collector, streams, server, monitor, proxy, ending, calls, cursorWrites, client } = this.parts;
+    await collector?.close();
+    streams.closeAll();
+    await server.close();
+    await monitor.stop();
+    await proxy.stop();
+    await ending.stop();
+    await calls.idle();
+    await cursorWrites.close();
+    client.close();
   }
 }

@@ -41,13 +41,19 @@ export interface CallStore {
   loadCall(callId: string): Promise<StoredCall | undefined>;
   /** Creates the call's metadata unless it exists, and lists it among the open calls. */
   createCall(meta: StoredCallMeta): Promise<void>;
-  /** Last-writer-wins conditional writes; resolves with the entries that won (a lost race is left out). */
-  storeEntries(callId: string, entries: readonly CallEntry[]): Promise<CallEntry[]>;
+  /**
+   * Stores entries that won against the record held in memory (see entriesToStore). The node is the only
+   * writer of its table and stores one call's changes at a time, in the call's lane: last writer wins is
+   * decided there, and entries of many calls can share write requests.
+   */
+  storeEntries(callId: string, entries: readonly CallEntry[]): Promise<void>;
   /** The owner's final record overrides whatever this node held. */
   replaceEntries(callId: string, final: readonly CallEntry[], held: readonly CallEntry[]): Promise<void>;
   markEnded(callId: string, endedTs: number): Promise<void>;
   /** Drops the call from the open calls (it stays readable until its items expire). */
   closeCall(callId: string): Promise<void>;
+  /** Lists a closed call among the open calls again (it became active here once more). */
+  reopenCall(callId: string): Promise<void>;
   listOpenCalls(): Promise<string[]>;
   putClient(callId: string, client: string): Promise<void>;
   deleteClient(callId: string, client: string): Promise<void>;

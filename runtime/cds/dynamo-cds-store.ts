@@ -2,7 +2,8 @@ import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocu
 import type { CallEntry } from './call-entries';
 import type { CdsClock } from './cds-clock';
 import type { CdsStore, OutboxMessage, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream } from './cds-store';
-import { batchWrite, isConditionalCheckFailed, queryAll } from './dynamo-operations';
+import { BatchWriter } from '../dynamodb/batch-writer';
+import { isConditionalCheckFailed, queryAll } from '../dynamodb/operations';
 import type { ClockHighWaterMark } from './hybrid-clock';
 import {
   CLOCK_SK,
@@ -34,13 +35,13 @@ export interface DynamoCdsStoreOptions {
   readonly onInvalidItem: (key: string, problem: string) => void;
 }
 
-const LAST_WRITER_WINS = 'attribute_not_exists(#ts) OR #ts < :ts OR (#ts = :ts AND #site < :site)';
-
 /** The node's state in its DynamoDB table (see store-items.ts for the layout). */
 export class DynamoCdsStore implements CdsStore {
   readonly clockHighWaterMark: ClockHighWaterMark;
+  private readonly writer: BatchWriter;
 
   constructor(private readonly options: DynamoCdsStoreOptions) {
+    this.writer = new BatchWriter(options.client, options.tableName);
     this.clockHighWaterMark = {
       load: async () => {
         const { Item: item } = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: NODE_PK, sk: CLOCK_SK }, ConsistentRead: true }));
@@ -78,40 +79,25 @@ export class DynamoCdsStore implements CdsStore {
         }),
       ),
     );
-    await this.client.send(new PutCommand({ TableName: this.table, Item: { pk: OPEN_CALLS_PK, sk: meta.callId, expiresAt: this.expiresAt() } }));
+    await this.reopenCall(meta.callId);
   }
 
-  async storeEntries(callId: string, entries: readonly CallEntry[]): Promise<CallEntry[]> {
+  async reopenCall(callId: string): Promise<void> {
+    await this.client.send(new PutCommand({ TableName: this.table, Item: { pk: OPEN_CALLS_PK, sk: callId, expiresAt: this.expiresAt() } }));
+  }
+
+  async storeEntries(callId: string, entries: readonly CallEntry[]): Promise<void> {
     const expiresAt = this.expiresAt();
-    const logs = entries.filter((entry) => entry.kind === 'log');
-    const properties = entries.filter((entry) => entry.kind === 'property');
-    // Log entries never change once written, so rewriting one is harmless and they can go in batches.
-    const logsStored = batchWrite(this.client, this.table, logs.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })));
-    const outcomes = await Promise.all(
-      properties.map(async (entry) => {
-        const won = await this.conditional(() =>
-          this.client.send(
-            new PutCommand({
-              TableName: this.table,
-              Item: entryItem(callId, entry, expiresAt),
-              ConditionExpression: LAST_WRITER_WINS,
-              ExpressionAttributeNames: { '#ts': 'ts', '#site': 'site' },
-              ExpressionAttributeValues: { ':ts': entry.ts, ':site': entry.site },
-            }),
-          ),
-        );
-        return won ? [entry] : [];
-      }),
-    );
-    await logsStored;
-    return [...outcomes.flat(), ...logs];
+    // One item per key: a batch may not name an item twice, and the last of a key is the one to keep.
+    const items = new Map(entries.map((entry) => entryItem(callId, entry, expiresAt)).map((item) => [item.sk, item]));
+    await this.writer.write([...items.values()].map((item) => ({ PutRequest: { Item: item } })));
   }
 
   async replaceEntries(callId: string, final: readonly CallEntry[], held: readonly CallEntry[]): Promise<void> {
     const expiresAt = this.expiresAt();
     const keep = new Set(final.map((entry) => entryItem(callId, entry, expiresAt).sk));
     const stale = held.map((entry) => (entry.kind === 'property' ? propertySk(entry.name) : logSk(entry.ts, entry.site))).filter((sk) => !keep.has(sk));
-    await batchWrite(this.client, this.table, [
+    await this.writer.write([
       ...final.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })),
       ...stale.map((sk) => ({ DeleteRequest: { Key: { pk: callPk(callId), sk } } })),
     ]);

@@ -21,6 +21,9 @@ export function readRequestBody(request: IncomingMessage, limitBytes: number): P
     request.on('data', onData);
     request.on('end', () => resolve(Buffer.concat(chunks)));
     request.on('error', reject);
+    request.on('close', () => {
+      if (!request.complete) reject(new CdsRequestError(400, 'body: the client went away before sending all of it', 'incomplete'));
+    });
   });
 }
 

@@ -19,7 +19,7 @@ export interface LocalApiOptions {
 }
 
 /** Bound on a local request body: one value or log entry with some room. */
-export const LOCAL_BODY_LIMIT_BYTES = 64 * 1024;
+const LOCAL_BODY_LIMIT_BYTES = 64 * 1024;
 
 const registrationBody = z.strictObject({ client: clientIdSchema });
 const propertyBody = z.strictObject({ value: jsonValueSchema });

@@ -3,6 +3,7 @@ import { CallLanes } from './call-lanes';
 import { CallRecord } from './call-record';
 import { CdsRequestError, callEnded, notRegistered, recordFull, unknownCall } from './cds-errors';
 import type { CallStore, StoredUpstream } from './cds-store';
+import type { DeferredWrites } from './deferred-writes';
 import { hlcAtMs, type HlcTimestamp } from './hlc';
 import type { HybridClock } from './hybrid-clock';
 import { ownerOf } from './identifiers';
@@ -26,14 +27,13 @@ export interface LocalCallStoreOptions {
   readonly offsets: OwnerClockOffsets;
   /** Bound on the data of one call (it must fit in one peer message). */
   readonly maxCallBytes: number;
+  /** Where delivery cursors are saved, lagging behind memory. */
+  readonly cursorWrites: DeferredWrites;
   /** How far ahead of the owner's clock a participant's stamp may be before the owner refuses it. */
   readonly maxAheadMs: number;
 }
 
-/**
- * Raises a cursor of the upstream registration held in memory, reading it after the durable write: other
- * changes of the registration may have landed meanwhile (this runs outside the call's lane).
- */
+/** Raises a cursor of the upstream registration held in memory (its durable copy may lag, see DeferredWrites). */
 function raiseUpstream(call: TrackedCall, cursor: 'receivedTs' | 'ackedTs', value: HlcTimestamp): void {
   const current = call.upstream;
   if (current) call.upstream = { ...current, [cursor]: Math.max(current[cursor], value) };
@@ -61,9 +61,8 @@ export class LocalCallStore {
     return this.options.site;
   }
 
-  onChange(listener: (change: CallChange) => void): () => void {
+  onChange(listener: (change: CallChange) => void): void {
     this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
   }
 
   isOwnerOf(callId: string): boolean {
@@ -85,8 +84,12 @@ export class LocalCallStore {
     return loaded.filter((call): call is TrackedCall => call !== undefined);
   }
 
-  find(callId: string): Promise<TrackedCall | undefined> {
-    return this.calls.has(callId) ? Promise.resolve(this.calls.get(callId)) : this.lanes.run(callId, () => this.load(callId));
+  /** The call as held here; one not in memory is read from the table without being kept (reads do not grow the cache). */
+  async find(callId: string): Promise<TrackedCall | undefined> {
+    const cached = this.calls.get(callId);
+    if (cached) return cached;
+    const stored = await this.options.store.loadCall(callId);
+    return stored ? TrackedCall.fromStored(stored) : undefined;
   }
 
   /** Resolves once every change submitted so far is stored. */
@@ -183,11 +186,11 @@ export class LocalCallStore {
   }
 
   /** Owner: a participant confirmed receipt up to `ackedTs`. */
-  async advanceParticipant(call: TrackedCall, site: string, ackedTs: HlcTimestamp): Promise<void> {
+  advanceParticipant(call: TrackedCall, site: string, ackedTs: HlcTimestamp): void {
     const cursor = call.participants.get(site);
     if (!cursor || cursor.ackedTs >= ackedTs) return;
-    await this.options.store.advanceParticipant(call.callId, site, ackedTs);
-    cursor.ackedTs = Math.max(cursor.ackedTs, ackedTs);
+    cursor.ackedTs = ackedTs;
+    this.options.cursorWrites.set(`${call.callId}#S#${site}`, () => this.options.store.advanceParticipant(call.callId, site, ackedTs));
   }
 
   /** Owner: the end of call; the record is frozen from here on. */
@@ -231,17 +234,17 @@ export class LocalCallStore {
       await this.storeAndApply(call, entriesToStore(call.record, entries), { skipBudget: true });
       const receivedTs = Math.max(0, ...entries.map((entry) => entry.recordedTs ?? 0));
       if (receivedTs > upstream.receivedTs) {
-        await this.options.store.advanceUpstream(callId, 'receivedTs', receivedTs);
         raiseUpstream(call, 'receivedTs', receivedTs);
+        this.options.cursorWrites.set(`${callId}#U#receivedTs`, () => this.options.store.advanceUpstream(callId, 'receivedTs', receivedTs));
       }
     });
   }
 
   /** Participant: the owner acknowledged this node's writes up to `ackedTs`. */
-  async advanceUpstreamAcked(call: TrackedCall, ackedTs: HlcTimestamp): Promise<void> {
+  advanceUpstreamAcked(call: TrackedCall, ackedTs: HlcTimestamp): void {
     if (!call.upstream || call.upstream.ackedTs >= ackedTs) return;
-    await this.options.store.advanceUpstream(call.callId, 'ackedTs', ackedTs);
     raiseUpstream(call, 'ackedTs', ackedTs);
+    this.options.cursorWrites.set(`${call.callId}#U#ackedTs`, () => this.options.store.advanceUpstream(call.callId, 'ackedTs', ackedTs));
   }
 
   /** Participant: the owner's final record replaces what is held here, including own writes it never got. */
@@ -279,6 +282,7 @@ export class LocalCallStore {
       const final = [...call.record.entries().filter((entry) => !pendingSet.has(entry)), ...restamped];
       await this.options.store.replaceEntries(callId, final, call.record.entries());
       call.record.replaceAll(final);
+      this.options.cursorWrites.discard(`${callId}#U#receivedTs`);
       const resync: StoredUpstream = { ...upstream, receivedTs: 0 };
       await this.options.store.putUpstream(callId, resync);
       call.upstream = resync;
@@ -327,16 +331,9 @@ export class LocalCallStore {
       probe.apply(entries);
       if (call.record.byteSize + probe.byteSize > this.options.maxCallBytes) throw recordFull(call.callId, this.options.maxCallBytes);
     }
-    const stored = await this.options.store.storeEntries(call.callId, entries);
-    if (stored.length < entries.length) {
-      // The table held newer data than this cache (another writer): take the table's view.
-      this.calls.delete(call.callId);
-      const reloaded = await this.load(call.callId);
-      if (reloaded) this.emit({ kind: 'entries', call: reloaded, entries: stored });
-      return;
-    }
-    call.record.apply(stored);
-    this.emit({ kind: 'entries', call, entries: stored });
+    await this.options.store.storeEntries(call.callId, entries);
+    call.record.apply(entries);
+    this.emit({ kind: 'entries', call, entries });
   }
 
   private async load(callId: string): Promise<TrackedCall | undefined> {
@@ -349,9 +346,14 @@ export class LocalCallStore {
     return call;
   }
 
+  /** The call for a change: a closed one found in the table is listed as open again, so a restart resumes it. */
   private async loadOrCreate(callId: string): Promise<TrackedCall> {
+    const wasCached = this.calls.has(callId);
     const existing = await this.load(callId);
-    if (existing) return existing;
+    if (existing) {
+      if (!wasCached && !existing.ended) await this.options.store.reopenCall(callId);
+      return existing;
+    }
     const owner = ownerOf(callId);
     await this.options.store.createCall({ callId, owner, state: 'active' });
     const call = new TrackedCall(new CallRecord(callId, owner));

@@ -50,6 +50,8 @@ const MAX_MESSAGE_ENTRY_BYTES = 1024 * 1024;
 export class NetworkProxy {
   private readonly deliveries = new Map<string, PeerDelivery>();
   private readonly registrationWaiters = new Map<string, Array<() => void>>();
+  /** Foreign calls whose latest registration the owner has answered. */
+  private readonly confirmed = new Set<string>();
   private readonly work = new InFlight();
   /** Foreign calls this site has asked (or is asking) to be registered for: set before the first await, so two changes in a row register once. */
   private readonly registering = new Set<string>();
@@ -82,7 +84,6 @@ export class NetworkProxy {
         call.participants.forEach((_, peer) => this.deliveryTo(peer)?.markDirty(call.callId));
       } else if (call.upstream?.status === 'registered') {
         await this.register(call.callId);
-        this.deliveryTo(call.owner)?.markDirty(call.callId);
       }
     }
   }
@@ -95,7 +96,7 @@ export class NetworkProxy {
     await this.work.settled();
   }
 
-  /** Runs health-monitor reactions as tracked background work. */
+  /** Runs work in the background, tracked so that stop() waits for it. */
   background(work: () => Promise<void>, onError: (error: unknown) => void): void {
     if (this.stopped) return;
     void this.work.track(work().catch(onError));
@@ -113,6 +114,7 @@ export class NetworkProxy {
   /** Registers this site with the owner of a foreign call (again), asking for what it lacks. */
   async register(callId: string): Promise<void> {
     this.registering.add(callId);
+    this.confirmed.delete(callId);
     const call = await this.options.calls.setUpstream(callId, 'registered');
     const since = call.upstream?.receivedTs ?? 0;
     const body: RegisterRequest = { callId, site: this.site, ...(since > 0 ? { since } : {}) };
@@ -123,6 +125,7 @@ export class NetworkProxy {
 
   /** Resolves true once the owner has answered this site's registration, false after `timeoutMs`. */
   waitUntilRegistered(callId: string, timeoutMs: number): Promise<boolean> {
+    if (this.confirmed.has(callId)) return Promise.resolve(true);
     return new Promise((resolve) => {
       const cancel = this.options.clock.schedule(() => done(false), timeoutMs);
       const waiters = this.registrationWaiters.get(callId) ?? [];
@@ -161,7 +164,9 @@ export class NetworkProxy {
       if (call.owner === this.site && call.participants.has(peer)) await this.options.calls.removeParticipant(call.callId, peer);
       if (call.owner === peer && call.upstream?.status === 'registered') {
         this.registering.delete(call.callId);
+        this.confirmed.delete(call.callId);
         await this.options.calls.setUpstream(call.callId, 'expired');
+        this.deliveryTo(peer)?.markDirty(call.callId);
       }
     }
   }
@@ -186,7 +191,7 @@ export class NetworkProxy {
 
   async handleUpdates(request: UpdatesRequest): Promise<{ time: number; ackedTs: HlcTimestamp }> {
     if (request.entries.some((entry) => entry.site !== request.site && ownerOf(request.callId) !== request.site)) {
-      throw new CdsRequestError(400, 'entries: a participant may only send its own writes', 'foreign-entries');
+      throw new CdsRequestError(400, 'body.entries: a participant may only send its own writes', 'malformed');
     }
     if (ownerOf(request.callId) === this.site) {
       const ackedTs = await this.options.calls.acceptParticipantWrites(request.callId, request.entries);
@@ -256,8 +261,10 @@ export class NetworkProxy {
       if (call.clients.size > 0 && !registered) await this.register(call.callId);
       if (call.clients.size === 0 && registered) {
         this.registering.delete(call.callId);
+        this.confirmed.delete(call.callId);
         await this.options.calls.setUpstream(call.callId, 'unregistered');
         await this.send({ peer: call.owner, callId: call.callId, topic: 'registration', path: PEER_PATHS.unregister, body: { callId: call.callId, site: this.site } });
+        this.deliveryTo(call.owner)?.markDirty(call.callId);
       }
     }
   }
@@ -280,12 +287,17 @@ export class NetworkProxy {
 
   private async onRegistered(callId: string, reply: RegisterReply): Promise<void> {
     try {
-      if (reply.state === 'ended') await this.options.calls.acceptOwnerEnd(callId, reply.endedTs ?? 0, reply.entries);
-      else await this.options.calls.acceptOwnerEntries(callId, reply.entries);
+      if (reply.state === 'ended') {
+        await this.options.calls.acceptOwnerEnd(callId, reply.endedTs ?? 0, reply.entries);
+        await this.options.calls.close(callId);
+      } else {
+        await this.options.calls.acceptOwnerEntries(callId, reply.entries);
+      }
     } catch (error) {
       // Unregistered again while the registration was on its way: the unregistration follows it.
       if (!(error instanceof CdsRequestError && error.reason === 'not-registered')) throw error;
     }
+    if (this.registering.has(callId)) this.confirmed.add(callId);
     const waiters = this.registrationWaiters.get(callId) ?? [];
     this.registrationWaiters.delete(callId);
     waiters.forEach((wake) => wake());
@@ -294,8 +306,17 @@ export class NetworkProxy {
   private async sendCall(peer: string, callId: string): Promise<void> {
     const call = await this.options.calls.find(callId);
     if (!call || call.ended) return;
-    if (call.owner === this.site) await this.sendToParticipant(peer, call);
-    else if (call.owner === peer) await this.sendToOwner(call);
+    if (call.owner === this.site) {
+      await this.sendToParticipant(peer, call);
+      return;
+    }
+    if (call.owner !== peer) return;
+    await this.sendToOwner(call);
+    // No longer registered and everything delivered: nothing left to do here for this call.
+    const upstream = call.upstream;
+    if (upstream && upstream.status !== 'registered' && call.record.entriesWrittenBy(this.site, upstream.ackedTs).length === 0) {
+      await this.options.calls.close(callId);
+    }
   }
 
   private async sendToParticipant(peer: string, call: TrackedCall): Promise<void> {
@@ -313,10 +334,10 @@ export class NetworkProxy {
         }
         throw error;
       }
-      await this.options.calls.advanceParticipant(call, peer, Math.max(...chunk.map((entry) => entry.recordedTs ?? 0)));
+      this.options.calls.advanceParticipant(call, peer, Math.max(...chunk.map((entry) => entry.recordedTs ?? 0)));
     }
     // Entries the participant wrote itself are not sent back, but the cursor passes them.
-    await this.options.calls.advanceParticipant(call, peer, upTo);
+    this.options.calls.advanceParticipant(call, peer, upTo);
   }
 
   private async sendToOwner(call: TrackedCall): Promise<void> {
@@ -326,7 +347,7 @@ export class NetworkProxy {
     for (const chunk of chunks(pending)) {
       try {
         const reply = await this.options.client.post(this.target(call.owner), PEER_PATHS.updates, { callId: call.callId, site: this.site, entries: chunk }, updatesReplySchema);
-        await this.options.calls.advanceUpstreamAcked(call, reply.ackedTs);
+        this.options.calls.advanceUpstreamAcked(call, reply.ackedTs);
       } catch (error) {
         if (!(error instanceof PeerRequestError) || error.unreachable) throw error;
         if (error.reason === 'timestamp-ahead') {

@@ -34,8 +34,8 @@ export interface PeerClientOptions {
 
 /** Signed JSON requests to peers over kept-alive connections; counts the bytes it sends per path. */
 export class PeerClient {
-  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16 });
-  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16 });
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
   private readonly sent = new Map<string, { requests: number; bytes: number }>();
 
   constructor(private readonly options: PeerClientOptions) {}

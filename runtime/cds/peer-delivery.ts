@@ -1,12 +1,13 @@
 import { backoffDelayMs, type BackoffPolicy } from '../esl/backoff';
 import type { CdsClock } from './cds-clock';
 import type { OutboxMessage } from './cds-store';
+import { InFlight } from './in-flight';
 
 export interface PeerDeliveryOptions {
   readonly clock: CdsClock;
   readonly backoff: BackoffPolicy;
   readonly random: () => number;
-  /** Calls whose deltas are sent at once. */
+  /** Calls whose deltas are on their way at once. */
   readonly concurrency: number;
   /** Sends a control message; throws only when it should be retried (the peer did not take it). */
   readonly sendControl: (message: OutboxMessage) => Promise<void>;
@@ -16,14 +17,17 @@ export interface PeerDeliveryOptions {
 }
 
 /**
- * Delivery to one peer: control messages from the outbox (registrations, ends) first, in order, then the
- * calls with something undelivered. A failure pauses the peer with exponential backoff; a peer heard from
- * again is retried at once.
+ * Delivery to one peer: control messages from the outbox (registrations, ends) one at a time in order, and
+ * alongside them up to `concurrency` calls with something undelivered, each call sent by one worker at a
+ * time. A failure pauses new sends to the peer with exponential backoff; a peer heard from again is retried
+ * at once.
  */
 export class PeerDelivery {
   private readonly control = new Map<string, OutboxMessage>();
   private readonly dirty = new Set<string>();
-  private running?: Promise<void>;
+  private readonly sending = new Set<string>();
+  private readonly work = new InFlight();
+  private controlBusy = false;
   private failures = 0;
   private cancelRetry?: () => void;
   private stopped = false;
@@ -35,17 +39,17 @@ export class PeerDelivery {
   }
 
   get idle(): boolean {
-    return this.running === undefined && this.pending === 0;
+    return this.pending === 0 && this.sending.size === 0 && !this.controlBusy;
   }
 
   enqueue(message: OutboxMessage): void {
     this.control.set(`${message.callId}#${message.topic}`, message);
-    this.kick();
+    this.pump();
   }
 
   markDirty(callId: string): void {
     this.dirty.add(callId);
-    this.kick();
+    this.pump();
   }
 
   /** The peer is back: retry now rather than when the backoff ends. */
@@ -54,56 +58,71 @@ export class PeerDelivery {
     if (!this.cancelRetry) return;
     this.cancelRetry();
     this.cancelRetry = undefined;
-    this.kick();
+    this.pump();
   }
 
-  /** Stops delivering; resolves when the attempt under way has settled. */
+  /** Stops delivering; resolves when the sends under way have settled. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.cancelRetry?.();
     this.cancelRetry = undefined;
-    await this.running;
+    await this.work.settled();
   }
 
-  private kick(): void {
-    if (this.running || this.cancelRetry || this.stopped) return;
-    this.running = this.run().finally(() => {
-      this.running = undefined;
-    });
-  }
-
-  private async run(): Promise<void> {
-    try {
-      while (!this.stopped) {
-        const [key, message] = this.control.entries().next().value ?? [];
-        if (key !== undefined && message !== undefined) {
-          await this.options.sendControl(message);
-          if (this.control.get(key) === message) this.control.delete(key);
-          continue;
-        }
-        if (this.dirty.size === 0) break;
-        const batch = [...this.dirty].slice(0, this.options.concurrency);
-        batch.forEach((callId) => this.dirty.delete(callId));
-        const results = await Promise.allSettled(batch.map((callId) => this.options.sendCall(callId)));
-        const failed = batch.filter((_, index) => results[index].status === 'rejected');
-        failed.forEach((callId) => this.dirty.add(callId));
-        const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-        if (failure) throw failure.reason;
-      }
-      this.failures = 0;
-    } catch (error) {
-      this.scheduleRetry(error);
+  private pump(): void {
+    if (this.stopped || this.cancelRetry) return;
+    const next = this.control.entries().next();
+    if (!this.controlBusy && !next.done) {
+      const [key, message] = next.value;
+      this.controlBusy = true;
+      void this.work.track(
+        this.options.sendControl(message).then(
+          () => {
+            if (this.control.get(key) === message) this.control.delete(key);
+            this.controlBusy = false;
+            this.succeeded();
+          },
+          (error: unknown) => {
+            this.controlBusy = false;
+            this.failed(error);
+          },
+        ),
+      );
+    }
+    for (const callId of this.dirty) {
+      if (this.sending.size >= this.options.concurrency || this.cancelRetry) break;
+      if (this.sending.has(callId)) continue;
+      this.dirty.delete(callId);
+      this.sending.add(callId);
+      void this.work.track(
+        this.options.sendCall(callId).then(
+          () => {
+            this.sending.delete(callId);
+            this.succeeded();
+          },
+          (error: unknown) => {
+            this.sending.delete(callId);
+            this.dirty.add(callId);
+            this.failed(error);
+          },
+        ),
+      );
     }
   }
 
-  private scheduleRetry(error: unknown): void {
-    if (this.stopped) return;
+  private succeeded(): void {
+    this.failures = 0;
+    this.pump();
+  }
+
+  private failed(error: unknown): void {
+    if (this.stopped || this.cancelRetry) return;
     const delayMs = backoffDelayMs(this.failures, this.options.backoff, this.options.random);
     this.failures += 1;
     this.options.onRetry(error, delayMs);
     this.cancelRetry = this.options.clock.schedule(() => {
       this.cancelRetry = undefined;
-      this.kick();
+      this.pump();
     }, delayMs);
   }
 }

@@ -4,10 +4,10 @@ import { jsonLinesLogger } from '../call-control/logger';
 import { DynamoCallArchive } from '../cds/call-archive';
 import { systemClock } from '../cds/cds-clock';
 import { CdsNode, DEFAULT_TIMERS } from '../cds/cds-node';
-import { ensureTable, tableExists } from '../cds/cds-tables';
-import { createDocumentClient } from '../cds/dynamo-connection';
+import { createDocumentClient } from '../dynamodb/document-client';
+import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../dynamodb/embedded-dynamodb';
+import { ensureTable, tableExists } from '../dynamodb/tables';
 import { DynamoCdsStore } from '../cds/dynamo-cds-store';
-import { startEmbeddedDynamo, type EmbeddedDynamo } from '../cds/embedded-dynamo';
 import { siteIdSchema } from '../cds/identifiers';
 import { CliError, UsageError } from './cli-error';
 import type { Output } from './output';
@@ -25,12 +25,17 @@ export const CDS_SERVE_OPTIONS = {
   'expiry-ms': { type: 'string' },
   'end-grace-ms': { type: 'string' },
   'create-tables': { type: 'boolean', default: false },
+  'state-dir': { type: 'string' },
   'media-server': { type: 'string', multiple: true },
   password: { type: 'string' },
 } as const;
 
-/** The raw values parseArgs produced for CDS_SERVE_OPTIONS; `password` may come from the environment instead. */
+/**
+ * The raw values parseArgs produced for CDS_SERVE_OPTIONS. `password` may come from the environment instead,
+ * and so may the peer key (`peerKey`, from VOICEPLANE_CDS_PEER_KEY: ECS injects secrets as variables).
+ */
 export interface CdsServeRawOptions {
+  readonly peerKey?: string;
   readonly site?: string;
   readonly listen?: string;
   readonly peer?: readonly string[];
@@ -42,6 +47,7 @@ export interface CdsServeRawOptions {
   readonly 'expiry-ms'?: string;
   readonly 'end-grace-ms'?: string;
   readonly 'create-tables'?: boolean;
+  readonly 'state-dir'?: string;
   readonly 'media-server'?: readonly string[];
   readonly password?: string;
 }
@@ -75,7 +81,8 @@ const schema = z
     site: required('this site id').pipe(siteIdSchema),
     listen: required('HOST:PORT to listen on').pipe(hostPort),
     peer: z.array(peerSpec).default([]),
-    'peer-key-file': required('file holding the shared peer key'),
+    peerKey: z.string().optional(),
+    'peer-key-file': z.string().optional(),
     'dynamodb-endpoint': httpUrl.optional(),
     table: tableName.optional(),
     'archive-table': tableName.optional(),
@@ -83,6 +90,7 @@ const schema = z
     'expiry-ms': milliseconds(DEFAULT_TIMERS.expiryMs),
     'end-grace-ms': milliseconds(DEFAULT_TIMERS.endGraceMs),
     'create-tables': z.boolean().default(false),
+    'state-dir': z.string().min(1, 'must name a directory').optional(),
     'media-server': z.array(hostPort).default([]),
     password: z.string().optional(),
   })
@@ -94,6 +102,12 @@ const schema = z
     });
     if (options['expiry-ms'] <= 2 * options['heartbeat-ms']) {
       ctx.addIssue({ code: 'custom', path: ['expiry-ms'], message: 'must exceed two heartbeats (an outage is reported after two missed heartbeats)' });
+    }
+    if ((options['peer-key-file'] === undefined) === (options.peerKey === undefined)) {
+      ctx.addIssue({ code: 'custom', path: ['peer-key-file'], message: 'give exactly one of --peer-key-file and VOICEPLANE_CDS_PEER_KEY (the shared peer key)' });
+    }
+    if (options['state-dir'] !== undefined && options['dynamodb-endpoint'] !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['state-dir'], message: 'keeps the embedded DynamoDB on disk; leave it out with --dynamodb-endpoint' });
     }
     if (options['media-server'].length > 0 && !options.password) {
       ctx.addIssue({ code: 'custom', path: ['password'], message: 'required with --media-server (the event socket password)' });
@@ -107,38 +121,43 @@ export function parseCdsServeOptions(raw: CdsServeRawOptions): CdsServeOptions {
   const parsed = schema.safeParse(raw);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
-  throw new UsageError(`--${String(issue?.path[0] ?? 'options')}: ${issue?.message ?? 'invalid'}`);
+  const field = String(issue?.path[0] ?? 'options');
+  throw new UsageError(`${field === 'peerKey' ? 'VOICEPLANE_CDS_PEER_KEY' : `--${field}`}: ${issue?.message ?? 'invalid'}`);
 }
 
-function readPeerKey(file: string): Buffer {
-  let key: Buffer;
-  try {
-    key = Buffer.from(readFileSync(file, 'utf8').trim());
-  } catch (error) {
-    throw new UsageError(`--peer-key-file: cannot read ${file}: ${(error as Error).message}`);
+function readPeerKey(options: CdsServeOptions): Buffer {
+  const file = options['peer-key-file'];
+  let text = options.peerKey ?? '';
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--peer-key-file: cannot read ${file}: ${(error as Error).message}`);
+    }
   }
-  if (key.length < MIN_PEER_KEY_BYTES) throw new UsageError(`--peer-key-file: the key in ${file} is shorter than ${MIN_PEER_KEY_BYTES} bytes`);
+  const key = Buffer.from(text.trim());
+  if (key.length < MIN_PEER_KEY_BYTES) throw new UsageError(`${file === undefined ? 'VOICEPLANE_CDS_PEER_KEY' : '--peer-key-file'}: the key is shorter than ${MIN_PEER_KEY_BYTES} bytes`);
   return key;
 }
 
 /**
  * `voiceplane cds serve`: runs a CDS node until `stop` aborts. Without --dynamodb-endpoint it starts an
- * embedded dynalite (in memory) and creates its tables; with one it creates missing tables only with
- * --create-tables.
+ * embedded dynalite (in memory, or on disk in --state-dir so that a restarted node resumes) and creates its
+ * tables; with one it creates missing tables only with --create-tables.
  */
 export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output, stop?: AbortSignal): Promise<void> {
   const options = parseCdsServeOptions(raw);
-  const peerKey = readPeerKey(options['peer-key-file']);
+  const peerKey = readPeerKey(options);
   const table = options.table ?? `cds-${options.site}`;
   const archiveTable = options['archive-table'] ?? 'cds-archive';
   const logger = jsonLinesLogger({ write: (line) => output.line(line.trimEnd()) });
-  let embedded: EmbeddedDynamo | undefined;
-  if (!options['dynamodb-endpoint']) embedded = await startEmbeddedDynamo();
-  const client = createDocumentClient(options['dynamodb-endpoint'] ?? embedded?.endpoint);
+  let embedded: EmbeddedDynamoDb | undefined;
+  if (!options['dynamodb-endpoint']) embedded = await startEmbeddedDynamoDb({ path: options['state-dir'] });
+  const client = createDocumentClient({ endpoint: options['dynamodb-endpoint'] ?? embedded?.endpoint });
   let node: CdsNode | undefined;
   try {
     for (const name of [table, archiveTable]) {
-      if (embedded || options['create-tables']) await ensureTable(client, name, systemClock);
+      if (embedded || options['create-tables']) await ensureTable(client, name);
       else if (!(await tableExists(client, name))) throw new CliError(`table ${name} does not exist (create it, or pass --create-tables)`);
     }
     node = await CdsNode.start({

@@ -5,11 +5,12 @@ import * as path from 'path';
 import { renderCallControlDialplan } from '../dialplan';
 import { tallyCalls, type ObservedCall } from '../upgrade/call-tally';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
-import { startEmbeddedDynamoDb } from '../upgrade/embedded-dynamodb';
+import { createDocumentClient } from '../dynamodb/document-client';
+import { startEmbeddedDynamoDb } from '../dynamodb/embedded-dynamodb';
+import { ensureTable } from '../dynamodb/tables';
 import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
 import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../upgrade/local-fleet';
 import { progressPrinter } from '../upgrade/progress-printer';
-import { ensureStateTable, stateTableClient } from '../upgrade/state-table';
 import { newUpgradeId } from '../upgrade/upgrade-id';
 import { runUpgrade } from '../upgrade/upgrade-orchestrator';
 import type { UpgradeSummary } from '../upgrade/upgrade-progress';
@@ -112,12 +113,12 @@ export async function runDemoCommand(values: { readonly json?: boolean }, contex
     cleanups.unshift(() => simulator.stop());
 
     const dynamo = await startEmbeddedDynamoDb();
-    const client = stateTableClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+    const client = createDocumentClient({ endpoint: dynamo.endpoint });
     cleanups.unshift(async () => {
       client.destroy();
       await dynamo.close();
     });
-    await ensureStateTable(client, TABLE);
+    await ensureTable(client, TABLE);
 
     const inventory = await localFleetInventory([{ id: MEDIA_SERVER_ID, eslPort, password, groups: ['blue', 'green'] }], runDir);
     const launch = { env: context.env, clock, sleep };

@@ -1,12 +1,13 @@
 import { readFileSync } from 'fs';
 import type { Logger } from '../call-control';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
-import { startEmbeddedDynamoDb } from '../upgrade/embedded-dynamodb';
+import { createDocumentClient } from '../dynamodb/document-client';
+import { startEmbeddedDynamoDb } from '../dynamodb/embedded-dynamodb';
+import { ensureTable } from '../dynamodb/tables';
 import { parseFleetInventory, type FleetInventory } from '../upgrade/fleet-inventory';
 import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
 import { formatPath } from '../validation/zod-issues';
 import { progressPrinter } from '../upgrade/progress-printer';
-import { ensureStateTable, stateTableClient } from '../upgrade/state-table';
 import { newUpgradeId } from '../upgrade/upgrade-id';
 import { runUpgrade } from '../upgrade/upgrade-orchestrator';
 import { planUpgrade, type UpgradePlan } from '../upgrade/upgrade-plan';
@@ -185,7 +186,7 @@ function planOrThrow(request: UpgradeRequest, inventory: FleetInventory, upgrade
 }
 
 interface OpenState {
-  readonly client: ReturnType<typeof stateTableClient>;
+  readonly client: ReturnType<typeof createDocumentClient>;
   readonly tableName: string;
   close(): Promise<void>;
 }
@@ -195,14 +196,14 @@ async function openState(values: UpgradeOptionValues, env: Readonly<Record<strin
   if (values.table !== undefined) {
     const region = values.region ?? env.AWS_REGION ?? (endpoint === undefined ? undefined : 'us-east-1');
     if (region === undefined) throw new UsageError('--region: required with --table (or set AWS_REGION)');
-    const client = stateTableClient({ endpoint, region });
+    const client = createDocumentClient({ endpoint, region });
     return { client, tableName: values.table, close: async () => client.destroy() };
   }
   if (endpoint !== undefined) throw new UsageError('--table: required with --dynamodb-endpoint');
   const dynamo = await startEmbeddedDynamoDb({ path: values['state-dir'] });
-  const client = stateTableClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+  const client = createDocumentClient({ endpoint: dynamo.endpoint });
   try {
-    await ensureStateTable(client, EMBEDDED_TABLE);
+    await ensureTable(client, EMBEDDED_TABLE);
   } catch (error) {
     client.destroy();
     await dynamo.close();

@@ -5,7 +5,7 @@ import { jsonLinesLogger } from '../call-control';
 import { systemClock } from '../upgrade/clock';
 import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
 import { parseFleetInventory } from '../upgrade/fleet-inventory';
-import { stateTableClient } from '../upgrade/state-table';
+import { createDocumentClient } from '../dynamodb/document-client';
 import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
 import { createUpgradeTaskHandlers, type UpgradeTaskHandlers } from '../upgrade/upgrade-task-handlers';
 
@@ -31,7 +31,7 @@ function handlersFromEnvironment(env: NodeJS.ProcessEnv): UpgradeTaskHandlers {
   const config = parsed.data;
   const inventory = parseFleetInventory(JSON.parse(readFileSync(path.join(__dirname, config.FLEET_INVENTORY_FILE), 'utf8')));
   const store = new DynamoUpgradeStateStore({
-    client: stateTableClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }),
+    client: createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }),
     tableName: config.STATE_TABLE,
     clock: systemClock,
   });

@@ -26,14 +26,24 @@ async function newCall(): Promise<string> {
 }
 
 describe('DynamoCdsStore on dynalite', () => {
-  it('keeps the latest write of a property with conditional writes, whatever order they arrive in', async () => {
+  it('stores the writes of many calls made at once, each call complete when its write resolves', async () => {
+    const callIds = await Promise.all(Array.from({ length: 60 }, () => newCall()));
+    await Promise.all(callIds.map((callId, index) => store.storeEntries(callId, [property('caller', `+1555${index}`, 10 + index), property('callee', '1000', 10 + index), log(5 + index)])));
+    const loaded = await Promise.all(callIds.map((callId) => store.loadCall(callId)));
+    loaded.forEach((call, index) => {
+      expect(call?.entries.filter((entry) => entry.kind === 'property').map((entry) => [entry.name, entry.value])).toEqual(
+        expect.arrayContaining([['caller', `+1555${index}`], ['callee', '1000']]),
+      );
+      expect(call?.entries.filter((entry) => entry.kind === 'log')).toHaveLength(1);
+    });
+  });
+
+  it('keeps the last of several writes of one property in one call, and a later write over an earlier one', async () => {
     const callId = await newCall();
-    expect(await store.storeEntries(callId, [property('note', 'second', 20)])).toHaveLength(1);
-    expect(await store.storeEntries(callId, [property('note', 'first', 10)])).toEqual([]);
-    expect(await store.storeEntries(callId, [property('note', 'second', 20)])).toEqual([]);
-    expect(await store.storeEntries(callId, [property('note', 'tie, later site', 20, 'zulu')])).toHaveLength(1);
-    const loaded = await store.loadCall(callId);
-    expect(loaded?.entries).toEqual([property('note', 'tie, later site', 20, 'zulu')]);
+    await store.storeEntries(callId, [property('note', 'first', 10), property('note', 'second', 20)]);
+    expect((await store.loadCall(callId))?.entries).toEqual([property('note', 'second', 20)]);
+    await store.storeEntries(callId, [property('note', 'third', 30)]);
+    expect((await store.loadCall(callId))?.entries).toEqual([property('note', 'third', 30)]);
   });
 
   it('stores log entries once each, in write order, with JSON values intact', async () => {
@@ -74,6 +84,9 @@ describe('DynamoCdsStore on dynalite', () => {
     await store.markEnded(callId, 77);
     await store.closeCall(callId);
     expect(await store.listOpenCalls()).not.toContain(callId);
+    await store.reopenCall(callId);
+    expect(await store.listOpenCalls()).toContain(callId);
+    await store.closeCall(callId);
     expect((await store.loadCall(callId))?.meta).toMatchObject({ state: 'ended', endedTs: 77 });
     expect(await store.loadCall('west:never-seen')).toBeUndefined();
   });

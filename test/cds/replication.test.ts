@@ -42,6 +42,7 @@ describe('replication between sites', () => {
     const registered = await east.client.register(callId, 'agent');
     expect(registered.body).toMatchObject({ upstream: 'registered', call: { properties: { a: { value: bulky }, b: { value: bulky }, c: { value: bulky } } } });
     expect(await west.client.participants(callId)).toMatchObject({ remote: ['east'] });
+    expect(await east.client.register(callId, 'second-client')).toMatchObject({ status: 201, body: { upstream: 'registered' } });
 
     const stream = await EventStreamReader.open(east.runningNode.port, callId);
     await quiescent();

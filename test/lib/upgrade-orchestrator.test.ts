@@ -19,7 +19,7 @@ describe('the upgrade orchestrator in a data center', () => {
     const functions = resourcesOf('aws_lambda_function');
     expect(functions.map((fn) => fn.handler).sort()).toEqual(Object.keys(TASK_STATE_NAMES).map((task) => `index.${task}`).sort());
     for (const fn of functions) {
-      expect(fn).toMatchObject({ runtime: 'nodejs20.x', filename: expect.stringMatching(/^assets\/.*\.zip$/) });
+      expect(fn).toMatchObject({ runtime: 'nodejs22.x', filename: expect.stringMatching(/^assets\/.*\.zip$/) });
       expect((fn.vpc_config as { subnet_ids: string[] }).subnet_ids).toHaveLength(2);
       expect(Object.keys((fn.environment as { variables: Record<string, string> }).variables).sort()).toEqual(['FLEET_INVENTORY_FILE', 'NODE_OPTIONS', 'STATE_TABLE']);
     }

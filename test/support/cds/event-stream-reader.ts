@@ -10,9 +10,13 @@ export class EventStreamReader {
   readonly events: ServerSentEvent[] = [];
   private buffer = '';
 
-  private constructor(private readonly outgoing: ClientRequest) {}
+  private constructor(
+    private readonly outgoing: ClientRequest,
+    private readonly onEvent?: (event: ServerSentEvent) => void,
+  ) {}
 
-  static open(port: number, callId: string): Promise<EventStreamReader> {
+  /** `onEvent` hears each event as it arrives (it is also kept in `events`). */
+  static open(port: number, callId: string, onEvent?: (event: ServerSentEvent) => void): Promise<EventStreamReader> {
     return new Promise((resolve, reject) => {
       const outgoing = request({ host: '127.0.0.1', port, path: `/v1/calls/${callId}/events`, agent: false }, (response) => {
         if (response.statusCode !== 200) {
@@ -24,7 +28,7 @@ export class EventStreamReader {
         response.on('error', () => undefined);
         resolve(reader);
       });
-      const reader = new EventStreamReader(outgoing);
+      const reader = new EventStreamReader(outgoing, onEvent);
       outgoing.on('error', reject);
       outgoing.end();
     });
@@ -47,7 +51,11 @@ export class EventStreamReader {
       const lines = block.split('\n');
       const event = lines.find((line) => line.startsWith('event: '))?.slice(7);
       const data = lines.find((line) => line.startsWith('data: '))?.slice(6);
-      if (event !== undefined && data !== undefined) this.events.push({ event, data: JSON.parse(data) });
+      if (event !== undefined && data !== undefined) {
+        const parsed = { event, data: JSON.parse(data) as unknown };
+        this.events.push(parsed);
+        this.onEvent?.(parsed);
+      }
       boundary = this.buffer.indexOf('\n\n');
     }
   }

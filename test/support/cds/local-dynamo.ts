@@ -1,8 +1,7 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { ensureTable } from '../../../runtime/cds/cds-tables';
-import { systemClock } from '../../../runtime/cds/cds-clock';
-import { createDocumentClient } from '../../../runtime/cds/dynamo-connection';
-import { startEmbeddedDynamo, type EmbeddedDynamo } from '../../../runtime/cds/embedded-dynamo';
+import { createDocumentClient } from '../../../runtime/dynamodb/document-client';
+import { startEmbeddedDynamoDb } from '../../../runtime/dynamodb/embedded-dynamodb';
+import { ensureTable } from '../../../runtime/dynamodb/tables';
 
 /** A dynalite in this process with a document client and created tables; `close` releases both. */
 export interface LocalDynamo {
@@ -12,9 +11,9 @@ export interface LocalDynamo {
 }
 
 export async function startLocalDynamo(tables: readonly string[]): Promise<LocalDynamo> {
-  const server: EmbeddedDynamo = await startEmbeddedDynamo();
-  const client = createDocumentClient(server.endpoint);
-  for (const table of tables) await ensureTable(client, table, systemClock);
+  const server = await startEmbeddedDynamoDb();
+  const client = createDocumentClient({ endpoint: server.endpoint });
+  for (const table of tables) await ensureTable(client, table);
   return {
     endpoint: server.endpoint,
     client,

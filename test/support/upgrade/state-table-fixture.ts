@@ -1,7 +1,8 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Clock } from '../../../runtime/upgrade/clock';
-import { startEmbeddedDynamoDb } from '../../../runtime/upgrade/embedded-dynamodb';
-import { ensureStateTable, stateTableClient } from '../../../runtime/upgrade/state-table';
+import { createDocumentClient } from '../../../runtime/dynamodb/document-client';
+import { startEmbeddedDynamoDb } from '../../../runtime/dynamodb/embedded-dynamodb';
+import { ensureTable } from '../../../runtime/dynamodb/tables';
 import { DynamoUpgradeStateStore } from '../../../runtime/upgrade/upgrade-state-store';
 
 export interface StateTable {
@@ -17,9 +18,9 @@ let tables = 0;
 /** The orchestrator's state table on a dynalite of its own (127.0.0.1, ephemeral port). */
 export async function startStateTable(): Promise<StateTable> {
   const dynamo = await startEmbeddedDynamoDb();
-  const client = stateTableClient({ endpoint: dynamo.endpoint, region: 'us-east-1' });
+  const client = createDocumentClient({ endpoint: dynamo.endpoint });
   const tableName = `upgrades-${++tables}`;
-  await ensureStateTable(client, tableName);
+  await ensureTable(client, tableName);
   return {
     endpoint: dynamo.endpoint,
     tableName,

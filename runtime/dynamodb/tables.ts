@@ -1,12 +1,11 @@
-import { CreateTableCommand, DescribeTableCommand, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, ResourceInUseException, ResourceNotFoundException } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { CdsClock } from './cds-clock';
 
 const TABLE_READY_POLL_MS = 100;
 const TABLE_READY_TIMEOUT_MS = 60_000;
 
 /** Whether the table exists (in any state). */
-export async function tableExists(client: DynamoDBDocumentClient, tableName: string): Promise<boolean> {
+export async function tableExists(client: Pick<DynamoDBDocumentClient, 'send'>, tableName: string): Promise<boolean> {
   try {
     await client.send(new DescribeTableCommand({ TableName: tableName }));
     return true;
@@ -17,10 +16,10 @@ export async function tableExists(client: DynamoDBDocumentClient, tableName: str
 }
 
 /**
- * Creates a `pk`/`sk` string-keyed on-demand table unless it exists, and waits until it is active. The node's
- * table and the archive share this shape (DurableTable in Terraform).
+ * Creates a `pk`/`sk` string-keyed on-demand table unless it exists, and waits until it is active. Every
+ * table of the runtime has this shape (DurableTable in Terraform, which owns the tables and their TTL in AWS).
  */
-export async function ensureTable(client: DynamoDBDocumentClient, tableName: string, clock: CdsClock): Promise<void> {
+export async function ensureTable(client: Pick<DynamoDBDocumentClient, 'send'>, tableName: string): Promise<void> {
   if (!(await tableExists(client, tableName))) {
     try {
       await client.send(
@@ -38,15 +37,15 @@ export async function ensureTable(client: DynamoDBDocumentClient, tableName: str
         }),
       );
     } catch (error) {
-      // Another node created it meanwhile.
-      if (!(error instanceof Error && error.name === 'ResourceInUseException')) throw error;
+      // Created by another process meanwhile.
+      if (!(error instanceof ResourceInUseException)) throw error;
     }
   }
-  const deadline = clock.now() + TABLE_READY_TIMEOUT_MS;
+  const deadline = Date.now() + TABLE_READY_TIMEOUT_MS;
   for (;;) {
     const { Table: table } = await client.send(new DescribeTableCommand({ TableName: tableName }));
     if (table?.TableStatus === 'ACTIVE') return;
-    if (clock.now() > deadline) throw new Error(`table ${tableName} is still ${table?.TableStatus} after ${TABLE_READY_TIMEOUT_MS} ms`);
-    await new Promise<void>((resolve) => clock.schedule(resolve, TABLE_READY_POLL_MS));
+    if (Date.now() > deadline) throw new Error(`table ${tableName} is still ${table?.TableStatus ?? 'missing'} after ${TABLE_READY_TIMEOUT_MS} ms`);
+    await new Promise((resolve) => setTimeout(resolve, TABLE_READY_POLL_MS));
   }
 }

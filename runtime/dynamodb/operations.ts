@@ -1,8 +1,8 @@
 import { BatchWriteCommand, QueryCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
-type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
 
-const BATCH_WRITE_LIMIT = 25;
+export const BATCH_WRITE_LIMIT = 25;
 /** Unprocessed items are retried this many times (DynamoDB returns them when throttling). */
 const BATCH_WRITE_ROUNDS = 8;
 

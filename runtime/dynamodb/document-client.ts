@@ -1,0 +1,41 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { Agent } from 'http';
+import { Agent as HttpsAgent } from 'https';
+
+export interface DynamoDbConnection {
+  /** Omit for AWS itself; set for dynalite or another local endpoint. */
+  readonly endpoint?: string;
+  /** Default: the SDK's own lookup (AWS_REGION, the task or Lambda environment); us-east-1 on a loopback endpoint. */
+  readonly region?: string;
+}
+
+/** Endpoints on this machine are local DynamoDB stand-ins (dynalite), which accept any credentials. */
+function isLoopback(endpoint: string): boolean {
+  const host = new URL(endpoint).hostname;
+  return host === '127.0.0.1' || host === 'localhost' || host === '[::1]';
+}
+
+/**
+ * A document client with kept-alive connections and Nagle's algorithm off (small requests are not held
+ * back waiting for acknowledgements). Without an endpoint the SDK finds the credentials itself (the ECS
+ * task or Lambda role); a loopback endpoint gets placeholder credentials.
+ */
+export function createDocumentClient(connection: DynamoDbConnection = {}): DynamoDBDocumentClient {
+  const { endpoint } = connection;
+  const local = endpoint !== undefined && isLoopback(endpoint);
+  const region = connection.region ?? (local ? 'us-east-1' : undefined);
+  const client = new DynamoDBClient({
+    ...(endpoint === undefined ? {} : { endpoint }),
+    ...(region === undefined ? {} : { region }),
+    ...(local ? { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } } : {}),
+    maxAttempts: 4,
+    requestHandler: {
+      httpAgent: new Agent({ keepAlive: true, maxSockets: 64, noDelay: true }),
+      httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64, noDelay: true }),
+      connectionTimeout: 2000,
+      requestTimeout: 10_000,
+    },
+  });
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
