@@ -1,7 +1,7 @@
 import { DynamoCallArchive } from '../../../runtime/cds/call-archive';
 import { CdsNode, type CdsNodeOptions, type CdsNodeTimers } from '../../../runtime/cds/cds-node';
 import { DynamoCdsStore } from '../../../runtime/cds/dynamo-cds-store';
-import { FaultProxy } from './fault-proxy';
+import { FaultMesh } from './fault-mesh';
 import { LocalCdsClient } from './cds-http';
 import { startLocalDynamo, type LocalDynamo } from './local-dynamo';
 import { memoryLogger, type LoggedEntry } from './memory-logger';
@@ -42,7 +42,7 @@ export class ClusterSite {
       site: this.id,
       host: '127.0.0.1',
       port: 0,
-      peers: this.cluster.peersOf(this.id),
+      peers: this.cluster.mesh.peersOf(this.id),
       peerKey: TEST_PEER_KEY,
       store,
       archive: this.archive,
@@ -53,7 +53,7 @@ export class ClusterSite {
       peerTimeoutMs: 1_000,
       ...this.cluster.extraOptions(this.id),
     });
-    this.cluster.pointLinksAt(this.id, this.node.port);
+    this.cluster.mesh.pointAt(this.id, this.node.port);
   }
 
   async stop(): Promise<void> {
@@ -66,19 +66,15 @@ export class ClusterSite {
 /** Sites on loopback, each pair joined by two fault proxies (one per direction). */
 export class CdsCluster {
   private readonly sites = new Map<string, ClusterSite>();
-  /** `${from}>${to}` -> the relay `from` uses to reach `to`. */
-  private readonly links = new Map<string, FaultProxy>();
 
   private constructor(
     readonly timers: CdsNodeTimers,
     readonly extraOptions: (site: string) => Partial<CdsNodeOptions>,
+    readonly mesh: FaultMesh,
   ) {}
 
   static async start(siteIds: readonly string[], timers: CdsNodeTimers = FAST_TIMERS, extraOptions: (site: string) => Partial<CdsNodeOptions> = () => ({})): Promise<CdsCluster> {
-    const cluster = new CdsCluster(timers, extraOptions);
-    for (const from of siteIds) {
-      for (const to of siteIds) if (from !== to) cluster.links.set(`${from}>${to}`, await FaultProxy.start());
-    }
+    const cluster = new CdsCluster(timers, extraOptions, await FaultMesh.start(siteIds));
     for (const id of siteIds) cluster.sites.set(id, new ClusterSite(id, await startLocalDynamo([CDS_TABLE, ARCHIVE_TABLE]), cluster));
     await Promise.all(siteIds.map((id) => cluster.site(id).start()));
     return cluster;
@@ -94,35 +90,18 @@ export class CdsCluster {
     return [...this.sites.values()];
   }
 
-  peersOf(id: string): Map<string, string> {
-    const peers = new Map<string, string>();
-    for (const [key, proxy] of this.links) {
-      const [from, to] = key.split('>');
-      if (from === id) peers.set(to, proxy.url);
-    }
-    return peers;
-  }
-
-  pointLinksAt(id: string, port: number): void {
-    for (const [key, proxy] of this.links) if (key.endsWith(`>${id}`)) proxy.target = port;
-  }
-
   /** Cuts every link to and from the site. */
   partition(id: string): void {
-    this.linksOf(id).forEach((proxy) => proxy.partition());
+    this.mesh.partition(id);
   }
 
   heal(id: string): void {
-    this.linksOf(id).forEach((proxy) => proxy.heal());
+    this.mesh.heal(id);
   }
 
   async stop(): Promise<void> {
     for (const site of this.sites.values()) await site.stop();
     for (const site of this.sites.values()) await site.dynamo.close();
-    for (const proxy of this.links.values()) await proxy.close();
-  }
-
-  private linksOf(id: string): FaultProxy[] {
-    return [...this.links].filter(([key]) => key.split('>').includes(id)).map(([, proxy]) => proxy);
+    await this.mesh.close();
   }
 }

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { DynamoCallArchive } from '../../../runtime/cds/call-archive';
 import { LocalCdsClient } from './cds-http';
 import { CdsProcess } from './cds-process';
-import { FaultProxy } from './fault-proxy';
+import { FaultMesh } from './fault-mesh';
 import { startLocalDynamo, type LocalDynamo } from './local-dynamo';
 import { TEST_PEER_KEY } from './cds-cluster';
 
@@ -24,16 +24,16 @@ export interface ProcessSite {
  */
 export class ProcessCluster {
   private readonly sites = new Map<string, ProcessSite>();
-  private readonly links = new Map<string, FaultProxy>();
+
+  private constructor(private readonly mesh: FaultMesh) {}
 
   static async start(siteIds: readonly string[], timers: { heartbeatMs: number; expiryMs: number; endGraceMs: number }): Promise<ProcessCluster> {
-    const cluster = new ProcessCluster();
+    const cluster = new ProcessCluster(await FaultMesh.start(siteIds));
     const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'cds-key-')), 'peer.key');
     writeFileSync(keyFile, TEST_PEER_KEY, { mode: 0o600 });
-    for (const from of siteIds) for (const to of siteIds) if (from !== to) cluster.links.set(`${from}>${to}`, await FaultProxy.start());
     for (const id of siteIds) {
       const dynamo = await startLocalDynamo([`cds-${id}`, ARCHIVE_TABLE]);
-      const peers = siteIds.filter((other) => other !== id).flatMap((other) => ['--peer', `${other}=${cluster.link(id, other).url}`]);
+      const peers = [...cluster.mesh.peersOf(id)].flatMap(([other, url]) => ['--peer', `${other}=${url}`]);
       const args = [
         ...['--site', id, '--listen', '127.0.0.1:0', '--peer-key-file', keyFile, '--dynamodb-endpoint', dynamo.endpoint],
         ...['--heartbeat-ms', String(timers.heartbeatMs), '--expiry-ms', String(timers.expiryMs), '--end-grace-ms', String(timers.endGraceMs)],
@@ -57,31 +57,20 @@ export class ProcessCluster {
   }
 
   async startSite(id: string): Promise<void> {
-    const port = await this.site(id).process.start();
-    for (const [key, proxy] of this.links) if (key.endsWith(`>${id}`)) proxy.target = port;
+    this.mesh.pointAt(id, await this.site(id).process.start());
   }
 
   partition(id: string): void {
-    this.linksOf(id).forEach((proxy) => proxy.partition());
+    this.mesh.partition(id);
   }
 
   heal(id: string): void {
-    this.linksOf(id).forEach((proxy) => proxy.heal());
+    this.mesh.heal(id);
   }
 
   async stop(): Promise<void> {
     await Promise.all(this.all.map((site) => site.process.stop()));
     for (const site of this.all) await site.dynamo.close();
-    for (const proxy of this.links.values()) await proxy.close();
-  }
-
-  private link(from: string, to: string): FaultProxy {
-    const proxy = this.links.get(`${from}>${to}`);
-    if (!proxy) throw new Error(`no link ${from}>${to}`);
-    return proxy;
-  }
-
-  private linksOf(id: string): FaultProxy[] {
-    return [...this.links].filter(([key]) => key.split('>').includes(id)).map(([, proxy]) => proxy);
+    await this.mesh.close();
   }
 }
