@@ -5,6 +5,9 @@ import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
 import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
+import { Lb } from '@cdktf/provider-aws/lib/lb';
+import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
+import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -12,7 +15,9 @@ import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-securit
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
 import { ECS_TASK_EXECUTION_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
+import { shortName } from './naming';
 import { CDS_PORT } from './ports';
+import { planCdsEndpoint } from '../runtime/net/network-plan';
 
 /** Another site's CDS, reached across the VPC peering. */
 export interface CdsPeerSite {
@@ -20,10 +25,11 @@ export interface CdsPeerSite {
   /** The peer site's VPC: its CDS may call this one's peer API. */
   readonly vpcCidr: string;
   /**
-   * Base URL of the peer's CDS (e.g. `http://cds.east.acme.internal:7070`). Without it the peer is
-   * admitted but not called.
+   * Base URLs of the peer's CDS, tried in order (e.g. its load balancer's address in each zone, see
+   * {@link cdsPeerUrls}).
+   * @default none: the peer is admitted but not called
    */
-  readonly url?: string;
+  readonly urls?: readonly string[];
 }
 
 export interface CallDataServerProps {
@@ -33,7 +39,13 @@ export interface CallDataServerProps {
   readonly region: string;
   readonly vpcId: string;
   readonly vpcCidr: string;
+  /** Private subnets of the task and the load balancer, one per availability zone, in zone order. */
   readonly subnetIds: string[];
+  /**
+   * Availability zones of `subnetIds`, in the same order. With `vpcCidr` they fix the load balancer's
+   * addresses ({@link planCdsEndpoint}): the subnets must follow the VPC's subnet plan (`VpcNetwork`).
+   */
+  readonly availabilityZones: readonly string[];
   /** Image of the voiceplane runtime, with tag. */
   readonly runtimeImage: string;
   /** The data center's CDR archive table, written once per ended call. */
@@ -54,7 +66,11 @@ export interface CallDataServerProps {
    * @default none
    */
   readonly mediaServerEventSockets?: readonly string[];
-  /** Full ARN of the event socket password secret (it may be in another region); required with mediaServerEventSockets. */
+  /**
+   * Full ARN of the event socket password secret (it may be in another region); required with
+   * mediaServerEventSockets. The task holds one password, so every socket listed must accept it.
+   * @default none
+   */
   readonly eslSecretArn?: string;
 }
 
@@ -63,11 +79,26 @@ const PEER_KEY_VARIABLE = 'VOICEPLANE_CDS_PEER_KEY';
 const ESL_PASSWORD_VARIABLE = 'VOICEPLANE_ESL_PASSWORD';
 
 /**
+ * Base URLs by which the other sites call a site's CDS: its load balancer's planned address in each
+ * availability zone, in zone order ({@link planCdsEndpoint}), so losing one zone does not cut the site
+ * off. Pure, so a site computes its peers' URLs from the topology without reading their state.
+ */
+export function cdsPeerUrls(vpcCidr: string, availabilityZones: readonly string[]): string[] {
+  if (availabilityZones.length === 0) throw new Error(`availabilityZones must name at least one zone to plan the CDS address of ${vpcCidr}`);
+  return planCdsEndpoint(vpcCidr, availabilityZones).map((address) => `http://${address.privateIp}:${CDS_PORT}`);
+}
+
+/**
  * The site's Call Data Server: its DynamoDB table (TTL on `expiresAt`, PITR), one ECS Fargate task running
  * `voiceplane cds serve` from the runtime image, whose role reaches only its table and the archive, the
  * peer API open to the other sites' VPCs, and the secret holding the peer API's shared key. The secret is
  * created without a value so the key never enters Terraform state: put the same value in every site's
  * secret out of band (`aws secretsmanager put-secret-value`) before the task starts.
+ *
+ * A Fargate task has no stable address, so the task sits behind an internal Network Load Balancer with a
+ * fixed private address in each private subnet ({@link planCdsEndpoint}); {@link peerUrls} are the addresses
+ * the other sites call, and they compute them from the topology alone ({@link cdsPeerUrls}). The load
+ * balancer admits the CDS port only from the site's own VPC and the peers' VPCs.
  */
 export class CallDataServer extends Construct {
   public readonly tableName: string;
@@ -77,6 +108,11 @@ export class CallDataServer extends Construct {
   public readonly serviceArn: string;
   public readonly taskRoleArn: string;
   public readonly peerKeySecretArn: string;
+  public readonly loadBalancerArn: string;
+  /** Fixed private addresses of the load balancer, one per availability zone, in zone order. */
+  public readonly endpointAddresses: readonly string[];
+  /** Base URLs of this CDS for the other sites (`http://<address in each zone>:<CDS port>`). */
+  public readonly peerUrls: readonly string[];
 
   constructor(scope: Construct, id: string, props: CallDataServerProps) {
     super(scope, id);
@@ -84,6 +120,13 @@ export class CallDataServer extends Construct {
     const peers = props.peers ?? [];
     const eventSockets = props.mediaServerEventSockets ?? [];
     validatePeers(props.siteId, props.vpcCidr, peers);
+    if (props.availabilityZones.length === 0) throw new Error(`availabilityZones must name at least one zone (site ${props.siteId})`);
+    if (props.subnetIds.length !== props.availabilityZones.length) {
+      throw new Error(`subnetIds must hold one private subnet per availability zone (${props.availabilityZones.length}), got ${props.subnetIds.length} (site ${props.siteId})`);
+    }
+    const endpoint = planCdsEndpoint(props.vpcCidr, props.availabilityZones);
+    this.endpointAddresses = endpoint.map((address) => address.privateIp);
+    this.peerUrls = cdsPeerUrls(props.vpcCidr, props.availabilityZones);
     if (eventSockets.length > 0 && !props.eslSecretArn) throw new Error(`eslSecretArn is required with mediaServerEventSockets (site ${props.siteId})`);
     const table = new DurableTable(this, 'Table', { tableName: `${props.name}-cds`, ttlAttribute: 'expiresAt' });
     this.tableName = table.tableName;
@@ -97,8 +140,23 @@ export class CallDataServer extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
-    new VpcSecurityGroupIngressRule(this, 'ApiFromSite', {
+    new VpcSecurityGroupEgressRule(this, 'AllEgress', {
       securityGroupId: securityGroup.id,
+      description: 'Peers, media server event sockets, AWS APIs',
+      ipProtocol: '-1',
+      cidrIpv4: '0.0.0.0/0',
+    });
+
+    // The load balancer: the only fixed address of the CDS, for the site's clients and the peers.
+    const loadBalancerSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      namePrefix: `${props.name}-cds-lb-`,
+      description: `Call Data Server load balancer of site ${props.siteId}`,
+      vpcId: props.vpcId,
+      revokeRulesOnDelete: true,
+      lifecycle: { createBeforeDestroy: true },
+    });
+    new VpcSecurityGroupIngressRule(this, 'LoadBalancerFromSite', {
+      securityGroupId: loadBalancerSecurityGroup.id,
       description: 'CDS API from site clients',
       ipProtocol: 'tcp',
       fromPort: CDS_PORT,
@@ -106,8 +164,8 @@ export class CallDataServer extends Construct {
       cidrIpv4: props.vpcCidr,
     });
     peers.forEach((peer) => {
-      new VpcSecurityGroupIngressRule(this, `PeerFrom-${peer.siteId}`, {
-        securityGroupId: securityGroup.id,
+      new VpcSecurityGroupIngressRule(this, `LoadBalancerFromPeer-${peer.siteId}`, {
+        securityGroupId: loadBalancerSecurityGroup.id,
         description: `CDS peer API from site ${peer.siteId}`,
         ipProtocol: 'tcp',
         fromPort: CDS_PORT,
@@ -115,11 +173,58 @@ export class CallDataServer extends Construct {
         cidrIpv4: peer.vpcCidr,
       });
     });
-    new VpcSecurityGroupEgressRule(this, 'AllEgress', {
+    new VpcSecurityGroupEgressRule(this, 'LoadBalancerToTask', {
+      securityGroupId: loadBalancerSecurityGroup.id,
+      description: 'Forward and health-check the CDS task',
+      ipProtocol: 'tcp',
+      fromPort: CDS_PORT,
+      toPort: CDS_PORT,
+      referencedSecurityGroupId: securityGroup.id,
+    });
+    new VpcSecurityGroupIngressRule(this, 'ApiFromLoadBalancer', {
       securityGroupId: securityGroup.id,
-      description: 'Peers, media server event sockets, AWS APIs',
-      ipProtocol: '-1',
-      cidrIpv4: '0.0.0.0/0',
+      description: 'CDS API and health checks from the load balancer',
+      ipProtocol: 'tcp',
+      fromPort: CDS_PORT,
+      toPort: CDS_PORT,
+      referencedSecurityGroupId: loadBalancerSecurityGroup.id,
+    });
+    const loadBalancer = new Lb(this, 'LoadBalancer', {
+      name: shortName([props.name, 'cds'], 32),
+      internal: true,
+      loadBalancerType: 'network',
+      subnetMapping: endpoint.map((address) => ({ subnetId: props.subnetIds[address.zoneIndex], privateIpv4Address: address.privateIp })),
+      securityGroups: [loadBalancerSecurityGroup.id],
+      enableCrossZoneLoadBalancing: true,
+      // Its addresses are the peers' URLs: replacing it must be deliberate.
+      enableDeletionProtection: true,
+    });
+    this.loadBalancerArn = loadBalancer.arn;
+    const targetGroup = new LbTargetGroup(this, 'TargetGroup', {
+      namePrefix: 'cds-',
+      targetType: 'ip',
+      protocol: 'TCP',
+      port: CDS_PORT,
+      vpcId: props.vpcId,
+      // The old task is already stopping (stop timeout 30 s) when it is deregistered.
+      deregistrationDelay: '30',
+      healthCheck: {
+        protocol: 'HTTP',
+        port: String(CDS_PORT),
+        path: '/health',
+        matcher: '200',
+        interval: 10,
+        healthyThreshold: 2,
+        unhealthyThreshold: 2,
+      },
+      tags: { Name: `${props.name}-cds` },
+      lifecycle: { createBeforeDestroy: true },
+    });
+    const listener = new LbListener(this, 'Listener', {
+      loadBalancerArn: loadBalancer.arn,
+      protocol: 'TCP',
+      port: CDS_PORT,
+      defaultAction: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
     });
 
     const cluster = new EcsCluster(this, 'Cluster', { name: `${props.name}-cds`, setting: [{ name: 'containerInsights', value: 'enabled' }] });
@@ -172,7 +277,7 @@ export class CallDataServer extends Construct {
           essential: true,
           command: [
             ...['cds', 'serve', '--site', props.siteId, '--listen', `0.0.0.0:${CDS_PORT}`, '--table', table.tableName, '--archive-table', props.archiveTableName],
-            ...peers.filter((peer) => peer.url !== undefined).flatMap((peer) => ['--peer', `${peer.siteId}=${peer.url}`]),
+            ...peers.filter((peer) => peer.urls !== undefined && peer.urls.length > 0).flatMap((peer) => ['--peer', `${peer.siteId}=${peer.urls!.join(',')}`]),
             ...eventSockets.flatMap((socket) => ['--media-server', socket]),
           ],
           portMappings: [{ containerPort: CDS_PORT, protocol: 'tcp' }],
@@ -201,7 +306,12 @@ export class CallDataServer extends Construct {
       deploymentMinimumHealthyPercent: 0,
       deploymentMaximumPercent: 100,
       networkConfiguration: { subnets: props.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
+      loadBalancer: [{ targetGroupArn: targetGroup.arn, containerName: 'cds', containerPort: CDS_PORT }],
+      // The task's own health check has a 30 s start period; the load balancer's must not kill it sooner.
+      healthCheckGracePeriodSeconds: 60,
       propagateTags: 'SERVICE',
+      // ECS registers the task only with a target group that a listener already uses.
+      dependsOn: [listener],
     });
     this.serviceArn = service.id;
   }
@@ -213,7 +323,9 @@ function validatePeers(siteId: string, vpcCidr: string, peers: readonly CdsPeerS
     if (peer.siteId === siteId) throw new Error(`peers of site ${siteId} include the site itself`);
     if (seen.has(peer.siteId)) throw new Error(`peers of site ${siteId} name ${peer.siteId} twice`);
     if (peer.vpcCidr === vpcCidr) throw new Error(`peer ${peer.siteId} has the VPC CIDR of site ${siteId} (${vpcCidr})`);
-    if (peer.url !== undefined && !/^https?:\/\/[^\s/]+(:\d+)?\/?$/.test(peer.url)) throw new Error(`peer ${peer.siteId} url must be http(s)://HOST[:PORT], got "${peer.url}"`);
+    for (const url of peer.urls ?? []) {
+      if (!/^https?:\/\/[^\s/,]+(:\d+)?\/?$/.test(url)) throw new Error(`peer ${peer.siteId} urls must be http(s)://HOST[:PORT], got "${url}"`);
+    }
     seen.add(peer.siteId);
   }
 }

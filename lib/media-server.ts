@@ -40,8 +40,18 @@ export interface MediaServerProps {
   readonly amiParameterName?: string;
   /** Networks allowed to reach the event socket: the orchestrator's subnets in the data center. */
   readonly eslAllowedCidrs: readonly string[];
-  /** Security groups in the site allowed to reach the event socket (e.g. the CDS node). */
+  /**
+   * Security groups in the site allowed to reach the event socket (e.g. the CDS node).
+   * @default none
+   */
   readonly eslAllowedSecurityGroupIds?: readonly string[];
+  /**
+   * The site networks those security groups' members connect from (e.g. the private subnets of the
+   * CDS task). FreeSWITCH's ACL cannot name a security group, so it admits these networks instead;
+   * the security group still admits only the groups.
+   * @default none
+   */
+  readonly eslSiteSourceCidrs?: readonly string[];
   /** Security group of the SIP cluster: the only SIP source. */
   readonly sipClusterSecurityGroupId: string;
   /** The ESL password secret: its ARN for the instance role, its name and region for the boot script. */
@@ -56,7 +66,7 @@ export interface MediaServerProps {
  * A FreeSWITCH media server: an EC2 instance from a launch template (IMDSv2 required, encrypted
  * root volume, no SSH key: operators use SSM), a fixed private address and an Elastic IP for RTP.
  * Its event socket listens on the private address only, behind both a security group and a
- * FreeSWITCH ACL admitting the data center's orchestrator subnets.
+ * FreeSWITCH ACL admitting the data center's orchestrator subnets (and the site services named).
  */
 export class MediaServer extends Construct {
   public readonly instanceId: string;
@@ -75,7 +85,7 @@ export class MediaServer extends Construct {
     this.userData = renderMediaServerCloudInit({
       mediaServerId: props.mediaServerId,
       privateIp: props.privateIp,
-      eslAllowedCidrs: props.eslAllowedCidrs,
+      eslAllowedCidrs: [...props.eslAllowedCidrs, ...(props.eslSiteSourceCidrs ?? [])],
       eslSecretName: props.eslSecretName,
       eslSecretRegion: props.eslSecretRegion,
       initialRoutes: props.initialRoutes,

@@ -1,11 +1,11 @@
 import { Construct } from 'constructs';
-import { CallDataServer } from './call-data-server';
+import { CallDataServer, CdsPeerSite, cdsPeerUrls } from './call-data-server';
 import { markComponent } from './component';
 import { MediaServer } from './media-server';
 import { initialRouteTable } from './initial-route-table';
 import { eslPasswordSecretName, shortName } from './naming';
 import { placeMediaServer } from '../runtime/net/network-plan';
-import { SIP_PORT } from './ports';
+import { ESL_INBOUND_PORT, SIP_PORT } from './ports';
 import { PstnGateway } from './pstn-gateway';
 import { SipHaCluster } from './sip-ha-cluster';
 import { Site } from './topology';
@@ -23,6 +23,14 @@ export interface ServingDataCenter {
   readonly archiveTableArn: string;
 }
 
+/** Another site of the platform, as far as this site's Call Data Server needs to know it. */
+export interface PeerSite {
+  readonly id: string;
+  readonly vpcCidr: string;
+  /** With `vpcCidr`, they fix the address of the site's CDS ({@link cdsPeerUrls}). */
+  readonly availabilityZones: readonly string[];
+}
+
 export interface MspSiteProps {
   readonly platform: string;
   /** The site as the topology describes it. */
@@ -31,8 +39,20 @@ export interface MspSiteProps {
   readonly runtimeImage: string;
   /** Every data center named by the site's media servers, by id. */
   readonly dataCenters: Readonly<Record<string, ServingDataCenter>>;
-  /** The data center whose archive receives this site's call records. */
+  /**
+   * The data center whose archive receives this site's call records. The CDS collects the channel
+   * events of the media servers whose call control runs in this data center, with the ESL password
+   * secret of this site held in its region (`eslSecretArn`): the task holds a single password, and the
+   * secrets in the other data centers' regions may hold different ones, so their media servers are
+   * not collected.
+   */
   readonly archiveDataCenterId: string;
+  /**
+   * The platform's other sites (a `Site` of the topology fits): the CDS calls each one's CDS at its
+   * planned address and admits them from their VPCs. The VPCs must be peered with this site's.
+   * @default none (a single-site platform)
+   */
+  readonly peerSites?: readonly PeerSite[];
 }
 
 /**
@@ -60,8 +80,18 @@ export class MspSite extends Construct {
       throw new Error(`archiveDataCenterId "${props.archiveDataCenterId}" is not one of dataCenters`);
     }
 
+    const peerSites = props.peerSites ?? [];
+    if (peerSites.some((peer) => peer.id === site.id)) {
+      throw new Error(`peerSites of site ${site.id} include the site itself`);
+    }
+
     this.network = new VpcNetwork(this, 'Network', { name, cidrBlock: site.vpcCidr, availabilityZones: site.availabilityZones });
     const placements = site.mediaServers.map((_, index) => placeMediaServer(site.vpcCidr, site.availabilityZones, index));
+    const peers = peerSites.map((peer): CdsPeerSite => ({ siteId: peer.id, vpcCidr: peer.vpcCidr, urls: cdsPeerUrls(peer.vpcCidr, peer.availabilityZones) }));
+    const eventSockets = site.mediaServers
+      .map((server, index) => ({ server, placement: placements[index] }))
+      .filter(({ server }) => server.callControl.dataCenter === props.archiveDataCenterId)
+      .map(({ placement }) => `${placement.privateIp}:${ESL_INBOUND_PORT}`);
 
     this.callDataServer = new CallDataServer(this, 'CallDataServer', {
       name,
@@ -70,9 +100,13 @@ export class MspSite extends Construct {
       vpcId: this.network.vpcId,
       vpcCidr: site.vpcCidr,
       subnetIds: this.network.privateSubnetIds,
+      availabilityZones: site.availabilityZones,
       runtimeImage: props.runtimeImage,
       archiveTableName: archive.archiveTableName,
       archiveTableArn: archive.archiveTableArn,
+      peers,
+      mediaServerEventSockets: eventSockets,
+      eslSecretArn: eventSockets.length > 0 ? archive.eslSecretArn : undefined,
     });
 
     this.sipCluster = new SipHaCluster(this, 'SipCluster', {
@@ -86,6 +120,8 @@ export class MspSite extends Construct {
       rpcAllowedCidrs: [...new Set(Object.values(props.dataCenters).flatMap((dataCenter) => dataCenter.orchestratorCidrs))],
     });
 
+    // The CDS task runs in the private subnets.
+    const cdsSourceCidrs = this.network.subnetPlan.map((subnet) => subnet.privateCidr);
     this.mediaServers = site.mediaServers.map((server, index) => {
       const dataCenter = props.dataCenters[server.callControl.dataCenter];
       const placement = placements[index];
@@ -98,6 +134,7 @@ export class MspSite extends Construct {
         instanceType: server.instanceType,
         eslAllowedCidrs: dataCenter.orchestratorCidrs,
         eslAllowedSecurityGroupIds: [this.callDataServer.securityGroupId],
+        eslSiteSourceCidrs: cdsSourceCidrs,
         sipClusterSecurityGroupId: this.sipCluster.securityGroupId,
         eslSecretArn: dataCenter.eslSecretArn,
         eslSecretName: eslPasswordSecretName(platform, site.id),

@@ -5,6 +5,7 @@ import { Route } from '@cdktf/provider-aws/lib/route';
 import { VpcPeeringConnection } from '@cdktf/provider-aws/lib/vpc-peering-connection';
 import { VpcPeeringConnectionAccepterA as VpcPeeringConnectionAccepter } from '@cdktf/provider-aws/lib/vpc-peering-connection-accepter';
 import { markComponent } from './component';
+import { cidrsOverlap } from '../runtime/net/ipv4';
 
 export interface PeeredVpc {
   readonly vpcId: string;
@@ -20,13 +21,17 @@ export interface PeeredVpc {
 
 export interface RegionPeeringProps {
   readonly name: string;
-  /** The side that requests the peering (the site). */
+  /** The side that requests the peering (the site; of two sites, the later one in the topology). */
   readonly requester: PeeredVpc;
-  /** The side that accepts it (the data center), in another region. */
+  /** The side that accepts it (the data center, or the earlier site), in the same region or another. */
   readonly accepter: PeeredVpc;
 }
 
-/** Cross-region VPC peering, requested and accepted each in its own region, with routes both ways. */
+/**
+ * VPC peering within one account, requested with the requester's provider and accepted with the
+ * accepter's, with routes both ways. Works across regions and within one region: the same
+ * requester/accepter pair of resources, `peer_region` set only when the regions differ.
+ */
 export class RegionPeering extends Construct {
   public readonly peeringConnectionId: string;
 
@@ -34,14 +39,15 @@ export class RegionPeering extends Construct {
     super(scope, id);
     markComponent(this, 'peering');
     const { requester, accepter } = props;
-    if (requester.region === accepter.region) {
-      throw new Error(`accepter must be in another region than the requester (both in ${requester.region})`);
+    if (cidrsOverlap(requester.cidrBlock, accepter.cidrBlock)) {
+      throw new Error(`accepter cidrBlock ${accepter.cidrBlock} overlaps the requester's ${requester.cidrBlock}: AWS refuses to peer overlapping VPCs`);
     }
     const connection = new VpcPeeringConnection(this, 'Connection', {
       provider: requester.provider,
       vpcId: requester.vpcId,
       peerVpcId: accepter.vpcId,
-      peerRegion: accepter.region,
+      // Within one region AWS defaults to the requester's region (terraform then computes the attribute).
+      peerRegion: accepter.region === requester.region ? undefined : accepter.region,
       autoAccept: false,
       tags: { Name: props.name },
     });

@@ -9,16 +9,21 @@ export interface Platform {
   readonly siteStacks: SiteStack[];
 }
 
-/** One stack per data center and one per site; a site deploys after the data centers it uses. */
+/**
+ * One stack per data center and one per site; a site deploys after the data centers it uses and
+ * after the sites before it in the topology (it owns the peering to each of them).
+ */
 export function buildPlatform(app: App, topology: Topology, profile: DeploymentProfile): Platform {
   const dataCenterStacks = new Map(topology.dataCenters.map((dc) => [dc.id, new DataCenterStack(app, topology, dc, profile)]));
-  const siteStacks = topology.sites.map((site) => {
+  const siteStacks: SiteStack[] = [];
+  for (const site of topology.sites) {
     const stack = new SiteStack(app, topology, site, profile);
     for (const dcId of new Set(site.mediaServers.map((server) => server.callControl.dataCenter))) {
       const dataCenterStack = dataCenterStacks.get(dcId);
       if (dataCenterStack) stack.addDependency(dataCenterStack);
     }
-    return stack;
-  });
+    for (const earlierSiteStack of siteStacks) stack.addDependency(earlierSiteStack);
+    siteStacks.push(stack);
+  }
   return { dataCenterStacks: [...dataCenterStacks.values()], siteStacks };
 }

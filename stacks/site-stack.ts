@@ -6,11 +6,14 @@ import { ComponentTags, MspSite, RegionPeering, RequireImdsV2, RestrictOpenIngre
 import { DataCenterReference } from './data-center-outputs';
 import { DeploymentProfile } from './deployment-profile';
 import { awsProviderConfig } from './provider-config';
+import { SiteReference, publishSiteOutputs } from './site-outputs';
 
 /**
  * One MSP site: its own region, provider and state. It reads its data centers' outputs (VPC,
  * route tables, DNS zone, secrets) from their state and owns the peering to each of them, so
- * a data center never depends on a site.
+ * a data center never depends on a site. Likewise it reads the outputs of the sites before it in
+ * the topology and owns the peering to each of them (their CDS nodes call each other), so a site
+ * never depends on a later one. The CDS peer URLs come from the topology alone.
  */
 export class SiteStack extends TerraformStack {
   public readonly site: MspSite;
@@ -41,6 +44,7 @@ export class SiteStack extends TerraformStack {
       site,
       runtimeImage: topology.runtimeImage,
       archiveDataCenterId: dataCenterIds[0],
+      peerSites: topology.sites.filter((other) => other.id !== site.id),
       dataCenters: Object.fromEntries(
         dataCenters.map(({ dc, reference }): [string, ServingDataCenter] => [
           dc.id,
@@ -84,6 +88,36 @@ export class SiteStack extends TerraformStack {
       });
     }
 
+    const siteIndex = topology.sites.findIndex((candidate) => candidate.id === site.id);
+    for (const earlierSite of topology.sites.slice(0, Math.max(siteIndex, 0))) {
+      const reference = new SiteReference(this, `PeerSite-${earlierSite.id}`, {
+        stackName: siteStackName(topology.platform, earlierSite.id),
+        availabilityZoneCount: earlierSite.availabilityZones.length,
+        profile,
+      });
+      const provider = earlierSite.region === site.region ? siteProvider : new AwsProvider(this, `aws-${earlierSite.id}`, awsProviderConfig(earlierSite.region, profile, tags, earlierSite.id));
+      new RegionPeering(this, `SitePeering-${earlierSite.id}`, {
+        name: `${topology.platform}-${site.id}-${earlierSite.id}`,
+        requester: {
+          vpcId: network.vpcId,
+          cidrBlock: site.vpcCidr,
+          routeTableIds: [network.publicRouteTableId, ...network.privateRouteTableIds],
+          routeTableCount: 1 + network.privateRouteTableIds.length,
+          region: site.region,
+          provider: siteProvider,
+        },
+        accepter: {
+          vpcId: reference.vpcId,
+          cidrBlock: earlierSite.vpcCidr,
+          routeTableIds: reference.routeTableIds,
+          routeTableCount: 1 + earlierSite.availabilityZones.length,
+          region: earlierSite.region,
+          provider,
+        },
+      });
+    }
+    publishSiteOutputs(this, this.site);
+
     new TerraformOutput(this, 'media_servers', {
       value: Object.fromEntries(this.site.mediaServers.map((server, index) => [site.mediaServers[index].id, { private_ip: server.privateIp, public_ip: server.publicIp }])),
     });
@@ -91,6 +125,8 @@ export class SiteStack extends TerraformStack {
     // What `voiceplane sip drain|undrain|status --rpc` needs: one Kamailio RPC endpoint per node.
     new TerraformOutput(this, 'sip_rpc_endpoints', { value: this.site.sipCluster.rpcEndpoints });
     new TerraformOutput(this, 'cds_table_name', { value: this.site.callDataServer.tableName });
+    // What the other sites' CDS nodes call (they compute them from the topology; this shows them).
+    new TerraformOutput(this, 'cds_peer_urls', { value: this.site.callDataServer.peerUrls });
     if (this.site.pstnGateway) {
       new TerraformOutput(this, 'voice_connector_host_name', { value: this.site.pstnGateway.outboundHostName });
     }

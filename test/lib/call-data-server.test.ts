@@ -1,6 +1,8 @@
 import { TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CallDataServer, type CallDataServerProps } from '../../lib/call-data-server';
+import { CallDataServer, cdsPeerUrls, type CallDataServerProps } from '../../lib/call-data-server';
+import { placeMediaServer, planCdsEndpoint, planSubnets } from '../../runtime/net/network-plan';
+import { cidrsOverlap } from '../../runtime/net/ipv4';
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -11,11 +13,12 @@ const props: CallDataServerProps = {
   vpcId: 'vpc-0123',
   vpcCidr: '10.1.0.0/16',
   subnetIds: ['subnet-a', 'subnet-b'],
+  availabilityZones: ['us-west-2a', 'us-west-2b'],
   runtimeImage: 'public.ecr.aws/voiceplane/runtime:0.1.0',
   archiveTableName: 'acme-dc-east-cdr-archive',
   archiveTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/acme-dc-east-cdr-archive',
   peers: [
-    { siteId: 'frankfurt', vpcCidr: '10.2.0.0/16', url: 'http://cds.frankfurt.acme.internal:7070' },
+    { siteId: 'frankfurt', vpcCidr: '10.2.0.0/16', urls: cdsPeerUrls('10.2.0.0/16', ['eu-central-1a', 'eu-central-1b']) },
     { siteId: 'tokyo', vpcCidr: '10.3.0.0/16' },
   ],
   mediaServerEventSockets: ['10.1.128.10:8021', '10.1.144.11:8021'],
@@ -29,9 +32,16 @@ function synthesized(serverProps: CallDataServerProps = props) {
   const json = Testing.synth(stack);
   const resources = JSON.parse(json).resource as Resources;
   const all = (type: string) => Object.values(resources[type] ?? {});
+  const byKey = (type: string) => resources[type] ?? {};
+  /** How the synthesized JSON refers to the id of the construct's security group `id`. */
+  const securityGroupReference = (id: string) => {
+    const key = Object.keys(byKey('aws_security_group')).find((candidate) => new RegExp(`^CallDataServer_${id}_[0-9A-F]+$`).test(candidate));
+    if (!key) throw new Error(`no security group ${id}`);
+    return `\${aws_security_group.${key}.id}`;
+  };
   const container = () => JSON.parse(String(all('aws_ecs_task_definition')[0].container_definitions))[0] as Record<string, unknown>;
   const policies = () => all('aws_iam_role_policy').map((policy) => JSON.parse(String(policy.policy)) as { Statement: Array<{ Action: string[]; Resource: string[] }> });
-  return { json, resources, all, container, policies };
+  return { json, resources, all, byKey, securityGroupReference, container, policies };
 }
 
 describe('CallDataServer', () => {
@@ -42,7 +52,7 @@ describe('CallDataServer', () => {
       image: 'public.ecr.aws/voiceplane/runtime:0.1.0',
       command: [
         ...['cds', 'serve', '--site', 'west', '--listen', '0.0.0.0:7070', '--table', expect.any(String), '--archive-table', 'acme-dc-east-cdr-archive'],
-        ...['--peer', 'frankfurt=http://cds.frankfurt.acme.internal:7070', '--media-server', '10.1.128.10:8021', '--media-server', '10.1.144.11:8021'],
+        ...['--peer', 'frankfurt=http://10.2.0.6:7070,http://10.2.16.6:7070', '--media-server', '10.1.128.10:8021', '--media-server', '10.1.144.11:8021'],
       ],
       healthCheck: { command: ['CMD', 'node', '-e', expect.stringContaining('/health')] },
     });
@@ -67,15 +77,64 @@ describe('CallDataServer', () => {
     expect(statements[1].Action.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
   });
 
-  it('admits the API from its own VPC and the peer API from each peer VPC, on the CDS port only', () => {
-    const { all } = synthesized();
-    const ingress = all('aws_vpc_security_group_ingress_rule').map((rule) => `${rule.ip_protocol}/${rule.from_port}-${rule.to_port} ${rule.cidr_ipv4}`);
-    expect(ingress.sort()).toEqual(['tcp/7070-7070 10.1.0.0/16', 'tcp/7070-7070 10.2.0.0/16', 'tcp/7070-7070 10.3.0.0/16']);
+  it('admits the API from its own VPC and the peer API from each peer VPC at the load balancer, on the CDS port only', () => {
+    const { all, securityGroupReference } = synthesized();
+    const rules = all('aws_vpc_security_group_ingress_rule');
+    const ingress = rules.filter((rule) => rule.cidr_ipv4 !== undefined).map((rule) => `${rule.security_group_id} ${rule.ip_protocol}/${rule.from_port}-${rule.to_port} ${rule.cidr_ipv4}`);
+    const expected = (securityGroup: string) => ['10.1.0.0/16', '10.2.0.0/16', '10.3.0.0/16'].map((cidr) => `${securityGroup} tcp/7070-7070 ${cidr}`);
+    expect(ingress.sort()).toEqual(expected(securityGroupReference('LoadBalancerSecurityGroup')).sort());
+  });
+
+  it('puts the task behind an internal network load balancer at the planned private addresses', () => {
+    const { all, byKey, securityGroupReference } = synthesized();
+    const planned = planCdsEndpoint(props.vpcCidr, props.availabilityZones).map((address) => address.privateIp);
+    expect(planned).toEqual(['10.1.0.6', '10.1.16.6']);
+    const [loadBalancer] = all('aws_lb');
+    expect(all('aws_lb')).toHaveLength(1);
+    expect(loadBalancer).toMatchObject({
+      name: 'acme-site-west-cds',
+      internal: true,
+      load_balancer_type: 'network',
+      enable_cross_zone_load_balancing: true,
+      security_groups: [securityGroupReference('LoadBalancerSecurityGroup')],
+    });
+    expect(loadBalancer.subnets).toBeUndefined();
+    expect(loadBalancer.subnet_mapping).toEqual([
+      { subnet_id: 'subnet-a', private_ipv4_address: '10.1.0.6' },
+      { subnet_id: 'subnet-b', private_ipv4_address: '10.1.16.6' },
+    ]);
+
+    const [targetGroup] = all('aws_lb_target_group');
+    expect(targetGroup).toMatchObject({ target_type: 'ip', protocol: 'TCP', port: 7070, vpc_id: 'vpc-0123', health_check: { protocol: 'HTTP', path: '/health', port: '7070' } });
+    const [listenerKey, listener] = Object.entries(byKey('aws_lb_listener'))[0];
+    expect(listener).toMatchObject({ protocol: 'TCP', port: 7070, load_balancer_arn: expect.stringMatching(/^\$\{aws_lb\.\w+\.arn\}$/) });
+    expect(listener.default_action).toEqual([{ type: 'forward', target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\.\w+\.arn\}$/) }]);
+
+    const [service] = all('aws_ecs_service');
+    expect(service.load_balancer).toEqual([{ target_group_arn: expect.stringMatching(/^\$\{aws_lb_target_group\.\w+\.arn\}$/), container_name: 'cds', container_port: 7070 }]);
+    expect(service.depends_on).toEqual([`aws_lb_listener.${listenerKey}`]);
+  });
+
+  it('exposes the peer URLs and the load balancer, and admits only the load balancer at the task', () => {
+    const stack = new TerraformStack(Testing.app(), 'test');
+    new AwsProvider(stack, 'aws', { region: 'us-west-2' });
+    const server = new CallDataServer(stack, 'CallDataServer', props);
+    expect(server.peerUrls).toEqual(['http://10.1.0.6:7070', 'http://10.1.16.6:7070']);
+    expect(server.endpointAddresses).toEqual(['10.1.0.6', '10.1.16.6']);
+
+    const { all, securityGroupReference } = synthesized();
+    const atTask = all('aws_vpc_security_group_ingress_rule').filter((rule) => rule.security_group_id === securityGroupReference('SecurityGroup'));
+    expect(atTask).toEqual([
+      expect.objectContaining({ security_group_id: securityGroupReference('SecurityGroup'), referenced_security_group_id: securityGroupReference('LoadBalancerSecurityGroup'), from_port: 7070, to_port: 7070 }),
+    ]);
+    const loadBalancerEgress = all('aws_vpc_security_group_egress_rule').filter((rule) => rule.security_group_id === securityGroupReference('LoadBalancerSecurityGroup'));
+    expect(loadBalancerEgress).toEqual([expect.objectContaining({ ip_protocol: 'tcp', from_port: 7070, to_port: 7070, referenced_security_group_id: securityGroupReference('SecurityGroup') })]);
+    expect(all('aws_vpc_security_group_ingress_rule').every((rule) => rule.cidr_ipv4 !== '0.0.0.0/0')).toBe(true);
   });
 
   it('keeps working without peers or media servers', () => {
     const { all, container } = synthesized({ ...props, peers: undefined, mediaServerEventSockets: undefined, eslSecretArn: undefined });
-    expect(all('aws_vpc_security_group_ingress_rule')).toHaveLength(1);
+    expect(all('aws_vpc_security_group_ingress_rule').map((rule) => rule.cidr_ipv4 ?? 'load balancer').sort()).toEqual(['10.1.0.0/16', 'load balancer']);
     expect((container().secrets as unknown[]).length).toBe(1);
     expect(container().command).toEqual(['cds', 'serve', '--site', 'west', '--listen', '0.0.0.0:7070', '--table', expect.any(String), '--archive-table', 'acme-dc-east-cdr-archive']);
   });
@@ -84,7 +143,43 @@ describe('CallDataServer', () => {
     expect(() => synthesized({ ...props, peers: [{ siteId: 'west', vpcCidr: '10.9.0.0/16' }] })).toThrow('peers of site west include the site itself');
     expect(() => synthesized({ ...props, peers: [props.peers![0], props.peers![0]] })).toThrow('peers of site west name frankfurt twice');
     expect(() => synthesized({ ...props, peers: [{ siteId: 'tokyo', vpcCidr: '10.1.0.0/16' }] })).toThrow('peer tokyo has the VPC CIDR of site west (10.1.0.0/16)');
-    expect(() => synthesized({ ...props, peers: [{ siteId: 'tokyo', vpcCidr: '10.3.0.0/16', url: 'cds.tokyo:7070' }] })).toThrow('peer tokyo url must be http(s)://HOST[:PORT], got "cds.tokyo:7070"');
+    expect(() => synthesized({ ...props, peers: [{ siteId: 'tokyo', vpcCidr: '10.3.0.0/16', urls: ['http://10.3.0.6:7070', 'cds.tokyo:7070'] }] })).toThrow('peer tokyo urls must be http(s)://HOST[:PORT], got "cds.tokyo:7070"');
     expect(() => synthesized({ ...props, eslSecretArn: undefined })).toThrow('eslSecretArn is required with mediaServerEventSockets (site west)');
+    expect(() => synthesized({ ...props, availabilityZones: ['us-west-2a'] })).toThrow('subnetIds must hold one private subnet per availability zone (1), got 2 (site west)');
+    expect(() => synthesized({ ...props, availabilityZones: [], subnetIds: [] })).toThrow('availabilityZones must name at least one zone (site west)');
   });
 });
+
+describe('planCdsEndpoint', () => {
+  const zones = ['us-west-2a', 'us-west-2b', 'us-west-2c'];
+
+  it('puts one fixed address in each private subnet, in zone order', () => {
+    for (const vpcCidr of ['10.1.0.0/16', '10.7.4.0/22']) {
+      const subnets = planSubnets(vpcCidr, zones);
+      const endpoint = planCdsEndpoint(vpcCidr, zones);
+      expect(endpoint.map((address) => address.availabilityZone)).toEqual(zones);
+      expect(endpoint.map((address) => address.zoneIndex)).toEqual([0, 1, 2]);
+      endpoint.forEach((address, index) => {
+        expect(cidrsOverlap(`${address.privateIp}/32`, subnets[index].privateCidr)).toBe(true);
+        expect(subnets.some((subnet) => cidrsOverlap(`${address.privateIp}/32`, subnet.publicCidr))).toBe(false);
+      });
+    }
+    expect(planCdsEndpoint('10.1.0.0/16', zones).map((address) => address.privateIp)).toEqual(['10.1.0.6', '10.1.16.6', '10.1.32.6']);
+    expect(planCdsEndpoint('10.7.4.0/22', zones).map((address) => address.privateIp)).toEqual(['10.7.4.6', '10.7.4.70', '10.7.4.134']);
+  });
+
+  it('never shares an address with a media server, and does not move when media servers are appended', () => {
+    const endpoint = planCdsEndpoint('10.1.0.0/16', zones).map((address) => address.privateIp);
+    // The plan takes no media servers: adding up to the maximum leaves it as it is, and never collides.
+    for (const count of [1, 2, 7, 50]) {
+      const mediaServers = Array.from({ length: count }, (_, index) => placeMediaServer('10.1.0.0/16', zones, index).privateIp);
+      expect(endpoint.filter((address) => mediaServers.includes(address))).toEqual([]);
+      expect(planCdsEndpoint('10.1.0.0/16', zones).map((address) => address.privateIp)).toEqual(endpoint);
+    }
+    const smallest = Array.from({ length: 50 }, (_, index) => placeMediaServer('10.7.4.0/22', ['us-west-2a'], index).privateIp);
+    expect(smallest).not.toContain(planCdsEndpoint('10.7.4.0/22', ['us-west-2a'])[0].privateIp);
+    expect(cdsPeerUrls('10.1.0.0/16', zones)).toEqual(['http://10.1.0.6:7070', 'http://10.1.16.6:7070', 'http://10.1.32.6:7070']);
+    expect(() => cdsPeerUrls('10.1.0.0/16', [])).toThrow('availabilityZones must name at least one zone to plan the CDS address of 10.1.0.0/16');
+  });
+});
+

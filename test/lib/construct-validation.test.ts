@@ -30,12 +30,19 @@ describe('construct validation', () => {
     ).toThrow('mediaServers must be in another region than the data center (us-east-1): nyc/ms-1 share it');
   });
 
-  it('RegionPeering refuses two VPCs of one region', () => {
+  it('RegionPeering peers two VPCs of one region without peer_region, and refuses overlapping CIDRs', () => {
     const { stack } = newStack();
     const provider = new AwsProvider(stack, 'other', { region: 'us-east-1', alias: 'other' });
     const side = { vpcId: 'vpc-1', cidrBlock: '10.0.0.0/16', routeTableIds: ['rtb-1'], routeTableCount: 1, region: 'us-east-1', provider };
-    expect(() => new RegionPeering(stack, 'peering', { name: 'p', requester: side, accepter: { ...side, vpcId: 'vpc-2' } })).toThrow(
-      'accepter must be in another region than the requester (both in us-east-1)',
+    new RegionPeering(stack, 'peering', { name: 'p', requester: side, accepter: { ...side, vpcId: 'vpc-2', cidrBlock: '10.1.0.0/16' } });
+    const resources = JSON.parse(Testing.synth(stack)).resource;
+    const [connection] = Object.values(resources.aws_vpc_peering_connection) as Array<Record<string, unknown>>;
+    expect(connection).toMatchObject({ vpc_id: 'vpc-1', peer_vpc_id: 'vpc-2', auto_accept: false });
+    expect(connection.peer_region).toBeUndefined();
+    const routes = (Object.values(resources.aws_route) as Array<Record<string, unknown>>).map((route) => route.destination_cidr_block).sort();
+    expect(routes).toEqual(['10.0.0.0/16', '10.1.0.0/16']);
+    expect(() => new RegionPeering(stack, 'overlapping', { name: 'q', requester: side, accepter: { ...side, vpcId: 'vpc-3', cidrBlock: '10.0.128.0/17' } })).toThrow(
+      "accepter cidrBlock 10.0.128.0/17 overlaps the requester's 10.0.0.0/16: AWS refuses to peer overlapping VPCs",
     );
   });
 

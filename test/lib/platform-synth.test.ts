@@ -1,7 +1,10 @@
-import { readFileSync } from 'fs';
+import { mkdtempSync, readFileSync } from 'fs';
+import { tmpdir } from 'os';
 import * as path from 'path';
+import { App, TerraformResource, TerraformStack } from 'cdktf';
 import { gunzipSync } from 'zlib';
 import { parseTopology, dataCenterStackName, siteStackName } from '../../lib';
+import { buildPlatform } from '../../stacks/platform';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
@@ -119,8 +122,8 @@ describe('site stack', () => {
     expect(templates).toHaveLength(2);
     const first = templates.find((text) => text.includes('media server ms-1'))!;
     expect(first).toContain('<param name="listen-ip" value="10.1.128.10"/>');
-    expect(first).toContain('<node type="allow" cidr="10.100.0.0/20"/>');
-    expect(first).toContain('<node type="allow" cidr="10.100.16.0/20"/>');
+    // The data center's orchestrator subnets, then the site's private subnets where the CDS task collects events.
+    expect([...first.matchAll(/<node type="allow" cidr="([^"]+)"\/>/g)].map((match) => match[1])).toEqual(['10.100.0.0/20', '10.100.16.0/20', '10.1.0.0/20', '10.1.16.0/20']);
     expect(first).toContain('<list name="voiceplane_esl" default="deny">');
     expect(first).toContain('<param name="password" value="$${voiceplane_esl_password}"/>');
     expect(first).toMatch(/secretsmanager get-secret-value --region "\$region"/);
@@ -155,6 +158,37 @@ describe('site stack', () => {
     expect(routes.filter((route) => route.destination_cidr_block === '10.1.0.0/16' && route.provider === 'aws.east')).toHaveLength(2);
   });
 
+  it('peers a later site with each earlier one (their CDS nodes call each other), reading the earlier site from its state', () => {
+    const frankfurtStack: StackJson = JSON.parse(readStackJson(platform.stackDirs[siteStackName('acme', 'frankfurt')]));
+    const peeredVpcs = (stack: StackJson) => resourcesOf(stack, 'aws_vpc_peering_connection').map((connection) => connection.peer_region);
+    expect(peeredVpcs(westStack)).toEqual(['us-east-1']);
+    expect(peeredVpcs(frankfurtStack).sort()).toEqual(['us-east-1', 'us-west-2']);
+    const accepters = resourcesOf(frankfurtStack, 'aws_vpc_peering_connection_accepter').map((accepter) => accepter.provider);
+    expect(accepters.sort()).toEqual(['aws.east', 'aws.west']);
+    const siteRoutes = resourcesOf(frankfurtStack, 'aws_route').filter((route) => route.vpc_peering_connection_id !== undefined && String(route.vpc_peering_connection_id).includes('SitePeering-west'));
+    expect(siteRoutes.map((route) => `${route.provider} -> ${route.destination_cidr_block}`).sort()).toEqual([
+      ...Array(3).fill('aws -> 10.1.0.0/16'),
+      ...Array(3).fill('aws.west -> 10.2.0.0/16'),
+    ]);
+    const westState = Object.values(frankfurtStack.data?.terraform_remote_state ?? {}).find((state) => JSON.stringify(state).includes('acme-site-west'));
+    expect(westState).toMatchObject({ backend: 'local', config: { path: '../acme-site-west/terraform.acme-site-west.tfstate' } });
+    expect(Object.keys(westStack.output ?? {})).toEqual(expect.arrayContaining(['vpc_id', 'public_route_table_id', 'private_route_table_ids', 'cds_peer_urls']));
+
+    const manifest = JSON.parse(readFileSync(path.join(platform.outdir, 'manifest.json'), 'utf8'));
+    expect(manifest.stacks['acme-site-frankfurt'].dependencies.sort()).toEqual(['acme-dc-east', 'acme-site-west']);
+    expect(manifest.stacks['acme-site-west'].dependencies).toEqual(['acme-dc-east']);
+  });
+
+  it('has every CDS call its peers at their planned load-balancer addresses', () => {
+    const command = (stack: StackJson) => JSON.parse(String(resourcesOf(stack, 'aws_ecs_task_definition')[0].container_definitions))[0].command as string[];
+    const peerFlags = (args: string[]) => args.flatMap((arg, index) => (args[index - 1] === '--peer' ? [arg] : []));
+    const frankfurtStack: StackJson = JSON.parse(readStackJson(platform.stackDirs[siteStackName('acme', 'frankfurt')]));
+    expect(peerFlags(command(westStack))).toEqual(['frankfurt=http://10.2.0.6:7070,http://10.2.16.6:7070']);
+    expect(peerFlags(command(frankfurtStack))).toEqual(['west=http://10.1.0.6:7070,http://10.1.16.6:7070']);
+    const [westLoadBalancer] = resourcesOf(westStack, 'aws_lb').filter((lb) => String(lb.name).endsWith('-cds'));
+    expect((westLoadBalancer.subnet_mapping as Array<{ private_ipv4_address: string }>).map((mapping) => mapping.private_ipv4_address)).toEqual(['10.1.0.6', '10.1.16.6']);
+  });
+
   it('connects the PSTN voice connector to every SIP cluster node, with a termination allow-list', () => {
     const [termination] = resourcesOf(westStack, 'aws_chime_voice_connector_termination');
     expect(termination).toMatchObject({ cidr_allow_list: ['198.51.100.0/28'], calling_regions: ['US', 'CA'] });
@@ -169,6 +203,24 @@ describe('site stack', () => {
     const instances = resourcesOf(westStack, 'aws_instance');
     expect(instances.map((instance) => (instance.tags as Record<string, string>).Component).sort()).toEqual(['media-server', 'media-server', 'sip-cluster', 'sip-cluster']);
     expect((resourcesOf(dcStack, 'aws_ecs_service')[0].tags as Record<string, string>).Component).toBe('call-control');
+  });
+
+  it('gives every taggable resource of every stack a Component tag', () => {
+    const app = new App({ outdir: mkdtempSync(path.join(tmpdir(), 'voiceplane-tags-')) });
+    buildPlatform(app, topology, 'aws');
+    app.synth();
+    const untagged: string[] = [];
+    let taggable = 0;
+    for (const stack of app.node.children.filter((child): child is TerraformStack => child instanceof TerraformStack)) {
+      const json = JSON.parse(readFileSync(path.join(app.outdir, 'stacks', stack.node.id, 'cdk.tf.json'), 'utf8')) as StackJson;
+      for (const resource of stack.node.findAll().filter((node): node is TerraformResource => node instanceof TerraformResource && 'tagsInput' in node)) {
+        taggable++;
+        const tags = json.resource[resource.terraformResourceType]?.[stack.getLogicalId(resource)]?.tags as Record<string, string> | undefined;
+        if (!tags?.Component) untagged.push(`${stack.node.id}: ${resource.node.path}`);
+      }
+    }
+    expect(taggable).toBeGreaterThan(100);
+    expect(untagged).toEqual([]);
   });
 });
 
