@@ -1,6 +1,8 @@
 import { Aspects, TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
+import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
+import { SecurityGroupRule } from '@cdktf/provider-aws/lib/security-group-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { CentralDataCenter, PstnGateway, RegionPeering, RequireImdsV2, RestrictOpenIngress } from '../../lib';
 
@@ -67,5 +69,26 @@ describe('construct validation', () => {
     Aspects.of(stack).add(new RestrictOpenIngress());
     expect(() => app.synth()).toThrow(/ingress rule test\/esl opens tcp 8021-8021 to 0.0.0.0\/0/);
     expect(() => app.synth()).not.toThrow(/test\/rtp/);
+  });
+
+  it('RestrictOpenIngress also catches IPv6, internet-wide ranges, security group rules and inline ingress blocks', () => {
+    const { app, stack } = newStack();
+    const esl = { securityGroupId: 'sg-1', ipProtocol: 'tcp', fromPort: 8021, toPort: 8021 };
+    new VpcSecurityGroupIngressRule(stack, 'ipv6', { ...esl, cidrIpv6: '::/0' });
+    new VpcSecurityGroupIngressRule(stack, 'half', { ...esl, cidrIpv4: '0.0.0.0/1' });
+    new VpcSecurityGroupIngressRule(stack, 'carrier', { ...esl, cidrIpv4: '198.51.100.0/24' });
+    new VpcSecurityGroupIngressRule(stack, 'sipv6', { ...esl, fromPort: 5060, toPort: 5060, cidrIpv6: '::/0' });
+    new SecurityGroupRule(stack, 'rule', { type: 'ingress', securityGroupId: 'sg-1', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['10.0.0.0/8', '0.0.0.0/0'] });
+    new SecurityGroupRule(stack, 'egress', { type: 'egress', securityGroupId: 'sg-1', protocol: '-1', fromPort: 0, toPort: 0, cidrBlocks: ['0.0.0.0/0'] });
+    new SecurityGroup(stack, 'inline', { ingress: [{ protocol: 'tcp', fromPort: 22, toPort: 22, cidrBlocks: ['0.0.0.0/0'] }] });
+    Aspects.of(stack).add(new RestrictOpenIngress());
+    let message = '';
+    try {
+      app.synth();
+    } catch (error) {
+      message = String(error);
+    }
+    const refused = [...message.matchAll(/ingress rule (\S+) opens (\S+ \S+) to (\S+);/g)].map((match) => `${match[1]} ${match[2]} ${match[3]}`);
+    expect(refused.sort()).toEqual(['test/half tcp 8021-8021 0.0.0.0/1', 'test/inline tcp 22-22 0.0.0.0/0', 'test/ipv6 tcp 8021-8021 ::/0', 'test/rule all 0-0 0.0.0.0/0']);
   });
 });
