@@ -1,5 +1,5 @@
 import { execFile } from 'child_process';
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
@@ -21,11 +21,30 @@ async function synthApp(env: Record<string, string>): Promise<{ code: number; st
   }
 }
 
+/** Every file below `dir`, as sorted paths relative to it. */
+function listFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => path.relative(dir, path.join(entry.parentPath, entry.name)))
+    .sort();
+}
+
 describe('the CDKTF app (stacks/main.ts)', () => {
   it('synthesizes one stack per data center and per site from the embedded example', async () => {
     const result = await synthApp({});
     expect(result.code).toBe(0);
     expect(readdirSync(path.join(result.outdir, 'stacks')).sort()).toEqual(['acme-dc-east', 'acme-site-frankfurt', 'acme-site-west']);
+  });
+
+  it('is deterministic across processes: two separate synths write byte-identical stacks and assets', async () => {
+    const [first, second] = await Promise.all([synthApp({}), synthApp({})]);
+    expect([first.code, second.code]).toEqual([0, 0]);
+    const files = listFiles(path.join(first.outdir, 'stacks'));
+    expect(files.filter((file) => file.endsWith('cdk.tf.json'))).toHaveLength(3);
+    expect(listFiles(path.join(second.outdir, 'stacks'))).toEqual(files);
+    for (const file of files) {
+      expect({ file, content: readFileSync(path.join(second.outdir, 'stacks', file)).toString('base64') }).toEqual({ file, content: readFileSync(path.join(first.outdir, 'stacks', file)).toString('base64') });
+    }
   });
 
   it('exits non-zero with the validation messages and writes nothing for a bad topology', async () => {
