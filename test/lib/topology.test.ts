@@ -1,6 +1,7 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { TopologyError, TopologyInput, parseTopology, parseTopologyJson } from '../../lib/topology';
+import { generateTopology } from '../../stacks/generate-topology';
 
 const EXAMPLE_PATH = path.join(__dirname, '../../stacks/topology.example.json');
 
@@ -25,6 +26,14 @@ describe('topology validation', () => {
     expect(topology.sites[0].mediaServers[0].instanceType).toBe('c6i.xlarge');
     expect(topology.sites[0].mediaServers[0].callControl.allowSingleGroup).toBe(false);
     expect(topology.sites[0].sipCluster.allowedSourceCidrs).toEqual(['0.0.0.0/0']);
+  });
+
+  it('accepts the generated benchmark topology: 20 sites, 200 media servers, two data centers', () => {
+    const topology = parseTopology(generateTopology({ sites: 20, mediaServersPerSite: 10 }));
+    expect(topology.sites).toHaveLength(20);
+    expect(topology.sites.flatMap((site) => site.mediaServers)).toHaveLength(200);
+    expect(new Set(topology.sites.map((site) => site.region)).size).toBe(5);
+    expect(topology.dataCenters.map((dc) => dc.region)).toEqual(['us-east-1', 'us-east-2']);
   });
 
   it('rejects an unknown data center reference with the full path', () => {
@@ -78,6 +87,9 @@ describe('topology validation', () => {
     const input = example();
     input.sites[1].vpcCidr = '10.1.128.0/18';
     expect(issuesOf(input)).toEqual(['sites[1].vpcCidr: 10.1.128.0/18 overlaps sites[0] (10.1.0.0/16); peered VPCs need distinct address ranges']);
+    const withDataCenter = example();
+    withDataCenter.sites[0].vpcCidr = '10.100.4.0/22';
+    expect(issuesOf(withDataCenter)).toEqual([expect.stringMatching(/^sites\[0\]\.vpcCidr: 10\.100\.4\.0\/22 overlaps dataCenters\[0\] \(10\.100\.0\.0\/16\)/)]);
   });
 
   it('rejects malformed and out-of-range CIDRs', () => {
@@ -104,6 +116,9 @@ describe('topology validation', () => {
     const input = example();
     input.sites[0].availabilityZones = [];
     expect(issuesOf(input)).toEqual(['sites[0].availabilityZones: at least one availability zone is required']);
+    const dataCenter = example();
+    dataCenter.dataCenters[0].availabilityZones = [];
+    expect(issuesOf(dataCenter)).toEqual(['dataCenters[0].availabilityZones: at least one availability zone is required']);
   });
 
   it('rejects unknown fields instead of ignoring a typo', () => {
