@@ -6,7 +6,7 @@ import { CliError, UsageError } from './commands/cli-error';
 import { DEMO_OPTIONS, DEMO_USAGE, runDemoCommand } from './commands/demo-command';
 import { parseEslTarget } from './commands/esl-target';
 import { Output } from './commands/output';
-import { runRoutesCommand } from './commands/routes-command';
+import { parseGroupIdOption, runRoutesCommand } from './commands/routes-command';
 import { runSipCommand } from './commands/sip-command';
 import { runSynthCommand } from './commands/synth-command';
 import { UPGRADE_OPTIONS, UPGRADE_USAGE, runUpgradeCommand } from './commands/upgrade-command';
@@ -87,7 +87,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
         const groups = values.group ?? [];
         if (groups.length > 1) throw new UsageError('--group: at most one group for calls');
         const target = parseEslTarget(values.esl, values.password ?? env.VOICEPLANE_ESL_PASSWORD);
-        await runCallsCommand({ target, group: groups[0], json: values.json }, stdout);
+        await runCallsCommand({ target, group: groups[0] === undefined ? undefined : parseGroupIdOption(groups[0]), json: values.json }, stdout);
         return 0;
       }
       case 'upgrade': {
@@ -130,9 +130,14 @@ export async function main(argv: readonly string[], context: CliContext): Promis
       stderr.line(`voiceplane: ${error.message}`);
       return error.exitCode;
     }
-    stderr.line(`voiceplane: unexpected error: ${(error as Error).stack ?? String(error)}`);
+    stderr.line(`voiceplane: unexpected error: ${oneLine(error instanceof Error ? error.message : String(error))}`);
     return 1;
   }
+}
+
+/** Scripts read the reason from stderr's one line: a multi-line message (or a stack) would split it. */
+function oneLine(text: string): string {
+  return text.split('\n').map((line) => line.trim()).filter((line) => line !== '').join(' ') || 'no details';
 }
 
 /** Parses a command's options strictly; at most `maxPositionals` words may follow the command (e.g. `routes show`). */

@@ -1,4 +1,4 @@
-import { DialplanError, RouteTable, parseRouteSpec, parseRouteTable } from '../dialplan';
+import { callControlGroupRouteSchema, DialplanError, RouteTable, parseRouteSpec, parseRouteTable } from '../dialplan';
 import { UsageError } from './cli-error';
 import { EslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
@@ -40,7 +40,14 @@ function tableFromSpecs(specs: readonly string[]): RouteTable {
 
 function singleGroupId(action: string, groups: readonly string[]): string {
   if (groups.length !== 1) throw new UsageError(`routes ${action}: exactly one --group ID is required`);
-  return groups[0];
+  return parseGroupIdOption(groups[0]);
+}
+
+/** Checks a `--group ID` value against the route table's rules for group ids, before anything is sent. */
+export function parseGroupIdOption(id: string): string {
+  const parsed = callControlGroupRouteSchema.shape.id.safeParse(id);
+  if (!parsed.success) throw new UsageError(`--group: ${parsed.error.issues[0].message}`);
+  return parsed.data;
 }
 
 export function routesJson(table: RouteTable | undefined) {

@@ -14,6 +14,7 @@ import {
   sipSiteFromTopology,
   undrainMediaServer,
 } from '../sip';
+import { MediaServerClient } from '../media-server';
 import { CliError, UsageError } from './cli-error';
 import { EslTarget, parseEslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
@@ -80,8 +81,17 @@ export async function runSipCommand(command: SipCommand, output: Output): Promis
   // Connected before the SIP change, so an unreachable media server leaves everything as it was.
   await withMediaServer(eslTarget, async (client) => {
     const state = await sipOperation(() => operation(nodes, target));
-    printState(action, state, { esl: eslTarget, total: (await client.activeCalls()).total }, json, output);
+    printState(action, state, await countActiveCalls(client, eslTarget), json, output);
   });
+}
+
+/** The count only informs: failing to read it must not make a SIP change that succeeded look failed. */
+async function countActiveCalls(client: MediaServerClient, esl: EslTarget): Promise<ActiveCallCount> {
+  try {
+    return { esl, total: (await client.activeCalls()).total };
+  } catch (error) {
+    return { esl, unavailable: (error as Error).message };
+  }
 }
 
 function validate<Schema extends z.ZodType>(schema: Schema, command: SipCommand): z.output<Schema> {
@@ -153,18 +163,17 @@ const SUMMARY = {
   status: undefined,
 } as const;
 
-/** Calls in progress on the media server, counted by its FreeSWITCH. */
-interface ActiveCallCount {
-  readonly esl: EslTarget;
-  readonly total: number;
-}
+/** Calls in progress on the media server, counted by its FreeSWITCH, or why they could not be counted. */
+type ActiveCallCount = { readonly esl: EslTarget } & ({ readonly total: number } | { readonly unavailable: string });
 
 function printState(action: keyof typeof SUMMARY, state: MediaServerSipState, calls: ActiveCallCount | undefined, json: boolean, output: Output): void {
   if (json) {
-    output.line(JSON.stringify({ site: state.siteId, mediaServer: state.mediaServerId, uri: state.uri, nodes: state.nodes, activeCalls: calls?.total ?? null }));
+    const unavailable = calls && 'unavailable' in calls ? { activeCallsUnavailable: calls.unavailable } : {};
+    const activeCalls = calls && 'total' in calls ? calls.total : null;
+    output.line(JSON.stringify({ site: state.siteId, mediaServer: state.mediaServerId, uri: state.uri, nodes: state.nodes, activeCalls, ...unavailable }));
     return;
   }
   output.line(`media server ${state.mediaServerId} of site ${state.siteId} (${state.uri})${SUMMARY[action] ? `: ${SUMMARY[action]}` : ''}`);
   formatTable(['NODE', 'STATE', 'PROBING'], state.nodes.map((node) => [node.node, node.state, node.probing ? 'yes' : 'no'])).forEach((line) => output.line(line));
-  if (calls) output.line(`active calls: ${calls.total} (FreeSWITCH at ${calls.esl.host}:${calls.esl.port})`);
+  if (calls) output.line(`active calls: ${'total' in calls ? calls.total : `unavailable (${calls.unavailable})`} (FreeSWITCH at ${calls.esl.host}:${calls.esl.port})`);
 }

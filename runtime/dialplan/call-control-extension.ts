@@ -20,13 +20,17 @@ import { renderXml, type XmlElement, xmlElement } from './xml-document';
  * returned. Entering with the dialed number keeps FreeSWITCH's hunt profile (what events and call control see as
  * Caller-Destination-Number while a helper runs) on the dialed number; only its context names the helper.
  *
- * Entry: reset the per-routing variables, then run the rank helpers 1..maxGroups, then `unrouted`.
- * Rank N: skip if call control already had the call; snapshot the table from the core db; if the N-th active
- *   group exists, tag the call with it (limit + variable) and `socket` its endpoints as one failover list.
+ * Entry: reset the per-routing variables, snapshot the route table from the core db into a channel variable, then
+ *   run the rank helpers 1..maxGroups, then `unrouted`.
+ * Rank N: skip if call control already had the call; if the snapshot's N-th active group exists, tag the call with
+ *   it (limit + variable) and `socket` its endpoints as one failover list.
  * Unrouted: call control had the call and went away -> `rehome`; never connected on a first routing -> explicit
  *   rejection (respond + hangup with a failure cause); never connected while re-homing -> park (the call is up).
- * Rehome: within the budget, clear the connected flag, count the re-home and run the ranks and `unrouted` again
- *   against the current table; past the budget, park.
+ * Rehome: within the budget, clear the connected flag, count the re-home, snapshot the current table and run the
+ *   ranks and `unrouted` again against it; past the budget, park.
+ *
+ * Every rank of one routing attempt reads the same snapshot: ranks are renumbered on every table write, so ranks
+ * read from successive tables could skip a group (a drain while rank 1 stalls connecting turns rank 2 into rank 1).
  */
 
 /** The default context of the entry extension: FreeSWITCH's usual context for calls from outside. */
@@ -116,6 +120,7 @@ function entryExtension(settings: DialplanSettings, attempt: XmlElement[]): XmlE
       action('unset', REHOME_TALLY_VARIABLE),
       // Makes real FreeSWITCH carry on with the dialplan when call control disconnects (mod_event_socket's `resume`).
       action('set', 'socket_resume=true'),
+      snapshotRouteTable(),
       ...attempt,
     ]),
   ]);
@@ -124,11 +129,7 @@ function entryExtension(settings: DialplanSettings, attempt: XmlElement[]): XmlE
 function rankExtension(name: string, rank: number): XmlElement {
   const endpointCounts = Array.from({ length: MAX_ENDPOINTS_PER_GROUP }, (_, index) => index + 1);
   return xmlElement('extension', { name }, [
-    condition(variable(CALL_CONTROL_CONNECTED_VARIABLE), '^$', [
-      // Inline, so the table is read while this extension is hunted and every condition below sees the same table.
-      action('set', `${ROUTE_TABLE_SNAPSHOT_VARIABLE}=${ROUTE_TABLE_LOOKUP}`, { inline: true }),
-      antiAction('log', `DEBUG voiceplane: call control had this call, rank ${rank} not tried`),
-    ]),
+    condition(variable(CALL_CONTROL_CONNECTED_VARIABLE), '^$', [antiAction('log', `DEBUG voiceplane: call control had this call, rank ${rank} not tried`)]),
     // One condition per endpoint count: a socket failover list is built from captures, and captures cannot repeat.
     ...endpointCounts.map((count) =>
       condition(
@@ -169,11 +170,17 @@ function rehomeExtension(settings: DialplanSettings, contexts: HelperContexts, a
       action('log', `NOTICE voiceplane: call control of group \${${CALL_CONTROL_GROUP_VARIABLE}} left the live call, re-homing it`),
       action('unset', CALL_CONTROL_CONNECTED_VARIABLE),
       action('set', `${REHOME_TALLY_VARIABLE}=\${${REHOME_TALLY_VARIABLE}}x`),
+      snapshotRouteTable(),
       ...attempt,
       antiAction('log', `WARNING voiceplane: re-home limit (${settings.maxRehomes}) reached, parking the call`),
       antiAction('park'),
     ]),
   ]);
+}
+
+/** Copies the stored table into the channel variable every rank of the routing attempt evaluates. */
+function snapshotRouteTable(): XmlElement {
+  return action('set', `${ROUTE_TABLE_SNAPSHOT_VARIABLE}=${ROUTE_TABLE_LOOKUP}`);
 }
 
 /** `$2:$3|$4:$5|...`: the captured endpoints as the socket application's failover list. */
@@ -193,8 +200,8 @@ function condition(field: string, expression: string, children: XmlElement[] = [
   return xmlElement('condition', { field, expression, break: breakOn }, children);
 }
 
-function action(application: string, data?: string, options: { inline?: boolean } = {}): XmlElement {
-  return xmlElement('action', { application, data, inline: options.inline ? 'true' : undefined });
+function action(application: string, data?: string): XmlElement {
+  return xmlElement('action', { application, data });
 }
 
 function antiAction(application: string, data?: string): XmlElement {

@@ -35,7 +35,7 @@ export const CALL_CONTROL_GROUP_VARIABLE = 'vp_cc_group';
  */
 export const CALL_CONTROL_CONNECTED_VARIABLE = 'vp_cc_connected';
 export const CALL_CONTROL_CONNECTED_VALUE = 'true';
-/** Channel variable holding the route table as read when the call entered a rank's helper extension. */
+/** Channel variable holding the route table as read when the call's current routing attempt (first routing or re-home) began. */
 export const ROUTE_TABLE_SNAPSHOT_VARIABLE = 'vp_cc_routes';
 /** Channel variable counting the call's re-homes, one `x` per re-home. */
 export const REHOME_TALLY_VARIABLE = 'vp_cc_rehomes';

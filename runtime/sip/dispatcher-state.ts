@@ -60,3 +60,11 @@ const STATE_CODES = { drained: 'd', undrained: 'ip' } as const;
 export async function setDestinationState(rpc: KamailioRpc, destination: Pick<DispatcherDestination, 'setId' | 'uri'>, state: keyof typeof STATE_CODES): Promise<void> {
   await rpc.call('dispatcher.set_state', [STATE_CODES[state], destination.setId, destination.uri]);
 }
+
+const STATE_LETTER_CODES: Readonly<Record<DestinationState, string>> = { active: 'a', trying: 't', inactive: 'i', drained: 'd' };
+
+/** Writes back the state and probing flag a destination was read with: how a partial change is rolled back. */
+export async function restoreDestinationState(rpc: KamailioRpc, destination: Pick<DispatcherDestination, 'setId' | 'uri' | 'state' | 'probing'>): Promise<void> {
+  const code = `${STATE_LETTER_CODES[destination.state]}${destination.probing ? 'p' : ''}`;
+  await rpc.call('dispatcher.set_state', [code, destination.setId, destination.uri]);
+}

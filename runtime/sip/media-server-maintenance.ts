@@ -1,11 +1,12 @@
-import { DestinationState, DispatcherDestination, listDestinations, setDestinationState } from './dispatcher-state';
+import { DestinationState, DispatcherDestination, listDestinations, restoreDestinationState, setDestinationState } from './dispatcher-state';
 import { KamailioRpc } from './kamailio-rpc';
 import { SipError } from './sip-error';
 
 /**
  * Media-server maintenance at the SIP layer, on every node of a site's SIP cluster: drain (no new
  * calls; calls in progress continue), undrain, and the state each node holds. Every node is read and
- * checked before any is changed, so an unknown id or an unreachable node changes nothing.
+ * checked before any is changed, so an unknown id or an unreachable node changes nothing; a node failing
+ * part way through the change has the nodes already changed put back as they were read (best effort).
  */
 
 export interface MaintenanceTarget {
@@ -81,16 +82,45 @@ function locateOnNode(rpc: KamailioRpc, destinations: readonly DispatcherDestina
 }
 
 async function changeEveryNode(located: readonly LocatedDestination[], state: 'drained' | 'undrained', target: MaintenanceTarget): Promise<void> {
-  const changed: string[] = [];
-  for (const { rpc, destination } of located) {
+  const changed: LocatedDestination[] = [];
+  for (const node of located) {
     try {
-      await setDestinationState(rpc, destination, state);
+      await setDestinationState(node.rpc, node.destination, state);
     } catch (error) {
-      const done = changed.length > 0 ? `${state} on ${changed.join(', ')} only; ` : '';
-      throw new SipError(`${target.mediaServerId}: ${done}${(error as Error).message}`);
+      const rollback = await rollBack([...changed].reverse());
+      throw new SipError(`${target.mediaServerId}: not ${state}: ${(error as Error).message}; ${describeRollback(rollback, state)}`);
     }
-    changed.push(rpc.name);
+    changed.push(node);
   }
+}
+
+interface RollbackOutcome {
+  readonly restored: readonly string[];
+  readonly failed: readonly { readonly node: string; readonly reason: string }[];
+}
+
+/** Puts each node back as it was read, carrying on past a node that fails. */
+async function rollBack(changed: readonly LocatedDestination[]): Promise<RollbackOutcome> {
+  const restored: string[] = [];
+  const failed: { node: string; reason: string }[] = [];
+  for (const { rpc, destination } of changed) {
+    try {
+      await restoreDestinationState(rpc, destination);
+      restored.push(rpc.name);
+    } catch (error) {
+      failed.push({ node: rpc.name, reason: (error as Error).message });
+    }
+  }
+  return { restored, failed };
+}
+
+function describeRollback({ restored, failed }: RollbackOutcome, state: 'drained' | 'undrained'): string {
+  if (restored.length === 0 && failed.length === 0) return 'no node was changed';
+  const parts = [
+    ...(restored.length > 0 ? [`rolled back on ${restored.join(', ')}`] : []),
+    ...failed.map(({ node, reason }) => `could not roll back ${node}, it stays ${state} there (${reason})`),
+  ];
+  return parts.join('; ');
 }
 
 function stateOf(target: MaintenanceTarget, located: readonly LocatedDestination[]): MediaServerSipState {

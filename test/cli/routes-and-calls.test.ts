@@ -3,8 +3,12 @@ import { createServer } from 'net';
 import * as path from 'path';
 import { promisify } from 'util';
 import { main } from '../../runtime/cli';
+import { CLI_CONNECT_TIMEOUT_MS } from '../../runtime/commands/media-server-session';
+import { ScriptedEslPeer } from '../esl/scripted-esl-peer';
+import { startCallControl } from '../support/call-control-fixture';
 import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
-import { SIMULATOR_PASSWORD, startMediaServer } from '../support/media-server-fixture';
+import { CALL_CONTEXT, SIMULATOR_PASSWORD, startMediaServer } from '../support/media-server-fixture';
+import { waitFor } from '../support/wait-for';
 
 const run = promisify(execFile);
 const BIN = path.join(__dirname, '../../bin/voiceplane.js');
@@ -69,6 +73,59 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
     expect(JSON.parse(one.stdout[0])).toEqual({ total: 0, byGroup: { green: 0 } });
   });
 
+  it('reports live calls per group and in total', async () => {
+    const blue = await startCallControl('blue');
+    const green = await startCallControl('green');
+    try {
+      await cli(['routes', 'set', ...esl, '--group', `blue=127.0.0.1:${blue.eslPort}`, '--group', `green=127.0.0.1:${green.eslPort}`]);
+      const placeAnsweredCalls = async (count: number) => {
+        const calls = Array.from({ length: count }, () => simulator.placeCall({ destination: '15551230000', context: CALL_CONTEXT, durationMs: 60_000 }));
+        const answered = (uuid: string) => simulator.channels().some((channel) => channel.uuid === uuid && channel.answered);
+        await waitFor(() => calls.every((call) => answered(call.uuid)), { message: `${count} calls answered` });
+        return calls;
+      };
+      const onBlue = await placeAnsweredCalls(2);
+      expect((await cli(['routes', 'drain', ...esl, '--group', 'blue'])).code).toBe(0);
+      const calls = [...onBlue, ...(await placeAnsweredCalls(1))];
+
+      const all = await cli(['calls', ...esl, '--json']);
+      expect(all).toMatchObject({ code: 0, stderr: [] });
+      expect(JSON.parse(all.stdout[0])).toEqual({ total: 3, byGroup: { blue: 2, green: 1 } });
+      const blueOnly = await cli(['calls', ...esl, '--group', 'blue', '--json']);
+      expect(JSON.parse(blueOnly.stdout[0])).toEqual({ total: 3, byGroup: { blue: 2 } });
+
+      calls.forEach((call) => simulator.killCall(call.uuid));
+      await Promise.all(calls.map((call) => call.outcome));
+    } finally {
+      await Promise.all([blue.stop(), green.stop()]);
+    }
+  });
+
+  it.each([
+    [['routes', 'drain']],
+    [['routes', 'restore']],
+    [['calls']],
+  ])('%j rejects a malformed --group id with a usage error naming the flag, changing nothing', async (command) => {
+    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085']);
+    const before = routesInDb();
+    const result = await cli([...command, ...esl, '--group', 'Blue_1']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toEqual([expect.stringMatching(/^voiceplane: --group: 'Blue_1' must be lowercase letters, digits and dashes/)]);
+    expect(routesInDb()).toBe(before);
+  });
+
+  it('reports an unexpected failure in one line, without a stack trace', async () => {
+    const stderr: string[] = [];
+    const failingStdout = {
+      line: () => {
+        throw new Error('stdout closed\n    at write (stream.js:1:1)');
+      },
+    };
+    const code = await main(['routes', 'show', ...esl], { env: {}, stdout: failingStdout, stderr: { line: (text) => stderr.push(text) } });
+    expect(code).toBe(1);
+    expect(stderr).toEqual(['voiceplane: unexpected error: stdout closed at write (stream.js:1:1)']);
+  });
+
   it('takes the password from VOICEPLANE_ESL_PASSWORD and reports a wrong one in one line', async () => {
     const esl2 = ['--esl', `127.0.0.1:${simulator.eslPort}`];
     expect((await cli(['routes', 'show', ...esl2], { VOICEPLANE_ESL_PASSWORD: SIMULATOR_PASSWORD })).code).toBe(0);
@@ -83,6 +140,36 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
     expect((await cli(['routes', 'wipe', ...esl])).stderr).toEqual(['voiceplane: routes: expected one of show|set|drain|restore, got wipe']);
     expect((await cli(['routes', 'show', ...esl, '--colour'])).code).toBe(2);
   });
+});
+
+describe('voiceplane against a misbehaving event socket', () => {
+  let peer: ScriptedEslPeer;
+  const eslOf = (server: ScriptedEslPeer) => ['--esl', `127.0.0.1:${server.port}`, '--password', 'ClueCon'];
+
+  afterEach(() => peer.stop());
+
+  it('exits 1 with one line naming the FreeSWITCH -ERR reply', async () => {
+    peer = await ScriptedEslPeer.start();
+    const result = await cli(['routes', 'show', ...eslOf(peer)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual(["voiceplane: ESL command 'api db select/voiceplane/call_control_routes' failed: -ERR db Command not found!"]);
+  });
+
+  it('gives up on a host that accepts the connection but never greets, within the connect timeout', async () => {
+    peer = await ScriptedEslPeer.start({ greet: false });
+    const startedAt = Date.now();
+    const result = await cli(['calls', ...eslOf(peer)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([expect.stringMatching(/^voiceplane: cannot reach media server 127\.0\.0\.1:\d+: .*within 10000 ms/)]);
+    expect(Date.now() - startedAt).toBeLessThan(CLI_CONNECT_TIMEOUT_MS + 2_000);
+  }, CLI_CONNECT_TIMEOUT_MS + 5_000);
+
+  it('gives up on a host that authenticates but never answers a command', async () => {
+    peer = await ScriptedEslPeer.start({ api: () => null });
+    const result = await cli(['calls', ...eslOf(peer)]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toEqual([expect.stringMatching(/^voiceplane: ESL command '.*' timed out after \d+ ms$/)]);
+  }, CLI_CONNECT_TIMEOUT_MS + 5_000);
 });
 
 describe('the voiceplane executable', () => {

@@ -48,6 +48,8 @@ interface CallSetup {
   endpoints?: Record<string, EndpointBehaviour>;
   /** Replaces the stored table when call control crashes (the orchestrator changed routing meanwhile). */
   storedTableAfterCrash?: string;
+  /** Replaces the stored table when every endpoint of a failover list refused (routing changed while the call was connecting). */
+  storedTableAfterRefusal?: string;
 }
 
 interface CallOutcome {
@@ -215,6 +217,7 @@ class CallWalk {
       if (this.setup.storedTableAfterCrash !== undefined) this.storedTable = this.setup.storedTableAfterCrash;
       return;
     }
+    if (this.setup.storedTableAfterRefusal !== undefined) this.storedTable = this.setup.storedTableAfterRefusal;
   }
 }
 
@@ -262,6 +265,18 @@ describe('which call-control group a new call reaches', () => {
     expect(call.socketLists).toEqual(['10.0.0.1:8084|10.0.0.2:8084', '10.0.1.1:8084']);
     expect(call.end).toBe('controlled by 10.0.1.1:8084');
     expect(call.limitTags).toEqual(['blue', 'green']);
+    expect(call.variables.get(CALL_CONTROL_GROUP_VARIABLE)).toBe('green');
+  });
+
+  it('evaluates every rank against the table read when routing began, though a drain renumbered the stored ranks meanwhile', () => {
+    const routes = table(BLUE, GREEN);
+    const call = placeCall({
+      storedTable: encodeRouteTable(routes),
+      storedTableAfterRefusal: encodeRouteTable(drainGroup(routes, 'blue')),
+      endpoints: accepting('10.0.1.1:8084'),
+    });
+    expect(call.socketLists).toEqual(['10.0.0.1:8084|10.0.0.2:8084', '10.0.1.1:8084']);
+    expect(call.end).toBe('controlled by 10.0.1.1:8084');
     expect(call.variables.get(CALL_CONTROL_GROUP_VARIABLE)).toBe('green');
   });
 

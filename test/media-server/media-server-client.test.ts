@@ -3,7 +3,9 @@ import { RouteTable, encodeRouteTable } from '../../runtime/dialplan';
 import { EslAuthError } from '../../runtime/esl';
 import { MediaServerClient, RouteVerificationError } from '../../runtime/media-server';
 import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { startCallControl } from '../support/call-control-fixture';
 import { CALL_CONTEXT, eslOptions, startMediaServer } from '../support/media-server-fixture';
+import { waitFor } from '../support/wait-for';
 
 type ConnectedClient = Awaited<ReturnType<typeof MediaServerClient.connect>>;
 
@@ -83,6 +85,32 @@ describe('MediaServerClient against the FreeSWITCH simulator', () => {
     expect(outcome.hangupCause).toBe('NORMAL_TEMPORARY_FAILURE');
     expect(outcome.applications.map((app) => app.name)).toContain('respond');
     expect(await client.activeCalls()).toEqual({ total: 0, byGroup: { blue: 0, green: 0 } });
+  });
+
+  it('counts live calls per group and in total while they are up, and none once they ended', async () => {
+    const blue = await startCallControl('blue');
+    const green = await startCallControl('green');
+    try {
+      await client.setRoutes(table(['blue', blue.eslPort], ['green', green.eslPort]));
+      const placeAnsweredCalls = async (count: number) => {
+        const calls = Array.from({ length: count }, () => simulator.placeCall({ destination: '15551230000', context: CALL_CONTEXT, durationMs: 60_000 }));
+        const answered = (uuid: string) => simulator.channels().some((channel) => channel.uuid === uuid && channel.answered);
+        await waitFor(() => calls.every((call) => answered(call.uuid)), { message: `${count} calls answered` });
+        return calls;
+      };
+      const onBlue = await placeAnsweredCalls(3);
+      await client.drain('blue');
+      const calls = [...onBlue, ...(await placeAnsweredCalls(2))];
+
+      expect(await client.activeCalls()).toEqual({ total: 5, byGroup: { blue: 3, green: 2 } });
+      expect(await client.activeCalls('green')).toEqual({ total: 5, byGroup: { green: 2 } });
+
+      calls.forEach((call) => simulator.killCall(call.uuid));
+      await Promise.all(calls.map((call) => call.outcome));
+      expect(await client.activeCalls()).toEqual({ total: 0, byGroup: { blue: 0, green: 0 } });
+    } finally {
+      await Promise.all([blue.stop(), green.stop()]);
+    }
   });
 
   it('reads the switch status', async () => {

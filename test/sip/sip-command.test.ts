@@ -4,7 +4,9 @@ import * as path from 'path';
 import { CliError, UsageError } from '../../runtime/commands/cli-error';
 import { SipCommand, runSipCommand } from '../../runtime/commands/sip-command';
 import { renderSipConfigFiles, sipSiteFromTopology } from '../../runtime/sip';
+import { ScriptedEslPeer } from '../esl/scripted-esl-peer';
 import { freeLoopbackPorts } from '../support/sip/free-ports';
+import { FakeDispatcherOptions, fakeDispatcherNode, serveOverHttp } from './fake-dispatcher';
 
 const EXAMPLE = path.join(__dirname, '../../stacks/topology.example.json');
 
@@ -55,6 +57,44 @@ describe('voiceplane sip', () => {
     writeFileSync(notJson, '{ sites: ');
     await expect(sip({ action: 'config', site: 'west', topology: notJson, out })).rejects.toThrow(new RegExp(`^${notJson}: .*JSON`));
     expect(() => readFileSync(path.join(out, 'kamailio.cfg'))).toThrow(/ENOENT/);
+  });
+
+  describe('drain across the nodes of a SIP cluster', () => {
+    const closers: Array<() => Promise<void>> = [];
+    afterEach(async () => {
+      await Promise.all(closers.splice(0).map((close) => close()));
+    });
+
+    async function clusterNode(options: FakeDispatcherOptions = {}) {
+      const node = fakeDispatcherNode('unused', { 'ms-1': 'active', 'ms-2': 'active' }, options);
+      const served = await serveOverHttp(node.answer);
+      closers.push(served.close);
+      return { flags: node.flags, endpoint: served.endpoint };
+    }
+
+    it('rolls back the nodes already drained when a later node fails, and says so in one line', async () => {
+      const first = await clusterNode();
+      const second = await clusterNode({ failSetState: () => true });
+      await expect(sip({ action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: [first.endpoint, second.endpoint] })).rejects.toThrow(
+        new CliError(`ms-1: not drained: Kamailio RPC at ${second.endpoint}: dispatcher.set_state failed: State Update Failed (500); rolled back on ${first.endpoint}`),
+      );
+      expect([first.flags.get('ms-1'), second.flags.get('ms-1')]).toEqual(['AP', 'AP']);
+    });
+
+    it('reports a drain that succeeded as such when the call count cannot be read afterwards', async () => {
+      const nodes = [await clusterNode(), await clusterNode()];
+      const freeswitch = await ScriptedEslPeer.start({ api: (command) => (command.startsWith('db select') ? '-ERR no reply\n' : undefined) });
+      closers.push(() => freeswitch.stop());
+      const command = { action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: nodes.map((node) => node.endpoint), esl: `127.0.0.1:${freeswitch.port}`, password: 'ClueCon' };
+
+      const lines = await sip(command);
+      expect(lines[0]).toBe('media server ms-1 of site west (sip:10.1.128.11:5060): drained: no new calls; calls in progress continue');
+      expect(lines[lines.length - 1]).toBe(`active calls: unavailable (ESL command 'api show calls count as json' failed: -ERR show Command not found!) (FreeSWITCH at 127.0.0.1:${freeswitch.port})`);
+      expect(nodes.map((node) => node.flags.get('ms-1'))).toEqual(['DX', 'DX']);
+
+      const [json] = await sip({ ...command, action: 'status', json: true });
+      expect(JSON.parse(json)).toMatchObject({ activeCalls: null, activeCallsUnavailable: "ESL command 'api show calls count as json' failed: -ERR show Command not found!" });
+    });
   });
 
   it('fails with one line when the RPC socket cannot be reached', async () => {
