@@ -13,19 +13,35 @@ export interface CallEndingOptions {
   readonly proxy: NetworkProxy;
   readonly archive: CallArchive;
   readonly clock: CdsClock;
-  /** How long a call nobody is registered for waits for a re-registration before it is ended. */
+  /**
+   * How long a call nobody is registered for waits for a re-registration before it is ended, and how long an
+   * ended call waits for its participants to hand over the writes racing the end before it is sealed.
+   */
   readonly endGraceMs: number;
   readonly backoff: BackoffPolicy;
   readonly random: () => number;
   readonly logger: Logger;
 }
 
+/** Participants that have yet to hand over their writes racing the end of one call. */
+interface EndHandover {
+  readonly acknowledged: Set<string>;
+  /** Resolves the wait if every participant left has acknowledged. */
+  readonly check: () => void;
+  readonly cancel: () => void;
+}
+
+type HandoverOutcome = 'complete' | 'grace-over' | 'stopped';
+
 /**
- * End of call at the owner: once ended, every participant is told (outbox), the final record is archived
- * exactly once, then the call is closed. A call whose last registration went away is ended after the grace.
- * Each step is repeated after a restart until it is done, so a crash in between loses nothing.
+ * End of call at the owner: once ended, every participant is told (outbox) and answers with its writes the
+ * owner lacks (both legs hang up within milliseconds, and the remote leg's hangup data belongs in the record);
+ * once all have answered, left, or the grace is over, the record is sealed, archived exactly once, the rest of
+ * it sent to the participants, and the call closed. A call whose last registration went away is ended after
+ * the grace. Each step is repeated after a restart until it is done, so a crash in between loses nothing.
  */
 export class CallEnding {
+  private readonly handovers = new Map<string, EndHandover>();
   private readonly graceTimers = new Map<string, () => void>();
   private readonly retryTimers = new Set<() => void>();
   private readonly work = new InFlight();
@@ -33,6 +49,11 @@ export class CallEnding {
 
   constructor(private readonly options: CallEndingOptions) {
     options.calls.onChange((change) => this.onChange(change));
+    options.proxy.onEndAcknowledged((callId, site) => {
+      const handover = this.handovers.get(callId);
+      handover?.acknowledged.add(site);
+      handover?.check();
+    });
   }
 
   /** After a restart: finishes ended calls, and starts the grace of calls nobody is registered for. */
@@ -50,6 +71,7 @@ export class CallEnding {
     this.graceTimers.clear();
     this.retryTimers.forEach((cancel) => cancel());
     this.retryTimers.clear();
+    [...this.handovers.values()].forEach((handover) => handover.cancel());
     await this.work.settled();
   }
 
@@ -59,6 +81,8 @@ export class CallEnding {
     if (change.kind === 'ended') {
       this.cancelGrace(call.callId);
       this.finish(call, 0);
+    } else if (change.kind === 'interest' && call.ended) {
+      this.handovers.get(call.callId)?.check();
     } else if (change.kind === 'interest' && !call.ended) {
       if (call.hasInterest) this.cancelGrace(call.callId);
       else this.startGrace(call.callId);
@@ -107,9 +131,38 @@ export class CallEnding {
   }
 
   private async announceArchiveAndClose(call: TrackedCall): Promise<void> {
-    await this.options.proxy.announceEnd(call);
+    const handover = this.awaitHandover(call);
+    await this.options.proxy.announceEnd(call, 'ending');
+    const handed = await handover;
+    if (handed === 'stopped') return;
+    if (handed === 'grace-over') this.options.logger.warn('participants did not answer the end within the grace; sealing without them', { callId: call.callId });
+    await this.options.calls.seal(call.callId);
     const outcome = await this.options.archive.archive(call.callId, call.owner, call.record.endedTs ?? 0, call.record.entries());
     this.options.logger.info('call archived', { callId: call.callId, outcome, entries: call.record.entries().length });
+    await this.options.proxy.announceEnd(call, 'final');
     await this.options.calls.close(call.callId);
+  }
+
+  /** Resolves once every participant still registered has acknowledged the end, or the grace is over. */
+  private awaitHandover(call: TrackedCall): Promise<HandoverOutcome> {
+    this.handovers.get(call.callId)?.cancel();
+    return new Promise((resolve) => {
+      const acknowledged = new Set<string>();
+      const done = (outcome: HandoverOutcome): void => {
+        cancelTimer();
+        if (this.handovers.get(call.callId) === handover) this.handovers.delete(call.callId);
+        resolve(outcome);
+      };
+      const cancelTimer = this.options.clock.schedule(() => done('grace-over'), this.options.endGraceMs);
+      const handover: EndHandover = {
+        acknowledged,
+        check: () => {
+          if ([...call.participants.keys()].every((site) => acknowledged.has(site))) done('complete');
+        },
+        cancel: () => done('stopped'),
+      };
+      this.handovers.set(call.callId, handover);
+      handover.check();
+    });
   }
 }

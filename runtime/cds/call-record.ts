@@ -25,8 +25,9 @@ export function entriesView(entries: readonly CallEntry[]): EntriesView {
   return { properties, logs: logs.map((log) => ({ id: log.id, ts: log.ts, site: log.site, entry: log.entry })) };
 }
 
+/** An entry's size as peer messages carry it: stamps and names count, so many small entries still fit the body limit. */
 function entryBytes(entry: CallEntry): number {
-  return Buffer.byteLength(JSON.stringify(entry.kind === 'property' ? entry.value : entry.entry));
+  return Buffer.byteLength(JSON.stringify(entry));
 }
 
 /** Log entries in write order. */
@@ -90,7 +91,7 @@ export class CallRecord implements HeldEntries {
     return this.highestTs;
   }
 
-  /** Approximate size of the data held (JSON of values and log entries). */
+  /** Approximate size of the data held (JSON of its entries). */
   get byteSize(): number {
     return this.bytes;
   }

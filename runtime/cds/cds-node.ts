@@ -18,6 +18,7 @@ import { OwnerClockOffsets } from './owner-clock-offsets';
 import { PeerApi } from './peer-api';
 import { PeerClient } from './peer-client';
 import { PEER_PATHS, timeReplySchema } from './peer-messages';
+import { TableHealth } from './table-health';
 
 export interface CdsNodeTimers {
   /** "I'm alive" interval (default 30 s); a peer silent for two intervals is a possible outage. */
@@ -34,8 +35,8 @@ export interface CdsNodeOptions {
   readonly site: string;
   readonly host: string;
   readonly port: number;
-  /** Peer site id -> base URL of its CDS (every other site). */
-  readonly peers: ReadonlyMap<string, string>;
+  /** Peer site id -> base URL of its CDS (every other site), or several: one per availability zone. */
+  readonly peers: ReadonlyMap<string, string | readonly string[]>;
   /** The shared key of the peer API. */
   readonly peerKey: Buffer;
   readonly store: CdsStore;
@@ -50,6 +51,8 @@ export interface CdsNodeOptions {
   readonly peerTimeoutMs?: number;
   /** Event sockets of the site's media servers, whose channel events become call data. */
   readonly mediaServers?: readonly MediaServerTarget[];
+  /** How long `/health` reuses its check of the table (default 5 s). */
+  readonly tableCheckCacheMs?: number;
 }
 
 /** Largest accepted skew between a peer's request timestamp and this clock (a ±30 s wrong clock still talks). */
@@ -61,6 +64,7 @@ const MAX_AHEAD_MS = 1_000;
 const REGISTRATION_WAIT_MS = 2_000;
 const SSE_KEEP_ALIVE_MS = 15_000;
 const CURSOR_SAVE_INTERVAL_MS = 5_000;
+const TABLE_CHECK_TIMEOUT_MS = 2_000;
 
 /** What a running node is made of. */
 interface NodeParts {
@@ -72,9 +76,10 @@ interface NodeParts {
   readonly streams: CallEventStreams;
   readonly client: PeerClient;
   readonly offsets: OwnerClockOffsets;
-  readonly peers: ReadonlyMap<string, string>;
+  readonly peers: readonly string[];
   readonly collector?: EslEventCollector;
   readonly cursorWrites: DeferredWrites;
+  readonly table: TableHealth;
 }
 
 /** A Call Data Server node: the local store, the network proxy, its monitors and the HTTP APIs, started together. */
@@ -90,19 +95,20 @@ export class CdsNode {
     const logger = options.logger ?? jsonLinesLogger();
     const timers = { ...DEFAULT_TIMERS, ...options.timers };
     const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 30_000 };
+    const peers = [...options.peers.keys()];
     const hlc = await HybridClock.start(clock, options.store.clockHighWaterMark);
     const offsets = new OwnerClockOffsets(clock);
     const cursorWrites = new DeferredWrites(clock, CURSOR_SAVE_INTERVAL_MS, logger);
     const calls = new LocalCallStore({ site: options.site, store: options.store, hlc, offsets, maxCallBytes: MAX_CALL_BYTES, maxAheadMs: MAX_AHEAD_MS, cursorWrites });
     // Its callbacks run only after start(), when client and proxy below exist.
     const monitor = new NetworkHealthMonitor({
-      peers: [...options.peers.keys()],
+      peers,
       clock,
       heartbeatMs: timers.heartbeatMs,
       suspectAfterMs: 2 * timers.heartbeatMs,
       expiryMs: timers.expiryMs,
       sendHeartbeat: async (peer) => {
-        await client.post({ site: peer, url: options.peers.get(peer) ?? '' }, PEER_PATHS.heartbeat, { site: options.site }, timeReplySchema);
+        await client.post(peer, PEER_PATHS.heartbeat, { site: options.site }, timeReplySchema);
       },
       onSuspected: (peer, silentMs) => logger.warn('peer silent: possible network outage', { peer, silentMs }),
       onExpired: (peer, silentMs) => {
@@ -122,6 +128,7 @@ export class CdsNode {
     });
     const client = new PeerClient({
       site: options.site,
+      peers: new Map([...options.peers].map(([peer, urls]) => [peer, [urls].flat()])),
       key: options.peerKey,
       clock,
       timeoutMs: options.peerTimeoutMs ?? 5_000,
@@ -130,12 +137,12 @@ export class CdsNode {
         monitor.heard(peer);
       },
     });
-    const proxy = new NetworkProxy({ site: options.site, peers: options.peers, calls, outbox: options.store, client, hlc, clock, backoff, random, logger });
+    const proxy = new NetworkProxy({ site: options.site, peers, calls, outbox: options.store, client, hlc, clock, backoff, random, logger });
     const ending = new CallEnding({ site: options.site, calls, proxy, archive: options.archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
     const streams = new CallEventStreams(calls, clock, SSE_KEEP_ALIVE_MS);
     const peerApi = new PeerApi({
       key: options.peerKey,
-      peers: new Set(options.peers.keys()),
+      peers: new Set(peers),
       clock,
       clockWindowMs: PEER_CLOCK_WINDOW_MS,
       nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY),
@@ -144,7 +151,8 @@ export class CdsNode {
       heard: (site) => monitor.heard(site),
     });
     let node: CdsNode | undefined;
-    const localApi = new LocalApi({ calls, proxy, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: () => node?.health() });
+    const table = new TableHealth({ check: () => options.store.checkReachable(), clock, cacheMs: options.tableCheckCacheMs ?? 5_000, timeoutMs: TABLE_CHECK_TIMEOUT_MS });
+    const localApi = new LocalApi({ calls, proxy, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: async () => (node ? node.checkedHealth() : { status: 503, body: { status: 'starting' } }) });
 
     const openCalls = await calls.recover();
     await proxy.resume(openCalls);
@@ -153,8 +161,8 @@ export class CdsNode {
     monitor.start();
     const mediaServers = options.mediaServers ?? [];
     const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls, mediaServers, backoff, logger }) : undefined;
-    node = new CdsNode(options.site, { server, calls, proxy, monitor, ending, streams, client, offsets, peers: options.peers, collector, cursorWrites });
-    logger.info('cds node started', { site: options.site, port: server.port, peers: [...options.peers.keys()].join(','), openCalls: openCalls.length });
+    node = new CdsNode(options.site, { server, calls, proxy, monitor, ending, streams, client, offsets, peers, collector, cursorWrites, table });
+    logger.info('cds node started', { site: options.site, port: server.port, peers: peers.join(','), openCalls: openCalls.length });
     return node;
   }
 
@@ -166,7 +174,7 @@ export class CdsNode {
   health(): Record<string, unknown> {
     const { monitor, offsets, calls, proxy, streams, client } = this.parts;
     const peers: Record<string, unknown> = {};
-    for (const peer of this.parts.peers.keys()) {
+    for (const peer of this.parts.peers) {
       peers[peer] = { ...monitor.status(peer), offsetMs: offsets.offsetOf(peer) ?? null };
     }
     return {
@@ -179,6 +187,13 @@ export class CdsNode {
       peers,
       sent: client.traffic(),
     };
+  }
+
+  /** `/health` as the load balancer sees it: 503 while the node cannot reach its table. */
+  async checkedHealth(): Promise<{ status: 200 | 503; body: Record<string, unknown> }> {
+    const table = await this.parts.table.status();
+    if (table.reachable) return { status: 200, body: this.health() };
+    return { status: 503, body: { ...this.health(), status: 'table-unreachable', error: table.error } };
   }
 
   /** Nothing waiting to go to peers (for tests and benchmarks that wait for quiescence). */

@@ -88,4 +88,9 @@ export interface OutboxStore {
   deleteOutbox(message: OutboxMessage): Promise<void>;
 }
 
-export type CdsStore = CallStore & OutboxStore & { readonly clockHighWaterMark: ClockHighWaterMark };
+export type CdsStore = CallStore &
+  OutboxStore & {
+    readonly clockHighWaterMark: ClockHighWaterMark;
+    /** A cheap read of the table; throws when the node cannot reach it. */
+    checkReachable(): Promise<void>;
+  };

@@ -103,6 +103,10 @@ export class DynamoCdsStore implements CdsStore {
     ]);
   }
 
+  async checkReachable(): Promise<void> {
+    await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: NODE_PK, sk: CLOCK_SK } }));
+  }
+
   async markEnded(callId: string, endedTs: number): Promise<void> {
     await this.client.send(
       new UpdateCommand({

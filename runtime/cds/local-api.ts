@@ -15,7 +15,8 @@ export interface LocalApiOptions {
   readonly streams: CallEventStreams;
   /** How long a registration for a foreign call waits for the owner's answer before replying `pending`. */
   readonly registrationWaitMs: number;
-  readonly health: () => unknown;
+  /** `/health`: 503 tells the load balancer to stop routing to this node. */
+  readonly health: () => Promise<{ readonly status: 200 | 503; readonly body: unknown }>;
 }
 
 /** Bound on a local request body: one value or log entry with some room. */
@@ -33,7 +34,8 @@ export class LocalApi {
 
   async handle(route: LocalRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
     if (route.name === 'health') {
-      sendJson(response, 200, this.options.health());
+      const { status, body } = await this.options.health();
+      sendJson(response, status, body);
       return;
     }
     const callId = parsePathParameter(route.callId, callIdSchema, 'callId');

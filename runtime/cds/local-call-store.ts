@@ -77,11 +77,13 @@ export class LocalCallStore {
     return [...this.calls.values()];
   }
 
-  /** Loads the open calls after a (re)start. */
+  /** Loads the open calls after a (re)start; owned calls ended but still open are finishing again. */
   async recover(): Promise<TrackedCall[]> {
     const callIds = await this.options.store.listOpenCalls();
     const loaded = await Promise.all(callIds.map((callId) => this.lanes.run(callId, () => this.load(callId))));
-    return loaded.filter((call): call is TrackedCall => call !== undefined);
+    const open = loaded.filter((call): call is TrackedCall => call !== undefined);
+    open.filter((call) => call.ended && this.isOwnerOf(call.callId)).forEach((call) => (call.finishing = true));
+    return open;
   }
 
   /** The call as held here; one not in memory is read from the table without being kept (reads do not grow the cache). */
@@ -140,8 +142,11 @@ export class LocalCallStore {
     });
   }
 
-  /** Owner: a remote site registers (again); the reply holds what was recorded after its `since`. */
-  registerParticipant(callId: string, site: string, since: HlcTimestamp | undefined): Promise<{ call: TrackedCall; entries: CallEntry[] }> {
+  /**
+   * Owner: a remote site registers (again); the reply holds what was recorded after its `since`, and the
+   * participant's cursor moves past it (`upTo`) once the reply is sent.
+   */
+  registerParticipant(callId: string, site: string, since: HlcTimestamp | undefined): Promise<{ call: TrackedCall; entries: CallEntry[]; upTo: HlcTimestamp }> {
     return this.lanes.run(callId, async () => {
       const call = await this.loadOrCreate(callId);
       const ackedTs = call.ended ? 0 : (since ?? 0);
@@ -150,7 +155,7 @@ export class LocalCallStore {
         call.participants.set(site, { ackedTs });
         this.emit({ kind: 'interest', call });
       }
-      return { call, entries: call.record.entriesRecordedAfter(ackedTs) };
+      return { call, entries: call.record.entriesRecordedAfter(ackedTs), upTo: call.record.maxRecordedTs };
     });
   }
 
@@ -165,14 +170,18 @@ export class LocalCallStore {
     });
   }
 
-  /** Owner: a participant's writes, stamped with their recording time; returns the highest write stamp acknowledged. */
+  /**
+   * Owner: a participant's writes, stamped with their recording time; returns the highest write stamp
+   * acknowledged. An ended call takes them until it is sealed: the other leg's hangup data races the end.
+   */
   acceptParticipantWrites(callId: string, entries: readonly CallEntry[]): Promise<HlcTimestamp> {
     return this.lanes.run(callId, async () => {
       const limit = hlcAtMs(this.options.hlc.nowMs() + this.options.maxAheadMs);
       if (entries.some((entry) => entry.ts > limit)) {
         throw new CdsRequestError(409, `timestamps more than ${this.options.maxAheadMs} ms ahead of the owner's clock`, 'timestamp-ahead');
       }
-      if ((await this.load(callId))?.ended) throw callEnded(callId);
+      const held = await this.load(callId);
+      if (held?.ended && !held.finishing) throw callEnded(callId);
       const call = await this.loadOrCreate(callId);
       const winners = entriesToStore(call.record, entries);
       const recorded: CallEntry[] = [];
@@ -193,7 +202,7 @@ export class LocalCallStore {
     this.options.cursorWrites.set(`${call.callId}#S#${site}`, () => this.options.store.advanceParticipant(call.callId, site, ackedTs));
   }
 
-  /** Owner: the end of call; the record is frozen from here on. */
+  /** Owner: the end of call; from here on only participants' writes are taken, until the call is sealed. */
   endCall(callId: string): Promise<TrackedCall> {
     return this.lanes.run(callId, async () => {
       const call = await this.load(callId);
@@ -203,8 +212,17 @@ export class LocalCallStore {
       await this.options.store.markEnded(callId, endedTs);
       call.record.state = 'ended';
       call.record.endedTs = endedTs;
+      call.finishing = true;
       this.emit({ kind: 'ended', call });
       return call;
+    });
+  }
+
+  /** Owner: the record of an ended call is final (about to be archived); later writes are refused. */
+  seal(callId: string): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      if (call) call.finishing = false;
     });
   }
 
@@ -230,7 +248,6 @@ export class LocalCallStore {
       const call = await this.load(callId);
       const upstream = call?.upstream;
       if (!call || upstream?.status !== 'registered') throw notRegistered(callId);
-      if (call.ended) return;
       await this.storeAndApply(call, entriesToStore(call.record, entries), { skipBudget: true });
       const receivedTs = Math.max(0, ...entries.map((entry) => entry.recordedTs ?? 0));
       if (receivedTs > upstream.receivedTs) {
@@ -245,6 +262,35 @@ export class LocalCallStore {
     if (!call.upstream || call.upstream.ackedTs >= ackedTs) return;
     raiseUpstream(call, 'ackedTs', ackedTs);
     this.options.cursorWrites.set(`${call.callId}#U#ackedTs`, () => this.options.store.advanceUpstream(call.callId, 'ackedTs', ackedTs));
+  }
+
+  /**
+   * Participant: the owner is ending the call. Local writes are refused from here on; returns this site's writes
+   * the owner has not acknowledged, which it takes before sealing the record. Repeating it is harmless.
+   */
+  beginOwnerEnd(callId: string, endedTs: HlcTimestamp): Promise<CallEntry[]> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      if (!call) return [];
+      if (!call.ended) {
+        await this.options.store.markEnded(callId, endedTs);
+        call.record.state = 'ended';
+        call.record.endedTs = endedTs;
+      }
+      return call.record.entriesWrittenBy(this.site, call.upstream?.ackedTs ?? 0);
+    });
+  }
+
+  /** Participant: the owner has sent everything of the sealed record; local clients hear of the end. */
+  finishOwnerEnd(callId: string, endedTs: HlcTimestamp): Promise<void> {
+    return this.lanes.run(callId, async () => {
+      const call = await this.load(callId);
+      if (!call) return;
+      if (!call.ended) await this.options.store.markEnded(callId, endedTs);
+      call.record.state = 'ended';
+      call.record.endedTs = endedTs;
+      this.emit({ kind: 'ended', call });
+    });
   }
 
   /** Participant: the owner's final record replaces what is held here, including own writes it never got. */

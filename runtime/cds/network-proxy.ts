@@ -13,9 +13,11 @@ import { PeerRequestError, type PeerClient } from './peer-client';
 import {
   MAX_ENTRIES_PER_MESSAGE,
   PEER_PATHS,
+  endReplySchema,
   registerReplySchema,
   timeReplySchema,
   updatesReplySchema,
+  type EndReply,
   type EndRequest,
   type RegisterReply,
   type RegisterRequest,
@@ -26,8 +28,8 @@ import { InFlight } from './in-flight';
 
 export interface NetworkProxyOptions {
   readonly site: string;
-  /** Peer site id -> base URL of its CDS. */
-  readonly peers: ReadonlyMap<string, string>;
+  /** The other sites. */
+  readonly peers: readonly string[];
   readonly calls: LocalCallStore;
   readonly outbox: OutboxStore;
   readonly client: PeerClient;
@@ -55,10 +57,11 @@ export class NetworkProxy {
   private readonly work = new InFlight();
   /** Foreign calls this site has asked (or is asking) to be registered for: set before the first await, so two changes in a row register once. */
   private readonly registering = new Set<string>();
+  private readonly endListeners = new Set<(callId: string, site: string) => void>();
   private stopped = false;
 
   constructor(private readonly options: NetworkProxyOptions) {
-    for (const peer of options.peers.keys()) {
+    for (const peer of options.peers) {
       this.deliveries.set(
         peer,
         new PeerDelivery({
@@ -84,8 +87,15 @@ export class NetworkProxy {
         call.participants.forEach((_, peer) => this.deliveryTo(peer)?.markDirty(call.callId));
       } else if (call.upstream?.status === 'registered') {
         await this.register(call.callId);
+      } else {
+        this.deliverPendingWrites(call);
       }
     }
+  }
+
+  /** Owner: `site` has taken the end of a call and handed over its writes racing it. */
+  onEndAcknowledged(listener: (callId: string, site: string) => void): void {
+    this.endListeners.add(listener);
   }
 
   async stop(): Promise<void> {
@@ -141,19 +151,24 @@ export class NetworkProxy {
     });
   }
 
-  /** The owner ended a call: tells every participant, durably (the outbox survives a crash). */
-  async announceEnd(call: TrackedCall): Promise<void> {
-    const body: EndRequest = { callId: call.callId, site: this.site, endedTs: call.record.endedTs ?? 0, entries: call.record.entries() };
+  /** The owner ends a call: tells every participant each step of the end, durably (the outbox survives a crash). */
+  async announceEnd(call: TrackedCall, step: EndRequest['step']): Promise<void> {
+    const body: EndRequest = { callId: call.callId, site: this.site, endedTs: call.record.endedTs ?? 0, step };
     for (const peer of call.participants.keys()) {
       await this.send({ peer, callId: call.callId, topic: 'end', path: PEER_PATHS.end, body });
     }
   }
 
-  /** A peer is heard from again after an outage; registrations of this site with it are renewed with `since`. */
+  /**
+   * A peer is heard from again after an outage; registrations of this site with it are renewed with `since`,
+   * and writes to its calls this site is no longer registered for are delivered.
+   */
   async peerRecovered(peer: string): Promise<void> {
     this.deliveryTo(peer)?.retryNow();
     for (const call of this.options.calls.cachedCalls()) {
-      if (call.owner === peer && !call.ended && call.upstream?.status === 'registered') await this.register(call.callId);
+      if (call.owner !== peer || call.ended) continue;
+      if (call.upstream?.status === 'registered') await this.register(call.callId);
+      else this.deliverPendingWrites(call);
     }
   }
 
@@ -175,11 +190,15 @@ export class NetworkProxy {
 
   async handleRegister(request: RegisterRequest): Promise<RegisterReply> {
     this.requireOwner(request.callId);
-    const { call, entries } = await this.options.calls.registerParticipant(request.callId, request.site, request.since);
+    const { call, entries, upTo } = await this.options.calls.registerParticipant(request.callId, request.site, request.since);
     // A registrant that says what it holds has its own writes: they are not sent back.
     const delta = request.since === undefined || call.ended ? entries : entries.filter((entry) => entry.site !== request.site);
     this.options.logger.info('participant registered', { callId: request.callId, site: request.site, since: request.since ?? 0, entries: delta.length });
-    if (!call.ended) this.deliveryTo(request.site)?.markDirty(call.callId);
+    if (!call.ended) {
+      // The reply carries the delta; were it lost, the registrant registers again from its `since`.
+      this.options.calls.advanceParticipant(call, request.site, upTo);
+      this.deliveryTo(request.site)?.markDirty(call.callId);
+    }
     return { time: this.time(), state: call.record.state, ...(call.record.endedTs === undefined ? {} : { endedTs: call.record.endedTs }), entries: delta };
   }
 
@@ -202,11 +221,12 @@ export class NetworkProxy {
     return { time: this.time(), ackedTs: Math.max(...request.entries.map((entry) => entry.recordedTs ?? 0)) };
   }
 
-  async handleEnd(request: EndRequest): Promise<{ time: number }> {
+  async handleEnd(request: EndRequest): Promise<EndReply> {
     if (ownerOf(request.callId) !== request.site) throw new CdsRequestError(409, `only the owner of ${request.callId} ends it`, 'not-owner');
-    await this.options.calls.acceptOwnerEnd(request.callId, request.endedTs, request.entries);
+    if (request.step === 'ending') return { time: this.time(), entries: await this.options.calls.beginOwnerEnd(request.callId, request.endedTs) };
+    await this.options.calls.finishOwnerEnd(request.callId, request.endedTs);
     if (this.options.calls.cached(request.callId)) await this.options.calls.close(request.callId);
-    return { time: this.time() };
+    return { time: this.time(), entries: [] };
   }
 
   heartbeatReply(): { time: number } {
@@ -270,19 +290,38 @@ export class NetworkProxy {
   }
 
   private async sendControl(message: OutboxMessage): Promise<void> {
-    const peer = { site: message.peer, url: this.options.peers.get(message.peer) ?? '' };
     try {
       if (message.path === PEER_PATHS.register) {
-        const reply = await this.options.client.post(peer, message.path, message.body, registerReplySchema);
+        const reply = await this.options.client.post(message.peer, message.path, message.body, registerReplySchema);
         await this.onRegistered(message.callId, reply);
+      } else if (message.path === PEER_PATHS.end) {
+        await this.sendEnd(message);
       } else {
-        await this.options.client.post(peer, message.path, message.body, timeReplySchema);
+        await this.options.client.post(message.peer, message.path, message.body, timeReplySchema);
       }
     } catch (error) {
       if (!(error instanceof PeerRequestError) || error.unreachable) throw error;
       this.options.logger.warn('peer refused a control message; dropping it', { peer: message.peer, callId: message.callId, path: message.path, error: error.message });
     }
     await this.options.outbox.deleteOutbox(message);
+  }
+
+  /** Owner: before the final step the participant gets the rest of the sealed record, in bounded updates. */
+  private async sendEnd(message: OutboxMessage): Promise<void> {
+    const body = message.body as EndRequest;
+    if (body.step === 'final') {
+      const call = await this.options.calls.find(message.callId);
+      if (call) await this.sendToParticipant(message.peer, call);
+    }
+    const reply = await this.options.client.post(message.peer, message.path, body, endReplySchema);
+    if (body.step === 'final') return;
+    try {
+      if (reply.entries.length > 0) await this.options.calls.acceptParticipantWrites(message.callId, reply.entries);
+    } catch (error) {
+      if (!(error instanceof CdsRequestError)) throw error;
+      this.options.logger.warn('writes racing the end came too late for the record', { callId: message.callId, peer: message.peer, entries: reply.entries.length, error: error.message });
+    }
+    this.endListeners.forEach((listener) => listener(message.callId, message.peer));
   }
 
   private async onRegistered(callId: string, reply: RegisterReply): Promise<void> {
@@ -305,12 +344,13 @@ export class NetworkProxy {
 
   private async sendCall(peer: string, callId: string): Promise<void> {
     const call = await this.options.calls.find(callId);
-    if (!call || call.ended) return;
+    if (!call) return;
     if (call.owner === this.site) {
-      await this.sendToParticipant(peer, call);
+      // Writes racing the end reach the other participants while the call is finishing.
+      if (!call.ended || call.finishing) await this.sendToParticipant(peer, call);
       return;
     }
-    if (call.owner !== peer) return;
+    if (call.owner !== peer || call.ended) return;
     await this.sendToOwner(call);
     // No longer registered and everything delivered: nothing left to do here for this call.
     const upstream = call.upstream;
@@ -326,7 +366,7 @@ export class NetworkProxy {
     const delta = call.record.entriesRecordedAfter(cursor.ackedTs, peer);
     for (const chunk of chunks(delta)) {
       try {
-        await this.options.client.post(this.target(peer), PEER_PATHS.updates, { callId: call.callId, site: this.site, entries: chunk }, updatesReplySchema);
+        await this.options.client.post(peer, PEER_PATHS.updates, { callId: call.callId, site: this.site, entries: chunk }, updatesReplySchema);
       } catch (error) {
         if (error instanceof PeerRequestError && error.reason === 'not-registered') {
           await this.options.calls.removeParticipant(call.callId, peer);
@@ -346,7 +386,7 @@ export class NetworkProxy {
     const pending = call.record.entriesWrittenBy(this.site, upstream.ackedTs);
     for (const chunk of chunks(pending)) {
       try {
-        const reply = await this.options.client.post(this.target(call.owner), PEER_PATHS.updates, { callId: call.callId, site: this.site, entries: chunk }, updatesReplySchema);
+        const reply = await this.options.client.post(call.owner, PEER_PATHS.updates, { callId: call.callId, site: this.site, entries: chunk }, updatesReplySchema);
         this.options.calls.advanceUpstreamAcked(call, reply.ackedTs);
       } catch (error) {
         if (!(error instanceof PeerRequestError) || error.unreachable) throw error;
@@ -364,9 +404,12 @@ export class NetworkProxy {
     }
   }
 
-  private target(peer: string): { site: string; url: string } {
-    return { site: peer, url: this.options.peers.get(peer) ?? '' };
+  /** Participant: own writes to a call this site is no longer registered for still go to its owner. */
+  private deliverPendingWrites(call: TrackedCall): void {
+    const upstream = call.upstream;
+    if (upstream && call.record.entriesWrittenBy(this.site, upstream.ackedTs).length > 0) this.deliveryTo(call.owner)?.markDirty(call.callId);
   }
+
 }
 
 /** Splits a delta into messages bounded in entries and bytes, keeping its order. */

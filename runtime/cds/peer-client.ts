@@ -25,6 +25,8 @@ export class PeerRequestError extends Error {
 export interface PeerClientOptions {
   /** This site: the sender of every request. */
   readonly site: string;
+  /** Peer site id -> base URLs of its CDS (one per availability zone), tried in turn when one is unreachable. */
+  readonly peers: ReadonlyMap<string, readonly string[]>;
   readonly key: Buffer;
   readonly clock: CdsClock;
   readonly timeoutMs: number;
@@ -32,11 +34,16 @@ export interface PeerClientOptions {
   readonly onReply: (peer: string, peerTimeMs: number, sentAtMs: number, receivedAtMs: number) => void;
 }
 
-/** Signed JSON requests to peers over kept-alive connections; counts the bytes it sends per path. */
+/**
+ * Signed JSON requests to peers over kept-alive connections; counts the bytes it sends per path. A peer with
+ * several URLs is sent to the one that last answered, and to the next one when a connection fails or times out.
+ */
 export class PeerClient {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
   private readonly sent = new Map<string, { requests: number; bytes: number }>();
+  /** Per peer, the index of the URL that last answered. */
+  private readonly preferred = new Map<string, number>();
 
   constructor(private readonly options: PeerClientOptions) {}
 
@@ -45,7 +52,34 @@ export class PeerClient {
     return Object.fromEntries(this.sent);
   }
 
-  async post<T>(peer: { site: string; url: string }, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
+  async post<T>(peer: string, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
+    const urls = this.options.peers.get(peer) ?? [];
+    const first = this.preferred.get(peer) ?? 0;
+    let lastError = new PeerRequestError(`no URL configured for peer ${peer}`);
+    for (let attempt = 0; attempt < urls.length; attempt++) {
+      const index = (first + attempt) % urls.length;
+      try {
+        const reply = await this.postTo({ site: peer, url: urls[index] }, path, body, replySchema);
+        this.preferred.set(peer, index);
+        return reply;
+      } catch (error) {
+        if (!(error instanceof PeerRequestError) || error.status !== undefined) {
+          this.preferred.set(peer, index);
+          throw error;
+        }
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** One attempt at one URL, with a fresh nonce: the same node may sit behind every URL and would refuse a replay. */
+  private async postTo<T>(peer: { site: string; url: string }, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
     const payload = Buffer.from(JSON.stringify(body));
     const timestamp = String(this.options.clock.now());
     const nonce = randomUUID();
@@ -71,11 +105,6 @@ export class PeerClient {
     const reply = replySchema.safeParse(json);
     if (!reply.success) throw new PeerRequestError(`${peer.site} sent a malformed reply to ${path}: ${reply.error.issues[0]?.path.join('.')} ${reply.error.issues[0]?.message}`);
     return reply.data;
-  }
-
-  close(): void {
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
   }
 
   private count(path: string, bytes: number): void {

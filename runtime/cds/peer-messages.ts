@@ -23,7 +23,12 @@ export const updatesRequestSchema = z.strictObject({
   entries: z.array(callEntrySchema).min(1).max(MAX_ENTRIES_PER_MESSAGE),
 });
 export const heartbeatRequestSchema = z.strictObject({ site: siteIdSchema });
-export const endRequestSchema = z.strictObject({ callId: callIdSchema, site: siteIdSchema, endedTs: timestampSchema, entries: z.array(callEntrySchema) });
+/**
+ * The end of a call, in two steps: `ending` (the participant stops taking local writes and answers with those
+ * the owner has not acknowledged), then `final` once the owner has sealed the record and sent the rest of it
+ * as updates. Neither carries the record, so neither grows with the call.
+ */
+export const endRequestSchema = z.strictObject({ callId: callIdSchema, site: siteIdSchema, endedTs: timestampSchema, step: z.enum(['ending', 'final']) });
 
 export type RegisterRequest = z.infer<typeof registerRequestSchema>;
 export type UpdatesRequest = z.infer<typeof updatesRequestSchema>;
@@ -33,6 +38,8 @@ const time = z.number();
 export const timeReplySchema = z.object({ time });
 export const registerReplySchema = z.object({ time, state: z.enum(['active', 'ended']), endedTs: timestampSchema.optional(), entries: z.array(callEntrySchema) });
 export const updatesReplySchema = z.object({ time, ackedTs: timestampSchema });
+export const endReplySchema = z.object({ time, entries: z.array(callEntrySchema) });
 export const errorReplySchema = z.object({ error: z.string(), reason: z.string().optional(), time: time.optional() });
 
 export type RegisterReply = z.infer<typeof registerReplySchema>;
+export type EndReply = z.infer<typeof endReplySchema>;

@@ -11,6 +11,8 @@ export class TrackedCall {
   readonly clients = new Set<string>();
   readonly participants = new Map<string, { ackedTs: HlcTimestamp }>();
   upstream?: StoredUpstream;
+  /** Owner: ended, but participants' writes racing the end are still taken until the record is sealed. */
+  finishing = false;
 
   constructor(readonly record: CallRecord) {}
 

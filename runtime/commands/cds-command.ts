@@ -70,11 +70,12 @@ const milliseconds = (fallback: number) =>
     .pipe(z.number().min(1, 'must be at least 1'))
     .default(fallback);
 const tableName = z.string().regex(/^[A-Za-z0-9_.-]{3,255}$/, 'must be 3-255 letters, digits, _ . -');
+/** `ID=URL[,URL...]`: a peer site reached through one load balancer address per availability zone. */
 const peerSpec = z
   .string()
-  .regex(/^[^=]+=.+$/, 'must be ID=URL')
-  .transform((value) => ({ id: value.slice(0, value.indexOf('=')), url: value.slice(value.indexOf('=') + 1) }))
-  .pipe(z.object({ id: siteIdSchema, url: httpUrl }));
+  .regex(/^[^=]+=[^,]+(,[^,]+)*$/, 'must be ID=URL[,URL...]')
+  .transform((value) => ({ id: value.slice(0, value.indexOf('=')), urls: value.slice(value.indexOf('=') + 1).split(',') }))
+  .pipe(z.object({ id: siteIdSchema, urls: z.array(httpUrl) }));
 
 const schema = z
   .object({
@@ -164,7 +165,7 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
       site: options.site,
       host: options.listen.host,
       port: options.listen.port,
-      peers: new Map(options.peer.map((peer) => [peer.id, peer.url])),
+      peers: new Map(options.peer.map((peer) => [peer.id, peer.urls])),
       peerKey,
       store: new DynamoCdsStore({
         client,

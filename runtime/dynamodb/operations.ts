@@ -1,3 +1,4 @@
+import { backoffDelayMs, type BackoffPolicy } from '../esl/backoff';
 import { BatchWriteCommand, QueryCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
 
 export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
@@ -5,6 +6,19 @@ export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[s
 export const BATCH_WRITE_LIMIT = 25;
 /** Unprocessed items are retried this many times (DynamoDB returns them when throttling). */
 const BATCH_WRITE_ROUNDS = 8;
+
+/** How unprocessed items wait before they are sent again: a throttled table needs time, not an instant retry. */
+export interface BatchWriteRetry {
+  readonly backoff: BackoffPolicy;
+  readonly random: () => number;
+  readonly sleep: (delayMs: number) => Promise<void>;
+}
+
+const DEFAULT_RETRY: BatchWriteRetry = {
+  backoff: { initialDelayMs: 50, maxDelayMs: 2_000 },
+  random: Math.random,
+  sleep: (delayMs) => new Promise((resolve) => setTimeout(resolve, delayMs)),
+};
 
 export function isConditionalCheckFailed(error: unknown): boolean {
   return error instanceof Error && error.name === 'ConditionalCheckFailedException';
@@ -22,8 +36,11 @@ export async function queryAll(client: DynamoDBDocumentClient, input: QueryComma
   return items;
 }
 
-/** Unconditional puts and deletes in batches of 25, in parallel, retrying what DynamoDB leaves unprocessed. */
-export async function batchWrite(client: DynamoDBDocumentClient, table: string, requests: readonly WriteRequest[]): Promise<void> {
+/**
+ * Unconditional puts and deletes in batches of 25, in parallel, retrying what DynamoDB leaves unprocessed
+ * after an exponential backoff with jitter.
+ */
+export async function batchWrite(client: DynamoDBDocumentClient, table: string, requests: readonly WriteRequest[], retry: BatchWriteRetry = DEFAULT_RETRY): Promise<void> {
   const chunks: WriteRequest[][] = [];
   for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) chunks.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
   await Promise.all(
@@ -31,6 +48,7 @@ export async function batchWrite(client: DynamoDBDocumentClient, table: string, 
       let pending = chunk;
       for (let round = 0; pending.length > 0; round++) {
         if (round === BATCH_WRITE_ROUNDS) throw new Error(`batch write to ${table}: ${pending.length} items still unprocessed after ${round} rounds`);
+        if (round > 0) await retry.sleep(backoffDelayMs(round - 1, retry.backoff, retry.random));
         const { UnprocessedItems: unprocessed } = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
         pending = unprocessed?.[table] ?? [];
       }

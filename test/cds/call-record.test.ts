@@ -52,4 +52,11 @@ describe('CallRecord', () => {
     expect(Object.keys(call.view().properties)).toEqual(['caller']);
     expect(call.view().logs).toEqual([]);
   });
+
+  it("counts each entry's stamps and names in its size, so many small entries cannot outgrow a peer message", () => {
+    const call = new CallRecord('west:abc', 'west');
+    const tiny: CallEntry = { kind: 'log', id: '300-west', entry: 1, ts: 300, site: 'west', recordedTs: 300 };
+    call.apply([tiny]);
+    expect(call.byteSize).toBe(Buffer.byteLength(JSON.stringify(tiny)));
+  });
 });

@@ -25,7 +25,7 @@ describe('cds serve options', () => {
     expect(parseCdsServeOptions({ ...valid, peer: ['east=http://10.2.0.10:7070'] })).toMatchObject({
       site: 'west',
       listen: { host: '127.0.0.1', port: 0 },
-      peer: [{ id: 'east', url: 'http://10.2.0.10:7070' }],
+      peer: [{ id: 'east', urls: ['http://10.2.0.10:7070'] }],
       'heartbeat-ms': 30_000,
       'expiry-ms': 300_000,
       'end-grace-ms': 30_000,
@@ -33,12 +33,20 @@ describe('cds serve options', () => {
     });
   });
 
+  it('takes several URLs for a peer, one per availability zone', () => {
+    expect(parseCdsServeOptions({ ...valid, peer: ['east=http://10.2.0.6:7070,http://10.2.16.6:7070'] })).toMatchObject({
+      peer: [{ id: 'east', urls: ['http://10.2.0.6:7070', 'http://10.2.16.6:7070'] }],
+    });
+    expect(problem({ ...valid, peer: ['east=http://10.2.0.6:7070,'] })).toBe('--peer: must be ID=URL[,URL...]');
+    expect(problem({ ...valid, peer: ['east=http://10.2.0.6:7070,10.2.16.6:7070'] })).toBe('--peer: must be an http(s) URL');
+  });
+
   it('names the flag of the first problem in one line', () => {
     expect(problem({ ...valid, site: undefined })).toBe('--site: required (this site id)');
     expect(problem({ ...valid, site: 'West' })).toMatch(/^--site: must be a site id/);
     expect(problem({ ...valid, listen: 'localhost' })).toBe('--listen: must be HOST:PORT');
     expect(problem({ ...valid, listen: '0.0.0.0:70000' })).toBe('--listen: port must be 0-65535');
-    expect(problem({ ...valid, peer: ['east'] })).toBe('--peer: must be ID=URL');
+    expect(problem({ ...valid, peer: ['east'] })).toBe('--peer: must be ID=URL[,URL...]');
     expect(problem({ ...valid, peer: ['east=ftp://x'] })).toBe('--peer: must be an http(s) URL');
     expect(problem({ ...valid, peer: ['west=http://x:1'] })).toBe('--peer: "west" is this site');
     expect(problem({ ...valid, peer: ['east=http://x:1', 'east=http://y:1'] })).toBe('--peer: "east" is given twice');

@@ -86,6 +86,22 @@ describe('faults', () => {
     }
   });
 
+  it('delivers writes of a call it is no longer registered for after a restart', async () => {
+    const callId = newCallId();
+    const writer = new RecordingWriter();
+    await east.client.register(callId, 'agent');
+    await west.client.register(callId, 'keeps-the-call-open');
+    cluster.partition('east');
+    await writer.put(east, callId, 'east.note', 'acknowledged during the partition');
+    await waitFor(async () => (await east.client.participants(callId)).upstream === 'expired', { message: "east's registration to lapse", timeoutMs: 5000 });
+    await east.stop();
+    cluster.heal('east');
+    await east.start();
+    await waitFor(async () => (await west.client.call(callId))?.properties['east.note'] !== undefined, { message: "east's note at the owner" });
+    await waitFor(() => cluster.all.every((site) => site.runningNode.deliveriesIdle), { message: 'deliveries to finish' });
+    expect(await convergenceViolations(cluster.all, [{ callId, participants: [] }], writer.acknowledged)).toEqual([]);
+  });
+
   it('re-registers with the last timestamp it holds after a restart', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();

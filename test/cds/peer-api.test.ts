@@ -109,10 +109,11 @@ describe('peer API', () => {
     expect(await west.client.call(callId)).toBeUndefined();
   });
 
-  it('refuses writes to an ended call', async () => {
+  it('refuses writes to an ended call once its record is archived', async () => {
     const callId = newCallId();
     await west.client.put(callId, 'x', 1);
     await west.client.end(callId);
+    await waitFor(async () => (await west.archive.read(callId)) !== undefined, { message: 'the archive record' });
     const ts = (await ownerTime()) * 1000;
     expect(await sendSigned(west.node.port, signedAsEast('/v1/peer/updates', eastWrite(callId, 'late', 'no', ts)))).toMatchObject({ status: 409, body: { reason: 'call-ended' } });
   });

@@ -56,6 +56,20 @@ describe('replication between sites', () => {
     await expectConverged(writer, [{ callId, participants: ['east'] }]);
   });
 
+  it('sends a registrant the delta once, in the registration reply, not again as updates', async () => {
+    const callId = newCallId();
+    const writer = new RecordingWriter();
+    const bulky = 'x'.repeat(2000);
+    for (const name of ['a', 'b', 'c']) await writer.put(west, callId, name, bulky);
+    await quiescent();
+    const before = updatesBytesSentBy(west);
+    const registered = await east.client.register(callId, 'agent');
+    expect(registered.body).toMatchObject({ upstream: 'registered', call: { properties: { a: { value: bulky }, b: { value: bulky }, c: { value: bulky } } } });
+    await quiescent();
+    expect(updatesBytesSentBy(west) - before).toBeLessThan(bulky.length);
+    await expectConverged(writer, [{ callId, participants: ['east'] }]);
+  });
+
   it("sends a participant's writes to the owner, which records them and fans them out to the other participants", async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();

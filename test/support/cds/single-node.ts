@@ -1,5 +1,5 @@
 import { DynamoCallArchive } from '../../../runtime/cds/call-archive';
-import { CdsNode, type CdsNodeTimers } from '../../../runtime/cds/cds-node';
+import { CdsNode, type CdsNodeOptions, type CdsNodeTimers } from '../../../runtime/cds/cds-node';
 import { DynamoCdsStore } from '../../../runtime/cds/dynamo-cds-store';
 import { ARCHIVE_TABLE, CDS_TABLE, FAST_TIMERS, TEST_PEER_KEY } from './cds-cluster';
 import { LocalCdsClient } from './cds-http';
@@ -17,7 +17,7 @@ export interface SingleNode {
   stop(): Promise<void>;
 }
 
-export async function startSingleNode(site: string, peers: Record<string, string> = {}, timers: Partial<CdsNodeTimers> = {}): Promise<SingleNode> {
+export async function startSingleNode(site: string, peers: Record<string, string> = {}, timers: Partial<CdsNodeTimers> = {}, extra: Partial<CdsNodeOptions> = {}): Promise<SingleNode> {
   const dynamo = await startLocalDynamo([CDS_TABLE, ARCHIVE_TABLE]);
   const clock = new SkewedClock();
   const { logger, entries } = memoryLogger(site);
@@ -35,6 +35,7 @@ export async function startSingleNode(site: string, peers: Record<string, string
     logger: { ...logger, debug: () => undefined },
     backoff: { initialDelayMs: 20, maxDelayMs: 200 },
     peerTimeoutMs: 500,
+    ...extra,
   });
   return {
     node,
