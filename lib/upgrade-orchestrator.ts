@@ -1,3 +1,4 @@
+import { Fn, TerraformLocal, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
@@ -6,11 +7,12 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import * as path from 'path';
+import { type EcsDeployment, parseFleetInventory } from '../runtime/upgrade/fleet-inventory';
 import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../runtime/upgrade/upgrade-state-machine';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
-import { assumeRolePolicy, policyDocument } from './iam-policy';
+import { assumeRolePolicy, policyDocument, type PolicyStatement } from './iam-policy';
 import { LAMBDA_RUNTIME, LambdaBundle } from './lambda-bundle';
 import { ESL_INBOUND_PORT } from './ports';
 
@@ -120,10 +122,8 @@ export class UpgradeOrchestrator extends Construct {
     new IamRolePolicy(this, 'Policy', {
       role: role.id,
       policy: policyDocument([
-        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem'], resources: [stateTable.tableArn] },
-        ...(props.serviceArns.length > 0 ? [{ actions: ['ecs:UpdateService', 'ecs:DescribeServices'], resources: props.serviceArns }] : []),
-        // ECS has no resource-level permissions for task-definition registration and reads.
-        { actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition', 'ecs:ListTasks', 'ecs:DescribeTasks'], resources: ['*'] },
+        { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query'], resources: [stateTable.tableArn] },
+        ...ecsStatements(this, props.fleetInventory, props.serviceArns),
         ...(props.passRoleArns.length > 0
           ? [{ actions: ['iam:PassRole'], resources: props.passRoleArns, conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } } }]
           : []),
@@ -165,15 +165,6 @@ export class UpgradeOrchestrator extends Construct {
       namePrefix: `${props.name}-upgrade-sfn-`.slice(0, 38),
       assumeRolePolicy: assumeRolePolicy('states.amazonaws.com'),
     });
-    new IamRolePolicy(this, 'StateMachinePolicy', {
-      role: stateMachineRole.id,
-      policy: policyDocument([
-        { actions: ['lambda:InvokeFunction'], resources: Object.values(this.functionArns) },
-        // CloudWatch Logs delivery for state machines has no resource-level permissions.
-        { actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'], resources: ['*'] },
-        { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
-      ]),
-    });
     const stateMachine = new SfnStateMachine(this, 'StateMachine', {
       name: `${props.name}-call-control-upgrade`,
       roleArn: stateMachineRole.arn,
@@ -182,5 +173,61 @@ export class UpgradeOrchestrator extends Construct {
       tracingConfiguration: { enabled: true },
     });
     this.stateMachineArn = stateMachine.arn;
+    // A local keeps the replace's quoted arguments out of the policy text, which stays parseable JSON.
+    const childExecutions = new TerraformLocal(this, 'ChildExecutionArns', `${Fn.replace(stateMachine.arn, ':stateMachine:', ':execution:')}/*`);
+    new IamRolePolicy(this, 'StateMachinePolicy', {
+      role: stateMachineRole.id,
+      policy: policyDocument([
+        { actions: ['lambda:InvokeFunction'], resources: Object.values(this.functionArns) },
+        // The Distributed Map runs each media server in a child execution of this same state machine.
+        { actions: ['states:StartExecution'], resources: [stateMachine.arn] },
+        { actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [childExecutions.asString] },
+        // CloudWatch Logs delivery for state machines has no resource-level permissions.
+        { actions: ['logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery', 'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies', 'logs:DescribeLogGroups'], resources: ['*'] },
+        { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
+      ]),
+    });
   }
+}
+
+/**
+ * What the ECS deployer does, scoped as far as ECS allows: update and read its services, read the tasks
+ * of their clusters, register task-definition revisions and tag them while registering (the deployer
+ * copies the tags of the running revision, and provider default tags guarantee there are some).
+ */
+function ecsStatements(scope: Construct, fleetInventory: unknown, serviceArns: readonly string[]): PolicyStatement[] {
+  const [firstServiceArn] = serviceArns;
+  const deployments = parseFleetInventory(fleetInventory).mediaServers.flatMap((server) =>
+    server.groups.flatMap((group) => (group.deployment.kind === 'ecs' ? [group.deployment] : [])),
+  );
+  if (firstServiceArn === undefined || deployments.length === 0) return [];
+  // Partition and account are unknown at synth (plans make no AWS calls): the services' ARNs carry them.
+  // A local keeps the split's quoted separator out of the policy text, which stays parseable JSON.
+  const serviceArnFields = new TerraformLocal(scope, 'ServiceArnFields', Fn.split(':', firstServiceArn));
+  const arnField = (index: number) => Token.asString(Fn.element(serviceArnFields.asList, index));
+  const [partition, account] = [arnField(1), arnField(4)];
+  const ecsArn = (region: string, resource: string) => `arn:${partition}:ecs:${region}:${account}:${resource}`;
+  const clusterArns = unique(deployments.map((deployment) => clusterArn(deployment, ecsArn)));
+  const regions = unique(deployments.map((deployment) => deployment.region));
+  return [
+    { actions: ['ecs:UpdateService', 'ecs:DescribeServices'], resources: serviceArns },
+    { actions: ['ecs:DescribeTasks'], resources: clusterArns.map((arn) => `${arn.replace(':cluster/', ':task/')}/*`) },
+    // ListTasks names no resource; its cluster is the only scope ECS offers.
+    { actions: ['ecs:ListTasks'], resources: ['*'], conditions: { ArnEquals: { 'ecs:cluster': clusterArns } } },
+    // ECS has no resource-level permissions for task-definition registration and reads.
+    { actions: ['ecs:RegisterTaskDefinition', 'ecs:DescribeTaskDefinition'], resources: ['*'] },
+    {
+      actions: ['ecs:TagResource'],
+      resources: regions.map((region) => ecsArn(region, 'task-definition/*')),
+      conditions: { StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } },
+    },
+  ];
+}
+
+function clusterArn(deployment: EcsDeployment, ecsArn: (region: string, resource: string) => string): string {
+  return deployment.cluster.startsWith('arn:') ? deployment.cluster : ecsArn(deployment.region, `cluster/${deployment.cluster}`);
+}
+
+function unique(values: readonly string[]): string[] {
+  return [...new Set(values)];
 }

@@ -72,6 +72,8 @@ export interface UpgradeCommandContext {
   readonly sleep?: Sleep;
   /** Between two drain or deployment checks (default 1 000 ms). */
   readonly pollMs?: number;
+  /** How long a media server's lease outlives its last renewal: a run resuming after a crash waits up to this long (default: the step settings'). */
+  readonly leaseTtlMs?: number;
   readonly log?: Logger;
 }
 
@@ -102,7 +104,16 @@ export async function runUpgradeCommand(values: UpgradeOptionValues, context: Up
   const plan = planOrThrow(request, inventory, upgradeId);
   const state = await openState(values, context.env);
   const store = new DynamoUpgradeStateStore({ client: state.client, tableName: state.tableName, clock });
-  const fleet = createFleetUpgradeSteps({ inventory, store, env: context.env, keepConnectionsOpen: true, clock, sleep: context.sleep ?? systemSleep, log: context.log });
+  const fleet = createFleetUpgradeSteps({
+    inventory,
+    store,
+    env: context.env,
+    keepConnectionsOpen: true,
+    clock,
+    sleep: context.sleep ?? systemSleep,
+    log: context.log,
+    settings: context.leaseTtlMs === undefined ? undefined : { leaseTtlMs: context.leaseTtlMs },
+  });
   const printer = progressPrinter(context.stdout, values.json ? 'json' : context.isTty ? 'tty' : 'plain', clock);
   try {
     announce(context.stdout, plan, request, values.json === true);

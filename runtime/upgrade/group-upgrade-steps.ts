@@ -7,6 +7,7 @@ import { inventoryGroup, inventoryMediaServer, type FleetInventory } from './fle
 import { groupChannelUuids, hangUpChannel } from './group-channels';
 import { parseGroupUpgradeTarget } from './group-upgrade-target';
 import { httpInstanceVerifier, type InstanceCheck, type InstanceVerifier } from './instance-verifier';
+import { leaseOwner } from './upgrade-id';
 import type { MediaServerSessions } from './media-server-sessions';
 import { DEFAULT_STEP_SETTINGS, type StepSettings } from './step-settings';
 import { isPast, isTerminal, type AuditEvent, type GroupKey, type GroupRecord, type GroupRecordChanges } from './upgrade-records';
@@ -107,8 +108,10 @@ class Steps implements GroupUpgradeSteps {
     if (record.drainWrittenAt !== undefined) return;
     const startedAt = this.clock.now();
     const table = await this.writeRoutes(target, 'drain');
-    await this.deps.store.updateGroup(key, ['draining'], { drainWrittenAt: this.clock.now() });
+    // Audit before marking the drain written: an orchestrator stopped in between writes the (idempotent)
+    // drain again on resume and records it, so the trail never misses a route change.
     await this.audit(key, { type: 'route-change', action: 'drain', table: encodeRouteTable(table), startedAt });
+    await this.deps.store.updateGroup(key, ['draining'], { drainWrittenAt: this.clock.now() });
     this.log.info('group drained in the route table', fields(target));
   }
 
@@ -388,13 +391,13 @@ class Steps implements GroupUpgradeSteps {
     const renewedAt = this.leasesRenewedAt.get(leaseKey(target));
     const now = this.clock.now();
     if (renewedAt !== undefined && now - renewedAt < this.settings.leaseTtlMs / 4) return;
-    await this.deps.store.acquireLease(target.mediaServerId, target.upgradeId, target.groupId, this.settings.leaseTtlMs);
+    await this.deps.store.acquireLease(target.mediaServerId, leaseOwner(target), target.groupId, this.settings.leaseTtlMs);
     this.leasesRenewedAt.set(leaseKey(target), now);
   }
 
   private async releaseLease(target: GroupUpgradeTarget): Promise<void> {
     this.leasesRenewedAt.delete(leaseKey(target));
-    await this.deps.store.releaseLease(target.mediaServerId, target.upgradeId);
+    await this.deps.store.releaseLease(target.mediaServerId, leaseOwner(target));
   }
 
   private async advance(key: GroupKey, from: GroupUpgradePhase, to: GroupUpgradePhase, changes: GroupRecordChanges): Promise<GroupRecord> {
@@ -432,7 +435,7 @@ function keyOf(target: GroupUpgradeTarget): GroupKey {
 }
 
 function leaseKey(target: GroupUpgradeTarget): string {
-  return `${target.mediaServerId}\n${target.upgradeId}\n${target.groupId}`;
+  return `${target.mediaServerId}\n${leaseOwner(target)}\n${target.groupId}`;
 }
 
 function release(target: GroupUpgradeTarget): Release {

@@ -16,6 +16,7 @@ export const groupUpgradeTargetSchema = z.strictObject(
     version: requestShape.version,
     maxDrainSeconds: requestShape.maxDrainSeconds.unwrap(),
     onDrainTimeout: requestShape.onDrainTimeout.unwrap(),
+    runId: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1-32 lowercase letters or digits').optional(),
   },
   { error: strictObjectError },
 ) satisfies z.ZodType<GroupUpgradeTarget>;

@@ -15,6 +15,8 @@ import { UpgradeStepError, type DeploymentCheck } from './upgrade-steps';
 export interface ProcessCommand {
   readonly executable: string;
   readonly args: readonly string[];
+  /** Added to the process's environment. */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export interface LocalProcessDeployerOptions {
@@ -41,13 +43,20 @@ type DeployerState = z.output<typeof stateSchema>;
 type RecordedProcess = DeployerState['processes'][number];
 
 const EXIT_POLL_MS = 20;
+/** SIGKILL cannot be caught: a process still there after this is stuck in the kernel (or not ours to kill). */
+const KILL_TIMEOUT_MS = 5_000;
 const CONNECT_PROBE_MS = 500;
 
 const HANDLER = path.join(__dirname, '../handlers/call-control');
+const SOURCE_TSCONFIG = path.join(__dirname, '../../tsconfig.json');
 
 /** The reference service from these sources: through ts-node when running from TypeScript, else the compiled file. */
 export function referenceCallControlCommand(): ProcessCommand {
-  if (__filename.endsWith('.ts')) return { executable: process.execPath, args: ['-r', require.resolve('ts-node/register/transpile-only'), `${HANDLER}.ts`] };
+  if (__filename.endsWith('.ts')) {
+    // ts-node looks for its tsconfig from the working directory; from anywhere else than the sources it
+    // would compile with defaults that do not fit them (TS5109), so name the project.
+    return { executable: process.execPath, args: ['-r', require.resolve('ts-node/register/transpile-only'), `${HANDLER}.ts`], env: { TS_NODE_PROJECT: SOURCE_TSCONFIG } };
+  }
   return { executable: process.execPath, args: [`${HANDLER}.js`] };
 }
 
@@ -171,12 +180,13 @@ export class LocalProcessDeployer implements GroupDeployer {
     mkdirSync(this.options.deployment.runDir, { recursive: true });
     const log = openSync(this.logFile(instance.eslPort), 'a');
     try {
-      const { executable, args } = this.command(release);
+      const { executable, args, env } = this.command(release);
       const child = spawn(executable, [...args], {
         detached: true,
         stdio: ['ignore', log, log],
         env: {
           ...this.options.env,
+          ...env,
           CALL_CONTROL_GROUP: this.options.groupId,
           CALL_CONTROL_VERSION: release.version,
           CALL_CONTROL_ESL_PORT: String(instance.eslPort),
@@ -198,7 +208,10 @@ export class LocalProcessDeployer implements GroupDeployer {
     for (let waited = 0; isRunning(entry) && waited < this.stopTimeoutMs; waited += EXIT_POLL_MS) await this.sleep(EXIT_POLL_MS);
     if (!isRunning(entry)) return;
     process.kill(entry.pid, 'SIGKILL');
-    while (isRunning(entry)) await this.sleep(EXIT_POLL_MS);
+    for (let waited = 0; isRunning(entry); waited += EXIT_POLL_MS) {
+      if (waited >= KILL_TIMEOUT_MS) throw new UpgradeStepError('DeploymentFailed', `${this.name}: process ${entry.pid} on port ${entry.eslPort} did not exit ${KILL_TIMEOUT_MS} ms after SIGKILL`);
+      await this.sleep(EXIT_POLL_MS);
+    }
   }
 
   private lastLogLine(eslPort: number): string {

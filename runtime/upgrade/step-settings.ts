@@ -5,7 +5,11 @@ export interface StepSettings {
    * counts as drained once FreeSWITCH reports zero calls this long after the write.
    */
   readonly drainSettleMs: number;
-  /** A media server's lease lasts this long past each step (longer than any gap between two steps). */
+  /**
+   * A media server's lease lasts this long past each step: longer than any gap between two steps (a
+   * Step Functions task retried with backoff waits up to about 2 minutes), short enough that a resume
+   * after a crashed orchestrator waits only a few minutes for the dead run's lease.
+   */
   readonly leaseTtlMs: number;
   /** The drain count is recorded when it changes, and at least this often while it does not. */
   readonly drainSampleIntervalMs: number;
@@ -21,7 +25,7 @@ export interface StepSettings {
 
 export const DEFAULT_STEP_SETTINGS: StepSettings = {
   drainSettleMs: 2_000,
-  leaseTtlMs: 600_000,
+  leaseTtlMs: 240_000,
   drainSampleIntervalMs: 10_000,
   forceHangupCause: 'MANAGER_REQUEST',
   verifyAttempts: 3,

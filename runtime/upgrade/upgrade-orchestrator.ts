@@ -1,11 +1,12 @@
-import { isDeepStrictEqual } from 'util';
 import { systemClock, systemSleep, type Clock, type Sleep } from './clock';
 import { mapWithConcurrency } from './concurrency-pool';
 import type { FleetInventory } from './fleet-inventory';
+import { isRunOf, leaseOwner, newRunId } from './upgrade-id';
 import { planUpgrade, type MediaServerPlan } from './upgrade-plan';
+import { registerUpgrade } from './upgrade-registration';
 import type { GroupOutcome, MediaServerOutcome, UpgradeProgress, UpgradeSummary } from './upgrade-progress';
 import type { UpgradeRequest } from './upgrade-request';
-import type { UpgradeStateStore } from './upgrade-state-store';
+import { PhaseConflictError, type UpgradeStateStore } from './upgrade-state-store';
 import { UpgradeStepError, type GroupUpgradeStepName, type GroupUpgradeSteps, type GroupUpgradeTarget } from './upgrade-steps';
 
 export interface RunUpgradeOptions {
@@ -26,6 +27,8 @@ export interface RunUpgradeOptions {
   readonly retry?: { readonly attempts: number; readonly initialDelayMs: number };
 }
 
+type Report = (progress: Omit<UpgradeProgress, 'mediaServerId' | 'groupId' | 'elapsedMs'>) => void;
+
 /** Errors worth retrying, by name: the same list the state machine retries. */
 const TRANSIENT_ERRORS = new Set(['EslConnectionError', 'EslTimeoutError', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'TimeoutError']);
 
@@ -37,15 +40,9 @@ const TRANSIENT_ERRORS = new Set(['EslConnectionError', 'EslTimeoutError', 'Thro
 export async function runUpgrade(options: RunUpgradeOptions): Promise<UpgradeSummary> {
   const clock = options.clock ?? systemClock;
   const startedAt = clock.now();
-  const plan = planUpgrade(options.request, options.inventory, options.upgradeId);
-  const requestJson = JSON.stringify({ ...options.request, upgradeId: options.upgradeId });
-  const stored = await options.store.ensureUpgrade(options.upgradeId, requestJson);
-  if (!isDeepStrictEqual(JSON.parse(stored.request), JSON.parse(requestJson))) {
-    throw new UpgradeStepError(
-      'InvalidInput',
-      `upgrade ${options.upgradeId} already exists with another request (${stored.request}); resume it with the same options or use a new id`,
-    );
-  }
+  // This process is one run of the upgrade: a second live process resuming the same id is refused by the lease.
+  const plan = planUpgrade(options.request, options.inventory, options.upgradeId, newRunId());
+  await registerUpgrade(options.store, options.upgradeId, options.request);
   const runner = new MediaServerRunner(options, clock);
   const mediaServers = await mapWithConcurrency(plan.mediaServers, plan.concurrency, (mediaServer) => runner.run(mediaServer));
   const drains = mediaServers.flatMap((mediaServer) => mediaServer.groups.map((group) => group.drainSeconds ?? 0));
@@ -88,7 +85,7 @@ class MediaServerRunner {
   }
 
   private async runGroup(target: GroupUpgradeTarget, startedAt: number): Promise<GroupOutcome> {
-    const report = (progress: Omit<UpgradeProgress, 'mediaServerId' | 'groupId' | 'elapsedMs'>): void =>
+    const report: Report = (progress) =>
       this.options.onProgress?.({ mediaServerId: target.mediaServerId, groupId: target.groupId, elapsedMs: this.clock.now() - startedAt, ...progress });
     const step = <T>(name: GroupUpgradeStepName, call: () => Promise<T>): Promise<T> => {
       report({ step: name });
@@ -105,7 +102,7 @@ class MediaServerRunner {
     const existing = await this.options.store.getGroup(target);
     if (existing?.phase === 'restored') return done();
     try {
-      await step('preflight', () => this.options.steps.preflight(target));
+      await this.preflight(target, step, report);
     } catch (error) {
       this.throwIfStopped();
       return done(error);
@@ -121,14 +118,39 @@ class MediaServerRunner {
       return done();
     } catch (error) {
       this.throwIfStopped();
+      // Another run of this upgrade moved the group on: it is in charge, and rolling back would undo its work.
+      if (error instanceof PhaseConflictError) return done(new UpgradeStepError('LeaseHeld', `${errorText(error)}: another run of upgrade ${target.upgradeId} changed the group; stopped without rolling back`));
       report({ step: 'rollback', detail: errorText(error) });
       await this.withRetry(() => this.options.steps.rollback(target, errorText(error)));
       return done(error);
     }
   }
 
+  /**
+   * Preflight, waiting out the lease of an earlier run of this upgrade (a resume after a crash): that run
+   * is gone once its lease expires unrenewed; a run still renewing it is alive, and this one is refused.
+   */
+  private async preflight(target: GroupUpgradeTarget, step: <T>(name: GroupUpgradeStepName, call: () => Promise<T>) => Promise<T>, report: Report): Promise<void> {
+    for (;;) {
+      try {
+        return await step('preflight', () => this.options.steps.preflight(target));
+      } catch (error) {
+        if (!(error instanceof UpgradeStepError && error.code === 'LeaseHeld')) throw error;
+        const held = await this.options.store.getLease(target.mediaServerId);
+        if (held === undefined) continue;
+        if (!isRunOf(held.owner, target.upgradeId) || held.owner === leaseOwner(target)) throw error;
+        report({ step: 'preflight', detail: `waiting for the lease of an earlier run of upgrade ${target.upgradeId} to expire (${new Date(held.leaseUntil).toISOString()})` });
+        await this.sleep(Math.max(0, held.leaseUntil - this.clock.now()) + this.pollMs, this.options.signal);
+        const after = await this.options.store.getLease(target.mediaServerId);
+        if (after !== undefined && (after.owner !== held.owner || after.leaseUntil !== held.leaseUntil)) {
+          throw new UpgradeStepError('LeaseHeld', `upgrade ${target.upgradeId} is still running elsewhere (${after.owner} holds the lease of ${target.mediaServerId}); refusing a second run`);
+        }
+      }
+    }
+  }
+
   /** Polls until drained; false when the `abort` policy ended the drain. */
-  private async waitForDrain(target: GroupUpgradeTarget, report: (progress: Omit<UpgradeProgress, 'mediaServerId' | 'groupId' | 'elapsedMs'>) => void): Promise<boolean> {
+  private async waitForDrain(target: GroupUpgradeTarget, report: Report): Promise<boolean> {
     for (;;) {
       const check = await this.withRetry(() => this.options.steps.checkDrain(target));
       report({ step: 'checkDrain', remainingCalls: check.remainingCalls, timedOut: check.timedOut });
@@ -146,7 +168,7 @@ class MediaServerRunner {
     }
   }
 
-  private async waitForDeployment(target: GroupUpgradeTarget, report: (progress: Omit<UpgradeProgress, 'mediaServerId' | 'groupId' | 'elapsedMs'>) => void): Promise<void> {
+  private async waitForDeployment(target: GroupUpgradeTarget, report: Report): Promise<void> {
     for (;;) {
       const check = await this.withRetry(() => this.options.steps.checkDeployment(target));
       report({ step: 'checkDeployment', detail: check.detail });

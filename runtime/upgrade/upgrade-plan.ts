@@ -20,7 +20,7 @@ export interface UpgradePlan {
  * servers, groups no selected media server has, and media servers where upgrading would leave no routable
  * group (fewer than two groups: while the only one drains, nothing could take a new call).
  */
-export function planUpgrade(request: UpgradeRequest, inventory: FleetInventory, upgradeId: string): UpgradePlan {
+export function planUpgrade(request: UpgradeRequest, inventory: FleetInventory, upgradeId: string, runId?: string): UpgradePlan {
   const problems: string[] = [];
   const selected = selectMediaServers(request, inventory, problems);
   const plans: MediaServerPlan[] = [];
@@ -37,7 +37,7 @@ export function planUpgrade(request: UpgradeRequest, inventory: FleetInventory, 
       problems.push(`media server ${mediaServer.id} has only group ${quote(mediaServer.groups[0].id)}: draining it would leave no routable group`);
       continue;
     }
-    plans.push({ mediaServerId: mediaServer.id, targets: groups.map((groupId) => targetOf(request, upgradeId, mediaServer.id, groupId)) });
+    plans.push({ mediaServerId: mediaServer.id, targets: groups.map((groupId) => targetOf(request, upgradeId, runId, mediaServer.id, groupId)) });
   }
   if (request.mediaServers === 'all') {
     const everywhere = new Set(inventory.mediaServers.flatMap((mediaServer) => mediaServer.groups.map((group) => group.id)));
@@ -56,7 +56,7 @@ function selectMediaServers(request: UpgradeRequest, inventory: FleetInventory, 
   return request.mediaServers.flatMap((id) => byId.get(id) ?? []);
 }
 
-function targetOf(request: UpgradeRequest, upgradeId: string, mediaServerId: string, groupId: string): GroupUpgradeTarget {
+function targetOf(request: UpgradeRequest, upgradeId: string, runId: string | undefined, mediaServerId: string, groupId: string): GroupUpgradeTarget {
   return {
     upgradeId,
     mediaServerId,
@@ -65,6 +65,7 @@ function targetOf(request: UpgradeRequest, upgradeId: string, mediaServerId: str
     version: request.version,
     maxDrainSeconds: request.maxDrainSeconds,
     onDrainTimeout: request.onDrainTimeout,
+    ...(runId === undefined ? {} : { runId }),
   };
 }
 

@@ -13,6 +13,13 @@ import { GroupUpgradeStepName } from './upgrade-steps';
  * the other. A group that fails is rolled back (previous version, health check, route restored, or
  * left drained when that fails too) and stops the later groups of its media server; the execution
  * fails at the end when any media server failed.
+ *
+ * Every drain or deployment poll adds about 9 events to an execution's history (Wait 2, Task 5,
+ * Choice 2), which Step Functions caps at 25,000 events. So each media server runs in a child execution
+ * of its own (a Distributed Map): the parent's history no longer grows with the fleet, and one child
+ * holds about 2,700 polls, i.e. at the default 10 s poll interval some 7 hours of drain and deployment
+ * waiting summed over the groups of ONE media server, whatever the fleet size. A longer drain (stuck
+ * calls under the `wait` policy) needs `force`/`abort`, or a longer `pollSeconds`.
  */
 
 /** Every Lambda-backed task: the group steps plus the planning step in front of them. */
@@ -68,7 +75,10 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
     Retry: [{ ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 6, JitterStrategy: 'FULL' }],
     ...fields,
   });
+  // Another run of the same upgrade moved the group on or holds its lease: it is in charge, and a rollback would undo its work.
+  const toStopped = { ErrorEquals: ['PhaseConflictError', 'LeaseHeld'], ResultPath: '$.error', Next: 'GroupStopped' };
   const toRollback = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' };
+  const afterDrainCatch = [toStopped, toRollback];
 
   const groupFlow: Record<string, State> = {
     Preflight: task('preflight', {
@@ -79,9 +89,9 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'GroupNotStarted' }],
     }),
     GroupNotStarted: { Type: 'Fail', Error: 'PreflightFailed', Cause: 'preflight refused the group; its routes were not touched' },
-    Drain: task('drain', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDrain', Catch: [toRollback] }),
+    Drain: task('drain', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDrain', Catch: afterDrainCatch }),
     WaitForDrain: { Type: 'Wait', Seconds: pollSeconds, Next: 'CheckDrain' },
-    CheckDrain: task('checkDrain', { InputPath: '$.target', ResultPath: '$.drain', Next: 'DrainProgress', Catch: [toRollback] }),
+    CheckDrain: task('checkDrain', { InputPath: '$.target', ResultPath: '$.drain', Next: 'DrainProgress', Catch: afterDrainCatch }),
     DrainProgress: {
       Type: 'Choice',
       Choices: [
@@ -92,12 +102,12 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
       // Still draining, or timed out under the `wait` policy (checkDrain records the count over time).
       Default: 'WaitForDrain',
     },
-    ForceEndCalls: task('forceEndCalls', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDrain', Catch: [toRollback] }),
+    ForceEndCalls: task('forceEndCalls', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDrain', Catch: afterDrainCatch }),
     AbortDrain: task('abortDrain', { InputPath: '$.target', ResultPath: null, Next: 'DrainAborted' }),
     DrainAborted: { Type: 'Fail', Error: 'DrainAborted', Cause: 'calls did not end within maxDrainSeconds; the group was restored unchanged' },
-    Deploy: task('deploy', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDeployment', Catch: [toRollback] }),
+    Deploy: task('deploy', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDeployment', Catch: afterDrainCatch }),
     WaitForDeployment: { Type: 'Wait', Seconds: pollSeconds, Next: 'CheckDeployment' },
-    CheckDeployment: task('checkDeployment', { InputPath: '$.target', ResultPath: '$.deployment', Next: 'DeploymentProgress', Catch: [toRollback] }),
+    CheckDeployment: task('checkDeployment', { InputPath: '$.target', ResultPath: '$.deployment', Next: 'DeploymentProgress', Catch: afterDrainCatch }),
     DeploymentProgress: {
       Type: 'Choice',
       Choices: [
@@ -112,9 +122,10 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
       ResultPath: '$.error',
       Next: 'Rollback',
     },
-    Verify: task('verify', { InputPath: '$.target', ResultPath: null, Next: 'Restore', Catch: [toRollback] }),
-    Restore: task('restore', { InputPath: '$.target', ResultPath: null, Next: 'GroupUpgraded', Catch: [toRollback] }),
+    Verify: task('verify', { InputPath: '$.target', ResultPath: null, Next: 'Restore', Catch: afterDrainCatch }),
+    Restore: task('restore', { InputPath: '$.target', ResultPath: null, Next: 'GroupUpgraded', Catch: afterDrainCatch }),
     GroupUpgraded: { Type: 'Succeed' },
+    GroupStopped: { Type: 'Fail', Error: 'GroupStopped', Cause: 'another run of this upgrade holds the media server or changed the group; stopped without rolling back' },
     Rollback: task('rollback', {
       Parameters: { 'target.$': '$.target', 'cause.$': '$.error.Cause' },
       ResultPath: '$.rollback',
@@ -137,7 +148,8 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
         ResultPath: '$.results',
         Next: 'SummarizeResults',
         ItemProcessor: {
-          ProcessorConfig: { Mode: 'INLINE' },
+          // Standard, not Express: a drain can outlast Express's 5-minute limit.
+          ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
           StartAt: 'UpgradeGroupsInOrder',
           States: {
             UpgradeGroupsInOrder: {

@@ -23,6 +23,8 @@ export interface GroupUpgradeTarget {
   readonly version: string;
   readonly maxDrainSeconds: number;
   readonly onDrainTimeout: DrainTimeoutPolicy;
+  /** Id of this run of the upgrade (one orchestrator process or Step Functions execution): the lease is held per run. */
+  readonly runId?: string;
 }
 
 /** Where a group's upgrade stands; persisted per (upgrade, media server, group). */

@@ -3,8 +3,9 @@ import type { Clock } from './clock';
 import type { FleetInventory } from './fleet-inventory';
 import { parseGroupUpgradeTarget } from './group-upgrade-target';
 import { parseInput } from './input-error';
-import { newUpgradeId } from './upgrade-id';
+import { newRunId, newUpgradeId } from './upgrade-id';
 import { planUpgrade, type UpgradePlan } from './upgrade-plan';
+import { registerUpgrade } from './upgrade-registration';
 import { parseUpgradeRequest, upgradeIdSchema } from './upgrade-request';
 import type { UpgradeTaskName } from './upgrade-state-machine';
 import type { UpgradeStateStore } from './upgrade-state-store';
@@ -37,8 +38,9 @@ export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeT
       const { request: requestInput, executionName } = parseInput(planInputSchema, input, 'plan input');
       const request = parseUpgradeRequest(requestInput);
       const upgradeId = request.upgradeId ?? executionName ?? newUpgradeId(context.clock.now());
-      const plan = planUpgrade(request, context.inventory, upgradeId);
-      await context.store.ensureUpgrade(upgradeId, JSON.stringify({ ...request, upgradeId }));
+      // Every execution is a run of its own: a second live execution of the same upgrade cannot take its lease.
+      const plan = planUpgrade(request, context.inventory, upgradeId, newRunId());
+      await registerUpgrade(context.store, upgradeId, request);
       return plan;
     },
     preflight: async (input) => (await steps.preflight(parseGroupUpgradeTarget(input)), done),

@@ -11,7 +11,7 @@ const validateAsl: (definition: unknown) => { isValid: boolean; errors: unknown[
 
 const topology = parseTopology(JSON.parse(readFileSync(path.join(__dirname, '../../stacks/topology.example.json'), 'utf8')));
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
-const dcStack = JSON.parse(readStackJson(synthPlatform(topology, 'aws').stackDirs['acme-dc-east'])) as { resource: Resources };
+const dcStack = JSON.parse(readStackJson(synthPlatform(topology, 'aws').stackDirs['acme-dc-east'])) as { resource: Resources; locals?: Record<string, string> };
 const resourcesOf = (type: string) => Object.values(dcStack.resource[type] ?? {});
 
 describe('the upgrade orchestrator in a data center', () => {
@@ -53,6 +53,72 @@ describe('the upgrade orchestrator in a data center', () => {
         { id: 'blue', deployment: { kind: 'ecs', cluster: 'acme-dc-east', service: 'acme-west-ms-1-blue', region: 'us-east-1' } },
         { id: 'green', deployment: { kind: 'ecs', cluster: 'acme-dc-east', service: 'acme-west-ms-1-green', region: 'us-east-1' } },
       ],
+    });
+  });
+
+  describe('the roles of the step functions and the state machine', () => {
+    interface Statement { Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, unknown>> }
+    const policyGranting = (action: string) =>
+      resourcesOf('aws_iam_role_policy')
+        .map((policy) => JSON.parse(String(policy.policy)) as { Statement: Statement[] })
+        .find((policy) => policy.Statement.some((statement) => statement.Action.includes(action)))!.Statement;
+    const statements = policyGranting('ecs:UpdateService');
+    const stateMachineStatements = policyGranting('lambda:InvokeFunction');
+    const granting = (action: string) => statements.filter((statement) => statement.Action.includes(action));
+
+    it('may tag only the task-definition revisions it registers', () => {
+      const [tagging] = granting('ecs:TagResource');
+      expect(tagging.Condition).toEqual({ StringEquals: { 'ecs:CreateAction': 'RegisterTaskDefinition' } });
+      expect(tagging.Resource).toEqual([expect.stringMatching(/^arn:.*:ecs:us-east-1:.*:task-definition\/\*$/)]);
+      expect(granting('ecs:RegisterTaskDefinition')).toHaveLength(1);
+    });
+
+    it('reads tasks of its own cluster only', () => {
+      const [describe] = granting('ecs:DescribeTasks');
+      expect(describe.Resource).toEqual([expect.stringMatching(/^arn:.*:ecs:us-east-1:.*:task\/acme-dc-east\/\*$/)]);
+      const [list] = granting('ecs:ListTasks');
+      expect(list.Condition).toEqual({ ArnEquals: { 'ecs:cluster': [expect.stringMatching(/^arn:.*:ecs:us-east-1:.*:cluster\/acme-dc-east$/)] } });
+    });
+
+    it('grants no DynamoDB action the orchestrator does not perform', () => {
+      expect(granting('dynamodb:BatchWriteItem')).toEqual([]);
+      expect(statements.flatMap((statement) => statement.Action).filter((action) => action.startsWith('dynamodb:')).sort()).toEqual(
+        ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query', 'dynamodb:UpdateItem'],
+      );
+    });
+
+    it('lets the state machine start child executions of itself only (one per media server)', () => {
+      const [start] = stateMachineStatements.filter((statement) => statement.Action.includes('states:StartExecution'));
+      expect(start.Resource).toEqual([expect.stringMatching(/^\$\{aws_sfn_state_machine\.[^.]+\.arn\}$/)]);
+      const [children] = stateMachineStatements.filter((statement) => statement.Action.includes('states:DescribeExecution'));
+      expect(children).toMatchObject({ Action: ['states:DescribeExecution', 'states:StopExecution'], Resource: [expect.stringMatching(/^\$\{local\.[^}]+\}$/)] });
+      const [local] = Object.values(dcStack.locals ?? {}).filter((value) => value.includes(':execution:'));
+      expect(local).toMatch(/^\$\{replace\(aws_sfn_state_machine\.[^.]+\.arn, ":stateMachine:", ":execution:"\)\}\/\*$/);
+    });
+
+    it('uses Resource "*" only for actions AWS offers no resource scoping for', () => {
+      const unscopable = [
+        'ecs:RegisterTaskDefinition',
+        'ecs:DescribeTaskDefinition',
+        'ecs:ListTasks',
+        'xray:PutTraceSegments',
+        'xray:PutTelemetryRecords',
+        'ec2:CreateNetworkInterface',
+        'ec2:DescribeNetworkInterfaces',
+        'ec2:DeleteNetworkInterface',
+        'ec2:AssignPrivateIpAddresses',
+        'ec2:UnassignPrivateIpAddresses',
+        'logs:CreateLogDelivery',
+        'logs:GetLogDelivery',
+        'logs:UpdateLogDelivery',
+        'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries',
+        'logs:PutResourcePolicy',
+        'logs:DescribeResourcePolicies',
+        'logs:DescribeLogGroups',
+      ];
+      const unscoped = [...statements, ...stateMachineStatements].filter((statement) => statement.Resource.includes('*')).flatMap((statement) => statement.Action);
+      expect(unscoped.filter((action) => !unscopable.includes(action))).toEqual([]);
     });
   });
 });

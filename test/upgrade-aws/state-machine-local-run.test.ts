@@ -129,7 +129,36 @@ describe('the upgrade state machine run locally over the real task handlers', ()
     await client.close();
   });
 
+  async function routeTable() {
+    const client = await MediaServerClient.connect(eslOptions(simulator));
+    try {
+      return await client.routes();
+    } finally {
+      await client.close();
+    }
+  }
+
   it('rejects an invalid request in the Plan task, naming the field, before touching anything', async () => {
-    await expect(run({ image: IMAGE, version: '1.1.0', groups: ['blue'], mediaServers: 'all', onDrainTimeout: 'later' })).rejects.toThrow(/onDrainTimeout: must be wait, force or abort/);
+    const routesBefore = await routeTable();
+    const request = { image: IMAGE, version: '1.1.0', groups: ['blue'], mediaServers: 'all', onDrainTimeout: 'later', upgradeId: 'refused-in-plan' };
+    await expect(run(request)).rejects.toThrow(/onDrainTimeout: must be wait, force or abort/);
+    const store = table.store(systemClock);
+    expect(await store.getUpgrade('refused-in-plan')).toBeUndefined();
+    expect(await store.listGroups('refused-in-plan')).toEqual([]);
+    expect(await routeTable()).toEqual(routesBefore);
+    expect(await healthVersion(ports.blue.healthPort)).toBe('1.0.0');
+  });
+
+  it('refuses to reuse an upgrade id for another request, naming the id, and leaves the stored upgrade as it was', async () => {
+    const original = { image: IMAGE, version: '1.1.0', groups: ['blue'], mediaServers: 'all', maxDrainSeconds: 60, upgradeId: 'reused-id' };
+    await expect(run(original)).resolves.toMatchObject({ upgradeId: 'reused-id', anyFailed: false });
+    const store = table.store(systemClock);
+    const storedBefore = await store.getUpgrade('reused-id');
+    const routesBefore = await routeTable();
+
+    await expect(run({ ...original, version: '1.2.0' })).rejects.toThrow(/upgrade reused-id already exists with another request/);
+    expect(await store.getUpgrade('reused-id')).toEqual(storedBefore);
+    expect(await routeTable()).toEqual(routesBefore);
+    expect(await healthVersion(ports.blue.healthPort)).toBe('1.1.0');
   });
 });

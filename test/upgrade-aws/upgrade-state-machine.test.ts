@@ -46,6 +46,11 @@ describe('the upgrade state machine definition', () => {
     expect(perMediaServer.UpgradeGroupsInOrder).toMatchObject({ Type: 'Map', MaxConcurrency: 1 });
   });
 
+  it('runs each media server in a standard child execution, so no execution history grows with the fleet', () => {
+    const top = definition.States as States;
+    expect(top.UpgradeMediaServers.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } });
+  });
+
   it('waits for the drain in a Wait/Choice loop and applies the timeout policy', () => {
     const flow = groupFlowOf(definition);
     expect(flow.Drain.Next).toBe('WaitForDrain');
@@ -57,12 +62,16 @@ describe('the upgrade state machine definition', () => {
     expect(flow.AbortDrain.Next).toBe('DrainAborted');
   });
 
-  it('deploys only after the drain, restores only after verification, and rolls back any failure after the drain', () => {
+  it('deploys only after the drain, restores only after verification, and rolls back any failure after the drain but a lost lease or phase', () => {
     const flow = groupFlowOf(definition);
     expect([flow.Deploy.Next, flow.CheckDeployment.Next, flow.Verify.Next, flow.Restore.Next]).toEqual(['WaitForDeployment', 'DeploymentProgress', 'Restore', 'GroupUpgraded']);
     for (const name of ['Drain', 'CheckDrain', 'ForceEndCalls', 'Deploy', 'CheckDeployment', 'Verify', 'Restore']) {
-      expect(flow[name].Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' }]);
+      expect(flow[name].Catch).toEqual([
+        { ErrorEquals: ['PhaseConflictError', 'LeaseHeld'], ResultPath: '$.error', Next: 'GroupStopped' },
+        { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' },
+      ]);
     }
+    expect(flow.GroupStopped.Type).toBe('Fail');
     expect(flow.Preflight.Catch).toEqual([{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'GroupNotStarted' }]);
     expect(flow.Rollback.Next).toBe('GroupRolledBack');
     expect(flow.GroupRolledBack.Type).toBe('Fail');

@@ -1,4 +1,11 @@
+import { execFile } from 'child_process';
+import { mkdtempSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import * as path from 'path';
+import { promisify } from 'util';
 import { runDemoCommand } from '../../runtime/commands/demo-command';
+
+const VOICEPLANE = path.join(__dirname, '../../bin/voiceplane.js');
 
 describe('voiceplane demo (command module, shortened calls)', () => {
   it('--json: progress lines, then one summary object on the last line with no call dropped or refused', async () => {
@@ -17,5 +24,28 @@ describe('voiceplane demo (command module, shortened calls)', () => {
     expect(objects.slice(0, -1).every((object) => object.type === 'progress')).toBe(true);
     expect(objects.some((object) => object.step === 'checkDrain' && object.remainingCalls > 0)).toBe(true);
     expect(code).toBe(0);
+  });
+});
+
+describe('voiceplane demo (the installed command, defaults)', () => {
+  it('--json run from outside the repository ends with a summary line: numbers placed, completed, dropped 0, refused 0', async () => {
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'voiceplane-demo-cwd-'));
+    try {
+      const { stdout } = await promisify(execFile)(process.execPath, [VOICEPLANE, 'demo', '--json'], { cwd: elsewhere, timeout: 110_000, maxBuffer: 64 * 1024 * 1024 });
+      const lines = stdout.trim().split('\n');
+      const summary = JSON.parse(lines[lines.length - 1]);
+      expect(summary).toMatchObject({
+        type: 'summary',
+        placed: expect.any(Number),
+        completed: expect.any(Number),
+        dropped: 0,
+        refused: 0,
+      });
+      expect(summary.placed).toBeGreaterThan(0);
+      expect(summary.completed).toBe(summary.placed);
+      expect(lines.slice(0, -1).map((line) => JSON.parse(line).type)).toEqual(Array(lines.length - 1).fill('progress'));
+    } finally {
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

@@ -1,9 +1,10 @@
 import axios from 'axios';
+import { spawn } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { reservePorts } from '../../runtime/upgrade/free-port';
-import { LocalProcessDeployer } from '../../runtime/upgrade/local-process-deployer';
+import { LocalProcessDeployer, referenceCallControlCommand } from '../../runtime/upgrade/local-process-deployer';
 import type { DeploymentCheck } from '../../runtime/upgrade/upgrade-steps';
 import { waitFor } from '../support/wait-for';
 
@@ -70,5 +71,39 @@ describe('LocalProcessDeployer (real call-control processes)', () => {
     const check = await settled(await deployer.start({ image: 'cc', version: '-not-a-version' }));
     expect(check.failed).toBe(true);
     expect(check.detail).toMatch(/process on port \d+ exited: call-control: invalid environment: CALL_CONTROL_VERSION must be/);
+  });
+
+  it('runs the reference service from a working directory outside the sources', async () => {
+    const elsewhere = mkdtempSync(path.join(tmpdir(), 'voiceplane-cwd-'));
+    const [eslPort, healthPort] = await reservePorts(2);
+    const { executable, args, env } = referenceCallControlCommand();
+    const child = spawn(executable, [...args], {
+      cwd: elsewhere,
+      stdio: 'ignore',
+      env: {
+        ...process.env,
+        ...env,
+        CALL_CONTROL_GROUP: 'blue',
+        CALL_CONTROL_VERSION: '1.0.0',
+        CALL_CONTROL_ESL_PORT: String(eslPort),
+        CALL_CONTROL_HEALTH_PORT: String(healthPort),
+        CALL_CONTROL_LISTEN_HOST: '127.0.0.1',
+      },
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await waitFor(
+        async () => {
+          if (child.exitCode !== null) throw new Error(`call control exited with code ${child.exitCode}`);
+          const reply = await axios.get(`http://127.0.0.1:${healthPort}/health`).catch(() => undefined);
+          return reply?.data.version === '1.0.0';
+        },
+        { timeoutMs: 20_000, message: 'call control answering /health' },
+      );
+    } finally {
+      child.kill('SIGTERM');
+      await exited;
+      rmSync(elsewhere, { recursive: true, force: true });
+    }
   });
 });

@@ -65,6 +65,9 @@ describe('upgrade faults (simulator + call-control processes + dynalite)', () =>
       '--table',
       table.tableName,
       '--json',
+      // The killed run's lease must expire before the restarted run takes over: short, yet longer than a restart.
+      '--lease-ttl-ms',
+      '6000',
     ];
     const orchestrator = () => {
       const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -85,6 +88,7 @@ describe('upgrade faults (simulator + call-control processes + dynalite)', () =>
     const second = orchestrator();
     expect(await second.exited).toBe(0);
     load.cancel();
+    expect(second.lines.some((line) => line.includes('waiting for the lease of an earlier run of upgrade killed-once'))).toBe(true);
     const summary = JSON.parse(second.lines[second.lines.length - 1]);
     expect(summary).toMatchObject({ type: 'summary', upgradeId: 'killed-once', status: 'succeeded' });
     expect(summary.mediaServers[0].groups.map((group: { phase: string }) => group.phase)).toEqual(['restored', 'restored']);
@@ -178,5 +182,27 @@ describe('upgrade faults (simulator + call-control processes + dynalite)', () =>
 
     expect((await first).summary.status).toBe('succeeded');
     expect(tallyCalls(await Promise.all(held.map((call) => call.outcome)))).toMatchObject({ completed: 2, dropped: 0 });
+  });
+
+  it('refuses a second live run of the same upgrade id, which neither rolls back nor touches the routes', async () => {
+    const store = table.store(systemClock);
+    const shortLease = { leaseTtlMs: 2_000 };
+    const held = fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs: 6_000 });
+    await waitFor(() => fleet.simulator.stats().activeCalls === 1, { message: 'call up' });
+    const first = upgradeFleet(fleet, table, { upgradeId: 'resumed-twice', settings: shortLease });
+    await waitFor(async () => (await store.getGroup(key('resumed-twice', 'blue')))?.drainWrittenAt !== undefined, { timeoutMs: 15_000, message: 'blue drain written' });
+
+    const second = await upgradeFleet(fleet, table, { upgradeId: 'resumed-twice', settings: shortLease });
+    expect(second.summary.status).toBe('failed');
+    expect(second.summary.mediaServers[0].groups[0]).toMatchObject({
+      groupId: 'blue',
+      error: { code: 'LeaseHeld', message: expect.stringContaining('upgrade resumed-twice is still running elsewhere') },
+    });
+    expect(second.progress.map((event) => event.step)).not.toContain('rollback');
+
+    expect((await first).summary.status).toBe('succeeded');
+    const routeChanges = (await store.audit('resumed-twice')).flatMap((entry) => (entry.event.type === 'route-change' ? [`${entry.event.action} ${entry.groupId}`] : []));
+    expect(routeChanges).toEqual(['drain blue', 'restore blue', 'drain green', 'restore green']);
+    expect(tallyCalls([await held.outcome])).toMatchObject({ completed: 1, dropped: 0 });
   });
 });
