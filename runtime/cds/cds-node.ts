@@ -8,7 +8,7 @@ import { CdsHttpServer } from './cds-http-server';
 import { DeferredWrites } from './deferred-writes';
 import { EslEventCollector, type MediaServerTarget } from './esl-event-collector';
 import type { CdsStore } from './cds-store';
-import { HybridClock } from './hybrid-clock';
+import { HybridClock, type FencedError } from './hybrid-clock';
 import { LocalApi } from './local-api';
 import { LocalCallStore } from './local-call-store';
 import { NetworkHealthMonitor } from './network-health-monitor';
@@ -84,10 +84,25 @@ interface NodeParts {
 
 /** A Call Data Server node: the local store, the network proxy, its monitors and the HTTP APIs, started together. */
 export class CdsNode {
+  /**
+   * Settles once another node has taken this node's table: from then on it refuses writes and `/health` answers
+   * 503 `fenced`. Whoever runs the node should stop it then (`cds serve` exits non-zero).
+   */
+  readonly fenced: Promise<FencedError>;
+  private fencedBy?: FencedError;
+
   private constructor(
     readonly site: string,
     private readonly parts: NodeParts,
-  ) {}
+    store: CdsStore,
+    logger: Logger,
+  ) {
+    this.fenced = store.fenced.then((error) => {
+      this.fencedBy = error;
+      logger.error('fenced: a newer CDS node took over the table; refusing writes', { site, error: error.message });
+      return error;
+    });
+  }
 
   static async start(options: CdsNodeOptions): Promise<CdsNode> {
     const clock = options.clock ?? systemClock;
@@ -161,7 +176,7 @@ export class CdsNode {
     monitor.start();
     const mediaServers = options.mediaServers ?? [];
     const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls, mediaServers, backoff, logger }) : undefined;
-    node = new CdsNode(options.site, { server, calls, proxy, monitor, ending, streams, client, offsets, peers, collector, cursorWrites, table });
+    node = new CdsNode(options.site, { server, calls, proxy, monitor, ending, streams, client, offsets, peers, collector, cursorWrites, table }, options.store, logger);
     logger.info('cds node started', { site: options.site, port: server.port, peers: peers.join(','), openCalls: openCalls.length });
     return node;
   }
@@ -189,9 +204,10 @@ export class CdsNode {
     };
   }
 
-  /** `/health` as the load balancer sees it: 503 while the node cannot reach its table. */
+  /** `/health` as the load balancer sees it: 503 while the node cannot reach its table, or once it is fenced. */
   async checkedHealth(): Promise<{ status: 200 | 503; body: Record<string, unknown> }> {
     const table = await this.parts.table.status();
+    if (this.fencedBy) return { status: 503, body: { ...this.health(), status: 'fenced', error: this.fencedBy.message } };
     if (table.reachable) return { status: 200, body: this.health() };
     return { status: 503, body: { ...this.health(), status: 'table-unreachable', error: table.error } };
   }

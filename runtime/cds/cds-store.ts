@@ -1,7 +1,7 @@
 import type { CallEntry } from './call-entries';
 import type { CallState } from './call-record';
 import type { HlcTimestamp } from './hlc';
-import type { ClockHighWaterMark } from './hybrid-clock';
+import type { ClockHighWaterMark, FencedError } from './hybrid-clock';
 
 export interface StoredCallMeta {
   readonly callId: string;
@@ -43,8 +43,8 @@ export interface CallStore {
   createCall(meta: StoredCallMeta): Promise<void>;
   /**
    * Stores entries that won against the record held in memory (see entriesToStore). The node is the only
-   * writer of its table and stores one call's changes at a time, in the call's lane: last writer wins is
-   * decided there, and entries of many calls can share write requests.
+   * writer of its table (the fence of ClockHighWaterMark) and stores one call's changes at a time, in the
+   * call's lane: last writer wins is decided there, and entries of many calls can share write requests.
    */
   storeEntries(callId: string, entries: readonly CallEntry[]): Promise<void>;
   /** The owner's final record overrides whatever this node held. */
@@ -91,6 +91,8 @@ export interface OutboxStore {
 export type CdsStore = CallStore &
   OutboxStore & {
     readonly clockHighWaterMark: ClockHighWaterMark;
-    /** A cheap read of the table; throws when the node cannot reach it. */
+    /** Settles once this node finds that another one has taken its table; every write is refused from then on. */
+    readonly fenced: Promise<FencedError>;
+    /** A cheap read of the table; throws when the node cannot reach it, and FencedError once another node took it. */
     checkReachable(): Promise<void>;
   };

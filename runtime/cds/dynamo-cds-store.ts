@@ -1,10 +1,11 @@
+import { randomUUID } from 'crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CallEntry } from './call-entries';
 import type { CdsClock } from './cds-clock';
 import type { CdsStore, OutboxMessage, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream } from './cds-store';
 import { BatchWriter } from '../dynamodb/batch-writer';
-import { isConditionalCheckFailed, queryAll } from '../dynamodb/operations';
-import type { ClockHighWaterMark } from './hybrid-clock';
+import { isConditionalCheckFailed, queryAll, type WriteRequest } from '../dynamodb/operations';
+import { FencedError, type ClockHighWaterMark } from './hybrid-clock';
 import {
   CLOCK_SK,
   META_SK,
@@ -35,33 +36,25 @@ export interface DynamoCdsStoreOptions {
   readonly onInvalidItem: (key: string, problem: string) => void;
 }
 
-/** The node's state in its DynamoDB table (see store-items.ts for the layout). */
+const CLOCK_KEY = { pk: NODE_PK, sk: CLOCK_SK };
+
+/**
+ * The node's state in its DynamoDB table (see store-items.ts for the layout). Once another node has taken the
+ * table (see ClockHighWaterMark) every write is refused with FencedError.
+ */
 export class DynamoCdsStore implements CdsStore {
   readonly clockHighWaterMark: ClockHighWaterMark;
+  readonly fenced: Promise<FencedError>;
+  /** Written onto the clock item by `take`: the owner the table's other writes are fenced on. */
+  private readonly incarnation = randomUUID();
+  private fence?: FencedError;
+  private announceFence: (error: FencedError) => void = () => undefined;
   private readonly writer: BatchWriter;
 
   constructor(private readonly options: DynamoCdsStoreOptions) {
     this.writer = new BatchWriter(options.client, options.tableName);
-    this.clockHighWaterMark = {
-      load: async () => {
-        const { Item: item } = await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: NODE_PK, sk: CLOCK_SK }, ConsistentRead: true }));
-        if (!item) return undefined;
-        const parsed = clockItem.safeParse(item);
-        if (!parsed.success) throw new Error(`clock high-water mark item is malformed: ${parsed.error.issues[0]?.message}`);
-        return parsed.data.highWaterMs;
-      },
-      raise: async (ms) => {
-        await this.conditional(() =>
-          this.client.send(new UpdateCommand({
-            TableName: this.table,
-            Key: { pk: NODE_PK, sk: CLOCK_SK },
-            UpdateExpression: 'SET highWaterMs = :ms',
-            ConditionExpression: 'attribute_not_exists(highWaterMs) OR highWaterMs < :ms',
-            ExpressionAttributeValues: { ':ms': ms },
-          })),
-        );
-      },
-    };
+    this.fenced = new Promise((resolve) => (this.announceFence = resolve));
+    this.clockHighWaterMark = { take: () => this.takeTable(), raise: (ms) => this.raiseHighWaterMark(ms) };
   }
 
   async loadCall(callId: string): Promise<StoredCall | undefined> {
@@ -71,7 +64,7 @@ export class DynamoCdsStore implements CdsStore {
 
   async createCall(meta: StoredCallMeta): Promise<void> {
     await this.conditional(() =>
-      this.client.send(
+      this.writable().send(
         new PutCommand({
           TableName: this.table,
           Item: { pk: callPk(meta.callId), sk: META_SK, ...meta, expiresAt: this.expiresAt() },
@@ -83,32 +76,32 @@ export class DynamoCdsStore implements CdsStore {
   }
 
   async reopenCall(callId: string): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.table, Item: { pk: OPEN_CALLS_PK, sk: callId, expiresAt: this.expiresAt() } }));
+    await this.writable().send(new PutCommand({ TableName: this.table, Item: { pk: OPEN_CALLS_PK, sk: callId, expiresAt: this.expiresAt() } }));
   }
 
   async storeEntries(callId: string, entries: readonly CallEntry[]): Promise<void> {
     const expiresAt = this.expiresAt();
     // One item per key: a batch may not name an item twice, and the last of a key is the one to keep.
     const items = new Map(entries.map((entry) => entryItem(callId, entry, expiresAt)).map((item) => [item.sk, item]));
-    await this.writer.write([...items.values()].map((item) => ({ PutRequest: { Item: item } })));
+    await this.batchWrite([...items.values()].map((item) => ({ PutRequest: { Item: item } })));
   }
 
   async replaceEntries(callId: string, final: readonly CallEntry[], held: readonly CallEntry[]): Promise<void> {
     const expiresAt = this.expiresAt();
     const keep = new Set(final.map((entry) => entryItem(callId, entry, expiresAt).sk));
     const stale = held.map((entry) => (entry.kind === 'property' ? propertySk(entry.name) : logSk(entry.ts, entry.site))).filter((sk) => !keep.has(sk));
-    await this.writer.write([
+    await this.batchWrite([
       ...final.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })),
       ...stale.map((sk) => ({ DeleteRequest: { Key: { pk: callPk(callId), sk } } })),
     ]);
   }
 
   async checkReachable(): Promise<void> {
-    await this.client.send(new GetCommand({ TableName: this.table, Key: { pk: NODE_PK, sk: CLOCK_SK } }));
+    await this.confirmOwnership();
   }
 
   async markEnded(callId: string, endedTs: number): Promise<void> {
-    await this.client.send(
+    await this.writable().send(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: callPk(callId), sk: META_SK },
@@ -120,7 +113,7 @@ export class DynamoCdsStore implements CdsStore {
   }
 
   async closeCall(callId: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: OPEN_CALLS_PK, sk: callId } }));
+    await this.writable().send(new DeleteCommand({ TableName: this.table, Key: { pk: OPEN_CALLS_PK, sk: callId } }));
   }
 
   async listOpenCalls(): Promise<string[]> {
@@ -133,7 +126,7 @@ export class DynamoCdsStore implements CdsStore {
   }
 
   async deleteClient(callId: string, client: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: callPk(callId), sk: clientSk(client) } }));
+    await this.writable().send(new DeleteCommand({ TableName: this.table, Key: { pk: callPk(callId), sk: clientSk(client) } }));
   }
 
   async putParticipant(callId: string, participant: StoredParticipant): Promise<void> {
@@ -145,7 +138,7 @@ export class DynamoCdsStore implements CdsStore {
   }
 
   async deleteParticipant(callId: string, site: string): Promise<void> {
-    await this.client.send(new DeleteCommand({ TableName: this.table, Key: { pk: callPk(callId), sk: participantSk(site) } }));
+    await this.writable().send(new DeleteCommand({ TableName: this.table, Key: { pk: callPk(callId), sk: participantSk(site) } }));
   }
 
   async putUpstream(callId: string, upstream: StoredUpstream): Promise<void> {
@@ -157,7 +150,7 @@ export class DynamoCdsStore implements CdsStore {
   }
 
   async putOutbox(message: Omit<OutboxMessage, 'version'>): Promise<OutboxMessage> {
-    const { Attributes: attributes } = await this.client.send(
+    const { Attributes: attributes } = await this.writable().send(
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: OUTBOX_PK, sk: outboxSk(message.peer, message.callId, message.topic) },
@@ -185,7 +178,7 @@ export class DynamoCdsStore implements CdsStore {
 
   async deleteOutbox(message: OutboxMessage): Promise<void> {
     await this.conditional(() =>
-      this.client.send(
+      this.writable().send(
         new DeleteCommand({
           TableName: this.table,
           Key: { pk: OUTBOX_PK, sk: outboxSk(message.peer, message.callId, message.topic) },
@@ -194,6 +187,62 @@ export class DynamoCdsStore implements CdsStore {
         }),
       ),
     );
+  }
+
+  private async takeTable(): Promise<number | undefined> {
+    const { Attributes: item } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: CLOCK_KEY,
+        UpdateExpression: 'SET #owner = :me',
+        ExpressionAttributeNames: { '#owner': 'owner' },
+        ExpressionAttributeValues: { ':me': this.incarnation },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return parseClockItem(item).highWaterMs;
+  }
+
+  private async raiseHighWaterMark(ms: number): Promise<void> {
+    const raised = await this.conditional(() =>
+      this.writable().send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: CLOCK_KEY,
+          UpdateExpression: 'SET highWaterMs = :ms, #owner = :me',
+          // No owner at all: the item was lost with the table's data, and no other node has claimed it since.
+          ConditionExpression: '(attribute_not_exists(#owner) OR #owner = :me) AND (attribute_not_exists(highWaterMs) OR highWaterMs < :ms)',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':ms': ms, ':me': this.incarnation },
+        }),
+      ),
+    );
+    // Refused because a higher mark is stored (nothing to do) or because another node owns the table now.
+    if (!raised) await this.confirmOwnership();
+  }
+
+  /** Throws FencedError (and refuses every write from then on) when another node has taken the table. */
+  private async confirmOwnership(): Promise<void> {
+    const { Item: item } = await this.client.send(new GetCommand({ TableName: this.table, Key: CLOCK_KEY, ConsistentRead: true }));
+    const { owner } = parseClockItem(item);
+    if (owner === undefined || owner === this.incarnation) return;
+    this.fence ??= new FencedError(this.table);
+    this.announceFence(this.fence);
+    throw this.fence;
+  }
+
+  private refuseIfFenced(): void {
+    if (this.fence) throw this.fence;
+  }
+
+  private writable(): DynamoDBDocumentClient {
+    this.refuseIfFenced();
+    return this.client;
+  }
+
+  private async batchWrite(requests: readonly WriteRequest[]): Promise<void> {
+    this.refuseIfFenced();
+    await this.writer.write(requests);
   }
 
   private get client(): DynamoDBDocumentClient {
@@ -209,13 +258,13 @@ export class DynamoCdsStore implements CdsStore {
   }
 
   private async put(item: Item): Promise<void> {
-    await this.client.send(new PutCommand({ TableName: this.table, Item: { ...item, expiresAt: this.expiresAt() } }));
+    await this.writable().send(new PutCommand({ TableName: this.table, Item: { ...item, expiresAt: this.expiresAt() } }));
   }
 
   /** Raises a numeric attribute of an existing item; a higher value already stored (or no item) leaves it. */
   private async raise(pk: string, sk: string, attribute: string, value: number): Promise<void> {
     await this.conditional(() =>
-      this.client.send(
+      this.writable().send(
         new UpdateCommand({
           TableName: this.table,
           Key: { pk, sk },
@@ -238,4 +287,10 @@ export class DynamoCdsStore implements CdsStore {
       throw error;
     }
   }
+}
+
+function parseClockItem(item: Item | undefined): { highWaterMs?: number; owner?: string } {
+  const parsed = clockItem.safeParse(item ?? {});
+  if (!parsed.success) throw new Error(`clock high-water mark item is malformed: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }

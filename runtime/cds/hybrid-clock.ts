@@ -1,10 +1,28 @@
 import type { CdsClock } from './cds-clock';
 import { hlcAtMs, hlcToMs, nextHlc, observeHlc, type HlcTimestamp } from './hlc';
 
-/** Durable record of how far the clock may have issued stamps (milliseconds). */
+/** Another node has taken this node's table: it must write nothing more there. */
+export class FencedError extends Error {
+  constructor(readonly table: string) {
+    super(`fenced: another CDS node took over table ${table}; this node no longer writes to it`);
+    this.name = 'FencedError';
+  }
+}
+
+/**
+ * Durable record of how far the clock may have issued stamps (milliseconds), and the single-writer fence of the
+ * table: it names the node that owns the table, and the newest node to start wins.
+ */
 export interface ClockHighWaterMark {
-  load(): Promise<number | undefined>;
-  /** Stores `ms` unless a higher mark is stored already. */
+  /**
+   * Makes this node the owner, taking over from any previous one without condition (a restarted node must never
+   * wait for a dead one), and returns the stored mark.
+   */
+  take(): Promise<number | undefined>;
+  /**
+   * Stores `ms` unless a higher mark is stored already; rejects with FencedError once another node has taken
+   * the mark.
+   */
   raise(ms: number): Promise<void>;
 }
 
@@ -15,6 +33,10 @@ const DEFAULT_RESERVE_AHEAD_MS = 5_000;
  * The owner's hybrid logical clock. Before issuing a stamp past the persisted high-water mark it raises the
  * mark, so a node restarted after a crash (or with its wall clock set back) never issues a stamp at or below
  * one it issued before.
+ *
+ * It also bounds a zombie node that keeps running after a newer one took the table: the newer node's clock starts
+ * above the persisted mark, so its stamps are above any the old node can issue, and the old node's next reservation
+ * fails with FencedError, so it writes at most one reserve-ahead window (5 s by default) of data after the takeover.
  */
 export class HybridClock {
   private reserving?: Promise<void>;
@@ -28,7 +50,7 @@ export class HybridClock {
   ) {}
 
   static async start(clock: CdsClock, mark: ClockHighWaterMark, reserveAheadMs = DEFAULT_RESERVE_AHEAD_MS): Promise<HybridClock> {
-    const persistedMs = (await mark.load()) ?? 0;
+    const persistedMs = (await mark.take()) ?? 0;
     const hybrid = new HybridClock(clock, mark, reserveAheadMs, hlcAtMs(persistedMs), persistedMs);
     await hybrid.reserveThrough(Math.max(persistedMs, clock.now()));
     return hybrid;

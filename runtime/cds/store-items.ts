@@ -46,7 +46,8 @@ const outboxItem = z.object({
   body: jsonText,
   version: z.number().int(),
 });
-export const clockItem = z.object({ highWaterMs: z.number() });
+/** `owner`: the incarnation id of the node that took the table last (the single-writer fence). */
+export const clockItem = z.object({ highWaterMs: z.number().optional(), owner: z.string().optional() });
 
 /** `expiresAt` undefined: the item never expires (the marshaller drops undefined attributes). */
 export function entryItem(callId: string, entry: CallEntry, expiresAt: number | undefined): Item {

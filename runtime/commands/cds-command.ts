@@ -180,8 +180,9 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
       mediaServers: options['media-server'].map((target) => ({ ...target, password: options.password ?? '' })),
     });
     output.line(`cds: site ${options.site} listening on http://${options.listen.host}:${node.port}`);
-    if (stop) await new Promise<void>((resolve) => (stop.aborted ? resolve() : stop.addEventListener('abort', () => resolve(), { once: true })));
-    else await new Promise<never>(() => undefined);
+    const fenced = await Promise.race([node.fenced, stopped(stop)]);
+    // Exiting non-zero makes ECS replace a zombie task rather than leave it running beside the newer node.
+    if (fenced) throw new CliError(fenced.message);
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw new CliError(`cds serve: ${(error as Error).message}`);
@@ -190,4 +191,12 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
     client.destroy();
     await embedded?.close();
   }
+}
+
+/** Resolves once `stop` aborts; never without one. */
+function stopped(stop: AbortSignal | undefined): Promise<undefined> {
+  return new Promise((resolve) => {
+    if (stop?.aborted) resolve(undefined);
+    else stop?.addEventListener('abort', () => resolve(undefined), { once: true });
+  });
 }

@@ -117,30 +117,39 @@ describe('faults', () => {
     await expectConverged(writer, [{ callId, participants: ['east'] }]);
   });
 
-  it("orders a property's writes by the owner's clock when a participant's clock is 30 s fast", async () => {
-    north.clock.offsetMs = 30_000;
+  it.each([
+    ['fast', 30_000],
+    ['slow', -30_000],
+  ])("orders a property's writes by the owner's clock when a participant's clock is 30 s %s", async (_, skewMs) => {
+    north.clock.offsetMs = skewMs;
     try {
-      await waitFor(() => (peerHealth(north, 'west').offsetMs ?? 0) < -29_000, { message: "north's offset to west to account for its skew" });
+      // The participant's offset to the owner must come to cancel its skew.
+      await waitFor(() => Math.abs((peerHealth(north, 'west').offsetMs ?? 0) + skewMs) < 1_000, { message: "north's offset to west to account for its skew" });
       const callId = newCallId();
       const writer = new RecordingWriter();
       await north.client.register(callId, 'a');
       await east.client.register(callId, 'b');
-      await writer.put(north, callId, 'status', 'from the fast clock');
+      await writer.put(north, callId, 'status', 'from the skewed clock');
       await waitFor(async () => (await east.client.call(callId))?.properties.status !== undefined, { message: "north's write at east" });
       await writer.put(east, callId, 'status', 'written later');
+      await waitFor(async () => (await north.client.call(callId))?.properties.status.value === 'written later', { message: "east's write at north" });
+      await writer.put(north, callId, 'status', 'written last, from the skewed clock');
       await expectConverged(writer, [{ callId, participants: ['north', 'east'] }]);
-      expect((await west.client.call(callId))?.properties.status.value).toBe('written later');
+      expect((await west.client.call(callId))?.properties.status.value).toBe('written last, from the skewed clock');
     } finally {
       north.clock.offsetMs = 0;
     }
   });
 
-  it("orders a property's writes when the owner's clock is set back 30 s", async () => {
+  it.each([
+    ['set back', -30_000],
+    ['set forward', 30_000],
+  ])("orders a property's writes when the owner's clock is %s 30 s", async (_, skewMs) => {
     const callId = newCallId();
     const writer = new RecordingWriter();
     await east.client.register(callId, 'agent');
     await writer.put(west, callId, 'status', 'first');
-    west.clock.offsetMs = -30_000;
+    west.clock.offsetMs = skewMs;
     try {
       await waitFor(async () => (await east.client.call(callId))?.properties.status !== undefined, { message: "west's write at east" });
       await writer.put(east, callId, 'status', 'second');

@@ -29,7 +29,7 @@ describe('HybridClock with a persisted high-water mark', () => {
     wallClock.offsetMs = -60_000;
     const after = await HybridClock.start(wallClock, store.clockHighWaterMark, 1000);
     expect(await after.next()).toBeGreaterThan(Math.max(...issued));
-    expect(await store.clockHighWaterMark.load()).toBeGreaterThan(Date.now() - 60_000);
+    expect(await store.clockHighWaterMark.take()).toBeGreaterThan(Date.now() - 60_000);
   });
 
   it('moves past an observed timestamp and reports owner time in milliseconds', async () => {

@@ -17,7 +17,16 @@ export interface AcknowledgedWrite {
   readonly value: unknown;
   readonly ts: number;
   readonly site: string;
+  /** When the test sent the write and when it was acknowledged (`performance.now()`, real time). */
+  readonly startedAt: number;
+  readonly acknowledgedAt: number;
 }
+
+/**
+ * Writes this far apart in real time must be stamped in that order: more than any error of a participant's
+ * offset to the owner on loopback, far less than the skews the tests inject.
+ */
+const REAL_TIME_ORDER_MARGIN_MS = 50;
 
 export interface CheckedCall {
   readonly callId: string;
@@ -27,8 +36,9 @@ export interface CheckedCall {
 
 /**
  * After quiescence: every participant's view equals the owner's; the acknowledged write that should win each
- * property (the highest stamp) is the owner's value and every acknowledged log entry is there; an ended call
- * has exactly one archive record, equal to the owner's final view. Returns one line per violation.
+ * property (the highest stamp) is the owner's value and every acknowledged log entry is there; writes of a
+ * property made one after the other in real time are stamped in that order (a skewed clock reorders nothing);
+ * an ended call has exactly one archive record, equal to the owner's final view. Returns one line per violation.
  */
 export async function convergenceViolations(sites: readonly CheckedSite[], calls: readonly CheckedCall[], acknowledged: readonly AcknowledgedWrite[]): Promise<string[]> {
   const byId = new Map(sites.map((site) => [site.id, site]));
@@ -44,7 +54,8 @@ export async function convergenceViolations(sites: readonly CheckedSite[], calls
       const view = await byId.get(participant)?.client.call(callId);
       if (JSON.stringify(view) !== JSON.stringify(ownerView)) violations.push(`${callId}: ${participant}'s view differs from the owner's:\n  ${JSON.stringify(view)}\n  ${JSON.stringify(ownerView)}`);
     }
-    violations.push(...missingWrites(ownerView, acknowledged.filter((write) => write.callId === callId)));
+    const writes = acknowledged.filter((write) => write.callId === callId);
+    violations.push(...missingWrites(ownerView, writes), ...reorderedWrites(callId, writes));
     if (ownerView.state === 'ended') {
       const archived = await owner.archive.read(callId);
       if (!archived) violations.push(`${callId}: ended but not archived`);
@@ -73,4 +84,13 @@ function missingWrites(view: CallViewBody, writes: readonly AcknowledgedWrite[])
     if (!logIds.has(write.key)) violations.push(`${view.callId}: log entry ${write.key} is missing`);
   }
   return violations;
+}
+
+function reorderedWrites(callId: string, writes: readonly AcknowledgedWrite[]): string[] {
+  const properties = writes.filter((write) => write.kind === 'property');
+  return properties.flatMap((earlier) =>
+    properties
+      .filter((later) => later.key === earlier.key && later.startedAt > earlier.acknowledgedAt + REAL_TIME_ORDER_MARGIN_MS && later.ts <= earlier.ts)
+      .map((later) => `${callId}: property ${later.key}: ${JSON.stringify(later.value)} was written after ${JSON.stringify(earlier.value)} was acknowledged but stamped ${later.ts} <= ${earlier.ts}`),
+  );
 }
