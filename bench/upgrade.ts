@@ -101,7 +101,15 @@ async function main(): Promise<void> {
     const cpuBefore = process.cpuUsage();
     const startedAt = Date.now();
     const request = parseUpgradeRequest({ image: IMAGE, version: '1.1.0', groups: [...GROUPS], mediaServers: 'all', concurrency: CONCURRENCY, maxDrainSeconds: 120 });
-    const summary = await runUpgrade({ request, inventory, upgradeId: 'bench', steps, store, pollMs: POLL_MS });
+    const summary = await runUpgrade({
+      request,
+      inventory,
+      upgradeId: 'bench',
+      steps,
+      store,
+      pollMs: POLL_MS,
+      groupCallEnded: (mediaServerId, groupId, signal) => mediaServers.groupCallEnded(mediaServerId, groupId, signal),
+    });
     const wallMs = Date.now() - startedAt;
     const cpu = process.cpuUsage(cpuBefore);
     const helperCpu = Object.keys(helpers).map((name, index) => `${name} ${(processCpuSeconds(Object.values(helpers)[index].child.pid) - helperCpuBefore[index]).toFixed(1)} s`);

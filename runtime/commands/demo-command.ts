@@ -161,6 +161,7 @@ export async function runDemoCommand(values: { readonly json?: boolean }, contex
         clock,
         sleep,
         pollMs: settings.pollMs,
+        groupCallEnded: fleet.groupCallEnded,
         signal: context.signal,
         onProgress: (event) => printer.progress(event),
       });

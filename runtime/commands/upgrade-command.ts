@@ -126,6 +126,7 @@ export async function runUpgradeCommand(values: UpgradeOptionValues, context: Up
       clock,
       sleep: context.sleep,
       pollMs: context.pollMs,
+      groupCallEnded: fleet.groupCallEnded,
       signal: context.signal,
       onProgress: (progress) => printer.progress(progress),
     });

@@ -9,7 +9,7 @@ import { createGroupUpgradeSteps } from './group-upgrade-steps';
 import type { InstanceVerifier } from './instance-verifier';
 import { inventoryDeployers } from './inventory-deployers';
 import type { ProcessCommand } from './local-process-deployer';
-import { inventoryMediaServerSessions } from './media-server-sessions';
+import { inventoryMediaServerSessions, type MediaServerSessions } from './media-server-sessions';
 import type { StepSettings } from './step-settings';
 import type { UpgradeStateStore } from './upgrade-state-store';
 import type { GroupUpgradeSteps } from './upgrade-steps';
@@ -35,6 +35,8 @@ export interface FleetUpgradeStepsOptions {
 export interface FleetUpgradeSteps {
   readonly steps: GroupUpgradeSteps;
   readonly deployers: DeployerResolver;
+  /** Wakes a drain wait when a call of the group ends (see RunUpgradeOptions.groupCallEnded). */
+  readonly groupCallEnded: MediaServerSessions['groupCallEnded'];
   /** Closes the ESL connections kept open. */
   close(): Promise<void>;
 }
@@ -61,5 +63,5 @@ export function createFleetUpgradeSteps(options: FleetUpgradeStepsOptions): Flee
     log: options.log,
     settings: options.settings,
   });
-  return { steps, deployers, close: () => mediaServers.close() };
+  return { steps, deployers, groupCallEnded: (mediaServerId, groupId, signal) => mediaServers.groupCallEnded(mediaServerId, groupId, signal), close: () => mediaServers.close() };
 }

@@ -1,4 +1,5 @@
-import { EslClient } from '../esl';
+import { CALL_CONTROL_GROUP_VARIABLE } from '../dialplan';
+import { EslClient, type EslEvent } from '../esl';
 import { MediaServerClient, type EslCommander } from '../media-server';
 import type { EslPasswordSource } from './esl-password-source';
 import { inventoryMediaServer, type FleetInventory } from './fleet-inventory';
@@ -11,6 +12,12 @@ export interface MediaServerSession extends EslCommander {
 /** Gives the steps a media server's ESL connection for one piece of work. */
 export interface MediaServerSessions {
   use<T>(mediaServerId: string, work: (session: MediaServerSession) => Promise<T>): Promise<T>;
+  /**
+   * Settles when a call of `groupId` ends on the media server (its CHANNEL_HANGUP_COMPLETE), or when
+   * `signal` aborts, so a drain wait checks again at once rather than at its next poll. Only kept
+   * connections listen; without one it settles on `signal` alone.
+   */
+  groupCallEnded(mediaServerId: string, groupId: string, signal: AbortSignal): Promise<void>;
   /** Closes any connection kept open. */
   close(): Promise<void>;
 }
@@ -54,6 +61,16 @@ export function inventoryMediaServerSessions(options: InventorySessionsOptions):
     return fresh;
   };
 
+  const hangupSubscriptions = new WeakMap<EslClient, Promise<void>>();
+  const subscribedToHangups = (client: EslClient): Promise<void> => {
+    let subscription = hangupSubscriptions.get(client);
+    if (subscription === undefined) {
+      subscription = client.subscribe([HANGUP_EVENT]);
+      hangupSubscriptions.set(client, subscription);
+    }
+    return subscription;
+  };
+
   const session = (esl: EslClient): MediaServerSession => ({ client: new MediaServerClient(esl), api: (command) => esl.api(command) });
 
   return {
@@ -66,10 +83,36 @@ export function inventoryMediaServerSessions(options: InventorySessionsOptions):
         await esl.close();
       }
     },
+    async groupCallEnded(mediaServerId, groupId, signal) {
+      if (!options.keepOpen) return aborted(signal);
+      const client = await kept(mediaServerId);
+      await subscribedToHangups(client);
+      return new Promise<void>((resolve) => {
+        const settle = () => {
+          client.off('event', onEvent);
+          client.off('close', settle);
+          signal.removeEventListener('abort', settle);
+          resolve();
+        };
+        const onEvent = (event: EslEvent) => {
+          if (event.name === HANGUP_EVENT && event.headers[`variable_${CALL_CONTROL_GROUP_VARIABLE}`] === groupId) settle();
+        };
+        client.on('event', onEvent);
+        client.on('close', settle);
+        signal.addEventListener('abort', settle, { once: true });
+        if (signal.aborted) settle();
+      });
+    },
     async close() {
       const clients = await Promise.all([...open.values()].map((client) => client.catch(() => undefined)));
       open.clear();
       await Promise.all(clients.map((client) => client?.close()));
     },
   };
+}
+
+const HANGUP_EVENT = 'CHANNEL_HANGUP_COMPLETE';
+
+function aborted(signal: AbortSignal): Promise<void> {
+  return signal.aborted ? Promise.resolve() : new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }

@@ -20,6 +20,11 @@ export interface RunUpgradeOptions {
   readonly sleep?: Sleep;
   /** Between two drain or deployment checks (default 1 000 ms). */
   readonly pollMs?: number;
+  /**
+   * Settles when a call of the group ends on the media server (or `signal` aborts): a drain wait then
+   * checks again at once instead of at its next poll. Default: polls only.
+   */
+  readonly groupCallEnded?: (mediaServerId: string, groupId: string, signal: AbortSignal) => Promise<void>;
   readonly onProgress?: (progress: UpgradeProgress) => void;
   /** Stops the run between two steps (what stays behind is resumable); the run then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
@@ -164,7 +169,7 @@ class MediaServerRunner {
         report({ step: 'forceEndCalls', remainingCalls: check.remainingCalls });
         await this.withRetry(() => this.options.steps.forceEndCalls(target));
       }
-      await this.pause();
+      await this.pauseUntilGroupCallEnds(target);
     }
   }
 
@@ -192,6 +197,18 @@ class MediaServerRunner {
 
   private pause(): Promise<void> {
     return this.sleep(this.pollMs, this.options.signal);
+  }
+
+  private async pauseUntilGroupCallEnds(target: GroupUpgradeTarget): Promise<void> {
+    const { groupCallEnded } = this.options;
+    if (groupCallEnded === undefined) return this.pause();
+    const stopListening = new AbortController();
+    try {
+      // A failed listener (the connection dropped) leaves the poll to wake the wait.
+      await Promise.race([this.pause(), groupCallEnded(target.mediaServerId, target.groupId, stopListening.signal).catch(() => this.pause())]);
+    } finally {
+      stopListening.abort();
+    }
   }
 
   private throwIfStopped(): void {

@@ -23,6 +23,8 @@ export interface HarnessOptions {
   readonly clock?: Clock;
   readonly sleep?: Sleep;
   readonly pollMs?: number;
+  /** Wake drain waits when a call of the group ends (as the CLI does), not only at each poll. */
+  readonly wakeOnCallEnd?: boolean;
   readonly settings?: Partial<StepSettings>;
   readonly command?: (release: Release) => ProcessCommand;
   readonly signal?: AbortSignal;
@@ -58,6 +60,7 @@ export async function upgradeFleet(fleet: LocalFleet, table: StateTable, options
       clock,
       sleep: options.sleep,
       pollMs: options.pollMs ?? 100,
+      groupCallEnded: options.wakeOnCallEnd ? fleetSteps.groupCallEnded : undefined,
       signal: options.signal,
       retry: { attempts: 6, initialDelayMs: 100 },
       onProgress: (event) => {

@@ -1,0 +1,39 @@
+import { CALL_CONTEXT } from '../support/media-server-fixture';
+import { startLocalFleet, type LocalFleet } from '../support/upgrade/local-fleet-fixture';
+import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
+import { upgradeFleet } from '../support/upgrade/upgrade-harness';
+import { waitFor } from '../support/wait-for';
+
+/** Ten times the calls' length: a drain that ends before one poll has passed was woken by the hangups. */
+const POLL_MS = 20_000;
+
+describe('drain wait woken by the end of the group calls (simulator + call-control processes + dynalite)', () => {
+  let fleet: LocalFleet;
+  let table: StateTable;
+
+  beforeAll(async () => {
+    [fleet, table] = await Promise.all([startLocalFleet(), startStateTable()]);
+  });
+  afterAll(async () => {
+    await Promise.all([fleet?.stop(), table?.close()]);
+  });
+
+  it('checks the drain again as soon as a call of the group hangs up, not at the next poll', async () => {
+    const calls = [1_000, 1_500, 2_000].map((durationMs) => fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs }));
+    await waitFor(() => calls.every((call) => fleet.simulator.channels().some((channel) => channel.uuid === call.uuid && channel.variables.vp_cc_group === 'blue')), {
+      message: 'the calls to be on blue',
+    });
+
+    const run = await upgradeFleet(fleet, table, { upgradeId: 'woken-drain', request: { groups: ['blue'] }, pollMs: POLL_MS, wakeOnCallEnd: true });
+
+    expect(run.summary.status).toBe('succeeded');
+    expect(run.summary.mediaServers[0].groups[0]).toMatchObject({ phase: 'restored' });
+    const checks = run.progress.filter((event) => event.step === 'checkDrain');
+    expect(checks[0].remainingCalls).toBeGreaterThan(0);
+    const drained = checks[checks.length - 1];
+    expect(drained.remainingCalls).toBe(0);
+    expect(drained.elapsedMs).toBeLessThan(POLL_MS);
+    // One check after each hangup, none waiting for the poll.
+    expect(checks.length).toBeGreaterThanOrEqual(3);
+  });
+});
