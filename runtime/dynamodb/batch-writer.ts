@@ -11,7 +11,9 @@ interface QueuedRequest {
  * Group commit: puts and deletes from concurrent callers share BatchWriteItem requests. A write goes out at
  * once while fewer than `maxInFlight` batches are under way; writes arriving meanwhile wait and fill the next
  * batches. One DynamoDB request per write would cap a node at what one request costs (about 1,300 a second
- * on dynalite). Callers must not have two writes of the same item under way at once: the order in which
+ * on dynalite). Two batches under way by default: one fills while the other is stored, and fewer, fuller
+ * batches cost much less CPU per item than many small ones (with four, an embedded node sustained about
+ * 40 % fewer updates). Callers must not have two writes of the same item under way at once: the order in which
  * concurrent batches land is not defined.
  */
 export class BatchWriter {
@@ -21,7 +23,7 @@ export class BatchWriter {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
-    private readonly maxInFlight = 4,
+    private readonly maxInFlight = 2,
   ) {}
 
   /** Resolves once every request is written; rejects if any of them could not be. */
