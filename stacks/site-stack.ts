@@ -2,7 +2,7 @@ import { Construct } from 'constructs';
 import { Aspects, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Route53ZoneAssociation } from '@cdktf/provider-aws/lib/route53-zone-association';
-import { ComponentTags, MspSite, RegionPeering, RequireImdsV2, RestrictOpenIngress, ServingDataCenter, Site, Topology, dataCenterStackName, planSubnets, siteStackName } from '../lib';
+import { ComponentTags, MspSite, PeeredVpc, RegionPeering, RequireImdsV2, RestrictOpenIngress, ServingDataCenter, Site, Topology, dataCenterStackName, planSubnets, siteStackName } from '../lib';
 import { DataCenterReference } from './data-center-outputs';
 import { DeploymentProfile } from './deployment-profile';
 import { awsProviderConfig } from './provider-config';
@@ -61,17 +61,19 @@ export class SiteStack extends TerraformStack {
     });
 
     const network = this.site.network;
+    // This site requests every peering it owns, and routes to the other side from all its route tables.
+    const siteSide: PeeredVpc = {
+      vpcId: network.vpcId,
+      cidrBlock: site.vpcCidr,
+      routeTableIds: [network.publicRouteTableId, ...network.privateRouteTableIds],
+      routeTableCount: 1 + network.privateRouteTableIds.length,
+      region: site.region,
+      provider: siteProvider,
+    };
     for (const { dc, reference, provider } of dataCenters) {
       new RegionPeering(this, `Peering-${dc.id}`, {
         name: `${topology.platform}-${site.id}-${dc.id}`,
-        requester: {
-          vpcId: network.vpcId,
-          cidrBlock: site.vpcCidr,
-          routeTableIds: [network.publicRouteTableId, ...network.privateRouteTableIds],
-          routeTableCount: 1 + network.privateRouteTableIds.length,
-          region: site.region,
-          provider: siteProvider,
-        },
+        requester: siteSide,
         accepter: {
           vpcId: reference.vpcId,
           cidrBlock: dc.vpcCidr,
@@ -98,14 +100,7 @@ export class SiteStack extends TerraformStack {
       const provider = earlierSite.region === site.region ? siteProvider : new AwsProvider(this, `aws-${earlierSite.id}`, awsProviderConfig(earlierSite.region, profile, tags, earlierSite.id));
       new RegionPeering(this, `SitePeering-${earlierSite.id}`, {
         name: `${topology.platform}-${site.id}-${earlierSite.id}`,
-        requester: {
-          vpcId: network.vpcId,
-          cidrBlock: site.vpcCidr,
-          routeTableIds: [network.publicRouteTableId, ...network.privateRouteTableIds],
-          routeTableCount: 1 + network.privateRouteTableIds.length,
-          region: site.region,
-          provider: siteProvider,
-        },
+        requester: siteSide,
         accepter: {
           vpcId: reference.vpcId,
           cidrBlock: earlierSite.vpcCidr,
