@@ -30,7 +30,7 @@ export class NetworkHealthMonitor {
   private readonly work = new InFlight();
 
   constructor(private readonly options: NetworkHealthMonitorOptions) {
-    const now = options.clock.now();
+    const now = options.clock.monotonicMs();
     options.peers.forEach((peer) => {
       this.lastHeard.set(peer, now);
       this.health.set(peer, 'alive');
@@ -51,7 +51,7 @@ export class NetworkHealthMonitor {
   heard(peer: string): void {
     const previous = this.lastHeard.get(peer);
     if (previous === undefined) return;
-    const now = this.options.clock.now();
+    const now = this.options.clock.monotonicMs();
     this.lastHeard.set(peer, now);
     if (this.health.get(peer) !== 'alive') {
       this.health.set(peer, 'alive');
@@ -63,7 +63,7 @@ export class NetworkHealthMonitor {
     const lastHeard = this.lastHeard.get(peer);
     const health = this.health.get(peer);
     if (lastHeard === undefined || health === undefined) return undefined;
-    return { health, silentMs: this.options.clock.now() - lastHeard };
+    return { health, silentMs: this.options.clock.monotonicMs() - lastHeard };
   }
 
   private tick(): void {
@@ -75,7 +75,7 @@ export class NetworkHealthMonitor {
   }
 
   private checkSilence(peer: string): void {
-    const silentMs = this.options.clock.now() - (this.lastHeard.get(peer) ?? 0);
+    const silentMs = this.options.clock.monotonicMs() - (this.lastHeard.get(peer) ?? 0);
     const health = this.health.get(peer);
     if (health === 'alive' && silentMs > this.options.suspectAfterMs) {
       this.health.set(peer, 'suspected');

@@ -21,7 +21,7 @@ export class TableHealth {
 
   async status(): Promise<TableStatus> {
     const { latest } = this;
-    if (latest && this.options.clock.now() - latest.atMs < this.options.cacheMs) return latest.status;
+    if (latest && this.options.clock.monotonicMs() - latest.atMs < this.options.cacheMs) return latest.status;
     this.running ??= this.runCheck().finally(() => (this.running = undefined));
     return this.running;
   }
@@ -40,7 +40,7 @@ export class TableHealth {
     } finally {
       cancelTimeout();
     }
-    this.latest = { status, atMs: this.options.clock.now() };
+    this.latest = { status, atMs: this.options.clock.monotonicMs() };
     return status;
   }
 }

@@ -1,4 +1,4 @@
-import { CdsCluster, type ClusterSite } from '../support/cds/cds-cluster';
+import { CdsCluster, FAST_TIMERS, type ClusterSite } from '../support/cds/cds-cluster';
 import { convergenceViolations, type CheckedCall } from '../support/cds/convergence-checker';
 import { EventStreamReader } from '../support/cds/event-stream-reader';
 import { RecordingWriter } from '../support/cds/recording-writer';
@@ -157,6 +157,28 @@ describe('faults', () => {
       await writer.put(west, callId, 'status', 'third');
       await expectConverged(writer, [{ callId, participants: ['east'] }]);
       expect((await east.client.call(callId))?.properties.status.value).toBe('third');
+    } finally {
+      west.clock.offsetMs = 0;
+    }
+  });
+
+  it("keeps its participants when the owner's wall clock jumps forward past the expiry", async () => {
+    const callId = newCallId();
+    await east.client.register(callId, 'agent');
+    const logBefore = west.log.length;
+    // Last in this file: the owner's clock stays ahead after this (its stamps never go back).
+    // Forty times the test expiry, inside the 2 min a signed peer request may be off the receiver's clock.
+    west.clock.offsetMs = 60_000;
+    try {
+      // East has heard west's jumped time: heartbeats went round, and west checked every peer's silence meanwhile.
+      await waitFor(() => (peerHealth(east, 'west').offsetMs ?? 0) > 59_000, { message: "east to hear west's new time" });
+      const writer = new RecordingWriter();
+      await writer.put(west, callId, 'status', 'after the jump');
+      await expectConverged(writer, [{ callId, participants: ['east'] }]);
+      expect(west.log.slice(logBefore).filter((entry) => entry.msg.startsWith('peer silent'))).toEqual([]);
+      expect(peerHealth(west, 'east').health).toBe('alive');
+      expect(peerHealth(west, 'east').silentMs).toBeLessThan(FAST_TIMERS.expiryMs);
+      expect((await west.client.participants(callId)).remote).toEqual(['east']);
     } finally {
       west.clock.offsetMs = 0;
     }

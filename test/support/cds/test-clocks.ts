@@ -8,6 +8,10 @@ export class SkewedClock implements CdsClock {
     return Date.now() + this.offsetMs;
   }
 
+  monotonicMs(): number {
+    return systemClock.monotonicMs();
+  }
+
   schedule(callback: () => void, delayMs: number): () => void {
     return systemClock.schedule(callback, delayMs);
   }
