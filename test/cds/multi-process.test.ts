@@ -47,7 +47,7 @@ describe('CDS nodes as separate processes', () => {
     await east.process.kill();
     cluster.heal('east');
     await cluster.startSite('east');
-    await waitFor(async () => (await west.client.call(callId))?.properties.disposition !== undefined, { message: "east's undelivered write to reach the owner after east's restart" });
+    await waitFor(async () => (await west.client.call(callId))?.properties.disposition !== undefined, { message: "east's undelivered write to reach the owner after east's restart", timeoutMs: 20_000 });
 
     await writer.put(north, callId, 'final', 'yes');
     await quiescent();
