@@ -1,4 +1,4 @@
-import { cpSync, mkdtempSync, writeFileSync } from 'fs';
+import { cpSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { Construct } from 'constructs';
@@ -17,6 +17,7 @@ export const LAMBDA_RUNTIME = 'nodejs22.x';
 const LAMBDA_NODE_TARGET = 'node22';
 
 const bundles = new Map<string, string>();
+const FIXED_FILE_TIME = new Date('2000-01-01T00:00:00Z');
 
 /** Bundles each entry once per synth, however many stacks use it. */
 function bundleOnce(entry: string): string {
@@ -57,6 +58,8 @@ export class LambdaBundle extends Construct {
       if (name.includes('/') || name === 'index.js') throw new Error(`files: "${name}" must be a plain file name other than index.js`);
       writeFileSync(path.join(directory, name), content);
     }
+    // The archive records each file's modification time: a fixed one makes two synths write the same zip.
+    for (const name of readdirSync(directory)) utimesSync(path.join(directory, name), FIXED_FILE_TIME, FIXED_FILE_TIME);
     const asset = new TerraformAsset(this, 'Asset', { path: directory, type: AssetType.ARCHIVE });
     this.path = asset.path;
     this.assetHash = asset.assetHash;
