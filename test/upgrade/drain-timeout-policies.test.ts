@@ -1,8 +1,7 @@
 import { tallyCalls } from '../../runtime/upgrade/call-tally';
 import type { CallHandle } from '../support/freeswitch/freeswitch-simulator';
 import { CALL_CONTEXT } from '../support/media-server-fixture';
-import { startLocalFleet, type LocalFleet } from '../support/upgrade/local-fleet-fixture';
-import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
+import { useFleetAndTable } from '../support/upgrade/fleet-and-table';
 import { VirtualTime } from '../support/upgrade/virtual-time';
 import { groupHealth, upgradeFleet } from '../support/upgrade/upgrade-harness';
 import { waitFor } from '../support/wait-for';
@@ -15,21 +14,13 @@ const FIVE_MINUTES = 300;
 const POLL_MS = 5_000;
 
 describe('drain timeout policies (5-minute limit in virtual time)', () => {
-  let fleet: LocalFleet;
-  let table: StateTable;
-
-  beforeAll(async () => {
-    [fleet, table] = await Promise.all([startLocalFleet(), startStateTable()]);
-  });
-  afterAll(async () => {
-    await Promise.all([fleet?.stop(), table?.close()]);
-  });
+  const shared = useFleetAndTable();
 
   /** Calls that the dialplan hands to blue (first in the route table), answered before the upgrade starts. */
   async function callsOnBlue(count: number, durationMs: number): Promise<CallHandle[]> {
-    const calls = Array.from({ length: count }, () => fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs }));
+    const calls = Array.from({ length: count }, () => shared.fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs }));
     await waitFor(
-      () => calls.every((call) => fleet.simulator.channels().some((channel) => channel.uuid === call.uuid && channel.answered && channel.variables.vp_cc_group === 'blue')),
+      () => calls.every((call) => shared.fleet.simulator.channels().some((channel) => channel.uuid === call.uuid && channel.answered && channel.variables.vp_cc_group === 'blue')),
       {
         message: 'calls answered on blue',
       },
@@ -37,12 +28,12 @@ describe('drain timeout policies (5-minute limit in virtual time)', () => {
     return calls;
   }
 
-  const version = async (groupId: string) => ((await groupHealth(fleet, groupId))[0] as { version: string }).version;
+  const version = async (groupId: string) => ((await groupHealth(shared.fleet, groupId))[0] as { version: string }).version;
 
   it('wait: reports the timeout, keeps waiting for the calls to end, then upgrades', async () => {
     const calls = await callsOnBlue(3, 1_500);
     const time = new VirtualTime(1_000);
-    const run = await upgradeFleet(fleet, table, {
+    const run = await upgradeFleet(shared.fleet, shared.table, {
       upgradeId: 'policy-wait',
       request: { groups: ['blue'], version: '1.1.0', maxDrainSeconds: FIVE_MINUTES, onDrainTimeout: 'wait' },
       clock: time,
@@ -66,14 +57,14 @@ describe('drain timeout policies (5-minute limit in virtual time)', () => {
     const calls = await callsOnBlue(3, 600_000);
     const time = new VirtualTime(1_000);
     const onGreen: CallHandle[] = [];
-    const run = await upgradeFleet(fleet, table, {
+    const run = await upgradeFleet(shared.fleet, shared.table, {
       upgradeId: 'policy-force',
       request: { groups: ['blue'], version: '1.2.0', maxDrainSeconds: FIVE_MINUTES, onDrainTimeout: 'force' },
       clock: time,
       sleep: time.sleep,
       pollMs: POLL_MS,
       onProgress: (event) => {
-        if (event.step === 'checkDrain' && onGreen.length === 0) onGreen.push(fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs: 2_000 }));
+        if (event.step === 'checkDrain' && onGreen.length === 0) onGreen.push(shared.fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs: 2_000 }));
       },
     });
 
@@ -93,7 +84,7 @@ describe('drain timeout policies (5-minute limit in virtual time)', () => {
     const calls = await callsOnBlue(2, 2_000);
     const before = await version('blue');
     const time = new VirtualTime(1_000);
-    const run = await upgradeFleet(fleet, table, {
+    const run = await upgradeFleet(shared.fleet, shared.table, {
       upgradeId: 'policy-abort',
       request: { groups: ['blue', 'green'], version: '9.9.9', maxDrainSeconds: FIVE_MINUTES, onDrainTimeout: 'abort' },
       clock: time,
@@ -106,7 +97,7 @@ describe('drain timeout policies (5-minute limit in virtual time)', () => {
       expect.objectContaining({ groupId: 'blue', phase: 'failed', error: expect.objectContaining({ code: 'DrainAborted' }) }),
       expect.objectContaining({ groupId: 'green', phase: 'pending' }),
     ]);
-    expect((await fleet.routes())?.groups.map((group) => [group.id, group.state])).toEqual([
+    expect((await shared.fleet.routes())?.groups.map((group) => [group.id, group.state])).toEqual([
       ['blue', 'active'],
       ['green', 'active'],
     ]);

@@ -1,6 +1,5 @@
 import { CALL_CONTEXT } from '../support/media-server-fixture';
-import { startLocalFleet, type LocalFleet } from '../support/upgrade/local-fleet-fixture';
-import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
+import { useFleetAndTable } from '../support/upgrade/fleet-and-table';
 import { upgradeFleet } from '../support/upgrade/upgrade-harness';
 import { waitFor } from '../support/wait-for';
 
@@ -8,23 +7,15 @@ import { waitFor } from '../support/wait-for';
 const POLL_MS = 20_000;
 
 describe('drain wait woken by the end of the group calls (simulator + call-control processes + dynalite)', () => {
-  let fleet: LocalFleet;
-  let table: StateTable;
-
-  beforeAll(async () => {
-    [fleet, table] = await Promise.all([startLocalFleet(), startStateTable()]);
-  });
-  afterAll(async () => {
-    await Promise.all([fleet?.stop(), table?.close()]);
-  });
+  const shared = useFleetAndTable();
 
   it('checks the drain again as soon as a call of the group hangs up, not at the next poll', async () => {
-    const calls = [1_000, 1_500, 2_000].map((durationMs) => fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs }));
-    await waitFor(() => calls.every((call) => fleet.simulator.channels().some((channel) => channel.uuid === call.uuid && channel.variables.vp_cc_group === 'blue')), {
+    const calls = [1_000, 1_500, 2_000].map((durationMs) => shared.fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs }));
+    await waitFor(() => calls.every((call) => shared.fleet.simulator.channels().some((channel) => channel.uuid === call.uuid && channel.variables.vp_cc_group === 'blue')), {
       message: 'the calls to be on blue',
     });
 
-    const run = await upgradeFleet(fleet, table, { upgradeId: 'woken-drain', request: { groups: ['blue'] }, pollMs: POLL_MS, wakeOnCallEnd: true });
+    const run = await upgradeFleet(shared.fleet, shared.table, { upgradeId: 'woken-drain', request: { groups: ['blue'] }, pollMs: POLL_MS, wakeOnCallEnd: true });
 
     expect(run.summary.status).toBe('succeeded');
     expect(run.summary.mediaServers[0].groups[0]).toMatchObject({ phase: 'restored' });

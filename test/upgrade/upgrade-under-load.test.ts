@@ -2,8 +2,7 @@ import { tallyCalls } from '../../runtime/upgrade/call-tally';
 import type { AuditEntry } from '../../runtime/upgrade/upgrade-records';
 import type { CallOutcome } from '../support/freeswitch/freeswitch-simulator';
 import { CALL_CONTEXT } from '../support/media-server-fixture';
-import { startLocalFleet, type LocalFleet } from '../support/upgrade/local-fleet-fixture';
-import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
+import { useFleetAndTable } from '../support/upgrade/fleet-and-table';
 import { groupHealth, upgradeFleet } from '../support/upgrade/upgrade-harness';
 import { waitFor } from '../support/wait-for';
 
@@ -21,27 +20,19 @@ function closedWindows(audit: readonly AuditEntry[]): Map<string, { from: number
 }
 
 describe('blue-green upgrade under load (simulator + call-control processes + dynalite)', () => {
-  let fleet: LocalFleet;
-  let table: StateTable;
-
-  beforeAll(async () => {
-    [fleet, table] = await Promise.all([startLocalFleet(), startStateTable()]);
-  });
-  afterAll(async () => {
-    await Promise.all([fleet?.stop(), table?.close()]);
-  });
+  const shared = useFleetAndTable();
 
   it('upgrades both groups with 200 concurrent calls at 20 calls/s: nothing dropped or refused, no call on a draining group', async () => {
-    const load = fleet.simulator.placeCalls({
+    const load = shared.fleet.simulator.placeCalls({
       count: 2_000,
       ratePerSecond: 20,
       destination: '15550100000',
       context: CALL_CONTEXT,
       durationMs: () => 8_000 + Math.floor(Math.random() * 4_000),
     });
-    await waitFor(() => fleet.simulator.stats().activeCalls >= 190, { timeoutMs: 20_000, message: '~200 concurrent calls' });
+    await waitFor(() => shared.fleet.simulator.stats().activeCalls >= 190, { timeoutMs: 20_000, message: '~200 concurrent calls' });
 
-    const { summary, progress, store } = await upgradeFleet(fleet, table, { upgradeId: 'under-load', pollMs: 250 });
+    const { summary, progress, store } = await upgradeFleet(shared.fleet, shared.table, { upgradeId: 'under-load', pollMs: 250 });
     load.cancel();
     const outcomes = await load.outcomes();
 
@@ -50,12 +41,12 @@ describe('blue-green upgrade under load (simulator + call-control processes + dy
       ['blue', 'restored', 0],
       ['green', 'restored', 0],
     ]);
-    expect(await groupHealth(fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.1.0', acceptingCalls: true })]);
-    expect(await groupHealth(fleet, 'green')).toEqual([expect.objectContaining({ version: '1.1.0', acceptingCalls: true })]);
-    expect((await fleet.routes())?.groups.map((group) => group.state)).toEqual(['active', 'active']);
+    expect(await groupHealth(shared.fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.1.0', acceptingCalls: true })]);
+    expect(await groupHealth(shared.fleet, 'green')).toEqual([expect.objectContaining({ version: '1.1.0', acceptingCalls: true })]);
+    expect((await shared.fleet.routes())?.groups.map((group) => group.state)).toEqual(['active', 'active']);
 
     expect(tallyCalls(outcomes)).toEqual({ placed: outcomes.length, completed: outcomes.length, dropped: 0, refused: 0 });
-    expect(fleet.simulator.stats().callsRejected).toBe(0);
+    expect(shared.fleet.simulator.stats().callsRejected).toBe(0);
     // Exactly one group: tagged once, never re-homed to another.
     expect(outcomes.filter((outcome) => !['blue', 'green'].includes(outcome.variables.vp_cc_group) || (outcome.variables.vp_cc_rehomes ?? '') !== '')).toEqual([]);
 
