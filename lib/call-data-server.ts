@@ -206,7 +206,7 @@ export class CallDataServer extends Construct {
       protocol: 'TCP',
       port: CDS_PORT,
       vpcId: props.vpcId,
-      // The old task is already stopping (stop timeout 30 s) when it is deregistered.
+      // ECS deregisters the old task, waits this long for requests in flight, then stops it: CDS requests are short.
       deregistrationDelay: '30',
       healthCheck: {
         protocol: 'HTTP',

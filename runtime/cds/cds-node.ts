@@ -206,8 +206,8 @@ export class CdsNode {
 
   /** `/health` as the load balancer sees it: 503 while the node cannot reach its table, or once it is fenced. */
   async checkedHealth(): Promise<{ status: 200 | 503; body: Record<string, unknown> }> {
-    const table = await this.parts.table.status();
     if (this.fencedBy) return { status: 503, body: { ...this.health(), status: 'fenced', error: this.fencedBy.message } };
+    const table = await this.parts.table.status();
     if (table.reachable) return { status: 200, body: this.health() };
     return { status: 503, body: { ...this.health(), status: 'table-unreachable', error: table.error } };
   }

@@ -231,17 +231,14 @@ export class DynamoCdsStore implements CdsStore {
     throw this.fence;
   }
 
-  private refuseIfFenced(): void {
-    if (this.fence) throw this.fence;
-  }
-
+  /** The client for a write: none once another node has taken the table. */
   private writable(): DynamoDBDocumentClient {
-    this.refuseIfFenced();
+    if (this.fence) throw this.fence;
     return this.client;
   }
 
   private async batchWrite(requests: readonly WriteRequest[]): Promise<void> {
-    this.refuseIfFenced();
+    this.writable();
     await this.writer.write(requests);
   }
 

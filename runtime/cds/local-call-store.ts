@@ -208,10 +208,7 @@ export class LocalCallStore {
       const call = await this.load(callId);
       if (!call) throw unknownCall(callId);
       if (call.ended) return call;
-      const endedTs = await this.options.hlc.next();
-      await this.options.store.markEnded(callId, endedTs);
-      call.record.state = 'ended';
-      call.record.endedTs = endedTs;
+      await this.markEnded(call, await this.options.hlc.next());
       call.finishing = true;
       this.emit({ kind: 'ended', call });
       return call;
@@ -272,11 +269,7 @@ export class LocalCallStore {
     return this.lanes.run(callId, async () => {
       const call = await this.load(callId);
       if (!call) return [];
-      if (!call.ended) {
-        await this.options.store.markEnded(callId, endedTs);
-        call.record.state = 'ended';
-        call.record.endedTs = endedTs;
-      }
+      if (!call.ended) await this.markEnded(call, endedTs);
       return call.record.entriesWrittenBy(this.site, call.upstream?.ackedTs ?? 0);
     });
   }
@@ -286,9 +279,7 @@ export class LocalCallStore {
     return this.lanes.run(callId, async () => {
       const call = await this.load(callId);
       if (!call) return;
-      if (!call.ended) await this.options.store.markEnded(callId, endedTs);
-      call.record.state = 'ended';
-      call.record.endedTs = endedTs;
+      if (!call.ended) await this.markEnded(call, endedTs);
       this.emit({ kind: 'ended', call });
     });
   }
@@ -299,12 +290,17 @@ export class LocalCallStore {
       const call = await this.load(callId);
       if (!call || call.ended) return;
       await this.options.store.replaceEntries(callId, entries, call.record.entries());
-      await this.options.store.markEnded(callId, endedTs);
       call.record.replaceAll(entries);
-      call.record.state = 'ended';
-      call.record.endedTs = endedTs;
+      await this.markEnded(call, endedTs);
       this.emit({ kind: 'ended', call });
     });
+  }
+
+  /** Stores the end of a call, then records it in memory. */
+  private async markEnded(call: TrackedCall, endedTs: HlcTimestamp): Promise<void> {
+    await this.options.store.markEnded(call.callId, endedTs);
+    call.record.state = 'ended';
+    call.record.endedTs = endedTs;
   }
 
   /**
