@@ -16,6 +16,8 @@ export interface CallContext {
   variable(name: string): string | undefined;
   /** Runs any dialplan application. */
   execute(app: string, arg?: string, options?: ExecuteOptions): Promise<ExecuteResult>;
+  /** Sets a channel variable (`set NAME=VALUE`). */
+  setVariable(name: string, value: string): Promise<void>;
   answer(): Promise<void>;
   park(): Promise<void>;
   /** Bridges to a dial string; completes when the bridge ends (or fails). */
@@ -43,6 +45,7 @@ export function createCallContext(call: OutboundCall, log: Logger): CallContext 
     log,
     variable: (name) => call.variable(name),
     execute: (app, arg, options) => call.execute(app, arg, options),
+    setVariable: (name, value) => call.setVariable(name, value),
     answer: () => run('answer'),
     park: () => run('park'),
     bridge: (target) => run('bridge', target, { timeoutMs: BRIDGE_TIMEOUT_MS }),

@@ -3,7 +3,7 @@ import { settlesWithin, systemTimers } from '../esl/timers';
 import { ActiveCalls } from './active-calls';
 import type { CallFlow } from './call-flow';
 import { ControlledCall } from './controlled-call';
-import { defaultCallFlow } from './default-call-flow';
+import { createDefaultCallFlow } from './default-call-flow';
 import { errorMessage, jsonLinesLogger, type Logger, withFields } from './logger';
 import type { ServiceStatus } from './service-status';
 import { StatusHttpServer } from './status-http-server';
@@ -31,7 +31,10 @@ export interface CallControlServiceOptions {
   readonly eslListen: ListenAddress;
   /** Where /health and /calls are served. */
   readonly httpListen: ListenAddress;
+  /** @default the default flow: answer, bridge to `vp_bridge_target` or {@link bridgeTarget}, else park */
   readonly flow?: CallFlow;
+  /** Dial string the default flow bridges calls without `vp_bridge_target` to. @default none */
+  readonly bridgeTarget?: string;
   /** How long a graceful shutdown waits for calls to end before detaching them (default 110 000 ms). */
   readonly shutdownGraceMs?: number;
   /** Default: JSON lines on stdout. */
@@ -66,6 +69,7 @@ export class CallControlService {
   private readonly log: Logger;
   private readonly timers: Timers;
   private readonly calls = new ActiveCalls();
+  private readonly flow: CallFlow;
   private readonly drainCutShort: Promise<void>;
   private cutDrainShort!: () => void;
   private state: State = 'created';
@@ -76,6 +80,7 @@ export class CallControlService {
   constructor(private readonly options: CallControlServiceOptions) {
     this.log = withFields(options.logger ?? jsonLinesLogger(), { group: options.group, version: options.version });
     this.timers = options.timers ?? systemTimers;
+    this.flow = options.flow ?? createDefaultCallFlow({ bridgeTarget: options.bridgeTarget });
     this.drainCutShort = new Promise((resolve) => (this.cutDrainShort = resolve));
   }
 
@@ -120,7 +125,7 @@ export class CallControlService {
 
   private accept(call: OutboundCall): void {
     const controlled = new ControlledCall(call, {
-      flow: this.options.flow ?? defaultCallFlow,
+      flow: this.flow,
       logger: this.log,
       now: this.options.now ?? Date.now,
     });

@@ -5,20 +5,36 @@ import type { CallFlow } from './call-flow';
 /** Channel variable with a dial string the default flow bridges the call to (e.g. `user/1000`). */
 export const BRIDGE_TARGET_VARIABLE = 'vp_bridge_target';
 
-const bridgeTargetSchema = z
+export const bridgeTargetSchema = z
   .string()
   .trim()
-  .min(1, `channel variable ${BRIDGE_TARGET_VARIABLE} is empty`)
-  .regex(/^[^\r\n]*$/, `channel variable ${BRIDGE_TARGET_VARIABLE} must be a single line`);
+  .min(1, 'is empty')
+  .regex(/^[^\r\n]*$/, 'must be a single line');
 
-/** Answers, bridges to `vp_bridge_target` if set (else parks), then keeps the call until the caller hangs up. */
-export const defaultCallFlow: CallFlow = async (call) => {
-  await call.answer();
-  const target = bridgeTarget(call);
-  if (target === undefined) await call.park();
-  else await call.bridge(target);
-  await call.ended;
-};
+export interface DefaultCallFlowOptions {
+  /** Dial string for calls without `vp_bridge_target` (FreeSWITCH expands `${...}` in it). @default none: such calls park */
+  readonly bridgeTarget?: string;
+}
+
+/**
+ * Answers, bridges to `vp_bridge_target` (else the configured target, else parks), then keeps the call until it ends.
+ * Before bridging it sets `hangup_after_bridge`: should this service go away while the call is bridged, the bridge
+ * stays up without it, and the caller is hung up when the far end hangs up instead of being routed again.
+ */
+export function createDefaultCallFlow(options: DefaultCallFlowOptions = {}): CallFlow {
+  return async (call) => {
+    await call.answer();
+    const target = bridgeTarget(call) ?? options.bridgeTarget;
+    if (target === undefined) await call.park();
+    else {
+      await call.setVariable('hangup_after_bridge', 'true');
+      await call.bridge(target);
+    }
+    await call.ended;
+  };
+}
+
+export const defaultCallFlow: CallFlow = createDefaultCallFlow();
 
 /** The validated bridge target; a bad value is logged and treated as absent, so the caller is parked, not dropped. */
 function bridgeTarget(call: CallContext): string | undefined {
@@ -26,6 +42,6 @@ function bridgeTarget(call: CallContext): string | undefined {
   if (raw === undefined) return undefined;
   const parsed = bridgeTargetSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  call.log.warn('ignoring an invalid bridge target, parking the call', { problem: parsed.error.issues[0].message });
+  call.log.warn('ignoring an invalid bridge target', { problem: `channel variable ${BRIDGE_TARGET_VARIABLE} ${parsed.error.issues[0].message}` });
   return undefined;
 }

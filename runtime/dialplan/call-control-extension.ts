@@ -20,14 +20,20 @@ import { renderXml, type XmlElement, xmlElement } from './xml-document';
  * returned. Entering with the dialed number keeps FreeSWITCH's hunt profile (what events and call control see as
  * Caller-Destination-Number while a helper runs) on the dialed number; only its context names the helper.
  *
- * Entry: reset the per-routing variables, snapshot the route table from the core db into a channel variable, then
- *   run the rank helpers 1..maxGroups, then `unrouted`.
+ * Entry: reset the per-routing variables, snapshot the route table into a channel variable (from mod_hash, whose
+ *   insert replaces a value under one lock; from the core db through the `stored` helper when the hash is empty after a
+ *   restart: `db insert` deletes then inserts, so a db read can fall between the two), then run the rank helpers
+ *   1..maxGroups, then `unrouted`.
  * Rank N: skip if call control already had the call; if the snapshot's N-th active group exists, tag the call with
  *   it (limit + variable) and `socket` its endpoints as one failover list.
  * Unrouted: call control had the call and went away -> `rehome`; never connected on a first routing -> explicit
  *   rejection (respond + hangup with a failure cause); never connected while re-homing -> park (the call is up).
  * Rehome: within the budget, clear the connected flag, count the re-home, snapshot the current table and run the
  *   ranks and `unrouted` again against it; past the budget, park.
+ *
+ * Call control runs with `socket ... async full` and without `socket_resume`: when its connection ends, mod_event_socket
+ * only releases the channel from its park, so a call that call control left parked continues here (re-home), while a
+ * call it bridged stays bridged to the same far end. (`socket_resume` would reset the channel, ending the bridge.)
  *
  * Every rank of one routing attempt reads the same snapshot: ranks are renumbered on every table write, so ranks
  * read from successive tables could skip a group (a drain while rank 1 stalls connecting turns rank 2 into rank 1).
@@ -39,11 +45,24 @@ export const CALL_CONTROL_EXTENSION_NAME = 'voiceplane_call_control';
 /** Each re-home nests two more execute_extension levels; FreeSWITCH refuses to nest deeper than 16 (SWITCH_MAX_STACKS). */
 export const MAX_REHOMES = 5;
 export const DEFAULT_MAX_REHOMES = 3;
-/** Hangup causes a rejected call may end with: explicit failures, never NORMAL_CLEARING. */
-export const FALLBACK_HANGUP_CAUSES = ['NORMAL_TEMPORARY_FAILURE', 'SERVICE_UNAVAILABLE', 'SWITCH_CONGESTION', 'NORMAL_CIRCUIT_CONGESTION'] as const;
+/**
+ * SIP statuses a call no group took may be rejected with, and the hangup cause each gives: mod_sofia's `respond` with
+ * a status of 400 or more hangs the call up itself, with the cause it maps the status to (sofia_glue.c), so the cause
+ * follows from the status. The `hangup` after `respond` only runs on channels that are not SIP.
+ */
+export const FALLBACK_SIP_RESPONSES = {
+  480: 'NO_USER_RESPONSE',
+  486: 'USER_BUSY',
+  500: 'NORMAL_TEMPORARY_FAILURE',
+  502: 'NETWORK_OUT_OF_ORDER',
+  503: 'NORMAL_TEMPORARY_FAILURE',
+  504: 'RECOVERY_ON_TIMER_EXPIRE',
+} as const;
+export type FallbackSipResponse = keyof typeof FALLBACK_SIP_RESPONSES;
 
 const CONTEXT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
-const ROUTE_TABLE_LOOKUP = `\${db(select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY})}`;
+const LIVE_ROUTE_TABLE = `\${hash(select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY})}`;
+const STORED_ROUTE_TABLE = `\${db(select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY})}`;
 
 function isRegularExpression(pattern: string): boolean {
   try {
@@ -70,11 +89,14 @@ const optionsSchema = z.strictObject({
   maxGroups: z.int().min(1).max(MAX_ACTIVE_GROUPS).default(MAX_ACTIVE_GROUPS),
   /** How many times a live call whose call-control session ended is handed to call control again before it is parked. */
   maxRehomes: z.int().min(1).max(MAX_REHOMES).default(DEFAULT_MAX_REHOMES),
-  /** How a call that no group took is rejected: `respond` (SIP status, before answer) then `hangup` with an explicit cause. */
+  /** How a call that no group took is rejected: the SIP status sent before answer (its hangup cause follows from it). */
   fallback: z
     .strictObject({
-      sipResponse: z.int().min(400).max(699).default(503),
-      hangupCause: z.enum(FALLBACK_HANGUP_CAUSES).default('NORMAL_TEMPORARY_FAILURE'),
+      sipResponse: z
+        .union(Object.keys(FALLBACK_SIP_RESPONSES).map((code) => z.literal(Number(code) as FallbackSipResponse)), {
+          error: `must be one of ${Object.keys(FALLBACK_SIP_RESPONSES).join(', ')}`,
+        })
+        .default(503),
     })
     .prefault({}),
 });
@@ -86,10 +108,11 @@ type DialplanSettings = z.output<typeof optionsSchema>;
 export function renderCallControlDialplan(options: CallControlDialplanOptions = {}): string {
   const settings = parseOrThrow(optionsSchema, options, 'call-control dialplan options');
   const contexts = helperContexts(settings);
-  const attempt = [...contexts.ranks, contexts.unrouted].map((helper) => action('execute_extension', helperEntry(helper)));
+  const attempt = [contexts.stored, ...contexts.ranks, contexts.unrouted].map((helper) => action('execute_extension', helperEntry(helper)));
   return renderXml(
     xmlElement('include', {}, [
       context(settings.context, entryExtension(settings, attempt)),
+      context(contexts.stored, storedTableExtension(contexts.stored)),
       ...contexts.ranks.map((name, index) => context(name, rankExtension(name, index + 1))),
       context(contexts.unrouted, unroutedExtension(settings, contexts)),
       context(contexts.rehome, rehomeExtension(settings, contexts, attempt)),
@@ -98,6 +121,7 @@ export function renderCallControlDialplan(options: CallControlDialplanOptions = 
 }
 
 interface HelperContexts {
+  stored: string;
   ranks: string[];
   unrouted: string;
   rehome: string;
@@ -106,6 +130,7 @@ interface HelperContexts {
 function helperContexts(settings: DialplanSettings): HelperContexts {
   const prefix = `vp_cc_${settings.context}`;
   return {
+    stored: `${prefix}_stored`,
     ranks: Array.from({ length: settings.maxGroups }, (_, index) => `${prefix}_rank_${index + 1}`),
     unrouted: `${prefix}_unrouted`,
     rehome: `${prefix}_rehome`,
@@ -118,8 +143,9 @@ function entryExtension(settings: DialplanSettings, attempt: XmlElement[]): XmlE
       // A call routed here again (e.g. transferred back by call control) is routed afresh.
       action('unset', CALL_CONTROL_CONNECTED_VARIABLE),
       action('unset', REHOME_TALLY_VARIABLE),
-      // Makes real FreeSWITCH carry on with the dialplan when call control disconnects (mod_event_socket's `resume`).
-      action('set', 'socket_resume=true'),
+      // Keeps the group tag when call control transfers the call (switch_limit.c releases tags on transfer by default):
+      // the call is still that group's, and a drain must not finish under it.
+      action('set', 'limit_ignore_transfer=true'),
       snapshotRouteTable(),
       ...attempt,
     ]),
@@ -157,7 +183,7 @@ function unroutedExtension(settings: DialplanSettings, contexts: HelperContexts)
     condition(variable(REHOME_TALLY_VARIABLE), '^$', [
       action('log', 'WARNING voiceplane: no call-control group took the call, rejecting it'),
       action('respond', String(settings.fallback.sipResponse)),
-      action('hangup', settings.fallback.hangupCause),
+      action('hangup', FALLBACK_SIP_RESPONSES[settings.fallback.sipResponse]),
       antiAction('log', 'WARNING voiceplane: no call-control group took the re-homed call, parking it'),
       antiAction('park'),
     ]),
@@ -178,9 +204,16 @@ function rehomeExtension(settings: DialplanSettings, contexts: HelperContexts, a
   ]);
 }
 
-/** Copies the stored table into the channel variable every rank of the routing attempt evaluates. */
+/** Copies the live table into the channel variable every rank of the routing attempt evaluates. */
 function snapshotRouteTable(): XmlElement {
-  return action('set', `${ROUTE_TABLE_SNAPSHOT_VARIABLE}=${ROUTE_TABLE_LOOKUP}`);
+  return action('set', `${ROUTE_TABLE_SNAPSHOT_VARIABLE}=${LIVE_ROUTE_TABLE}`);
+}
+
+/** Entered right after the snapshot: when the live table is empty (FreeSWITCH restarted), the stored one is used. */
+function storedTableExtension(name: string): XmlElement {
+  return xmlElement('extension', { name }, [
+    condition(variable(ROUTE_TABLE_SNAPSHOT_VARIABLE), '^$', [action('set', `${ROUTE_TABLE_SNAPSHOT_VARIABLE}=${STORED_ROUTE_TABLE}`)]),
+  ]);
 }
 
 /** `$2:$3|$4:$5|...`: the captured endpoints as the socket application's failover list. */

@@ -36,7 +36,8 @@ export {
   CALL_CONTROL_EXTENSION_NAME,
   type CallControlDialplanOptions,
   DEFAULT_MAX_REHOMES,
-  FALLBACK_HANGUP_CAUSES,
+  FALLBACK_SIP_RESPONSES,
+  type FallbackSipResponse,
   MAX_REHOMES,
   renderCallControlDialplan,
 } from './call-control-extension';

@@ -2,7 +2,9 @@ import { DialplanError, parseOrThrow } from './dialplan-error';
 import { activeGroups, type CallControlGroupRoute, parseRouteTable, type RouteTable, routeTableSchema } from './route-table';
 
 /**
- * The route table as ONE FreeSWITCH core-db value, so a single `db insert` switches routing atomically.
+ * The route table as ONE value, kept twice under the same realm and key: in mod_hash (`hash insert` replaces it under
+ * one lock, so a call reads the old table or the new one, never none) and in the core db (`db insert`, which survives a
+ * restart but deletes before it inserts). Calls read the hash and fall back to the db when the hash is empty.
  *
  *   vp1~RECORD~RECORD...          one record per group, in table order
  *   RECORD = ID_STATE_WEIGHT_HOST_PORT[_HOST_PORT...]
@@ -17,7 +19,7 @@ import { activeGroups, type CallControlGroupRoute, parseRouteTable, type RouteTa
  * The encoding is canonical: decoding accepts only what encoding produces.
  */
 
-/** `db insert/ROUTE_TABLE_DB_REALM/ROUTE_TABLE_DB_KEY/<encoded table>` writes the table; `db select/...` reads it. */
+/** `hash|db insert/ROUTE_TABLE_DB_REALM/ROUTE_TABLE_DB_KEY/<encoded table>` write the table; `hash|db select/...` read it. */
 export const ROUTE_TABLE_DB_REALM = 'voiceplane';
 export const ROUTE_TABLE_DB_KEY = 'call_control_routes';
 /** Each call is tagged `limit hash CALL_COUNT_LIMIT_REALM <group id>`; `limit_usage hash CALL_COUNT_LIMIT_REALM <group id>` counts them. */

@@ -1,6 +1,6 @@
 import type { EventEmitter } from 'events';
 import { z } from 'zod';
-import { CallControlService, errorMessage, jsonLinesLogger, withFields } from '../call-control';
+import { bridgeTargetSchema, CallControlService, errorMessage, jsonLinesLogger, withFields } from '../call-control';
 import { callControlGroupRouteSchema } from '../dialplan';
 
 /**
@@ -35,6 +35,7 @@ const envSchema = z.object({
   CALL_CONTROL_ESL_PORT: portVariable(8084),
   CALL_CONTROL_HEALTH_PORT: portVariable(8080),
   CALL_CONTROL_LISTEN_HOST: z.preprocess(unsetIfEmpty, z.string().regex(/^\S+$/, 'must be a host name or IP address').default('0.0.0.0')),
+  CALL_CONTROL_BRIDGE_TARGET: z.preprocess(unsetIfEmpty, bridgeTargetSchema.optional()),
   CALL_CONTROL_SHUTDOWN_GRACE_MS: z.preprocess(
     unsetIfEmpty,
     wholeNumber(MAX_SHUTDOWN_GRACE_MS, `a number of milliseconds (0-${MAX_SHUTDOWN_GRACE_MS})`).optional(),
@@ -80,6 +81,7 @@ export async function main(
     eslListen: { host: config.CALL_CONTROL_LISTEN_HOST, port: config.CALL_CONTROL_ESL_PORT },
     httpListen: { host: config.CALL_CONTROL_LISTEN_HOST, port: config.CALL_CONTROL_HEALTH_PORT },
     shutdownGraceMs: config.CALL_CONTROL_SHUTDOWN_GRACE_MS,
+    bridgeTarget: config.CALL_CONTROL_BRIDGE_TARGET,
     logger,
   });
   const stopping = firstSignal(signals);

@@ -44,12 +44,15 @@ export class MissingRouteTableError extends Error {
   }
 }
 
-const SELECT_ROUTES = `db select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY}`;
+/** Where the route table lives: the hash is what calls read, the db what survives a restart (see route-table-codec). */
+const ROUTE_TABLE_STORES = ['hash', 'db'] as const;
+type RouteTableStore = (typeof ROUTE_TABLE_STORES)[number];
+const routeTablePath = `${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY}`;
 
 /**
  * Operations on one FreeSWITCH over ESL: its call-control route table (read by the dialplan at call
- * time from the core db), its calls per group, its status. Every write is one `db insert`
- * (atomic in FreeSWITCH) followed by a read-back, and never leaves the table without an active group.
+ * time), its calls per group, its status. Every write replaces the table in mod_hash (atomically: what calls read),
+ * then in the core db (what a restart reads), and reads both back; it never leaves the table without an active group.
  */
 export class MediaServerClient {
   constructor(private readonly esl: EslCommander) {}
@@ -60,20 +63,27 @@ export class MediaServerClient {
     return Object.assign(new MediaServerClient(esl), { close: () => esl.close() });
   }
 
-  /** The route table, or undefined when none was ever written. */
+  /** The route table calls are routed by, or undefined when none was ever written. */
   async routes(): Promise<RouteTable | undefined> {
-    const text = await this.readRouteText();
+    const text = (await this.readRouteText('hash')) ?? (await this.readRouteText('db'));
     return text === undefined ? undefined : decodeRouteTable(text);
   }
 
-  /** Replaces the route table with one atomic write, verified by reading it back. */
+  /**
+   * Replaces the route table, verified by reading it back. The hash is written first: while the db's delete-then-insert
+   * runs, calls still read the hash, and after a restart (empty hash) the db they fall back to is not being written.
+   */
   async setRoutes(next: RouteTable): Promise<RouteTable> {
     assertRoutable(next);
     const encoded = encodeRouteTable(next);
-    await this.esl.api(`db insert/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY}/${encoded}`);
-    const readBack = await this.readRouteText();
-    if (readBack !== encoded) throw new RouteVerificationError(encoded, readBack);
-    return decodeRouteTable(readBack);
+    for (const store of ROUTE_TABLE_STORES) {
+      await this.esl.api(`${store} insert/${routeTablePath}/${encoded}`);
+    }
+    for (const store of ROUTE_TABLE_STORES) {
+      const readBack = await this.readRouteText(store);
+      if (readBack !== encoded) throw new RouteVerificationError(encoded, readBack);
+    }
+    return decodeRouteTable(encoded);
   }
 
   /** Stops new calls to `groupId` (calls in progress continue); refuses to drain the last active group. */
@@ -117,9 +127,10 @@ export class MediaServerClient {
     return table;
   }
 
-  private async readRouteText(): Promise<string | undefined> {
+  private async readRouteText(store: RouteTableStore): Promise<string | undefined> {
     try {
-      return (await this.esl.api(SELECT_ROUTES)).trim();
+      const text = (await this.esl.api(`${store} select/${routeTablePath}`)).trim();
+      return text === '' ? undefined : text;
     } catch (error) {
       if (error instanceof EslNoReplyError) return undefined;
       throw error;

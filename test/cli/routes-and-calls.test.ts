@@ -152,7 +152,7 @@ describe('voiceplane against a misbehaving event socket', () => {
     peer = await ScriptedEslPeer.start();
     const result = await cli(['routes', 'show', ...eslOf(peer)]);
     expect(result.code).toBe(1);
-    expect(result.stderr).toEqual(["voiceplane: ESL command 'api db select/voiceplane/call_control_routes' failed: -ERR db Command not found!"]);
+    expect(result.stderr).toEqual(["voiceplane: ESL command 'api hash select/voiceplane/call_control_routes' failed: -ERR hash Command not found!"]);
   });
 
   it('gives up on a host that accepts the connection but never greets, within the connect timeout', async () => {

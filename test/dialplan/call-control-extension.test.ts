@@ -17,7 +17,7 @@ describe('renderCallControlDialplan', () => {
         destinationPattern: '^.+$',
         maxGroups: 4,
         maxRehomes: 3,
-        fallback: { sipResponse: 503, hangupCause: 'NORMAL_TEMPORARY_FAILURE' },
+        fallback: { sipResponse: 503 },
       }),
     ).toBe(implicit);
   });
@@ -37,6 +37,7 @@ describe('renderCallControlDialplan', () => {
     const contexts = parseDialplan(renderCallControlDialplan({ context: 'from-carrier', maxGroups: 2 })).include.context;
     expect(contexts.map((context) => context.name)).toEqual([
       'from-carrier',
+      'vp_cc_from-carrier_stored',
       'vp_cc_from-carrier_rank_1',
       'vp_cc_from-carrier_rank_2',
       'vp_cc_from-carrier_unrouted',
@@ -51,8 +52,9 @@ describe('renderCallControlDialplan', () => {
     [{ maxGroups: 0 }, 'maxGroups'],
     [{ maxGroups: 5 }, 'maxGroups'],
     [{ maxRehomes: 6 }, 'maxRehomes'],
-    [{ fallback: { sipResponse: 200 } }, 'fallback.sipResponse'],
-    [{ fallback: { hangupCause: 'NORMAL_CLEARING' } }, 'fallback.hangupCause'],
+    [{ fallback: { sipResponse: 200 } }, 'fallback.sipResponse: must be one of 480, 486, 500, 502, 503, 504'],
+    // The cause follows from the SIP status (mod_sofia hangs up on `respond` itself), so it cannot be chosen apart.
+    [{ fallback: { hangupCause: 'NORMAL_CLEARING' } }, 'hangupCause'],
     [{ contxt: 'public' }, 'contxt'],
   ])('rejects %j, naming the option', (options, message) => {
     const render = () => renderCallControlDialplan(options as Parameters<typeof renderCallControlDialplan>[0]);

@@ -19,7 +19,7 @@ import {
 
 /*
  * A deliberately small walker over the rendered XML: it hunts extensions with the conditions' own regexes
- * (FreeSWITCH's break / anti-action / inline / $N rules), expands ${var} and ${db(select/...)}, and models
+ * (FreeSWITCH's break / anti-action / inline / $N rules), expands ${var}, ${hash(select/...)} and ${db(select/...)}, and models
  * the socket application's outcomes. It shows which group a new call reaches for a given stored table.
  */
 
@@ -44,6 +44,10 @@ type Dialplan = Map<string, { name: string; conditions: DialplanCondition[] }[]>
 interface CallSetup {
   /** The value `db select/voiceplane/call_control_routes` returns; undefined when the key is absent. */
   storedTable?: string;
+  /** The value `hash select/voiceplane/call_control_routes` returns (default: the stored table); undefined after a restart. */
+  liveTable?: string;
+  /** FreeSWITCH restarted since the table was written: the hash is empty, the db kept the table. */
+  restarted?: boolean;
   /** How each endpoint answers a connection; unlisted endpoints refuse. A crashed endpoint refuses afterwards. */
   endpoints?: Record<string, EndpointBehaviour>;
   /** Replaces the stored table when call control crashes (the orchestrator changed routing meanwhile). */
@@ -96,6 +100,7 @@ class CallWalk {
   private readonly outcome: CallOutcome = { end: '', socketLists: [], connections: [], limitTags: [], responses: [], variables: new Map() };
   private readonly endpoints: Map<string, EndpointBehaviour>;
   private storedTable: string | undefined;
+  private liveTable: string | undefined;
   private depth = 0;
   private destination = '';
 
@@ -105,6 +110,13 @@ class CallWalk {
   ) {
     this.endpoints = new Map(Object.entries(setup.endpoints ?? {}));
     this.storedTable = setup.storedTable;
+    this.liveTable = setup.restarted ? undefined : (setup.liveTable ?? setup.storedTable);
+  }
+
+  /** A route write (as the media-server client makes it) while the call is under way: hash first, then db. */
+  private writeTable(table: string): void {
+    this.liveTable = table;
+    this.storedTable = table;
   }
 
   place(context: string, destination: string): CallOutcome {
@@ -150,10 +162,11 @@ class CallWalk {
   }
 
   private expand(text: string): string {
-    return text.replace(/\$\{db\(select\/([^/]+)\/([^)]+)\)\}|\$\{([a-z_]+)\}/g, (_, realm?: string, key?: string, name?: string) => {
+    return text.replace(/\$\{(db|hash)\(select\/([^/]+)\/([^)]+)\)\}|\$\{([a-z_]+)\}/g, (_, store?: string, realm?: string, key?: string, name?: string) => {
       if (name === 'destination_number') return this.destination;
       if (name) return this.outcome.variables.get(name) ?? '';
-      return realm === ROUTE_TABLE_DB_REALM && key === ROUTE_TABLE_DB_KEY ? (this.storedTable ?? '') : '';
+      if (realm !== ROUTE_TABLE_DB_REALM || key !== ROUTE_TABLE_DB_KEY) return '';
+      return (store === 'hash' ? this.liveTable : this.storedTable) ?? '';
     });
   }
 
@@ -214,10 +227,10 @@ class CallWalk {
         return;
       }
       this.endpoints.set(target, 'refuse');
-      if (this.setup.storedTableAfterCrash !== undefined) this.storedTable = this.setup.storedTableAfterCrash;
+      if (this.setup.storedTableAfterCrash !== undefined) this.writeTable(this.setup.storedTableAfterCrash);
       return;
     }
-    if (this.setup.storedTableAfterRefusal !== undefined) this.storedTable = this.setup.storedTableAfterRefusal;
+    if (this.setup.storedTableAfterRefusal !== undefined) this.writeTable(this.setup.storedTableAfterRefusal);
   }
 }
 
@@ -241,6 +254,22 @@ describe('which call-control group a new call reaches', () => {
     expect(call.socketLists).toEqual(['10.0.0.1:8084|10.0.0.2:8084']);
     expect(call.limitTags).toEqual(['blue']);
     expect(call.variables.get(CALL_CONTROL_GROUP_VARIABLE)).toBe('blue');
+  });
+
+  it('routes by the live table (mod_hash) when it differs from the stored one (a write between its two stores)', () => {
+    const call = placeCall({ storedTable: encodeRouteTable(table(BLUE, GREEN)), liveTable: encodeRouteTable(table(GREEN, BLUE)), endpoints: ALL_ACCEPT });
+    expect(call.limitTags).toEqual(['green']);
+  });
+
+  it('falls back to the stored table (core db) after a restart emptied the live one', () => {
+    const call = placeCall({ storedTable: encodeRouteTable(table(GREEN, BLUE)), restarted: true, endpoints: ALL_ACCEPT });
+    expect(call.end).toBe('controlled by 10.0.1.1:8084');
+    expect(call.limitTags).toEqual(['green']);
+  });
+
+  it('keeps the group tag across a transfer by call control (limit_ignore_transfer set before the tag)', () => {
+    const call = placeCall({ storedTable: encodeRouteTable(table(BLUE, GREEN)), endpoints: ALL_ACCEPT });
+    expect(call.variables.get('limit_ignore_transfer')).toBe('true');
   });
 
   it('skips a drained group', () => {
@@ -305,9 +334,10 @@ describe('which call-control group a new call reaches', () => {
   });
 
   it('uses the configured rejection', () => {
-    const call = placeCall({ storedTable: encodeRouteTable(table(BLUE)) }, { fallback: { sipResponse: 486, hangupCause: 'SWITCH_CONGESTION' } });
+    const call = placeCall({ storedTable: encodeRouteTable(table(BLUE)) }, { fallback: { sipResponse: 486 } });
     expect(call.responses).toEqual(['486']);
-    expect(call.end).toBe('hangup SWITCH_CONGESTION');
+    // The cause mod_sofia gives a 486 when `respond` hangs the call up itself.
+    expect(call.end).toBe('hangup USER_BUSY');
   });
 
   it('tries no more groups than maxGroups', () => {

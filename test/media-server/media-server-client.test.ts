@@ -40,9 +40,10 @@ describe('MediaServerClient against the FreeSWITCH simulator', () => {
     await expect(client.routes()).resolves.toBeUndefined();
   });
 
-  it('writes the table with one db insert and reads back exactly what the dialplan will see', async () => {
+  it('writes the table to the hash calls read and the db a restart reads, and reads back exactly what the dialplan will see', async () => {
     const written = await client.setRoutes(table(['blue', 9001], ['green', 9002]));
     expect(written).toEqual(table(['blue', 9001], ['green', 9002]));
+    expect(simulator.api('hash select/voiceplane/call_control_routes')).toBe(encodeRouteTable(written));
     expect(simulator.api('db select/voiceplane/call_control_routes')).toBe(encodeRouteTable(written));
   });
 
@@ -52,6 +53,7 @@ describe('MediaServerClient against the FreeSWITCH simulator', () => {
     const before = simulator.api('db select/voiceplane/call_control_routes');
     await expect(client.drain('green')).rejects.toThrow(/refusing to drain 'green': it is the last active call-control group/);
     expect(simulator.api('db select/voiceplane/call_control_routes')).toBe(before);
+    expect(simulator.api('hash select/voiceplane/call_control_routes')).toBe(before);
     expect(await client.restore('blue')).toEqual(table(['blue', 9001], ['green', 9002]));
   });
 
@@ -65,6 +67,7 @@ describe('MediaServerClient against the FreeSWITCH simulator', () => {
     await client.close();
     await simulator.restart();
     client = await MediaServerClient.connect(eslOptions(simulator));
+    expect(simulator.api('hash select/voiceplane/call_control_routes')).toBe('-ERR no reply\n');
     expect(await client.routes()).toEqual(table(['blue', 9001, 'drained'], ['green', 9002]));
   });
 

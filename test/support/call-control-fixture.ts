@@ -11,10 +11,11 @@ export interface RunningGroup {
 }
 
 /** A reference call-control group member in this process, logging nowhere. */
-export async function startCallControl(group: string, version = '1.0.0'): Promise<RunningGroup & { service: CallControlService }> {
+export async function startCallControl(group: string, version = '1.0.0', options: { bridgeTarget?: string } = {}): Promise<RunningGroup & { service: CallControlService }> {
   const service = new CallControlService({
     group,
     version,
+    ...options,
     eslListen: { host: '127.0.0.1', port: 0 },
     httpListen: { host: '127.0.0.1', port: 0 },
     logger: jsonLinesLogger({ write: () => undefined }),
@@ -26,9 +27,9 @@ export async function startCallControl(group: string, version = '1.0.0'): Promis
 const ENTRY = path.join(__dirname, '../../runtime/handlers/call-control.ts');
 
 /** A reference call-control group member as its own process (what ECS runs), so tests can kill it. */
-export async function spawnCallControl(group: string, version = '1.0.0'): Promise<RunningGroup & { process: ChildProcess }> {
+export async function spawnCallControl(group: string, version = '1.0.0', extraEnv: Record<string, string> = {}): Promise<RunningGroup & { process: ChildProcess }> {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY], {
-    env: { ...process.env, CALL_CONTROL_GROUP: group, CALL_CONTROL_VERSION: version, CALL_CONTROL_ESL_PORT: '0', CALL_CONTROL_HEALTH_PORT: '0', CALL_CONTROL_LISTEN_HOST: '127.0.0.1' },
+    env: { ...process.env, ...extraEnv, CALL_CONTROL_GROUP: group, CALL_CONTROL_VERSION: version, CALL_CONTROL_ESL_PORT: '0', CALL_CONTROL_HEALTH_PORT: '0', CALL_CONTROL_LISTEN_HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ports = await new Promise<{ eslPort: number; httpPort: number }>((resolve, reject) => {

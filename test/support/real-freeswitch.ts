@@ -1,0 +1,73 @@
+import { EslClient, EslCommandError } from '../../runtime/esl';
+import { CARRIER_PROFILE_NAME, FAR_END_PREFIX } from '../../runtime/local-freeswitch/carrier-profile';
+import { findFreeSwitchBinary, LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
+import { SIP_PROFILE_NAME } from '../../runtime/freeswitch-config/sip-profile';
+
+/** CI sets this so a machine without FreeSWITCH fails instead of skipping the real-FreeSWITCH tests. */
+const FREESWITCH_REQUIRED = process.env.VOICEPLANE_REQUIRE_FREESWITCH === '1';
+
+/**
+ * The FreeSWITCH binary, or undefined after a loud warning when there is none (the caller then skips its tests).
+ * With VOICEPLANE_REQUIRE_FREESWITCH=1 a missing binary throws instead.
+ */
+export function freeSwitchBinaryOrSkip(): string | undefined {
+  const binary = findFreeSwitchBinary();
+  if (binary) return binary;
+  const message = 'FREESWITCH NOT FOUND: the tests on the real FreeSWITCH are SKIPPED (install it with ../shared/freeswitch/install.sh or set VOICEPLANE_FREESWITCH)';
+  if (FREESWITCH_REQUIRED) throw new Error(`${message} (VOICEPLANE_REQUIRE_FREESWITCH=1 makes this a failure)`);
+  console.warn(`\n${'!'.repeat(78)}\n${message}\n${'!'.repeat(78)}\n`);
+  return undefined;
+}
+
+/** `describe` when FreeSWITCH is installed, a loudly skipped `describe` otherwise. */
+export function describeWithFreeSwitch(name: string, body: () => void): void {
+  (freeSwitchBinaryOrSkip() ? describe : describe.skip)(name, body);
+}
+
+/** Dial string of the carrier's far end, as call control bridges to it from the media server's profile. */
+export function farEndTarget(freeswitch: LocalFreeSwitch, name = FAR_END_PREFIX): string {
+  return `sofia/${SIP_PROFILE_NAME}/sip:${name}@127.0.0.1:${freeswitch.ports.carrierSip}`;
+}
+
+/**
+ * Places a SIP call from the carrier into the media server's profile, as the SIP cluster hands calls over. Resolves
+ * with FreeSWITCH's originate reply once the media server answered or refused (`+OK <uuid>` or `-ERR <cause>`); the
+ * carrier's leg (uuid `callerUuid`) then parks until it is hung up.
+ */
+export async function placeSipCall(esl: EslClient, freeswitch: LocalFreeSwitch, callerUuid: string, destination = '1000'): Promise<string> {
+  const dialString = `{origination_uuid=${callerUuid},origination_caller_id_number=5550100}sofia/${CARRIER_PROFILE_NAME}/sip:${destination}@127.0.0.1:${freeswitch.ports.sip}`;
+  try {
+    return (await esl.api(`originate ${dialString} &park()`, { timeoutMs: 30_000 })).trim();
+  } catch (error) {
+    if (error instanceof EslCommandError) return error.replyText.trim();
+    throw error;
+  }
+}
+
+export interface ChannelRow {
+  readonly uuid: string;
+  readonly name: string;
+  readonly application: string;
+  readonly callstate: string;
+}
+
+/** `show channels as json` rows (FreeSWITCH updates this table asynchronously: poll it). */
+export async function channelRows(esl: EslClient): Promise<ChannelRow[]> {
+  const reply = JSON.parse(await esl.api('show channels as json')) as { rows?: ChannelRow[] };
+  return reply.rows ?? [];
+}
+
+/** The media server's inbound leg of the call from the carrier (what call control and the group tag act on). */
+export const isMediaServerLeg = (row: ChannelRow) => row.name.startsWith(`sofia/${SIP_PROFILE_NAME}/`) && !row.name.includes(`/${FAR_END_PREFIX}@`);
+/** The media server's outbound leg to the far end. */
+export const isFarEndLeg = (row: ChannelRow) => row.name.startsWith(`sofia/${SIP_PROFILE_NAME}/${FAR_END_PREFIX}@`);
+
+/** Runs a test body; a failure carries the tail of FreeSWITCH's log, so CI shows what the server did. */
+export async function withFreeSwitchLog<T>(freeswitch: LocalFreeSwitch | undefined, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (error) {
+    if (freeswitch && error instanceof Error) error.message += `\n--- FreeSWITCH log (${freeswitch.logFile}), last lines ---\n${freeswitch.logTail(80)}`;
+    throw error;
+  }
+}
