@@ -5,12 +5,14 @@ import { MediaServerClient } from '../../runtime/media-server';
 import type { RouteTable } from '../../runtime/dialplan';
 import { type RunningGroup, spawnCallControl, startCallControl } from '../support/call-control-fixture';
 import {
+  carrierCall,
   channelRows,
   describeWithFreeSwitch,
   farEndTarget,
   isFarEndLeg,
   isMediaServerLeg,
   placeSipCall,
+  replyText,
   withFreeSwitchLog,
 } from '../support/real-freeswitch';
 import { waitFor } from '../support/wait-for';
@@ -205,9 +207,9 @@ describeWithFreeSwitch('the media server call path on the real FreeSWITCH', () =
       for (let index = 0; index < calls; index++) {
         const caller = nextCaller();
         replies.push(
-          esl.bgapi(`originate {origination_uuid=${caller},originate_timeout=20}sofia/carrier/sip:1000@127.0.0.1:${freeswitch.ports.sip} &park()`).then(async (reply) => {
+          replyText(esl.bgapi(`originate ${carrierCall(freeswitch, caller)} &park()`)).then(async (reply) => {
             if (reply.startsWith('+OK')) await esl.api(`uuid_kill ${caller}`);
-            return reply.trim();
+            return reply;
           }),
         );
         await pace(10);

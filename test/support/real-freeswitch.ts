@@ -29,19 +29,27 @@ export function farEndTarget(freeswitch: LocalFreeSwitch, name = FAR_END_PREFIX)
   return `sofia/${SIP_PROFILE_NAME}/sip:${name}@127.0.0.1:${freeswitch.ports.carrierSip}`;
 }
 
-/**
- * Places a SIP call from the carrier into the media server's profile, as the SIP cluster hands calls over. Resolves
- * with FreeSWITCH's originate reply once the media server answered or refused (`+OK <uuid>` or `-ERR <cause>`); the
- * carrier's leg (uuid `callerUuid`) then parks until it is hung up.
- */
-export async function placeSipCall(esl: EslClient, freeswitch: LocalFreeSwitch, callerUuid: string, destination = '1000'): Promise<string> {
-  const dialString = `{origination_uuid=${callerUuid},origination_caller_id_number=5550100}sofia/${CARRIER_PROFILE_NAME}/sip:${destination}@127.0.0.1:${freeswitch.ports.sip}`;
+/** The dial string of a SIP call from the carrier into the media server's profile, as the SIP cluster hands calls over. */
+export function carrierCall(freeswitch: LocalFreeSwitch, callerUuid: string, destination = '1000'): string {
+  return `{origination_uuid=${callerUuid},origination_caller_id_number=5550100,originate_timeout=20}sofia/${CARRIER_PROFILE_NAME}/sip:${destination}@127.0.0.1:${freeswitch.ports.sip}`;
+}
+
+/** An api or bgapi reply as text, `-ERR ...` included (the client rejects those), so tests can assert on it. */
+export async function replyText(reply: Promise<string>): Promise<string> {
   try {
-    return (await esl.api(`originate ${dialString} &park()`, { timeoutMs: 30_000 })).trim();
+    return (await reply).trim();
   } catch (error) {
     if (error instanceof EslCommandError) return error.replyText.trim();
     throw error;
   }
+}
+
+/**
+ * Places a carrier call and resolves with FreeSWITCH's originate reply once the media server answered or refused
+ * (`+OK <uuid>` or `-ERR <cause>`); the carrier's leg (uuid `callerUuid`) then parks until it is hung up.
+ */
+export function placeSipCall(esl: EslClient, freeswitch: LocalFreeSwitch, callerUuid: string): Promise<string> {
+  return replyText(esl.api(`originate ${carrierCall(freeswitch, callerUuid)} &park()`, { timeoutMs: 30_000 }));
 }
 
 export interface ChannelRow {
