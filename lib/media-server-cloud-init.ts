@@ -3,16 +3,24 @@ import {
   ROUTE_TABLE_DB_REALM,
   RouteTable,
   encodeRouteTable,
-  renderCallControlDialplan,
 } from '../runtime/dialplan';
-import { ESL_INBOUND_PORT } from './ports';
+import {
+  ESL_PASSWORD_VARIABLE,
+  HOST_VARIABLES_FILE,
+  PUBLIC_IP_VARIABLE,
+  SECRETS_FILE,
+  renderMediaServerConfig,
+} from '../runtime/freeswitch-config/media-server-config';
+import { ESL_INBOUND_PORT } from '../runtime/freeswitch-config/media-server-ports';
 
 export interface MediaServerCloudInitOptions {
   readonly mediaServerId: string;
-  /** Address the event socket listens on (never 0.0.0.0). */
+  /** Address every FreeSWITCH listener binds (never 0.0.0.0). */
   readonly privateIp: string;
   /** Networks admitted by the event socket's ACL (the data center's orchestrator subnets, the site's CDS). */
   readonly eslAllowedCidrs: readonly string[];
+  /** Networks admitted by the SIP profile's ACL (where the site's SIP cluster nodes run). */
+  readonly sipAllowedCidrs: readonly string[];
   /** Name of the Secrets Manager secret holding the ESL password, and its region. */
   readonly eslSecretName: string;
   readonly eslSecretRegion: string;
@@ -20,34 +28,28 @@ export interface MediaServerCloudInitOptions {
   readonly initialRoutes: RouteTable;
 }
 
-const ESL_ACL_NAME = 'voiceplane_esl';
-/**
- * Dialplan context of calls arriving from the SIP cluster (the FreeSWITCH SIP profile facing it
- * must use `context=voiceplane`). A dedicated context: FreeSWITCH uses the first context of a
- * name, so reusing the stock `public` one would depend on file order.
- */
-export const MEDIA_SERVER_DIALPLAN_CONTEXT = 'voiceplane';
-const SECRETS_INCLUDE = '/etc/freeswitch/voiceplane-secrets.xml';
+/** Where cloud-init writes our configuration; the boot script installs it as FreeSWITCH's whole configuration. */
+export const MEDIA_SERVER_CONFIG_STAGING_DIR = '/etc/voiceplane/freeswitch';
+/** FreeSWITCH's configuration directory in the AMI (Debian's layout). */
+export const FREESWITCH_CONFIG_DIR = '/etc/freeswitch';
 
 /**
- * The cloud-init user data of a media server (pure, deterministic). It installs the event socket
- * configuration (private address, ACL), the call-control dialplan extension and a boot script
- * that fetches the ESL password from Secrets Manager, generating it on the very first boot, so the
- * password is never in user data, Terraform state or logs.
+ * The cloud-init user data of a media server (pure, deterministic). It carries FreeSWITCH's complete configuration
+ * (`runtime/freeswitch-config`, the same files `voiceplane media-server config` writes) and boot scripts that install
+ * it in place of whatever configuration the AMI shipped, announce RTP on the instance's public address, and fetch the
+ * ESL password from Secrets Manager (generating it on the very first boot), so the password is never in user data,
+ * Terraform state or logs.
  */
 export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions): string {
-  if (options.eslAllowedCidrs.length === 0) {
-    throw new Error('eslAllowedCidrs must name at least one network: an event socket open to all is refused');
-  }
+  const config = renderMediaServerConfig({
+    mediaServerId: options.mediaServerId,
+    listenIp: options.privateIp,
+    eslAllowedCidrs: [...options.eslAllowedCidrs],
+    sipAllowedCidrs: [...options.sipAllowedCidrs],
+  });
   const files = [
-    { path: '/etc/freeswitch/autoload_configs/event_socket.conf.xml', permissions: '0640', content: eventSocketConfig(options.privateIp) },
-    { path: '/etc/freeswitch/autoload_configs/acl.conf.xml', permissions: '0640', content: aclConfig(options.eslAllowedCidrs) },
-    // The document brings its own <context> elements, so it sits at the top level of dialplan/.
-    {
-      path: '/etc/freeswitch/dialplan/voiceplane_call_control.xml',
-      permissions: '0640',
-      content: renderCallControlDialplan({ context: MEDIA_SERVER_DIALPLAN_CONTEXT }),
-    },
+    ...Object.entries(config).map(([relative, content]) => ({ path: `${MEDIA_SERVER_CONFIG_STAGING_DIR}/${relative}`, permissions: '0640', content })),
+    { path: '/usr/local/sbin/voiceplane-freeswitch-config', permissions: '0750', content: installConfigScript() },
     { path: '/usr/local/sbin/voiceplane-esl-password', permissions: '0750', content: eslPasswordScript(options) },
     { path: '/usr/local/sbin/voiceplane-seed-routes', permissions: '0750', content: seedRoutesScript(options) },
   ];
@@ -58,41 +60,37 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
   }
   lines.push(
     'runcmd:',
+    '  - [/usr/local/sbin/voiceplane-freeswitch-config]',
     '  - [/usr/local/sbin/voiceplane-esl-password]',
-    '  - [chown, -R, "freeswitch:freeswitch", /etc/freeswitch]',
+    `  - [chown, -R, "freeswitch:freeswitch", ${FREESWITCH_CONFIG_DIR}]`,
     '  - [systemctl, enable, --now, freeswitch]',
     '  - [/usr/local/sbin/voiceplane-seed-routes]',
   );
   return `${lines.join('\n')}\n`;
 }
 
-function eventSocketConfig(privateIp: string): string {
-  return `<configuration name="event_socket.conf" description="Socket Client">
-  <settings>
-    <param name="nat-map" value="false"/>
-    <param name="listen-ip" value="${privateIp}"/>
-    <param name="listen-port" value="${ESL_INBOUND_PORT}"/>
-    <X-PRE-PROCESS cmd="include" data="${SECRETS_INCLUDE}"/>
-    <param name="password" value="$\${voiceplane_esl_password}"/>
-    <param name="apply-inbound-acl" value="${ESL_ACL_NAME}"/>
-  </settings>
-</configuration>
-`;
-}
-
-function aclConfig(allowedCidrs: readonly string[]): string {
-  const nodes = allowedCidrs.map((cidr) => `      <node type="allow" cidr="${cidr}"/>`).join('\n');
-  return `<configuration name="acl.conf" description="Network Lists">
-  <network-lists>
-    <list name="${ESL_ACL_NAME}" default="deny">
-${nodes}
-    </list>
-  </network-lists>
-</configuration>
+function installConfigScript(): string {
+  return `#!/bin/bash
+# Installs voiceplane's FreeSWITCH configuration as the whole configuration: the AMI's own (stock users, modules
+# we never load) is moved aside, never merged. Then records the public address RTP is announced on.
+set -euo pipefail
+umask 027
+if [ -d ${FREESWITCH_CONFIG_DIR} ] && [ ! -e ${FREESWITCH_CONFIG_DIR}/.voiceplane ]; then
+  rm -rf ${FREESWITCH_CONFIG_DIR}.ami && mv ${FREESWITCH_CONFIG_DIR} ${FREESWITCH_CONFIG_DIR}.ami
+fi
+rm -rf ${FREESWITCH_CONFIG_DIR}.next
+cp -a ${MEDIA_SERVER_CONFIG_STAGING_DIR} ${FREESWITCH_CONFIG_DIR}.next
+touch ${FREESWITCH_CONFIG_DIR}.next/.voiceplane
+rm -rf ${FREESWITCH_CONFIG_DIR} && mv ${FREESWITCH_CONFIG_DIR}.next ${FREESWITCH_CONFIG_DIR}
+imds=http://169.254.169.254/latest
+token=$(curl -sf -X PUT "$imds/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
+public=$(curl -sf -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/public-ipv4" || curl -sf -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/local-ipv4")
+printf '<include>\\n  <X-PRE-PROCESS cmd="set" data="${PUBLIC_IP_VARIABLE}=%s"/>\\n</include>\\n' "$public" > ${FREESWITCH_CONFIG_DIR}/${HOST_VARIABLES_FILE}
 `;
 }
 
 function eslPasswordScript(options: MediaServerCloudInitOptions): string {
+  const secretsFile = `${FREESWITCH_CONFIG_DIR}/${SECRETS_FILE}`;
   return `#!/bin/bash
 # Fetches the ESL password; the first media server of the site to boot generates it. A fixed
 # client request token makes concurrent first boots agree on one value.
@@ -108,16 +106,17 @@ if [ -z "$password" ]; then
     --client-request-token 00000000-0000-4000-8000-000000000001 --secret-string "$candidate" >/dev/null 2>&1 || true
   password="$(read_password)"
 fi
-printf '<include>\\n  <X-PRE-PROCESS cmd="set" data="voiceplane_esl_password=%s"/>\\n</include>\\n' "$password" > ${SECRETS_INCLUDE}
+printf '<include>\\n  <X-PRE-PROCESS cmd="set" data="${ESL_PASSWORD_VARIABLE}=%s"/>\\n</include>\\n' "$password" > ${secretsFile}
 printf '[default]\\nhost => ${options.privateIp}\\nport => ${ESL_INBOUND_PORT}\\npassword => %s\\n' "$password" > /root/.fs_cli_conf
-chown freeswitch:freeswitch ${SECRETS_INCLUDE}
-chmod 0400 ${SECRETS_INCLUDE}
+chown freeswitch:freeswitch ${secretsFile}
+chmod 0400 ${secretsFile}
 `;
 }
 
 function seedRoutesScript(options: MediaServerCloudInitOptions): string {
   return `#!/bin/bash
-# Writes the initial call-control route table once; later boots keep what the orchestrator wrote.
+# Writes the initial call-control route table once; later boots keep what the orchestrator wrote. Calls read the
+# core db while the in-memory copy (mod_hash) is empty, so the db is all a first boot needs.
 set -euo pipefail
 for attempt in $(seq 1 60); do fs_cli -x status >/dev/null 2>&1 && break; sleep 2; done
 current="$(fs_cli -x 'db select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY}')"

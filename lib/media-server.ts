@@ -54,6 +54,8 @@ export interface MediaServerProps {
   readonly eslSiteSourceCidrs?: readonly string[];
   /** Security group of the SIP cluster: the only SIP source. */
   readonly sipClusterSecurityGroupId: string;
+  /** The networks the SIP cluster's nodes send from (FreeSWITCH's SIP ACL cannot name a security group). */
+  readonly sipClusterCidrs: readonly string[];
   /** The ESL password secret: its ARN for the instance role, its name and region for the boot script. */
   readonly eslSecretArn: string;
   readonly eslSecretName: string;
@@ -86,6 +88,7 @@ export class MediaServer extends Construct {
       mediaServerId: props.mediaServerId,
       privateIp: props.privateIp,
       eslAllowedCidrs: [...props.eslAllowedCidrs, ...(props.eslSiteSourceCidrs ?? [])],
+      sipAllowedCidrs: props.sipClusterCidrs,
       eslSecretName: props.eslSecretName,
       eslSecretRegion: props.eslSecretRegion,
       initialRoutes: props.initialRoutes,

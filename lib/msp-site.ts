@@ -136,6 +136,8 @@ export class MspSite extends Construct {
         eslAllowedSecurityGroupIds: [this.callDataServer.securityGroupId],
         eslSiteSourceCidrs: cdsSourceCidrs,
         sipClusterSecurityGroupId: this.sipCluster.securityGroupId,
+        // The SIP cluster's nodes run in the public subnets.
+        sipClusterCidrs: this.network.subnetPlan.map((subnet) => subnet.publicCidr),
         eslSecretArn: dataCenter.eslSecretArn,
         eslSecretName: eslPasswordSecretName(platform, site.id),
         eslSecretRegion: dataCenter.region,

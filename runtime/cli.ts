@@ -6,6 +6,7 @@ import { CliError, UsageError } from './commands/cli-error';
 import { DEMO_OPTIONS, DEMO_USAGE, runDemoCommand } from './commands/demo-command';
 import { parseEslTarget } from './commands/esl-target';
 import { Output } from './commands/output';
+import { MEDIA_SERVER_USAGE, runMediaServerCommand } from './commands/media-server-command';
 import { parseGroupIdOption, runRoutesCommand } from './commands/routes-command';
 import { runSipCommand } from './commands/sip-command';
 import { runSynthCommand } from './commands/synth-command';
@@ -28,6 +29,7 @@ ${DEMO_USAGE}
   sip config     --site ID [--topology FILE] --out DIR       write kamailio.cfg and dispatcher.list
   sip drain|undrain|status --site ID --media-server ID --rpc HOST:PORT [--rpc ...]
                  [--esl HOST:PORT --password PW] [--json]
+${MEDIA_SERVER_USAGE}
 
 The ESL password may come from VOICEPLANE_ESL_PASSWORD instead of --password.`;
 
@@ -50,6 +52,16 @@ const SIP_OPTIONS = {
   esl: { type: 'string' },
   password: { type: 'string' },
   json: { type: 'boolean', default: false },
+} as const satisfies Options;
+
+const MEDIA_SERVER_CONFIG_OPTIONS = {
+  ...SYNTH_OPTIONS,
+  site: { type: 'string' },
+  'media-server': { type: 'string' },
+  loopback: { type: 'boolean', default: false },
+  'esl-port': { type: 'string' },
+  'sip-port': { type: 'string' },
+  'rtp-ports': { type: 'string' },
 } as const satisfies Options;
 
 export interface CliContext {
@@ -117,6 +129,24 @@ export async function main(argv: readonly string[], context: CliContext): Promis
             esl: values.esl,
             password: values.password ?? env.VOICEPLANE_ESL_PASSWORD,
             json: values.json,
+          },
+          stdout,
+        );
+        return 0;
+      }
+      case 'media-server': {
+        const { values, positionals } = parse(rest, MEDIA_SERVER_CONFIG_OPTIONS, 1);
+        runMediaServerCommand(
+          {
+            action: positionals[0],
+            site: values.site,
+            mediaServer: values['media-server'],
+            topology: values.topology,
+            out: values.out,
+            loopback: values.loopback,
+            eslPort: values['esl-port'],
+            sipPort: values['sip-port'],
+            rtpPorts: values['rtp-ports'],
           },
           stdout,
         );

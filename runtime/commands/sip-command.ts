@@ -1,6 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import { request } from 'http';
-import * as path from 'path';
 import { z } from 'zod';
 import {
   JsonRpcTransport,
@@ -16,6 +14,7 @@ import {
 } from '../sip';
 import { MediaServerClient } from '../media-server';
 import { CliError, UsageError } from './cli-error';
+import { DEFAULT_TOPOLOGY, renderFromTopology, writeConfigFiles } from './config-files';
 import { EslTarget, parseEslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
 import { Output, formatTable } from './output';
@@ -36,7 +35,6 @@ export interface SipCommand {
 }
 
 const ACTIONS = ['config', 'drain', 'undrain', 'status'] as const;
-const DEFAULT_TOPOLOGY = path.join(__dirname, '../../stacks/topology.example.json');
 /** Bound on one RPC exchange with a Kamailio node. */
 export const SIP_RPC_TIMEOUT_MS = 5_000;
 
@@ -110,25 +108,8 @@ async function sipOperation<T>(work: () => Promise<T>): Promise<T> {
 }
 
 function writeSipConfig(options: z.output<typeof configSchema>, output: Output): void {
-  let text: string;
-  try {
-    text = readFileSync(options.topology, 'utf8');
-  } catch (error) {
-    throw new CliError(`--topology: cannot read ${options.topology} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
-  }
-  let files: Record<string, string>;
-  try {
-    files = { ...renderSipConfigFiles(sipSiteFromTopology(JSON.parse(text), options.site)) };
-  } catch (error) {
-    if (error instanceof SipError || error instanceof SyntaxError) throw new CliError(`${options.topology}: ${error.message}`);
-    throw error;
-  }
-  mkdirSync(options.out, { recursive: true });
-  for (const [name, content] of Object.entries(files)) {
-    const file = path.join(options.out, name);
-    writeFileSync(file, content);
-    output.line(file);
-  }
+  const files = renderFromTopology(options.topology, (topology) => ({ ...renderSipConfigFiles(sipSiteFromTopology(topology, options.site)) }), SipError);
+  writeConfigFiles(options.out, files, output);
 }
 
 /** POSTs JSON-RPC documents to a node's RPC socket (HOST:PORT), one connection per request. */

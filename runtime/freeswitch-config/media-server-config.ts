@@ -82,6 +82,10 @@ function mainDocument(): XmlElement {
   return xmlElement('document', { type: 'freeswitch/xml' }, [
     preProcess('include', HOST_VARIABLES_FILE),
     preProcess('include', SECRETS_FILE),
+    // Channel defaults (global variables): a call whose media stops for 5 minutes (30 on hold) is over, the far end
+    // went away without a BYE. The SIP profile's rtp-timeout-sec is deprecated for these.
+    preProcess('set', 'media_timeout=300000'),
+    preProcess('set', 'media_hold_timeout=1800000'),
     xmlElement('section', { name: 'configuration', description: 'Modules' }, [preProcess('include', 'autoload_configs/*.xml')]),
     xmlElement('section', { name: 'dialplan', description: 'Call routing' }, [preProcess('include', 'dialplan/*.xml')]),
   ]);

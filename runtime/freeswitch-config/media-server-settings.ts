@@ -17,8 +17,8 @@ const port = z.int().min(1).max(65535);
 const rtpPortsSchema = z
   .strictObject({ from: port, to: port })
   // FreeSWITCH hands out even ports (RTP) and uses the odd one above for RTCP.
-  .refine((range) => range.from % 2 === 0, { error: 'from must be even (RTP ports are even, RTCP takes the odd one above)', path: ['from'] })
-  .refine((range) => range.to - range.from >= 2, { error: 'to must leave room for at least one RTP/RTCP pair above from', path: ['to'] });
+  .refine((range) => range.from % 2 === 0, { error: 'must be even (RTP ports are even, RTCP takes the odd one above)', path: ['from'] })
+  .refine((range) => range.to - range.from >= 2, { error: 'must leave room for at least one RTP/RTCP pair above from', path: ['to'] });
 
 export const mediaServerSettingsSchema = z
   .strictObject({

@@ -41,9 +41,6 @@ export function renderSipProfile(config: MediaServerSettings, references: SipPro
       'outbound-codec-prefs': 'PCMU,PCMA',
       'dtmf-type': 'rfc2833',
       'rtp-timer-name': 'soft',
-      // A call whose media stops for 5 minutes (30 on hold) is over: the far end went away without a BYE.
-      'rtp-timeout-sec': 300,
-      'rtp-hold-timeout-sec': 1800,
       'suppress-cng': true,
       'user-agent-string': 'voiceplane',
       'log-auth-failures': true,

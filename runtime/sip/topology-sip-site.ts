@@ -1,11 +1,11 @@
 import { z } from 'zod';
+import { MEDIA_SERVER_SIP_PORT } from '../freeswitch-config/media-server-ports';
 import { parseCidr } from '../net/ipv4';
 import { placeMediaServer } from '../net/network-plan';
 import { SipError, parseOrThrow } from './sip-error';
 import { SipSite } from './sip-site';
 
-/** Port the media servers' SIP profile listens on (FreeSWITCH's default). */
-export const MEDIA_SERVER_SIP_PORT = 5060;
+export { MEDIA_SERVER_SIP_PORT };
 
 /**
  * Only the fields of a topology file the SIP cluster needs, checked here because runtime code may not

@@ -120,6 +120,8 @@ describe('CallControlService calls', () => {
     const leg = await dial(ports.eslPort, { ...CALL_HEADERS, variable_vp_bridge_target: 'user/1000@example.com' });
     await expectMarkedConnected(leg);
     await leg.expectExecute('answer');
+    // Should call control go away mid-bridge, FreeSWITCH ends the caller's leg with the far end's.
+    await leg.expectExecute('set', 'hangup_after_bridge=true');
     await leg.expectExecute('bridge', 'user/1000@example.com', { complete: false });
     leg.hangUp('NORMAL_CLEARING');
     await waitFor(() => entries.some((entry) => entry.msg === 'call ended'), { message: 'the call to end' });

@@ -125,8 +125,11 @@ describe('site stack', () => {
     const first = templates.find((text) => text.includes('media server ms-1'))!;
     expect(first).toContain('<param name="listen-ip" value="10.1.128.10"/>');
     // The data center's orchestrator subnets, then the site's private subnets where the CDS task collects events.
-    expect([...first.matchAll(/<node type="allow" cidr="([^"]+)"\/>/g)].map((match) => match[1])).toEqual(['10.100.0.0/20', '10.100.16.0/20', '10.1.0.0/20', '10.1.16.0/20']);
-    expect(first).toContain('<list name="voiceplane_esl" default="deny">');
+    const allowed = (list: string) =>
+      [...(new RegExp(`<list name="${list}" default="deny">([\\s\\S]*?)</list>`).exec(first)?.[1] ?? '').matchAll(/<node type="allow" cidr="([^"]+)"\/>/g)].map((match) => match[1]);
+    expect(allowed('voiceplane_esl')).toEqual(['10.100.0.0/20', '10.100.16.0/20', '10.1.0.0/20', '10.1.16.0/20']);
+    // SIP only from the public subnets, where the SIP cluster's nodes run.
+    expect(allowed('voiceplane_sip_cluster')).toEqual(['10.1.128.0/20', '10.1.144.0/20']);
     expect(first).toContain('<param name="password" value="$${voiceplane_esl_password}"/>');
     expect(first).toMatch(/secretsmanager get-secret-value --region "\$region"/);
     expect(first).toContain("secret='voiceplane/acme/west/esl-password'");

@@ -83,7 +83,7 @@ describe('voiceplane sip', () => {
 
     it('reports a drain that succeeded as such when the call count cannot be read afterwards', async () => {
       const nodes = [await clusterNode(), await clusterNode()];
-      const freeswitch = await ScriptedEslPeer.start({ api: (command) => (command.startsWith('db select') ? '-ERR no reply\n' : undefined) });
+      const freeswitch = await ScriptedEslPeer.start({ api: (command) => (/^(hash|db) select/.test(command) ? '-ERR no reply\n' : undefined) });
       closers.push(() => freeswitch.stop());
       const command = { action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: nodes.map((node) => node.endpoint), esl: `127.0.0.1:${freeswitch.port}`, password: 'ClueCon' };
 
