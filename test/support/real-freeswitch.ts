@@ -49,7 +49,8 @@ export async function replyText(reply: Promise<string>): Promise<string> {
  * (`+OK <uuid>` or `-ERR <cause>`); the carrier's leg (uuid `callerUuid`) then parks until it is hung up.
  */
 export function placeSipCall(esl: EslClient, freeswitch: LocalFreeSwitch, callerUuid: string): Promise<string> {
-  return replyText(esl.api(`originate ${carrierCall(freeswitch, callerUuid)} &park()`, { timeoutMs: 30_000 }));
+  // bgapi: calls placed on one connection proceed side by side (an api originate holds the connection until it returns).
+  return replyText(esl.bgapi(`originate ${carrierCall(freeswitch, callerUuid)} &park()`, { timeoutMs: 30_000 }));
 }
 
 export interface ChannelRow {

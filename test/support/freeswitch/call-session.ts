@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { APPLICATIONS, DialplanApplication } from './application-registry';
+import { isFsTrue } from './fs-true';
 import { Channel } from './channel';
 import { DialplanAction } from './dialplan-document';
 import { HuntedAction, huntDialplan } from './dialplan-hunter';
@@ -214,6 +215,8 @@ export class CallSession {
       this.channel.hangup('EXCHANGE_ROUTING_ERROR');
       return false;
     }
+    // Re-entering routing releases the channel's limit tags unless it asked to keep them (switch_limit.c).
+    if (!isFsTrue(this.channel.variables.get('limit_ignore_transfer'))) this.core.releaseLimits(this.uuid);
     const profile = this.channel.profile;
     this.channel.variables.set('transfer_source', `${Math.floor(this.core.nowUs() / 1e6)}:${this.uuid}`);
     profile.destinationNumber = target.extension;

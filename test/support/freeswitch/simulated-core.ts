@@ -324,8 +324,13 @@ export class SimulatedCore implements ChannelEvents {
     channel.onHangup(() => this.afterHangup(channel));
   }
 
+  /** Releases every `limit` tag of a channel: at hangup, and when it is routed again by a transfer (switch_limit.c). */
+  releaseLimits(channelUuid: string): void {
+    for (const counters of this.limitBackends.values()) counters.releaseAll(channelUuid);
+  }
+
   private afterHangup(channel: Channel): void {
-    for (const counters of this.limitBackends.values()) counters.releaseAll(channel.uuid);
+    this.releaseLimits(channel.uuid);
     // The caller hanging up takes the bridged B leg down; the B leg hanging up ends only the bridge.
     const peer = channel.peer;
     if (peer?.isUp && channel.callUuid === channel.uuid) peer.hangup(channel.hangupCause ?? 'NORMAL_CLEARING');

@@ -1,0 +1,262 @@
+import type { ChildProcess } from 'child_process';
+import { createServer } from 'net';
+import { CallControlService, jsonLinesLogger } from '../../runtime/call-control';
+import type { RouteTable } from '../../runtime/dialplan';
+import { MediaServerClient } from '../../runtime/media-server';
+import { type RunningGroup, spawnCallControl, startCallControl } from '../support/call-control-fixture';
+import { type PlacedCall, type ScenarioMediaServer, scenarioMediaServers } from '../support/scenario-media-servers';
+import { waitFor } from '../support/wait-for';
+
+/*
+ * One list of call-path scenarios, run against the simulator and against the real FreeSWITCH (on the media server's
+ * own rendered configuration, calls arriving as SIP on the profile the SIP cluster uses, far ends real SIP channels).
+ * Where the two disagreed, the simulator was changed: both must pass every scenario.
+ */
+
+type ConnectedClient = Awaited<ReturnType<typeof MediaServerClient.connect>>;
+
+const routeTo = (...groups: Array<{ id: string; port: number; state?: 'active' | 'drained' }>): RouteTable => ({
+  groups: groups.map(({ id, port, state }) => ({ id, endpoints: [{ host: '127.0.0.1', port }], state: state ?? 'active' })),
+});
+
+async function refusingPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+/**
+ * Asserting that something does NOT happen needs an observation window: a media server reacts to a closed
+ * call-control socket within milliseconds, so a second covers it with margin. Not a wait for a condition.
+ */
+const observe = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Spaces out call arrivals to a steady rate; not a wait for any condition. */
+const pace = observe;
+
+describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }) => {
+  let server: ScenarioMediaServer;
+  let client: ConnectedClient;
+  const running: RunningGroup[] = [];
+  const calls: PlacedCall[] = [];
+
+  const groupCount = (group: string) => client.groupCallCount(group);
+  const track = <T extends RunningGroup>(group: T): T => {
+    running.push(group);
+    return group;
+  };
+  const placeCall = async () => {
+    const call = await server.placeCall();
+    calls.push(call);
+    return call;
+  };
+  /** The one call's media-server leg, once the server lists it (the real one's `show channels` lags behind). */
+  const theMediaServerLeg = async () => {
+    await waitFor(async () => (await server.legs()).mediaServer.length === 1, { timeoutMs: 10_000, message: 'the media server lists the call' });
+    return (await server.legs()).mediaServer[0];
+  };
+  /** Runs a scenario; a failure carries the tail of the server's log. */
+  const scenario = (body: () => Promise<void>) => async () => {
+    try {
+      await body();
+    } catch (error) {
+      if (error instanceof Error) error.message += `\n--- ${server.name}, last log lines ---\n${server.logTail()}`;
+      throw error;
+    }
+  };
+
+  beforeAll(async () => {
+    server = await start();
+    client = await MediaServerClient.connect(server.eslOptions);
+  }, 60_000);
+
+  afterEach(async () => {
+    await Promise.all(calls.splice(0).map((call) => call.hangUp()));
+    const legs = await server.legs();
+    await Promise.all([...legs.mediaServer, ...legs.farEnd].map((uuid) => server.hangUp(uuid)));
+    await waitFor(async () => (await server.legs()).mediaServer.length === 0, { timeoutMs: 15_000, message: 'every call hung up' });
+    await Promise.all(running.splice(0).map((group) => group.stop()));
+  }, 30_000);
+
+  afterAll(async () => {
+    await client?.close();
+    await server?.stop();
+  }, 30_000);
+
+  it(
+    'routes a call to the first active group, tags it and counts it there until it ends',
+    scenario(async () => {
+      const blue = track(await startCallControl('blue'));
+      const green = track(await startCallControl('green'));
+      await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+
+      const call = await placeCall();
+      expect(call.answered).toBe(true);
+      await waitFor(async () => (await groupCount('blue')) === 1, { timeoutMs: 10_000, message: 'blue counts the call' });
+      const calls = await client.activeCalls();
+      expect(calls.byGroup).toEqual({ blue: 1, green: 0 });
+      expect(calls.total).toBeGreaterThanOrEqual(1);
+
+      await call.hangUp();
+      await waitFor(async () => (await groupCount('blue')) === 0, { timeoutMs: 10_000, message: 'blue released the call' });
+    }),
+  );
+
+  it(
+    'sends no new call to a drained group while its call in progress continues',
+    scenario(async () => {
+      const blue = track(await startCallControl('blue'));
+      const green = track(await startCallControl('green'));
+      await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+      const before = await placeCall();
+      await waitFor(async () => (await groupCount('blue')) === 1, { timeoutMs: 10_000, message: 'blue has the first call' });
+
+      await client.drain('blue');
+      expect((await placeCall()).answered).toBe(true);
+      await waitFor(async () => (await groupCount('green')) === 1, { timeoutMs: 10_000, message: 'green has the second call' });
+      expect(await groupCount('blue')).toBe(1);
+      expect(await before.isUp()).toBe(true);
+    }),
+  );
+
+  it(
+    'rejects a call no group takes with an explicit failure (503), never a silent drop',
+    scenario(async () => {
+      await client.setRoutes(routeTo({ id: 'blue', port: await refusingPort() }));
+      const call = await placeCall();
+      // The cause mod_sofia maps the media server's 503 to.
+      expect(call).toMatchObject({ answered: false, refusalCause: 'NORMAL_TEMPORARY_FAILURE' });
+      expect(await groupCount('blue')).toBe(0);
+    }),
+  );
+
+  it(
+    're-homes a parked call to another group when its call-control process is killed',
+    scenario(async () => {
+      const blue = track(await spawnCallControl('blue'));
+      const green = track(await startCallControl('green'));
+      await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+      const call = await placeCall();
+      await waitFor(async () => (await groupCount('blue')) === 1, { timeoutMs: 10_000, message: 'blue has the call' });
+      const leg = await theMediaServerLeg();
+
+      blue.process.kill('SIGKILL');
+      await waitFor(async () => (await groupCount('green')) === 1, { timeoutMs: 10_000, message: 'green took the re-homed call' });
+      expect(await call.isUp()).toBe(true);
+      expect((await server.legs()).mediaServer).toEqual([leg]);
+    }),
+  );
+
+  describe.each([
+    {
+      loss: 'is killed',
+      start: (bridgeTarget: string) => spawnCallControl('blue', '1.0.0', { CALL_CONTROL_BRIDGE_TARGET: bridgeTarget }),
+      lose: async (group: RunningGroup & { process?: ChildProcess }) => void group.process?.kill('SIGKILL'),
+    },
+    {
+      loss: 'detaches at its shutdown deadline',
+      start: (bridgeTarget: string) => startCallControl('blue', '1.0.0', { bridgeTarget }),
+      lose: (group: RunningGroup) => group.stop(),
+    },
+  ])('a bridged call whose call control $loss', ({ start: startBlue, lose }) => {
+    it(
+      'keeps both legs and the same far end, is not re-homed, and ends when the far end hangs up',
+      scenario(async () => {
+        const blue = track(await startBlue(server.farEndTarget));
+        const green = track(await startCallControl('green', '1.0.0', { bridgeTarget: server.farEndTarget }));
+        await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+        const call = await placeCall();
+        await waitFor(async () => (await server.legs()).farEnd.length === 1, { timeoutMs: 10_000, message: 'the call is bridged to the far end' });
+        const bridged = await server.legs();
+
+        await lose(blue);
+        await observe(1_000);
+        expect(await server.legs()).toEqual(bridged);
+        expect(await groupCount('green')).toBe(0);
+
+        await server.hangUp(bridged.farEnd[0]);
+        await waitFor(async () => !(await call.isUp()), { timeoutMs: 10_000, message: 'the caller is hung up after the far end' });
+      }),
+    );
+  });
+
+  it(
+    'keeps counting a call for its group after call control transfers it',
+    scenario(async () => {
+      const transferring = new CallControlService({
+        group: 'blue',
+        version: '1.0.0',
+        eslListen: { host: '127.0.0.1', port: 0 },
+        httpListen: { host: '127.0.0.1', port: 0 },
+        logger: jsonLinesLogger({ write: () => undefined }),
+        flow: async (call) => {
+          await call.answer();
+          await call.execute('transfer', server.holdTarget);
+          await call.ended;
+        },
+      });
+      const ports = await transferring.start();
+      track({ group: 'blue', ...ports, stop: () => transferring.stop() });
+      await client.setRoutes(routeTo({ id: 'blue', port: ports.eslPort }));
+      const call = await placeCall();
+      await waitFor(async () => (await groupCount('blue')) === 1, { timeoutMs: 10_000, message: 'blue has the call' });
+      await observe(500);
+      expect(await call.isUp()).toBe(true);
+      expect(await groupCount('blue')).toBe(1);
+    }),
+  );
+
+  it(
+    'routes by the stored table after a restart (the in-memory copy is gone)',
+    scenario(async () => {
+      const blue = track(await startCallControl('blue'));
+      const green = track(await startCallControl('green'));
+      await client.setRoutes(routeTo({ id: 'green', port: green.eslPort }, { id: 'blue', port: blue.eslPort }));
+      await client.close();
+      await server.restart();
+      client = await MediaServerClient.connect(server.eslOptions);
+
+      expect((await placeCall()).answered).toBe(true);
+      await waitFor(async () => (await groupCount('green')) === 1, { timeoutMs: 10_000, message: 'green has the call' });
+    }),
+    60_000,
+  );
+
+  it(
+    'refuses no call while the route table is rewritten back to back under 100 calls/s',
+    scenario(async () => {
+      const blue = track(await startCallControl('blue'));
+      const green = track(await startCallControl('green'));
+      const tables = [
+        routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }),
+        routeTo({ id: 'green', port: green.eslPort }, { id: 'blue', port: blue.eslPort }),
+      ];
+      await client.setRoutes(tables[0]);
+      let writing = true;
+      let writes = 0;
+      const writer = (async () => {
+        for (let index = 1; writing; index++) {
+          await client.setRoutes(tables[index % 2]);
+          writes++;
+        }
+      })();
+
+      const placed: Promise<PlacedCall>[] = [];
+      for (let index = 0; index < 300; index++) {
+        placed.push(
+          server.placeCall().then(async (call) => {
+            await call.hangUp();
+            return call;
+          }),
+        );
+        await pace(10);
+      }
+      const outcomes = await Promise.all(placed);
+      writing = false;
+      await writer;
+      expect(writes).toBeGreaterThan(100);
+      expect(outcomes.filter((call) => !call.answered).map((call) => call.refusalCause)).toEqual([]);
+    }),
+  );
+});
