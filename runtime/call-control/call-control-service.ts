@@ -8,6 +8,12 @@ import { errorMessage, jsonLinesLogger, type Logger, withFields } from './logger
 import type { ServiceStatus } from './service-status';
 import { StatusHttpServer } from './status-http-server';
 
+/**
+ * How long FreeSWITCH keeps a call's socket after the hangup, so the hangup event (and its cause) always arrives;
+ * the socket is closed as soon as it does. Bounded: a socket that never sees it still frees the session.
+ */
+export const CALL_LINGER_SECONDS = 30;
+
 /** Under ECS's 120 s stopTimeout, so the drain ends before ECS kills the task. */
 export const DEFAULT_SHUTDOWN_GRACE_MS = 110_000;
 
@@ -138,7 +144,7 @@ export class CallControlService {
 
   private async bind(): Promise<BoundPorts> {
     this.state = 'starting';
-    const esl = await OutboundEslServer.listen({ ...this.options.eslListen, onCall: (call) => this.accept(call) });
+    const esl = await OutboundEslServer.listen({ ...this.options.eslListen, lingerSeconds: CALL_LINGER_SECONDS, onCall: (call) => this.accept(call) });
     esl.on('callError', (error) => this.log.warn('call setup failed', { error: errorMessage(error) }));
     const http = await StatusHttpServer.listen({
       ...this.options.httpListen,

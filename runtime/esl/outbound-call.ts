@@ -42,6 +42,7 @@ export class OutboundCall extends TypedEmitter<CallEvents> {
   readonly ended: Promise<CallEnd>;
   private settleEnded!: (end: CallEnd) => void;
   private hasEndedFlag = false;
+  private lingerRequested = false;
   private readonly executions: PendingReplies<ExecuteResult>;
 
   /** @internal created by OutboundEslServer. */
@@ -55,8 +56,12 @@ export class OutboundCall extends TypedEmitter<CallEvents> {
     this.ended = new Promise((resolve) => (this.settleEnded = resolve));
     session.on('event', (event) => this.onEvent(event));
     session.on('notice', (notice) => {
+      if (notice.disposition === 'linger') {
+        // The channel is down; its last events (the hangup with its cause) still follow on this socket.
+        this.executions.failAll((command) => new EslConnectionError(session.peer, `ended because the call hung up (${notice.text})`, command));
+        return;
+      }
       this.end({});
-      if (notice.disposition === 'linger') return;
       this.executions.failAll(
         (command) => new EslConnectionError(session.peer, `ended because the call hung up (${notice.text})`, command),
       );
@@ -93,10 +98,16 @@ export class OutboundCall extends TypedEmitter<CallEvents> {
     return channelVariable(this.data, name);
   }
 
-  /** @internal subscribes to this channel's events (and lingers) before the call is handed out. */
-  async start(linger: boolean): Promise<void> {
+  /**
+   * @internal subscribes to this channel's events before the call is handed out. With `lingerSeconds`, FreeSWITCH
+   * keeps the socket open that long after the hangup: without it, mod_event_socket stops at the first check that finds
+   * the channel down and discards the events still queued, which can include the hangup itself.
+   */
+  async start(lingerSeconds: number | undefined): Promise<void> {
     await this.session.sendCommand('myevents');
-    if (linger) await this.session.sendCommand('linger');
+    if (lingerSeconds === undefined) return;
+    await this.session.sendCommand(`linger ${lingerSeconds}`);
+    this.lingerRequested = true;
   }
 
   /**
@@ -153,5 +164,7 @@ export class OutboundCall extends TypedEmitter<CallEvents> {
     if (this.hasEndedFlag) return;
     this.hasEndedFlag = true;
     this.settleEnded(end);
+    // A lingering socket has served its purpose once the hangup is known: let FreeSWITCH release the session now.
+    if (this.lingerRequested) void this.session.close(this.options.closeTimeoutMs).catch(() => undefined);
   }
 }

@@ -12,8 +12,11 @@ export interface OutboundEslServerOptions {
   readonly port: number;
   /** Receives each call once set up. If it throws or rejects, the call is detached (FreeSWITCH continues the dialplan). */
   readonly onCall: (call: OutboundCall) => void | Promise<void>;
-  /** Send `linger` so events keep flowing briefly after hangup (needs `socket ... full`). */
-  readonly linger?: boolean;
+  /**
+   * Seconds FreeSWITCH keeps a call's socket open after the hangup (`linger N`, needs `socket ... full`), so the
+   * hangup event is never lost; the socket is closed as soon as it arrives. @default no linger
+   */
+  readonly lingerSeconds?: number;
   /** Bound on the CHANNEL_DATA reply to `connect` (default 10 000 ms). */
   readonly connectTimeoutMs?: number;
   /** Bound on each command's reply (default 5 000 ms). */
@@ -118,7 +121,7 @@ export class OutboundEslServer extends TypedEmitter<ServerEvents> {
       closeTimeoutMs: this.closeTimeoutMs,
       timers: this.timers,
     });
-    await call.start(this.options.linger ?? false);
+    await call.start(this.options.lingerSeconds);
     return call;
   }
 

@@ -1,3 +1,4 @@
+import { CALL_LINGER_SECONDS } from '../../runtime/call-control/call-control-service';
 import { channelDataReply, commandReply, disconnectNotice, plainEvent, type ReceivedCommand } from '../esl/esl-wire';
 import { FakeFreeSwitchChannel } from '../esl/fake-freeswitch-channel';
 
@@ -17,13 +18,15 @@ export class FreeSwitchLeg {
     readonly uuid: string,
   ) {}
 
-  /** Connects to the service and completes connect/myevents, so the call reaches the service's flow. */
+  /** Connects to the service and completes connect/myevents/linger, so the call reaches the service's flow. */
   static async dial(port: number, headers: Readonly<Record<string, string>> = CALL_HEADERS): Promise<FreeSwitchLeg> {
     const channel = await FakeFreeSwitchChannel.connect(port);
     expect((await channel.nextCommand()).line).toBe('connect');
     channel.write(channelDataReply({ ...headers }));
     expect((await channel.nextCommand()).line).toBe('myevents');
     channel.write(commandReply('+OK Events Enabled'));
+    expect((await channel.nextCommand()).line).toBe(`linger ${CALL_LINGER_SECONDS}`);
+    channel.write(commandReply(`+OK will linger ${CALL_LINGER_SECONDS} seconds`));
     return new FreeSwitchLeg(channel, headers['Unique-ID']);
   }
 
@@ -51,10 +54,10 @@ export class FreeSwitchLeg {
     );
   }
 
-  /** The caller hangs up: hangup event, disconnect notice, socket closed (no linger). */
+  /** The caller hangs up: linger notice, hangup event (the service then closes the socket), socket closed. */
   hangUp(cause = 'NORMAL_CLEARING'): void {
+    this.channel.write(disconnectNotice('linger'));
     this.channel.write(plainEvent({ 'Event-Name': 'CHANNEL_HANGUP', 'Unique-ID': this.uuid, 'Hangup-Cause': cause }));
-    this.channel.write(disconnectNotice('disconnect'));
     this.channel.end();
   }
 

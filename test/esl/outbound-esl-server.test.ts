@@ -173,14 +173,14 @@ describe('OutboundEslServer', () => {
   });
 
   it('sends linger after myevents when asked to', async () => {
-    const server = await listen(() => undefined, { linger: true });
+    const server = await listen(() => undefined, { lingerSeconds: 30 });
     const channel = await dial(server);
     expect((await channel.nextCommand()).line).toBe('connect');
     channel.write(channelDataReply(CALLER));
     expect((await channel.nextCommand()).line).toBe('myevents');
     channel.write(commandReply('+OK Events Enabled'));
-    expect((await channel.nextCommand()).line).toBe('linger');
-    channel.write(commandReply('+OK will linger'));
+    expect((await channel.nextCommand()).line).toBe('linger 30');
+    channel.write(commandReply('+OK will linger 30 seconds'));
   });
 
   it('isolates failing calls: bad channel data, a silent peer and a throwing handler do not affect a good call', async () => {

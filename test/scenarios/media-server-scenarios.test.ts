@@ -6,6 +6,7 @@ import { MediaServerClient } from '../../runtime/media-server';
 import { type RunningGroup, spawnCallControl, startCallControl } from '../support/call-control-fixture';
 import { type PlacedCall, type ScenarioMediaServer, scenarioMediaServers } from '../support/scenario-media-servers';
 import { waitFor } from '../support/wait-for';
+import { recordingLogger } from '../call-control/recording-logger';
 
 /*
  * One list of call-path scenarios, run against the simulator and against the real FreeSWITCH (on the media server's
@@ -204,6 +205,27 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
       await observe(500);
       expect(await call.isUp()).toBe(true);
       expect(await groupCount('blue')).toBe(1);
+    }),
+  );
+
+  it(
+    'tells call control how every call ended (the hangup event is not lost when the channel goes down)',
+    scenario(async () => {
+      const { logger, entries } = recordingLogger();
+      const service = new CallControlService({
+        group: 'blue',
+        version: '1.0.0',
+        eslListen: { host: '127.0.0.1', port: 0 },
+        httpListen: { host: '127.0.0.1', port: 0 },
+        logger,
+      });
+      const ports = await service.start();
+      track({ group: 'blue', ...ports, stop: () => service.stop() });
+      await client.setRoutes(routeTo({ id: 'blue', port: ports.eslPort }));
+      const placed = await Promise.all(Array.from({ length: 20 }, () => server.placeCall()));
+      await Promise.all(placed.map((call) => call.hangUp()));
+      await waitFor(() => entries.filter((entry) => entry.msg === 'call ended').length === placed.length, { timeoutMs: 10_000, message: 'every call ended' });
+      expect(entries.filter((entry) => entry.msg === 'call ended').map((entry) => entry.hangupCause)).toEqual(placed.map(() => 'NORMAL_CLEARING'));
     }),
   );
 
