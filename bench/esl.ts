@@ -3,13 +3,17 @@
  *  1. api round trips through runtime/esl versus raw modesl in the same run (target overhead <= 1.15);
  *  2. drain(): time until the route write is applied in FreeSWITCH, i.e. until no new call can reach
  *     the group (target p99 < 50 ms), under a background call load, checked by probe calls;
- *  3. concurrent calls the simulator and the reference call-control sustain (target 1,000 concurrent at 100 calls/s).
+ *  3. concurrent calls the simulator and the reference call-control sustain (target 1,000 concurrent at 100 calls/s);
+ *  4. the same on the real FreeSWITCH when it is installed (bench/support/real-freeswitch-bench.ts), plus calls refused
+ *     during 1,000 route writes under 100 calls/s (target 0).
  */
 import { ChildProcess, fork } from 'child_process';
-import { readFileSync } from 'fs';
 import * as path from 'path';
 import { EslClient } from '../runtime/esl';
 import { MediaServerClient } from '../runtime/media-server';
+import { findFreeSwitchBinary } from '../runtime/local-freeswitch/local-freeswitch';
+import { percentile, processCpuSeconds } from './support/measure';
+import { benchmarkRealFreeSwitch } from './support/real-freeswitch-bench';
 import { spawnCallControl } from '../test/support/call-control-fixture';
 import { SIMULATOR_PASSWORD } from '../test/support/media-server-fixture';
 
@@ -37,17 +41,6 @@ class SimulatorProcess {
       this.child.send({ id, ...command });
     });
   }
-}
-
-/** CPU seconds a process has used so far, from /proc (Linux). */
-function processCpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const CLOCK_TICKS_PER_SECOND = 100;
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
-
-function percentile(sorted: readonly number[], fraction: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
 }
 
 function summary(latenciesMs: number[]): { p50: number; p99: number; mean: number } {
@@ -112,7 +105,7 @@ async function drainLatency(simulator: SimulatorProcess, ports: { blue: number; 
   const client = new MediaServerClient({
     api: async (command) => {
       const reply = await esl.api(command);
-      if (command.startsWith('db insert/')) writeApplied = process.hrtime.bigint();
+      if (command.startsWith('hash insert/')) writeApplied = process.hrtime.bigint();
       return reply;
     },
   });
@@ -174,6 +167,9 @@ async function main(): Promise<void> {
     await blue.stop();
     await green.stop();
   }
+  const binary = findFreeSwitchBinary();
+  if (binary === undefined) console.log('real FreeSWITCH: not installed under /opt/freeswitch (or VOICEPLANE_FREESWITCH), skipped');
+  else await benchmarkRealFreeSwitch(binary);
 }
 
 void main();

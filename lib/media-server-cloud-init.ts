@@ -12,6 +12,7 @@ import {
   renderMediaServerConfig,
 } from '../runtime/freeswitch-config/media-server-config';
 import { ESL_INBOUND_PORT } from '../runtime/freeswitch-config/media-server-ports';
+import { MEDIA_SERVER_SYSCTL_FILE, renderMediaServerSysctl } from '../runtime/freeswitch-config/media-server-sysctl';
 
 export interface MediaServerCloudInitOptions {
   readonly mediaServerId: string;
@@ -49,6 +50,7 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
   });
   const files = [
     ...Object.entries(config).map(([relative, content]) => ({ path: `${MEDIA_SERVER_CONFIG_STAGING_DIR}/${relative}`, permissions: '0640', content })),
+    { path: MEDIA_SERVER_SYSCTL_FILE, permissions: '0644', content: renderMediaServerSysctl() },
     { path: '/usr/local/sbin/voiceplane-freeswitch-config', permissions: '0750', content: installConfigScript() },
     { path: '/usr/local/sbin/voiceplane-esl-password', permissions: '0750', content: eslPasswordScript(options) },
     { path: '/usr/local/sbin/voiceplane-seed-routes', permissions: '0750', content: seedRoutesScript(options) },
@@ -60,6 +62,7 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
   }
   lines.push(
     'runcmd:',
+    `  - [sysctl, -p, ${MEDIA_SERVER_SYSCTL_FILE}]`,
     '  - [/usr/local/sbin/voiceplane-freeswitch-config]',
     '  - [/usr/local/sbin/voiceplane-esl-password]',
     `  - [chown, -R, "freeswitch:freeswitch", ${FREESWITCH_CONFIG_DIR}]`,

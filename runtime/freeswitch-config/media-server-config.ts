@@ -106,8 +106,7 @@ function switchConfig(config: MediaServerSettings): XmlElement {
       'rtp-start-port': config.rtpPorts.from,
       'rtp-end-port': config.rtpPorts.to,
       'dump-cores': 'no',
-      // Refuse new calls rather than degrade the ones in progress when the CPU runs out.
-      'min-idle-cpu': 10,
+      'min-idle-cpu': config.minIdleCpuPercent,
     }),
   ]);
 }

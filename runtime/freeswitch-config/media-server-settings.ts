@@ -40,6 +40,11 @@ export const mediaServerSettingsSchema = z
     maxSessions: z.int().min(1).max(100_000).default(4000),
     /** New channels per second FreeSWITCH accepts. @default 200 */
     sessionsPerSecond: z.int().min(1).max(10_000).default(200),
+    /**
+     * Idle CPU percentage below which FreeSWITCH refuses new calls rather than degrade the ones in progress
+     * (0 turns the guard off). @default 10
+     */
+    minIdleCpuPercent: z.number().min(0).max(99).default(10),
     /** Lowest level written to the log file. @default 'info' */
     logLevel: z.enum(LOG_LEVELS).default('info'),
   })

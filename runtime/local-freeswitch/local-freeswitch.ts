@@ -18,7 +18,7 @@ import { reservePorts } from '../upgrade/free-port';
 import { CARRIER_PROFILE_NAME, renderCarrierDialplan, renderCarrierProfile } from './carrier-profile';
 
 const LOOPBACK = '127.0.0.1';
-/** Where `../shared/freeswitch/install.sh` (and our CI) installs FreeSWITCH. */
+/** Where our CI installs FreeSWITCH. */
 export const DEFAULT_FREESWITCH_BINARY = '/opt/freeswitch/bin/freeswitch';
 const RTP_RANGE_SIZE = 2000;
 /** RTP ranges are drawn below Linux's ephemeral ports (32768 and up), where the reserved ESL and SIP ports lie. */
@@ -47,6 +47,8 @@ export interface LocalFreeSwitchOptions {
   readonly readyTimeoutMs?: number;
   /** How long a SIGTERM gets before SIGKILL. @default 10 000 ms */
   readonly stopTimeoutMs?: number;
+  /** RTP ports (each SIP leg takes a pair). @default 2,000 ports drawn at random below the ephemeral range */
+  readonly rtpPorts?: { readonly from: number; readonly to: number };
 }
 
 export interface LocalFreeSwitchPorts {
@@ -83,7 +85,7 @@ export class LocalFreeSwitch {
     const baseDir = options.baseDir ?? mkdtempSync(path.join(tmpdir(), 'voiceplane-freeswitch-'));
     const [esl, sip, carrierSip] = await reservePorts(3);
     const rtpFrom = RTP_LOWEST_PORT + 2 * Math.floor(Math.random() * ((RTP_HIGHEST_PORT - RTP_LOWEST_PORT - RTP_RANGE_SIZE) / 2));
-    const ports = { esl, sip, carrierSip, rtp: { from: rtpFrom, to: rtpFrom + RTP_RANGE_SIZE } };
+    const ports = { esl, sip, carrierSip, rtp: options.rtpPorts ?? { from: rtpFrom, to: rtpFrom + RTP_RANGE_SIZE } };
     const freeswitch = new LocalFreeSwitch(binary, baseDir, ports, randomBytes(12).toString('hex'), options);
     freeswitch.writeConfiguration();
     await freeswitch.launch();
@@ -152,6 +154,8 @@ export class LocalFreeSwitch {
         logLevel: this.options.logLevel ?? 'info',
         // Every local call is two sessions here (the carrier's leg and the media server's), plus a far end if bridged.
         sessionsPerSecond: 1000,
+        // The carrier, call control and the tests share this machine: FreeSWITCH must not refuse calls for their CPU.
+        minIdleCpuPercent: 0,
       }),
       [HOST_VARIABLES_FILE]: renderHostVariables(LOOPBACK),
       [SECRETS_FILE]: renderSecretsInclude(this.password),
@@ -170,13 +174,23 @@ export class LocalFreeSwitch {
     const moduleDir = path.join(path.dirname(path.dirname(this.binary)), 'lib/freeswitch/mod');
     const child = spawn(
       this.binary,
-      ['-nf', '-nc', '-nonat', '-base', this.baseDir, '-mod', moduleDir, '-conf', this.confDir, '-log', dir('log'), '-db', dir('db'), '-run', dir('run')],
+      // -np: normal scheduling priority. As root FreeSWITCH otherwise raises its own (nice -10, SCHED_FIFO) and, under
+      // load, starves the call-control processes sharing this machine, which a media server in production never does.
+      ['-nf', '-nc', '-nonat', '-np', '-base', this.baseDir, '-mod', moduleDir, '-conf', this.confDir, '-log', dir('log'), '-db', dir('db'), '-run', dir('run')],
       { stdio: ['ignore', 'ignore', 'pipe'] },
     );
     const stderr: string[] = [];
     child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk.toString()));
     this.child = child;
-    this.exited = new Promise((resolve) => child.once('exit', () => resolve()));
+    // A FreeSWITCH left behind by a crashed parent would hold its ports and CPU: it dies with this process.
+    const killOnExit = () => child.kill('SIGKILL');
+    process.once('exit', killOnExit);
+    this.exited = new Promise((resolve) =>
+      child.once('exit', () => {
+        process.off('exit', killOnExit);
+        resolve();
+      }),
+    );
     const timeoutMs = this.options.readyTimeoutMs ?? 30_000;
     const deadline = Date.now() + timeoutMs;
     let lastProblem = 'not started';

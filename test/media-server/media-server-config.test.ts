@@ -8,6 +8,7 @@ import { CliError, UsageError } from '../../runtime/commands/cli-error';
 import { type MediaServerCommand, runMediaServerCommand } from '../../runtime/commands/media-server-command';
 import { MediaServerConfigError } from '../../runtime/freeswitch-config/config-error';
 import { MEDIA_SERVER_MODULES, renderMediaServerConfig } from '../../runtime/freeswitch-config/media-server-config';
+import { MEDIA_SERVER_SYSCTL_FILE, renderMediaServerSysctl } from '../../runtime/freeswitch-config/media-server-sysctl';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
 
 const TOPOLOGY = path.join(__dirname, '../../stacks/topology.example.json');
@@ -44,6 +45,10 @@ describe('the media server FreeSWITCH configuration', () => {
       expect(installedFile(userData, `/etc/voiceplane/freeswitch/${relative}`)).toBe(written.file(relative));
     }
     expect(userData.match(/ {2}- path: \/etc\/voiceplane\/freeswitch\//g)).toHaveLength(relativePaths.length);
+    // The socket application has no connect timeout: the kernel's SYN retries bound it.
+    expect(installedFile(userData, MEDIA_SERVER_SYSCTL_FILE)).toBe(renderMediaServerSysctl());
+    expect(renderMediaServerSysctl()).toContain('net.ipv4.tcp_syn_retries = 2');
+    expect(userData).toContain(`  - [sysctl, -p, ${MEDIA_SERVER_SYSCTL_FILE}]\n  - [/usr/local/sbin/voiceplane-freeswitch-config]`);
   });
 
   it('carries nothing of a stock configuration: only our modules, no directory users, a SIP profile without auth surface', () => {

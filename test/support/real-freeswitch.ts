@@ -13,7 +13,7 @@ const FREESWITCH_REQUIRED = process.env.VOICEPLANE_REQUIRE_FREESWITCH === '1';
 export function freeSwitchBinaryOrSkip(): string | undefined {
   const binary = findFreeSwitchBinary();
   if (binary) return binary;
-  const message = 'FREESWITCH NOT FOUND: the tests on the real FreeSWITCH are SKIPPED (install it with ../shared/freeswitch/install.sh or set VOICEPLANE_FREESWITCH)';
+  const message = 'FREESWITCH NOT FOUND: the tests on the real FreeSWITCH are SKIPPED (install FreeSWITCH under /opt/freeswitch or set VOICEPLANE_FREESWITCH to its binary)';
   if (FREESWITCH_REQUIRED) throw new Error(`${message} (VOICEPLANE_REQUIRE_FREESWITCH=1 makes this a failure)`);
   console.warn(`\n${'!'.repeat(78)}\n${message}\n${'!'.repeat(78)}\n`);
   return undefined;

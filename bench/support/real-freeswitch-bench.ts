@@ -1,0 +1,164 @@
+/**
+ * The ESL benchmark's figures on the real FreeSWITCH: the media server's rendered configuration on loopback, calls
+ * placed as SIP by the carrier profile in the same FreeSWITCH, reference call-control processes over outbound ESL.
+ * FreeSWITCH, call control and this load generator share the machine's 2 cores.
+ */
+import type { RouteTable } from '../../runtime/dialplan';
+import { EslClient } from '../../runtime/esl';
+import { LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
+import { MediaServerClient } from '../../runtime/media-server';
+import { spawnCallControl } from '../../test/support/call-control-fixture';
+import { carrierCall, replyText } from '../../test/support/real-freeswitch';
+import { percentile, processCpuSeconds } from './measure';
+
+const HOST = '127.0.0.1';
+
+const elapsedMs = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Rig {
+  readonly freeswitch: LocalFreeSwitch;
+  readonly esl: EslClient;
+  readonly routes: MediaServerClient;
+  readonly tables: readonly [RouteTable, RouteTable];
+  readonly callControlPids: readonly number[];
+  nextCaller(): string;
+}
+
+/** Places one carrier call; resolves with its originate reply (`+OK uuid`, `-ERR CAUSE`, or the client's error). */
+function originate(rig: Rig, caller: string): Promise<string> {
+  return replyText(rig.esl.bgapi(`originate ${carrierCall(rig.freeswitch, caller)} &park()`, { timeoutMs: 60_000 })).catch(
+    (error: Error) => `${error.name}: ${error.message}`,
+  );
+}
+
+/** Drain -> no new call can reach the group: until the live table (mod_hash) holds the write; probes confirm it. */
+async function drainLatency(rig: Rig): Promise<void> {
+  let writeApplied = 0n;
+  const client = new MediaServerClient({
+    api: async (command) => {
+      const reply = await rig.esl.api(command);
+      if (command.startsWith('hash insert/')) writeApplied = process.hrtime.bigint();
+      return reply;
+    },
+  });
+  await client.setRoutes(rig.tables[0]);
+  const untilApplied: number[] = [];
+  let probesOnDrained = 0;
+  let probes = 0;
+  for (let iteration = 0; iteration < 200; iteration++) {
+    const started = process.hrtime.bigint();
+    await client.drain('blue');
+    untilApplied.push(Number(writeApplied - started) / 1e6);
+    if (iteration % 10 === 0) {
+      const caller = rig.nextCaller();
+      const reply = await originate(rig, caller);
+      probes++;
+      if (reply.startsWith('+OK') && (await client.groupCallCount('blue')) > 0) probesOnDrained++;
+      await rig.esl.api(`uuid_kill ${caller}`).catch(() => undefined);
+    }
+    await client.restore('blue');
+  }
+  const sorted = untilApplied.sort((a, b) => a - b);
+  console.log(`real FreeSWITCH: drain until no new call can reach the group: p50 ${percentile(sorted, 0.5).toFixed(2)} ms, p99 ${percentile(sorted, 0.99).toFixed(2)} ms (200 drains)`);
+  console.log(`real FreeSWITCH: drain probe calls reaching the drained group: ${probesOnDrained} of ${probes}`);
+}
+
+/** Calls at `ratePerSecond`, each held `holdMs` after it was answered, then hung up by the caller. */
+async function callLoad(rig: Rig, count: number, ratePerSecond: number, holdMs: number, during?: () => Promise<number>) {
+  const outcomes: Promise<string>[] = [];
+  let peak = 0;
+  let sampling = true;
+  const sampler = (async () => {
+    while (sampling) {
+      const usage = await Promise.all(['blue', 'green'].map((group) => rig.routes.groupCallCount(group))).catch(() => [0]);
+      peak = Math.max(peak, usage.reduce((sum, count) => sum + count, 0));
+      await pause(250);
+    }
+  })();
+  const background = during?.();
+  const started = process.hrtime.bigint();
+  for (let index = 0; index < count; index++) {
+    const dueMs = (index * 1000) / ratePerSecond;
+    const aheadMs = dueMs - elapsedMs(started);
+    if (aheadMs > 0) await pause(aheadMs);
+    const caller = rig.nextCaller();
+    outcomes.push(
+      originate(rig, caller).then(async (reply) => {
+        if (reply.startsWith('+OK')) {
+          await pause(holdMs);
+          await rig.esl.api(`uuid_kill ${caller}`).catch(() => undefined);
+        }
+        return reply;
+      }),
+    );
+  }
+  const placedInMs = elapsedMs(started);
+  const replies = await Promise.all(outcomes);
+  sampling = false;
+  await sampler;
+  const refused = replies.filter((reply) => !reply.startsWith('+OK'));
+  return { placedPerSecond: (count * 1000) / placedInMs, refused, peak, extra: await background };
+}
+
+const countReplies = (replies: readonly string[]) => replies.reduce<Record<string, number>>((counts, reply) => ({ ...counts, [reply]: (counts[reply] ?? 0) + 1 }), {});
+
+async function sustainedCalls(rig: Rig): Promise<void> {
+  const cpuBefore = [rig.freeswitch.pid!, ...rig.callControlPids].map(processCpuSeconds);
+  const started = Date.now();
+  const result = await callLoad(rig, 2_000, 100, 10_000);
+  const seconds = (Date.now() - started) / 1000;
+  const [freeswitchCpu, ...callControlCpu] = [rig.freeswitch.pid!, ...rig.callControlPids].map((pid, index) => processCpuSeconds(pid) - cpuBefore[index]);
+  const causes = countReplies(result.refused);
+  console.log(`real FreeSWITCH sustained load: 2000 SIP calls offered at 100 calls/s (placed at ${result.placedPerSecond.toFixed(1)}/s), 10 s each, peak ${result.peak} concurrent calls under call control`);
+  console.log(`real FreeSWITCH sustained load: refused ${result.refused.length} ${JSON.stringify(causes)}`);
+  console.log(
+    `real FreeSWITCH sustained load: FreeSWITCH CPU ${((freeswitchCpu / seconds) * 100).toFixed(0)}% of one core (both SIP legs of every call), call control (2 processes) ${((callControlCpu.reduce((sum, value) => sum + value, 0) / seconds) * 100).toFixed(0)}%`,
+  );
+}
+
+async function refusalsDuringRouteWrites(rig: Rig): Promise<void> {
+  const writer = async () => {
+    for (let index = 1; index <= 1_000; index++) await rig.routes.setRoutes(rig.tables[index % 2]);
+    return 1_000;
+  };
+  const started = Date.now();
+  const result = await callLoad(rig, 1_500, 100, 100, writer);
+  console.log(
+    `real FreeSWITCH: ${result.extra} route writes back to back under ${result.placedPerSecond.toFixed(0)} calls/s (${((Date.now() - started) / 1000).toFixed(1)} s): ${result.refused.length} of 1500 calls refused (target 0) ${JSON.stringify(countReplies(result.refused))}`,
+  );
+}
+
+/** Runs the real-FreeSWITCH figures; resolves once everything it started is stopped. */
+export async function benchmarkRealFreeSwitch(binary: string): Promise<void> {
+  const freeswitch = await LocalFreeSwitch.start({ binary, logLevel: 'warning', rtpPorts: { from: 10000, to: 30000 } });
+  const blue = await spawnCallControl('blue');
+  const green = await spawnCallControl('green');
+  const esl = await EslClient.connect({ ...freeswitch.eslOptions, commandTimeoutMs: 30_000 });
+  const routes = new MediaServerClient(esl);
+  const table = (first: { id: string; port: number }, second: { id: string; port: number }): RouteTable => ({
+    groups: [first, second].map(({ id, port }) => ({ id, endpoints: [{ host: HOST, port }], state: 'active' as const })),
+  });
+  const blueGroup = { id: 'blue', port: blue.eslPort };
+  const greenGroup = { id: 'green', port: green.eslPort };
+  let callers = 0;
+  const rig: Rig = {
+    freeswitch,
+    esl,
+    routes,
+    tables: [table(blueGroup, greenGroup), table(greenGroup, blueGroup)],
+    callControlPids: [blue.process.pid!, green.process.pid!],
+    nextCaller: () => `bench-${++callers}`,
+  };
+  try {
+    await routes.setRoutes(rig.tables[0]);
+    await drainLatency(rig);
+    await refusalsDuringRouteWrites(rig);
+    await sustainedCalls(rig);
+  } finally {
+    await esl.close();
+    await blue.stop();
+    await green.stop();
+    await freeswitch.stop();
+  }
+}
