@@ -1,8 +1,11 @@
 import { randomBytes } from 'crypto';
-import { mkdtempSync, rmSync } from 'fs';
+import { mkdtempSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { renderCallControlDialplan } from '../dialplan';
+import { findFreeSwitchBinary, LocalFreeSwitch } from '../local-freeswitch/local-freeswitch';
+import { farEndDialString, startSipCallLoad, type CallLoad, type CallLoadRequest } from '../local-freeswitch/sip-call-load';
+import { MediaServerClient } from '../media-server';
 import { tallyCalls, type ObservedCall } from '../upgrade/call-tally';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
 import { createDocumentClient } from '../dynamodb/document-client';
@@ -16,16 +19,24 @@ import { runUpgrade } from '../upgrade/upgrade-orchestrator';
 import type { UpgradeSummary } from '../upgrade/upgrade-progress';
 import { parseUpgradeRequest } from '../upgrade/upgrade-request';
 import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
-import { CliError } from './cli-error';
+import { CliError, UsageError } from './cli-error';
 import { formatTable, type Output } from './output';
 
-/** `parseArgs` options of `voiceplane demo`. */
-export const DEMO_OPTIONS = { json: { type: 'boolean', default: false } } as const;
+/**
+ * Each SIP call is four channels of the one local FreeSWITCH (caller, media server in and out, far end): 20 calls/s
+ * of 2-6 s take about a core of a 2-core machine, which then starves the call-control processes the upgrade restarts.
+ */
+const REAL_FREESWITCH_CALLS_PER_SECOND = 5;
 
-export const DEMO_USAGE = `  demo [--json]
+/** `parseArgs` options of `voiceplane demo`. */
+export const DEMO_OPTIONS = { json: { type: 'boolean', default: false }, freeswitch: { type: 'string' } } as const;
+
+export const DEMO_USAGE = `  demo [--freeswitch PATH] [--json]
       The whole runtime on this machine: a simulated media server, call-control groups blue and green
       (local processes), an embedded DynamoDB and a steady call load; upgrades blue, then green, and
-      reports calls placed, completed, dropped and refused. Exit 1 if any call was dropped or refused.`;
+      reports calls placed, completed, dropped and refused. Exit 1 if any call was dropped or refused.
+      --freeswitch: run the real FreeSWITCH binary at PATH as the media server instead, with SIP calls
+      from a carrier profile bridged to a far end (${REAL_FREESWITCH_CALLS_PER_SECOND} calls/s).`;
 
 export interface DemoSettings {
   readonly callsPerSecond: number;
@@ -64,11 +75,23 @@ const IMAGE = 'voiceplane/call-control';
 const DEMO_CONTEXT = 'demo';
 const TABLE = 'voiceplane-demo-upgrades';
 
+/** What the demo needs of its media server; the simulator and the real FreeSWITCH both provide it. */
+interface DemoMediaServer {
+  /** Which media server runs, for the output. */
+  readonly description: string;
+  readonly eslPort: number;
+  readonly password: string;
+  /** Added to the environment of the call-control processes. */
+  readonly callControlEnv: Readonly<Record<string, string>>;
+  placeCalls(request: CallLoadRequest): Promise<CallLoad>;
+  stop(): Promise<void>;
+}
+
 /** The parts of the FreeSWITCH simulator (test/support/freeswitch) the demo drives. */
 interface DemoSimulator {
   start(): Promise<{ eslPort: number }>;
   stop(): Promise<void>;
-  placeCalls(request: { count: number; ratePerSecond: number; destination: string; context: string; durationMs: () => number }): {
+  placeCalls(request: CallLoadRequest & { destination: string; context: string }): {
     cancel(): void;
     outcomes(): Promise<ObservedCall[]>;
   };
@@ -93,12 +116,70 @@ function loadSimulator(): SimulatorConstructor {
   return loaded.FreeSwitchSimulator as SimulatorConstructor;
 }
 
+async function startSimulator(runDir: string): Promise<DemoMediaServer> {
+  const password = randomBytes(12).toString('hex');
+  const Simulator = loadSimulator();
+  const simulator = new Simulator({ password, dbFile: path.join(runDir, 'core-db.json'), dialplanXml: renderCallControlDialplan({ context: DEMO_CONTEXT }) });
+  const { eslPort } = await simulator.start();
+  return {
+    description: 'simulated FreeSWITCH',
+    eslPort,
+    password,
+    callControlEnv: {},
+    placeCalls: async (request) => simulator.placeCalls({ ...request, destination: '15550100000', context: DEMO_CONTEXT }),
+    stop: () => simulator.stop(),
+  };
+}
+
+/** `--freeswitch PATH` as an absolute path to an executable file, or a usage error naming the flag. */
+function freeSwitchBinaryOption(value: string): string {
+  const binary = path.resolve(value);
+  if (!isRegularFile(binary) || findFreeSwitchBinary(binary) === undefined) throw new UsageError(`--freeswitch: no executable FreeSWITCH binary at ${JSON.stringify(value)}`);
+  return binary;
+}
+
+/** A directory passes the executable check too. */
+function isRegularFile(file: string): boolean {
+  try {
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+async function startRealFreeSwitch(binary: string, runDir: string): Promise<DemoMediaServer> {
+  let freeswitch: LocalFreeSwitch;
+  try {
+    freeswitch = await LocalFreeSwitch.start({ binary, baseDir: path.join(runDir, 'freeswitch') });
+  } catch (error) {
+    throw new CliError(`--freeswitch ${binary}: FreeSWITCH did not start: ${(error as Error).message.split('\n')[0].replace(/[:\s]+$/, '')}`);
+  }
+  let version: string;
+  try {
+    const client = await MediaServerClient.connect(freeswitch.eslOptions);
+    version = (await client.status().finally(() => client.close())).version;
+  } catch (error) {
+    await freeswitch.stop();
+    throw error;
+  }
+  return {
+    description: `real FreeSWITCH ${/^[0-9][0-9.]*[0-9]/.exec(version)?.[0] ?? version.trim()} (${binary})`,
+    eslPort: freeswitch.ports.esl,
+    password: freeswitch.password,
+    callControlEnv: { CALL_CONTROL_BRIDGE_TARGET: farEndDialString(freeswitch) },
+    placeCalls: (request) => startSipCallLoad(freeswitch, request),
+    stop: () => freeswitch.stop(),
+  };
+}
+
 /**
  * `voiceplane demo`: a blue-green upgrade of call control under a steady call load, all on this machine.
  * Resolves 0 when the upgrade succeeded and no call was dropped or refused, else 1.
  */
-export async function runDemoCommand(values: { readonly json?: boolean }, context: DemoContext): Promise<number> {
-  const settings = { ...DEFAULT_DEMO_SETTINGS, ...context.settings };
+export async function runDemoCommand(values: { readonly json?: boolean; readonly freeswitch?: string }, context: DemoContext): Promise<number> {
+  const freeSwitchBinary = values.freeswitch === undefined ? undefined : freeSwitchBinaryOption(values.freeswitch);
+  const realDefaults = freeSwitchBinary === undefined ? {} : { callsPerSecond: REAL_FREESWITCH_CALLS_PER_SECOND };
+  const settings = { ...DEFAULT_DEMO_SETTINGS, ...realDefaults, ...context.settings };
   const clock = context.clock ?? systemClock;
   const sleep = context.sleep ?? systemSleep;
   const json = values.json === true;
@@ -106,11 +187,10 @@ export async function runDemoCommand(values: { readonly json?: boolean }, contex
   const runDir = mkdtempSync(path.join(tmpdir(), 'voiceplane-demo-'));
   const cleanups: (() => Promise<void>)[] = [async () => rmSync(runDir, { recursive: true, force: true })];
   try {
-    const password = randomBytes(12).toString('hex');
-    const Simulator = loadSimulator();
-    const simulator = new Simulator({ password, dbFile: path.join(runDir, 'core-db.json'), dialplanXml: renderCallControlDialplan({ context: DEMO_CONTEXT }) });
-    const { eslPort } = await simulator.start();
-    cleanups.unshift(() => simulator.stop());
+    const mediaServer = freeSwitchBinary === undefined ? await startSimulator(runDir) : await startRealFreeSwitch(freeSwitchBinary, runDir);
+    const { eslPort, password } = mediaServer;
+    cleanups.unshift(() => mediaServer.stop());
+    const env = { ...context.env, ...mediaServer.callControlEnv };
 
     const dynamo = await startEmbeddedDynamoDb();
     const client = createDocumentClient({ endpoint: dynamo.endpoint });
@@ -121,25 +201,24 @@ export async function runDemoCommand(values: { readonly json?: boolean }, contex
     await ensureTable(client, TABLE);
 
     const inventory = await localFleetInventory([{ id: MEDIA_SERVER_ID, eslPort, password, groups: ['blue', 'green'] }], runDir);
-    const launch = { env: context.env, clock, sleep };
+    const launch = { env, clock, sleep };
     cleanups.unshift(async () => void (await Promise.all(localDeployers(inventory, launch).map((deployer) => deployer.stopAll()))));
-    say(`media server ${MEDIA_SERVER_ID}: simulated FreeSWITCH on 127.0.0.1:${eslPort}; state in an embedded DynamoDB (dynalite)`);
+    say(`media server ${MEDIA_SERVER_ID}: ${mediaServer.description} on 127.0.0.1:${eslPort}; state in an embedded DynamoDB (dynalite)`);
     say(`starting call control ${settings.fromVersion}: groups blue and green, one local process each`);
     await launchLocalFleet(inventory, { image: IMAGE, version: settings.fromVersion }, launch);
     await seedLocalRoutes(inventory);
 
-    const load = simulator.placeCalls({
+    const load = await mediaServer.placeCalls({
       count: 1_000_000,
       ratePerSecond: settings.callsPerSecond,
-      destination: '15550100000',
-      context: DEMO_CONTEXT,
       durationMs: () => settings.minCallMs + Math.floor(Math.random() * (settings.maxCallMs - settings.minCallMs)),
     });
+    cleanups.unshift(async () => load.cancel());
     say(`placing ${settings.callsPerSecond} calls/s of ${settings.minCallMs / 1000}-${settings.maxCallMs / 1000} s; upgrading blue, then green, to ${settings.toVersion}`);
     await sleep(settings.warmUpMs, context.signal);
 
     const store = new DynamoUpgradeStateStore({ client, tableName: TABLE, clock });
-    const fleet = createFleetUpgradeSteps({ inventory, store, env: context.env, keepConnectionsOpen: true, clock, sleep, settings: { drainSettleMs: 1_000, verifyRetryMs: 250 } });
+    const fleet = createFleetUpgradeSteps({ inventory, store, env, keepConnectionsOpen: true, clock, sleep, settings: { drainSettleMs: 1_000, verifyRetryMs: 250 } });
     cleanups.unshift(() => fleet.close());
     const request = parseUpgradeRequest({
       image: IMAGE,
@@ -172,7 +251,7 @@ export async function runDemoCommand(values: { readonly json?: boolean }, contex
     const calls = tallyCalls(await load.outcomes());
     const passed = upgrade.status === 'succeeded' && calls.dropped === 0 && calls.refused === 0;
     if (json) {
-      printer.summary(upgrade, { ...calls, maxDrainSeconds: upgrade.maxDrainSeconds, passed });
+      printer.summary(upgrade, { ...calls, maxDrainSeconds: upgrade.maxDrainSeconds, passed, mediaServer: mediaServer.description });
     } else {
       printer.summary(upgrade);
       report(context.stdout, calls, upgrade, passed);

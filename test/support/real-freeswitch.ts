@@ -1,6 +1,7 @@
 import { EslClient, EslCommandError } from '../../runtime/esl';
 import { CARRIER_PROFILE_NAME, FAR_END_PREFIX } from '../../runtime/local-freeswitch/carrier-profile';
 import { findFreeSwitchBinary, LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
+import { farEndDialString } from '../../runtime/local-freeswitch/sip-call-load';
 import { SIP_PROFILE_NAME } from '../../runtime/freeswitch-config/sip-profile';
 
 /** CI sets this so a machine without FreeSWITCH fails instead of skipping the real-FreeSWITCH tests. */
@@ -25,9 +26,7 @@ export function describeWithFreeSwitch(name: string, body: () => void): void {
 }
 
 /** Dial string of the carrier's far end, as call control bridges to it from the media server's profile. */
-export function farEndTarget(freeswitch: LocalFreeSwitch, name = FAR_END_PREFIX): string {
-  return `sofia/${SIP_PROFILE_NAME}/sip:${name}@127.0.0.1:${freeswitch.ports.carrierSip}`;
-}
+export const farEndTarget = farEndDialString;
 
 /** The dial string of a SIP call from the carrier into the media server's profile, as the SIP cluster hands calls over. */
 export function carrierCall(freeswitch: LocalFreeSwitch, callerUuid: string, destination = '1000'): string {

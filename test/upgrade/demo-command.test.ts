@@ -3,7 +3,9 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { main } from '../../runtime/cli';
 import { runDemoCommand } from '../../runtime/commands/demo-command';
+import { describeWithFreeSwitch, freeSwitchBinaryOrSkip } from '../support/real-freeswitch';
 
 const VOICEPLANE = path.join(__dirname, '../../bin/voiceplane.js');
 
@@ -18,6 +20,8 @@ describe('voiceplane demo (command module, shortened calls)', () => {
     const objects = lines.map((line) => JSON.parse(line));
     const summary = objects[objects.length - 1];
     expect(summary).toMatchObject({ type: 'summary', status: 'succeeded', dropped: 0, refused: 0, passed: true });
+    // The simulator stays the default even where a real FreeSWITCH is installed.
+    expect(summary.mediaServer).toBe('simulated FreeSWITCH');
     expect(summary.placed).toBeGreaterThan(20);
     expect(summary.completed).toBe(summary.placed);
     expect(summary.mediaServers[0].groups.map((group: { groupId: string; phase: string }) => `${group.groupId} ${group.phase}`)).toEqual(['blue restored', 'green restored']);
@@ -47,5 +51,44 @@ describe('voiceplane demo (the installed command, defaults)', () => {
     } finally {
       rmSync(elsewhere, { recursive: true, force: true });
     }
+  });
+});
+
+describeWithFreeSwitch('voiceplane demo --freeswitch (the real FreeSWITCH, SIP calls)', () => {
+  it('upgrades blue, then green, under SIP calls bridged to a far end, with no call dropped or refused', async () => {
+    const binary = freeSwitchBinaryOrSkip()!;
+    const lines: string[] = [];
+    const code = await runDemoCommand(
+      { json: true, freeswitch: binary },
+      {
+        stdout: { line: (text) => lines.push(text) },
+        env: process.env,
+        isTty: false,
+        settings: { callsPerSecond: 5, minCallMs: 500, maxCallMs: 1_500, warmUpMs: 1_000 },
+      },
+    );
+
+    const summary = JSON.parse(lines[lines.length - 1]);
+    expect(summary).toMatchObject({ type: 'summary', status: 'succeeded', dropped: 0, refused: 0, passed: true });
+    expect(summary.mediaServer).toMatch(/^real FreeSWITCH \d+\.\d+\.\d+ \(/);
+    expect(summary.mediaServer).toContain(`(${path.resolve(binary)})`);
+    expect(summary.placed).toBeGreaterThan(0);
+    expect(summary.completed).toBe(summary.placed);
+    expect(code).toBe(0);
+  });
+});
+
+describe('voiceplane demo --freeswitch with no usable binary', () => {
+  it.each([
+    ['a missing file', '/nonexistent'],
+    ['a directory', tmpdir()],
+  ])('%s is a usage error: exit 2, one line on stderr naming the flag, nothing started', async (_, binary) => {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const code = await main(['demo', '--freeswitch', binary], { env: process.env, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } });
+
+    expect(code).toBe(2);
+    expect(stderr).toEqual([`voiceplane: --freeswitch: no executable FreeSWITCH binary at ${JSON.stringify(binary)}`]);
+    expect(stdout).toEqual([]);
   });
 });
