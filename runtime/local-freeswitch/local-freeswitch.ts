@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'child_process';
 import { randomBytes } from 'crypto';
-import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { accessSync, constants, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { EslClient } from '../esl';
@@ -70,6 +70,8 @@ export class LocalFreeSwitch {
   private child?: ChildProcess;
   private exited?: Promise<void>;
   private readyAt = 0;
+  /** A base directory made for this instance is removed when it stops; one given by the caller is the caller's. */
+  private ownsBaseDir = false;
 
   private constructor(
     readonly binary: string,
@@ -87,6 +89,7 @@ export class LocalFreeSwitch {
     const rtpFrom = RTP_LOWEST_PORT + 2 * Math.floor(Math.random() * ((RTP_HIGHEST_PORT - RTP_LOWEST_PORT - RTP_RANGE_SIZE) / 2));
     const ports = { esl, sip, carrierSip, rtp: options.rtpPorts ?? { from: rtpFrom, to: rtpFrom + RTP_RANGE_SIZE } };
     const freeswitch = new LocalFreeSwitch(binary, baseDir, ports, randomBytes(12).toString('hex'), options);
+    freeswitch.ownsBaseDir = options.baseDir === undefined;
     freeswitch.writeConfiguration();
     await freeswitch.launch();
     return freeswitch;
@@ -114,8 +117,13 @@ export class LocalFreeSwitch {
     return readFileSync(this.logFile, 'utf8').split('\n').slice(-lines).join('\n');
   }
 
-  /** Graceful stop: SIGTERM (never within 2 s of readiness), SIGKILL after the stop timeout. */
+  /** Graceful stop: SIGTERM (never within 2 s of readiness), SIGKILL after the stop timeout; then its files go. */
   async stop(): Promise<void> {
+    await this.terminate();
+    if (this.ownsBaseDir) rmSync(this.baseDir, { recursive: true, force: true });
+  }
+
+  private async terminate(): Promise<void> {
     const child = this.child;
     if (child === undefined || this.exited === undefined) return;
     const settle = this.readyAt + 2_000 - Date.now();
@@ -137,7 +145,7 @@ export class LocalFreeSwitch {
 
   /** Starts FreeSWITCH again on the same directory and ports (the core db, and so the route table, survives). */
   async restart(): Promise<void> {
-    await this.stop();
+    await this.terminate();
     await this.launch();
   }
 
