@@ -200,7 +200,7 @@ describe('FreeSWITCH simulator: XML dialplan semantics', () => {
     const farEnd = simulator.channels().find((channel) => channel.direction === 'outbound');
     expect(farEnd).toMatchObject({ destination: '15550001', answered: true });
     expect(farEnd?.variables.origination_caller_id_number).toBe('999');
-    expect(simulator.api('show calls count as json')).toBe('{"row_count": 1}\n');
+    expect(simulator.api('show calls count as json')).toBe('{"row_count":1,"rows":[]}');
 
     simulator.killCall(farEnd?.uuid ?? '');
     const outcome = await call.outcome;

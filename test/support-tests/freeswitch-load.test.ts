@@ -32,7 +32,7 @@ describe('FreeSWITCH simulator under load', () => {
 
       const batch = simulator.placeCalls({ count: 1000, ratePerSecond: 500, destination: '1000', durationMs: 3000 });
       await batch.placed;
-      expect(simulator.api('show calls count as json')).toBe('{"row_count": 1000}\n');
+      expect(simulator.api('show calls count as json')).toBe('{"row_count":1000,"rows":[]}');
       await waitFor(() => simulator.api('limit_usage hash cc blue') === '1000', { message: 'every call counted' });
 
       const outcomes = await batch.outcomes();

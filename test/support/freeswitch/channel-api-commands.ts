@@ -44,7 +44,8 @@ const SHOW_USAGE = '-USAGE: channels|calls [count|like <match string>] [as json|
 
 /**
  * `show channels|calls [count] [like PATTERN] [as json]`. Zero rows in JSON are `{"row_count": 0}` and a
- * newline, with the space and without `rows`, because FreeSWITCH writes that case by hand.
+ * newline, with the space and without `rows`, because FreeSWITCH writes that case by hand; a count is always
+ * `{"row_count":N,"rows":[]}` (checked on the real server).
  */
 export function showApi(args: string, core: SimulatedCore): string {
   const words = args.split(' ').filter((word) => word !== '');

@@ -111,7 +111,7 @@ export function rowsAsJson(rows: readonly ShowRow[]): string {
 }
 
 export function countJson(count: number): string {
-  return `{"row_count": ${count}}\n`;
+  return `{"row_count":${count},"rows":[]}`;
 }
 
 export function rowsAsDelimitedText(rows: readonly ShowRow[], delimiter: string): string {
