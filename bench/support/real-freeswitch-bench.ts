@@ -103,31 +103,43 @@ async function callLoad(rig: Rig, count: number, ratePerSecond: number, holdMs: 
 
 const countReplies = (replies: readonly string[]) => replies.reduce<Record<string, number>>((counts, reply) => ({ ...counts, [reply]: (counts[reply] ?? 0) + 1 }), {});
 
-async function sustainedCalls(rig: Rig): Promise<void> {
+/** Calls held 10 s at a rising rate: where one FreeSWITCH carrying both SIP legs of every call tops out on 2 cores. */
+async function sustainedCalls(rig: Rig, ratePerSecond: number): Promise<void> {
+  const count = ratePerSecond * 15;
   const cpuBefore = [rig.freeswitch.pid!, ...rig.callControlPids].map(processCpuSeconds);
   const started = Date.now();
-  const result = await callLoad(rig, 2_000, 100, 10_000);
+  const result = await callLoad(rig, count, ratePerSecond, 10_000);
   const seconds = (Date.now() - started) / 1000;
   const [freeswitchCpu, ...callControlCpu] = [rig.freeswitch.pid!, ...rig.callControlPids].map((pid, index) => processCpuSeconds(pid) - cpuBefore[index]);
-  const causes = countReplies(result.refused);
-  console.log(`real FreeSWITCH sustained load: 2000 SIP calls offered at 100 calls/s (placed at ${result.placedPerSecond.toFixed(1)}/s), 10 s each, peak ${result.peak} concurrent calls under call control`);
-  console.log(`real FreeSWITCH sustained load: refused ${result.refused.length} ${JSON.stringify(causes)}`);
   console.log(
-    `real FreeSWITCH sustained load: FreeSWITCH CPU ${((freeswitchCpu / seconds) * 100).toFixed(0)}% of one core (both SIP legs of every call), call control (2 processes) ${((callControlCpu.reduce((sum, value) => sum + value, 0) / seconds) * 100).toFixed(0)}%`,
+    `real FreeSWITCH sustained load: ${count} SIP calls offered at ${ratePerSecond} calls/s, held 10 s: peak ${result.peak} concurrent calls under call control, ` +
+      `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))}, ` +
+      `FreeSWITCH CPU ${((freeswitchCpu / seconds) * 100).toFixed(0)}% of one core (both SIP legs of every call), ` +
+      `call control (2 processes) ${((callControlCpu.reduce((sum, value) => sum + value, 0) / seconds) * 100).toFixed(0)}%`,
   );
 }
 
-async function refusalsDuringRouteWrites(rig: Rig): Promise<void> {
-  const writer = async () => {
-    for (let index = 1; index <= 1_000; index++) await rig.routes.setRoutes(rig.tables[index % 2]);
-    return 1_000;
-  };
+/** The same short calls with and without route writes back to back: refusals the writes add, apart from load. */
+async function refusalsDuringRouteWrites(rig: Rig, ratePerSecond: number): Promise<void> {
+  const count = ratePerSecond * 10;
+  const baseline = await callLoad(rig, count, ratePerSecond, 0);
   const started = Date.now();
-  const result = await callLoad(rig, 1_500, 100, 100, writer);
+  const placingEnds = started + (count * 1000) / ratePerSecond;
+  // At least 1,000 writes, and writes for as long as calls are being placed.
+  const writer = async () => {
+    let writes = 0;
+    for (; writes < 1_000 || Date.now() < placingEnds; writes++) await rig.routes.setRoutes(rig.tables[writes % 2]);
+    return writes;
+  };
+  const result = await callLoad(rig, count, ratePerSecond, 0, writer);
   console.log(
-    `real FreeSWITCH: ${result.extra} route writes back to back under ${result.placedPerSecond.toFixed(0)} calls/s (${((Date.now() - started) / 1000).toFixed(1)} s): ${result.refused.length} of 1500 calls refused (target 0) ${JSON.stringify(countReplies(result.refused))}`,
+    `real FreeSWITCH: ${result.extra} route writes back to back while ${count} calls were offered at ${ratePerSecond} calls/s (${((Date.now() - started) / 1000).toFixed(1)} s): ` +
+      `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))} (target 0); the same calls without writes: ${baseline.refused.length} refused`,
   );
 }
+
+/** `-ERR CAUSE`, or the client error's name: one short key per kind of refusal. */
+const shortReply = (reply: string) => (reply.startsWith('-ERR') ? reply : reply.split(':')[0]);
 
 /** Runs the real-FreeSWITCH figures; resolves once everything it started is stopped. */
 export async function benchmarkRealFreeSwitch(binary: string): Promise<void> {
@@ -153,8 +165,8 @@ export async function benchmarkRealFreeSwitch(binary: string): Promise<void> {
   try {
     await routes.setRoutes(rig.tables[0]);
     await drainLatency(rig);
-    await refusalsDuringRouteWrites(rig);
-    await sustainedCalls(rig);
+    await refusalsDuringRouteWrites(rig, 100);
+    for (const ratePerSecond of [25, 50, 100]) await sustainedCalls(rig, ratePerSecond);
   } finally {
     await esl.close();
     await blue.stop();
