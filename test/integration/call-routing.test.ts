@@ -1,24 +1,11 @@
-import { createServer } from 'net';
-import { RouteTable } from '../../runtime/dialplan';
 import { MediaServerClient } from '../../runtime/media-server';
 import { CallOutcome, FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
 import { RunningGroup, spawnCallControl, startCallControl } from '../support/call-control-fixture';
 import { CALL_CONTEXT, eslOptions, startMediaServer } from '../support/media-server-fixture';
+import { refusingPort, routeTo } from '../support/route-tables';
 import { waitFor } from '../support/wait-for';
 
 type ConnectedClient = Awaited<ReturnType<typeof MediaServerClient.connect>>;
-
-function routeTo(...groups: Array<{ id: string; ports: number[]; state?: 'active' | 'drained' }>): RouteTable {
-  return { groups: groups.map(({ id, ports, state }) => ({ id, endpoints: ports.map((port) => ({ host: '127.0.0.1', port })), state: state ?? 'active' })) };
-}
-
-async function refusingPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** How long a `socket` connect to an unreachable endpoint stalls before it fails (the OS connect timeout, shortened). */
 const UNREACHABLE_STALL_MS = 400;

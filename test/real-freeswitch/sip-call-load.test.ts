@@ -1,4 +1,3 @@
-import { createServer } from 'net';
 import { EslClient } from '../../runtime/esl';
 import { LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
 import { farEndDialString, NORMAL_CLEARING_BEFORE_DURATION, startSipCallLoad } from '../../runtime/local-freeswitch/sip-call-load';
@@ -6,19 +5,12 @@ import { MediaServerClient } from '../../runtime/media-server';
 import { tallyCalls } from '../../runtime/upgrade/call-tally';
 import { type RunningGroup, startCallControl } from '../support/call-control-fixture';
 import { channelRows, describeWithFreeSwitch, isFarEndLeg, isMediaServerLeg, withFreeSwitchLog } from '../support/real-freeswitch';
+import { refusingPort } from '../support/route-tables';
 import { waitFor } from '../support/wait-for';
 
 /* The SIP call load the demo runs on the real FreeSWITCH: carrier calls into the media server's profile, bridged by call control to the carrier's far end. */
 
 type ConnectedClient = Awaited<ReturnType<typeof MediaServerClient.connect>>;
-
-async function refusingPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /** Long enough that only a kill ends the call while the test runs. */
 const LONG_CALL_MS = 60_000;

@@ -1,11 +1,9 @@
 import type { ChildProcess } from 'child_process';
-import { createServer } from 'net';
-import { CallControlService, jsonLinesLogger } from '../../runtime/call-control';
-import type { RouteTable } from '../../runtime/dialplan';
 import { EslClient } from '../../runtime/esl';
 import { MediaServerClient } from '../../runtime/media-server';
 import { type RunningGroup, spawnCallControl, startCallControl } from '../support/call-control-fixture';
 import { type PlacedCall, type ScenarioMediaServer, scenarioMediaServers } from '../support/scenario-media-servers';
+import { refusingPort, routeTo } from '../support/route-tables';
 import { waitFor } from '../support/wait-for';
 import { recordingLogger } from '../call-control/recording-logger';
 
@@ -16,18 +14,6 @@ import { recordingLogger } from '../call-control/recording-logger';
  */
 
 type ConnectedClient = Awaited<ReturnType<typeof MediaServerClient.connect>>;
-
-const routeTo = (...groups: Array<{ id: string; port: number; state?: 'active' | 'drained' }>): RouteTable => ({
-  groups: groups.map(({ id, port, state }) => ({ id, endpoints: [{ host: '127.0.0.1', port }], state: state ?? 'active' })),
-});
-
-async function refusingPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 /**
  * Asserting that something does NOT happen needs an observation window: a media server reacts to a closed
@@ -94,7 +80,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
     scenario(async () => {
       const blue = track(await startCallControl('blue'));
       const green = track(await startCallControl('green'));
-      await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+      await client.setRoutes(routeTo({ id: 'blue', ports: [blue.eslPort] }, { id: 'green', ports: [green.eslPort] }));
 
       const call = await placeCall();
       expect(call.answered).toBe(true);
@@ -115,7 +101,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
     scenario(async () => {
       const blue = track(await startCallControl('blue'));
       const green = track(await startCallControl('green'));
-      await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+      await client.setRoutes(routeTo({ id: 'blue', ports: [blue.eslPort] }, { id: 'green', ports: [green.eslPort] }));
       const before = await placeCall();
       await waitFor(async () => (await groupCount('blue')) === 1, { timeoutMs: 10_000, message: 'blue has the first call' });
 
@@ -130,7 +116,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
   it(
     'rejects a call no group takes with an explicit failure (503), never a silent drop',
     scenario(async () => {
-      await client.setRoutes(routeTo({ id: 'blue', port: await refusingPort() }));
+      await client.setRoutes(routeTo({ id: 'blue', ports: [await refusingPort()] }));
       const call = await placeCall();
       // The cause mod_sofia maps the media server's 503 to.
       expect(call).toMatchObject({ answered: false, refusalCause: 'NORMAL_TEMPORARY_FAILURE' });
@@ -143,7 +129,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
     scenario(async () => {
       const blue = track(await spawnCallControl('blue'));
       const green = track(await startCallControl('green'));
-      await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+      await client.setRoutes(routeTo({ id: 'blue', ports: [blue.eslPort] }, { id: 'green', ports: [green.eslPort] }));
       const call = await placeCall();
       await waitFor(async () => (await groupCount('blue')) === 1, { timeoutMs: 10_000, message: 'blue has the call' });
       const leg = await theMediaServerLeg();
@@ -172,7 +158,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
       scenario(async () => {
         const blue = track(await startBlue(server.farEndTarget));
         const green = track(await startCallControl('green', '1.0.0', { bridgeTarget: server.farEndTarget }));
-        await client.setRoutes(routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }));
+        await client.setRoutes(routeTo({ id: 'blue', ports: [blue.eslPort] }, { id: 'green', ports: [green.eslPort] }));
         const call = await placeCall();
         await waitFor(async () => (await server.legs()).farEnd.length === 1, { timeoutMs: 10_000, message: 'the call is bridged to the far end' });
         const bridged = await server.legs();
@@ -191,21 +177,16 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
   it(
     'keeps counting a call for its group after call control transfers it',
     scenario(async () => {
-      const transferring = new CallControlService({
-        group: 'blue',
-        version: '1.0.0',
-        eslListen: { host: '127.0.0.1', port: 0 },
-        httpListen: { host: '127.0.0.1', port: 0 },
-        logger: jsonLinesLogger({ write: () => undefined }),
-        flow: async (call) => {
-          await call.answer();
-          await call.execute('transfer', server.holdTarget);
-          await call.ended;
-        },
-      });
-      const ports = await transferring.start();
-      track({ group: 'blue', ...ports, stop: () => transferring.stop() });
-      await client.setRoutes(routeTo({ id: 'blue', port: ports.eslPort }));
+      const transferring = track(
+        await startCallControl('blue', '1.0.0', {
+          flow: async (call) => {
+            await call.answer();
+            await call.execute('transfer', server.holdTarget);
+            await call.ended;
+          },
+        }),
+      );
+      await client.setRoutes(routeTo({ id: 'blue', ports: [transferring.eslPort] }));
       const call = await placeCall();
       await waitFor(async () => (await groupCount('blue')) === 1, { timeoutMs: 10_000, message: 'blue has the call' });
       await observe(500);
@@ -218,16 +199,8 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
     'tells call control how every call ended (the hangup event is not lost when the channel goes down)',
     scenario(async () => {
       const { logger, entries } = recordingLogger();
-      const service = new CallControlService({
-        group: 'blue',
-        version: '1.0.0',
-        eslListen: { host: '127.0.0.1', port: 0 },
-        httpListen: { host: '127.0.0.1', port: 0 },
-        logger,
-      });
-      const ports = await service.start();
-      track({ group: 'blue', ...ports, stop: () => service.stop() });
-      await client.setRoutes(routeTo({ id: 'blue', port: ports.eslPort }));
+      const blue = track(await startCallControl('blue', '1.0.0', { logger }));
+      await client.setRoutes(routeTo({ id: 'blue', ports: [blue.eslPort] }));
       const placed = await Promise.all(Array.from({ length: 20 }, () => server.placeCall()));
       await Promise.all(placed.map((call) => call.hangUp()));
       await waitFor(() => entries.filter((entry) => entry.msg === 'call ended').length === placed.length, { timeoutMs: 10_000, message: 'every call ended' });
@@ -240,7 +213,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
     scenario(async () => {
       const blue = track(await startCallControl('blue'));
       const green = track(await startCallControl('green'));
-      await client.setRoutes(routeTo({ id: 'green', port: green.eslPort }, { id: 'blue', port: blue.eslPort }));
+      await client.setRoutes(routeTo({ id: 'green', ports: [green.eslPort] }, { id: 'blue', ports: [blue.eslPort] }));
       await client.close();
       await server.restart();
       client = await MediaServerClient.connect(server.eslOptions);
@@ -257,8 +230,8 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
       const blue = track(await startCallControl('blue'));
       const green = track(await startCallControl('green'));
       const tables = [
-        routeTo({ id: 'blue', port: blue.eslPort }, { id: 'green', port: green.eslPort }),
-        routeTo({ id: 'green', port: green.eslPort }, { id: 'blue', port: blue.eslPort }),
+        routeTo({ id: 'blue', ports: [blue.eslPort] }, { id: 'green', ports: [green.eslPort] }),
+        routeTo({ id: 'green', ports: [green.eslPort] }, { id: 'blue', ports: [blue.eslPort] }),
       ];
       await client.setRoutes(tables[0]);
       let writing = true;

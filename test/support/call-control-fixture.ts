@@ -1,7 +1,7 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import { createInterface } from 'readline';
-import { CallControlService, jsonLinesLogger } from '../../runtime/call-control';
+import { CallControlService, type CallControlServiceOptions, jsonLinesLogger } from '../../runtime/call-control';
 
 export interface RunningGroup {
   readonly group: string;
@@ -11,14 +11,18 @@ export interface RunningGroup {
 }
 
 /** A reference call-control group member in this process, logging nowhere. */
-export async function startCallControl(group: string, version = '1.0.0', options: { bridgeTarget?: string } = {}): Promise<RunningGroup & { service: CallControlService }> {
+export async function startCallControl(
+  group: string,
+  version = '1.0.0',
+  options: Pick<CallControlServiceOptions, 'bridgeTarget' | 'flow' | 'logger'> = {},
+): Promise<RunningGroup & { service: CallControlService }> {
   const service = new CallControlService({
     group,
     version,
-    ...options,
     eslListen: { host: '127.0.0.1', port: 0 },
     httpListen: { host: '127.0.0.1', port: 0 },
     logger: jsonLinesLogger({ write: () => undefined }),
+    ...options,
   });
   const ports = await service.start();
   return { group, ...ports, service, stop: () => service.stop() };
