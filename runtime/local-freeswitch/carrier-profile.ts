@@ -1,4 +1,5 @@
 import { renderXml, type XmlElement, xmlElement } from '../dialplan/xml-document';
+import { SIP_PROFILE_NAME } from '../freeswitch-config/sip-profile';
 import { settings } from '../freeswitch-config/xml-config';
 
 /**
@@ -10,6 +11,21 @@ export const CARRIER_PROFILE_NAME = 'carrier';
 export const CARRIER_CONTEXT = 'carrier';
 /** Destinations the carrier answers and holds (parks) until the call ends. */
 export const FAR_END_PREFIX = 'farend';
+
+/** The local FreeSWITCH's SIP ports: its media server profile's and its carrier profile's. */
+interface LocalSipPorts {
+  readonly ports: { readonly sip: number; readonly carrierSip: number };
+}
+
+/** The dial string call control bridges to so that a call reaches the carrier's far end (two real SIP legs). */
+export function farEndDialString(freeswitch: LocalSipPorts): string {
+  return `sofia/${SIP_PROFILE_NAME}/sip:${FAR_END_PREFIX}@127.0.0.1:${freeswitch.ports.carrierSip}`;
+}
+
+/** The target of a call from the carrier into the media server's profile, as the SIP cluster hands calls over. */
+export function carrierCallTarget(freeswitch: LocalSipPorts, destination = '1000'): string {
+  return `sofia/${CARRIER_PROFILE_NAME}/sip:${destination}@127.0.0.1:${freeswitch.ports.sip}`;
+}
 
 export function renderCarrierProfile(listenIp: string, sipPort: number): string {
   return `<?xml version="1.0"?>\n${renderXml(

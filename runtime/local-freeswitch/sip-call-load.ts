@@ -1,9 +1,8 @@
 import { randomUUID } from 'crypto';
 import { z } from 'zod';
 import { EslClient, EslCommandError, EslReplyError, EslTimeoutError, type EslEvent } from '../esl';
-import { SIP_PROFILE_NAME } from '../freeswitch-config/sip-profile';
 import type { ObservedCall } from '../upgrade/call-tally';
-import { CARRIER_PROFILE_NAME, FAR_END_PREFIX } from './carrier-profile';
+import { carrierCallTarget } from './carrier-profile';
 import type { LocalFreeSwitch } from './local-freeswitch';
 
 export interface CallLoadRequest {
@@ -30,15 +29,9 @@ export const NORMAL_CLEARING_BEFORE_DURATION = 'NORMAL_CLEARING_BEFORE_DURATION'
 /** The `hangupCause` of a call whose originate got no result in time (an overloaded FreeSWITCH): not answered. */
 export const ORIGINATE_TIMEOUT = 'ORIGINATE_TIMEOUT';
 
-/** The dial string call control bridges to so that a call reaches the carrier's far end (two real SIP legs). */
-export function farEndDialString(freeswitch: Pick<LocalFreeSwitch, 'ports'>): string {
-  return `sofia/${SIP_PROFILE_NAME}/sip:${FAR_END_PREFIX}@127.0.0.1:${freeswitch.ports.carrierSip}`;
-}
-
 /** Channel variable naming the load on its carrier legs, so the event socket delivers only their hangups. */
 const LOAD_VARIABLE = 'vp_call_load';
 const CALLER_ID = '5550100';
-const DESTINATION = '1000';
 const ORIGINATE_TIMEOUT_S = 20;
 /** A bit more than FreeSWITCH's own originate timeout, which ends the job with -ERR first. */
 const ORIGINATE_JOB_TIMEOUT_MS = (ORIGINATE_TIMEOUT_S + 10) * 1000;
@@ -69,8 +62,7 @@ export async function startSipCallLoad(freeswitch: Pick<LocalFreeSwitch, 'eslOpt
     await Promise.all(clients.map((client) => client.close().catch(() => undefined)));
     throw error;
   }
-  const callTarget = `sofia/${CARRIER_PROFILE_NAME}/sip:${DESTINATION}@127.0.0.1:${freeswitch.ports.sip}`;
-  return new SipCallLoad(clients[0], clients[1], loadId, callTarget, request);
+  return new SipCallLoad(clients[0], clients[1], loadId, carrierCallTarget(freeswitch), request);
 }
 
 interface Hangup {

@@ -1,10 +1,11 @@
 import { EslClient } from '../../runtime/esl';
 import { LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
-import { farEndDialString, NORMAL_CLEARING_BEFORE_DURATION, startSipCallLoad } from '../../runtime/local-freeswitch/sip-call-load';
+import { farEndDialString } from '../../runtime/local-freeswitch/carrier-profile';
+import { NORMAL_CLEARING_BEFORE_DURATION, startSipCallLoad } from '../../runtime/local-freeswitch/sip-call-load';
 import { MediaServerClient } from '../../runtime/media-server';
 import { tallyCalls } from '../../runtime/upgrade/call-tally';
 import { type RunningGroup, startCallControl } from '../support/call-control-fixture';
-import { channelRows, describeWithFreeSwitch, isFarEndLeg, isMediaServerLeg, withFreeSwitchLog } from '../support/real-freeswitch';
+import { channelRows, describeWithFreeSwitch, isFarEndLeg, isMediaServerLeg, withServerLog } from '../support/real-freeswitch';
 import { refusingPort } from '../support/route-tables';
 import { waitFor } from '../support/wait-for';
 
@@ -56,7 +57,7 @@ describeWithFreeSwitch('the SIP call load on the real FreeSWITCH', () => {
   }, 30_000);
 
   it('reports a call the media server refuses (no group takes it) as rejected, with the cause', () =>
-    withFreeSwitchLog(freeswitch, async () => {
+    withServerLog(`FreeSWITCH (${freeswitch.logFile})`, () => freeswitch.logTail(80), async () => {
       await client.setRoutes({ groups: [{ id: 'blue', endpoints: [{ host: '127.0.0.1', port: await refusingPort() }], state: 'active' }] });
 
       const load = await startSipCallLoad(freeswitch, { count: 1, ratePerSecond: 10, durationMs: () => 1_000 });
@@ -65,7 +66,7 @@ describeWithFreeSwitch('the SIP call load on the real FreeSWITCH', () => {
     }));
 
   it('holds an answered call, bridged to the far end, for its duration, then hangs up: NORMAL_CLEARING', () =>
-    withFreeSwitchLog(freeswitch, async () => {
+    withServerLog(`FreeSWITCH (${freeswitch.logFile})`, () => freeswitch.logTail(80), async () => {
       await routeToBlue();
       const startedAt = Date.now();
 
@@ -79,7 +80,7 @@ describeWithFreeSwitch('the SIP call load on the real FreeSWITCH', () => {
     }));
 
   it('reports a call whose media server leg is hung up early with that cause: a drop', () =>
-    withFreeSwitchLog(freeswitch, async () => {
+    withServerLog(`FreeSWITCH (${freeswitch.logFile})`, () => freeswitch.logTail(80), async () => {
       await routeToBlue();
       const load = await startSipCallLoad(freeswitch, { count: 1, ratePerSecond: 10, durationMs: () => LONG_CALL_MS });
       const { mediaServerLeg } = await bridgedCall();
@@ -92,7 +93,7 @@ describeWithFreeSwitch('the SIP call load on the real FreeSWITCH', () => {
     }));
 
   it('counts a call the far end hangs up early as a drop, although the caller sees NORMAL_CLEARING', () =>
-    withFreeSwitchLog(freeswitch, async () => {
+    withServerLog(`FreeSWITCH (${freeswitch.logFile})`, () => freeswitch.logTail(80), async () => {
       await routeToBlue();
       const load = await startSipCallLoad(freeswitch, { count: 1, ratePerSecond: 10, durationMs: () => LONG_CALL_MS });
       const { farEnd } = await bridgedCall();
@@ -105,7 +106,7 @@ describeWithFreeSwitch('the SIP call load on the real FreeSWITCH', () => {
     }));
 
   it('places calls at the rate until cancelled, then reports exactly the calls it placed once they ended', () =>
-    withFreeSwitchLog(freeswitch, async () => {
+    withServerLog(`FreeSWITCH (${freeswitch.logFile})`, () => freeswitch.logTail(80), async () => {
       await routeToBlue();
       const load = await startSipCallLoad(freeswitch, { count: 1_000, ratePerSecond: 10, durationMs: () => 300 });
       await waitFor(async () => (await client.groupCallCount('blue')) > 0, { timeoutMs: 10_000, message: 'blue has a call' });

@@ -4,6 +4,7 @@ import { MediaServerClient } from '../../runtime/media-server';
 import { type RunningGroup, spawnCallControl, startCallControl } from '../support/call-control-fixture';
 import { type PlacedCall, type ScenarioMediaServer, scenarioMediaServers } from '../support/scenario-media-servers';
 import { refusingPort, routeTo } from '../support/route-tables';
+import { withServerLog } from '../support/real-freeswitch';
 import { waitFor } from '../support/wait-for';
 import { recordingLogger } from '../call-control/recording-logger';
 
@@ -46,14 +47,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
     return (await server.legs()).mediaServer[0];
   };
   /** Runs a scenario; a failure carries the tail of the server's log. */
-  const scenario = (body: () => Promise<void>) => async () => {
-    try {
-      await body();
-    } catch (error) {
-      if (error instanceof Error) error.message += `\n--- ${server.name}, last log lines ---\n${server.logTail()}`;
-      throw error;
-    }
-  };
+  const scenario = (body: () => Promise<void>) => () => withServerLog(server.name, () => server.logTail(), body);
 
   beforeAll(async () => {
     server = await start();

@@ -1,7 +1,6 @@
 import { EslClient, EslCommandError } from '../../runtime/esl';
-import { CARRIER_PROFILE_NAME, FAR_END_PREFIX } from '../../runtime/local-freeswitch/carrier-profile';
+import { carrierCallTarget, FAR_END_PREFIX } from '../../runtime/local-freeswitch/carrier-profile';
 import { findFreeSwitchBinary, LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
-import { farEndDialString } from '../../runtime/local-freeswitch/sip-call-load';
 import { SIP_PROFILE_NAME } from '../../runtime/freeswitch-config/sip-profile';
 
 /** CI sets this so a machine without FreeSWITCH fails instead of skipping the real-FreeSWITCH tests. */
@@ -25,12 +24,9 @@ export function describeWithFreeSwitch(name: string, body: () => void): void {
   (freeSwitchBinaryOrSkip() ? describe : describe.skip)(name, body);
 }
 
-/** Dial string of the carrier's far end, as call control bridges to it from the media server's profile. */
-export const farEndTarget = farEndDialString;
-
 /** The dial string of a SIP call from the carrier into the media server's profile, as the SIP cluster hands calls over. */
-export function carrierCall(freeswitch: LocalFreeSwitch, callerUuid: string, destination = '1000'): string {
-  return `{origination_uuid=${callerUuid},origination_caller_id_number=5550100,originate_timeout=20}sofia/${CARRIER_PROFILE_NAME}/sip:${destination}@127.0.0.1:${freeswitch.ports.sip}`;
+export function carrierCall(freeswitch: LocalFreeSwitch, callerUuid: string): string {
+  return `{origination_uuid=${callerUuid},origination_caller_id_number=5550100,originate_timeout=20}${carrierCallTarget(freeswitch)}`;
 }
 
 /** An api or bgapi reply as text, `-ERR ...` included (the client rejects those), so tests can assert on it. */
@@ -70,12 +66,12 @@ export const isMediaServerLeg = (row: ChannelRow) => row.name.startsWith(`sofia/
 /** The media server's outbound leg to the far end. */
 export const isFarEndLeg = (row: ChannelRow) => row.name.startsWith(`sofia/${SIP_PROFILE_NAME}/${FAR_END_PREFIX}@`);
 
-/** Runs a test body; a failure carries the tail of FreeSWITCH's log, so CI shows what the server did. */
-export async function withFreeSwitchLog<T>(freeswitch: LocalFreeSwitch | undefined, body: () => Promise<T>): Promise<T> {
+/** Runs a test body; a failure carries the tail of the server's log (`label` names it), so CI shows what it did. */
+export async function withServerLog<T>(label: string, logTail: () => string, body: () => Promise<T>): Promise<T> {
   try {
     return await body();
   } catch (error) {
-    if (freeswitch && error instanceof Error) error.message += `\n--- FreeSWITCH log (${freeswitch.logFile}), last lines ---\n${freeswitch.logTail(80)}`;
+    if (error instanceof Error) error.message += `\n--- ${label}, last log lines ---\n${logTail()}`;
     throw error;
   }
 }

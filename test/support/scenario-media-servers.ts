@@ -8,7 +8,8 @@ import { CARRIER_CONTEXT, FAR_END_PREFIX, renderCarrierDialplan } from '../../ru
 import { LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
 import { type CallOutcome, FreeSwitchSimulator } from './freeswitch/freeswitch-simulator';
 import { waitFor } from './wait-for';
-import { channelRows, farEndTarget, freeSwitchBinaryOrSkip, isFarEndLeg, isMediaServerLeg, placeSipCall } from './real-freeswitch';
+import { farEndDialString } from '../../runtime/local-freeswitch/carrier-profile';
+import { channelRows, freeSwitchBinaryOrSkip, isFarEndLeg, isMediaServerLeg, placeSipCall } from './real-freeswitch';
 
 /**
  * One media server the shared scenarios run against: the simulator (the fast path and the demo's default) or the
@@ -115,7 +116,7 @@ async function startRealMediaServer(): Promise<ScenarioMediaServer> {
   return {
     name: 'the real FreeSWITCH',
     eslOptions: freeswitch.eslOptions,
-    farEndTarget: farEndTarget(freeswitch),
+    farEndTarget: farEndDialString(freeswitch),
     holdTarget: `${FAR_END_PREFIX} XML ${CARRIER_CONTEXT}`,
     async placeCall() {
       const caller = `caller-${process.pid}-${++callers}`;
