@@ -7,6 +7,10 @@ import { refusingPort, routeTo } from '../support/route-tables';
 import { withServerLog } from '../support/real-freeswitch';
 import { waitFor } from '../support/wait-for';
 import { recordingLogger } from '../call-control/recording-logger';
+import { startSingleNode } from '../support/cds/single-node';
+import { startCallControlFleet } from '../support/upgrade/local-fleet-fixture';
+import { startStateTable } from '../support/upgrade/state-table-fixture';
+import { groupHealth, upgradeFleet } from '../support/upgrade/upgrade-harness';
 
 /*
  * One list of call-path scenarios, run against the simulator and against the real FreeSWITCH (on the media server's
@@ -30,6 +34,8 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
   let esl: EslClient;
   const running: RunningGroup[] = [];
   const calls: PlacedCall[] = [];
+  /** What else a scenario started (fleets, tables, CDS nodes), stopped after it. */
+  const cleanups: (() => Promise<void>)[] = [];
 
   const groupCount = (group: string) => client.groupCallCount(group);
   const track = <T extends RunningGroup>(group: T): T => {
@@ -61,6 +67,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
     await Promise.all([...legs.mediaServer, ...legs.farEnd].map((uuid) => server.hangUp(uuid)));
     await waitFor(async () => (await server.legs()).mediaServer.length === 0, { timeoutMs: 15_000, message: 'every call hung up' });
     await Promise.all(running.splice(0).map((group) => group.stop()));
+    await Promise.all(cleanups.splice(0).map((cleanup) => cleanup()));
   }, 30_000);
 
   afterAll(async () => {
@@ -208,9 +215,10 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
       const blue = track(await startCallControl('blue'));
       const green = track(await startCallControl('green'));
       await client.setRoutes(routeTo({ id: 'green', ports: [green.eslPort] }, { id: 'blue', ports: [blue.eslPort] }));
-      await client.close();
+      await Promise.all([client.close(), esl.close()]);
       await server.restart();
       client = await MediaServerClient.connect(server.eslOptions);
+      esl = await EslClient.connect(server.eslOptions);
 
       expect((await placeCall()).answered).toBe(true);
       await waitFor(async () => (await groupCount('green')) === 1, { timeoutMs: 10_000, message: 'green has the call' });
@@ -252,6 +260,86 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
       await writer;
       expect(writes).toBeGreaterThan(100);
       expect(outcomes.filter((call) => !call.answered).map((call) => call.refusalCause)).toEqual([]);
+    }),
+  );
+
+  it(
+    'upgrades blue, then green, under calls: each drain waits for live calls, none is dropped or refused, both run the new version',
+    scenario(async () => {
+      const fleet = await startCallControlFleet(server.eslOptions, { env: { ...process.env, CALL_CONTROL_BRIDGE_TARGET: server.farEndTarget } });
+      cleanups.push(() => fleet.stop());
+      const table = await startStateTable();
+      cleanups.push(() => table.close());
+
+      let placing = true;
+      const outcomes: Promise<string>[] = [];
+      /** One call held for 1–2 s: `completed` when it was still up when the caller hung up. */
+      const heldCall = async (): Promise<string> => {
+        const call = await server.placeCall();
+        if (!call.answered) return `refused: ${call.refusalCause}`;
+        await observe(1_000 + Math.floor(Math.random() * 1_000));
+        if (!(await call.isUp())) return 'dropped';
+        await call.hangUp();
+        return 'completed';
+      };
+      const load = (async () => {
+        while (placing) {
+          outcomes.push(heldCall());
+          await pace(200);
+        }
+      })();
+
+      const { summary, progress } = await upgradeFleet(fleet, table, { upgradeId: `scenario-${process.pid}`, wakeOnCallEnd: true }).finally(() => (placing = false));
+      await load;
+      const results = await Promise.all(outcomes);
+
+      expect(summary.status).toBe('succeeded');
+      expect(summary.mediaServers[0].groups.map((group) => [group.groupId, group.phase, group.forcedCalls])).toEqual([
+        ['blue', 'restored', 0],
+        ['green', 'restored', 0],
+      ]);
+      const drainingWith = (groupId: string) => Math.max(0, ...progress.filter((event) => event.groupId === groupId && event.step === 'checkDrain').map((event) => event.remainingCalls ?? 0));
+      expect(drainingWith('blue')).toBeGreaterThan(0);
+      expect(drainingWith('green')).toBeGreaterThan(0);
+      expect(results.length).toBeGreaterThan(10);
+      expect(results.filter((result) => result !== 'completed')).toEqual([]);
+      expect(await groupHealth(fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.1.0', acceptingCalls: true })]);
+      expect(await groupHealth(fleet, 'green')).toEqual([expect.objectContaining({ version: '1.1.0', acceptingCalls: true })]);
+      expect((await fleet.routes())?.groups.map((group) => [group.id, group.state])).toEqual([
+        ['blue', 'active'],
+        ['green', 'active'],
+      ]);
+    }),
+    90_000,
+  );
+
+  it(
+    "records a call in the site's CDS from the media server's channel events, ends it when the caller hangs up and archives it",
+    scenario(async () => {
+      const cds = await startSingleNode('west', {}, {}, { mediaServers: [server.eslOptions] });
+      cleanups.push(() => cds.stop());
+      await waitFor(() => cds.log.some((entry) => entry.msg === 'collecting events from media server'), { timeoutMs: 10_000, message: 'the CDS collects events' });
+      const blue = track(await startCallControl('blue', '1.0.0', { bridgeTarget: server.farEndTarget }));
+      await client.setRoutes(routeTo({ id: 'blue', ports: [blue.eslPort] }));
+
+      const call = await placeCall();
+      await waitFor(async () => (await server.legs()).farEnd.length === 1, { timeoutMs: 10_000, message: 'the call is bridged to the far end' });
+      const { mediaServer, farEnd } = await server.legs();
+      const callId = `west:${mediaServer[0]}`;
+      await waitFor(async () => (await cds.client.call(callId))?.properties.bridgedLeg !== undefined, { timeoutMs: 10_000, message: 'the CDS has the bridge' });
+      expect((await cds.client.call(callId))?.properties).toMatchObject({
+        caller: { value: '5550100', site: 'west' },
+        callee: { value: '1000' },
+        mediaServer: { value: (await esl.api('hostname')).trim() },
+        callControlGroup: { value: 'blue' },
+        answeredAt: { value: expect.any(Number) },
+        bridgedLeg: { value: farEnd[0] },
+      });
+
+      await call.hangUp();
+      await waitFor(async () => (await cds.client.call(callId))?.state === 'ended', { timeoutMs: 10_000, message: 'the CDS ends the call' });
+      expect((await cds.client.call(callId))?.properties).toMatchObject({ hangupCause: { value: 'NORMAL_CLEARING' }, billsec: { value: expect.any(Number) } });
+      await waitFor(async () => (await cds.archive.read(callId)) !== undefined, { timeoutMs: 10_000, message: 'the archive record' });
     }),
   );
 });

@@ -8,7 +8,7 @@ import { runUpgrade } from '../../../runtime/upgrade/upgrade-orchestrator';
 import type { UpgradeProgress, UpgradeSummary } from '../../../runtime/upgrade/upgrade-progress';
 import { parseUpgradeRequest, type UpgradeRequestInput } from '../../../runtime/upgrade/upgrade-request';
 import type { DynamoUpgradeStateStore } from '../../../runtime/upgrade/upgrade-state-store';
-import { IMAGE, MEDIA_SERVER_ID, type LocalFleet } from './local-fleet-fixture';
+import { type CallControlFleet, IMAGE, MEDIA_SERVER_ID } from './local-fleet-fixture';
 import type { StateTable } from './state-table-fixture';
 
 export interface HarnessRun {
@@ -35,14 +35,14 @@ export interface HarnessOptions {
 export const FAST_STEPS: Partial<StepSettings> = { drainSettleMs: 300, verifyRetryMs: 200, rollbackPollMs: 100, drainSampleIntervalMs: 1_000 };
 
 /** Runs an upgrade of the fleet's media server with the real steps, orchestrator and store. */
-export async function upgradeFleet(fleet: LocalFleet, table: StateTable, options: HarnessOptions): Promise<HarnessRun> {
+export async function upgradeFleet(fleet: CallControlFleet, table: StateTable, options: HarnessOptions): Promise<HarnessRun> {
   const clock = options.clock ?? systemClock;
   const store = table.store(clock);
   const request = parseUpgradeRequest({ image: IMAGE, version: '1.1.0', groups: ['blue', 'green'], mediaServers: [MEDIA_SERVER_ID], ...options.request });
   const fleetSteps = createFleetUpgradeSteps({
     inventory: fleet.inventory,
     store,
-    env: process.env,
+    env: fleet.env,
     keepConnectionsOpen: true,
     clock,
     sleep: options.sleep ?? systemSleep,
@@ -75,7 +75,7 @@ export async function upgradeFleet(fleet: LocalFleet, table: StateTable, options
 }
 
 /** What each group's members report on /health. */
-export async function groupHealth(fleet: LocalFleet, groupId: string): Promise<unknown[]> {
+export async function groupHealth(fleet: CallControlFleet, groupId: string): Promise<unknown[]> {
   const group = fleet.inventory.mediaServers[0].groups.find((candidate) => candidate.id === groupId);
   if (group?.deployment.kind !== 'local') throw new Error(`no local group ${groupId}`);
   const { host } = group.deployment;
