@@ -5,6 +5,7 @@ import { EcsTaskDefinition } from '@cdktf/provider-aws/lib/ecs-task-definition';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { markComponent } from './component';
+import { httpContainerHealthCheck } from './container-health-check';
 import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT } from './ports';
 
 export interface CallControlGroupProps {
@@ -58,6 +59,9 @@ const LISTENER_TCP_IDLE_TIMEOUT_SECONDS = 6000;
  * (see `voiceplane upgrade`).
  */
 export class CallControlGroup extends Construct {
+  public readonly groupId: string;
+  /** `<site>/<media server>`. */
+  public readonly mediaServer: string;
   public readonly serviceName: string;
   /** ARN of the ECS service (what the orchestrator updates). */
   public readonly serviceArn: string;
@@ -74,6 +78,8 @@ export class CallControlGroup extends Construct {
       throw new Error(`instances must be a positive integer, got ${props.instances}`);
     }
     const taskSize = props.taskSize ?? { cpu: 512, memory: 1024 };
+    this.groupId = props.groupId;
+    this.mediaServer = props.mediaServer;
     this.listenerPort = props.listenerPort;
     this.serviceName = props.name;
     this.taskDefinitionFamily = props.name;
@@ -142,6 +148,9 @@ export class CallControlGroup extends Construct {
             { name: 'CALL_CONTROL_HEALTH_PORT', value: String(CALL_CONTROL_HEALTH_PORT) },
           ],
           readonlyRootFilesystem: true,
+          // Liveness: ECS replaces a task that stopped answering. Not /health, which turns 503 while a stopping task
+          // drains its calls (readiness, for the load balancer) and must not get it killed before its calls end.
+          healthCheck: httpContainerHealthCheck(CALL_CONTROL_HEALTH_PORT, '/calls', { interval: 15, timeout: 5, retries: 3, startPeriod: 15 }),
           logConfiguration: {
             logDriver: 'awslogs',
             options: { 'awslogs-group': logGroup.name, 'awslogs-region': props.region, 'awslogs-stream-prefix': 'call-control' },

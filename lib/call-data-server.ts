@@ -9,6 +9,7 @@ import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { httpContainerHealthCheck } from './container-health-check';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
@@ -48,8 +49,7 @@ export interface CallDataServerProps {
   readonly availabilityZones: readonly string[];
   /** Image of the voiceplane runtime, with tag. */
   readonly runtimeImage: string;
-  /** The data center's CDR archive table, written once per ended call. */
-  readonly archiveTableName: string;
+  /** The data center's CDR archive table, written once per ended call (an ARN: it is in the data center's region). */
   readonly archiveTableArn: string;
   /**
    * Days to keep logs.
@@ -258,7 +258,7 @@ export class CallDataServer extends Construct {
       role: taskRole.id,
       policy: policyDocument([
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'], resources: [table.tableArn] },
-        { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem'], resources: [props.archiveTableArn] },
+        { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'], resources: [props.archiveTableArn] },
       ]),
     });
 
@@ -276,21 +276,14 @@ export class CallDataServer extends Construct {
           image: props.runtimeImage,
           essential: true,
           command: [
-            ...['cds', 'serve', '--site', props.siteId, '--listen', `0.0.0.0:${CDS_PORT}`, '--table', table.tableName, '--archive-table', props.archiveTableName],
+            ...['cds', 'serve', '--site', props.siteId, '--listen', `0.0.0.0:${CDS_PORT}`, '--dynamodb-endpoint', 'aws', '--table', table.tableName, '--archive-table', props.archiveTableArn],
             ...peers.filter((peer) => peer.urls !== undefined && peer.urls.length > 0).flatMap((peer) => ['--peer', `${peer.siteId}=${peer.urls!.join(',')}`]),
             ...eventSockets.flatMap((socket) => ['--media-server', socket]),
           ],
           portMappings: [{ containerPort: CDS_PORT, protocol: 'tcp' }],
           environment: [{ name: 'AWS_REGION', value: props.region }],
           secrets,
-          // The image has node but maybe no curl.
-          healthCheck: {
-            command: ['CMD', 'node', '-e', `require('http').get('http://127.0.0.1:${CDS_PORT}/health',(r)=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1))`],
-            interval: 15,
-            timeout: 5,
-            retries: 3,
-            startPeriod: 30,
-          },
+          healthCheck: httpContainerHealthCheck(CDS_PORT, '/health', { interval: 15, timeout: 5, retries: 3, startPeriod: 30 }),
           stopTimeout: 30,
           logConfiguration: { logDriver: 'awslogs', options: { 'awslogs-group': logGroup.name, 'awslogs-region': props.region, 'awslogs-stream-prefix': 'cds' } },
         },

@@ -185,11 +185,11 @@ export class CentralDataCenter extends Construct {
       subnetIds: this.network.privateSubnetIds,
       fleetInventory: fleetInventoryDocument({
         region: props.region,
-        clusterName: name,
+        cluster: name,
         mediaServers: props.mediaServers.map((server) => ({
           ...server,
-          eslSecretName: eslPasswordSecretName(props.platform, server.siteId),
-          serviceNames: server.groups.map((group) => callControlServiceName(props.platform, server.siteId, server.mediaServerId, group.id)),
+          eslSecretId: eslPasswordSecretName(props.platform, server.siteId),
+          groups: server.groups.map((group) => ({ id: group.id, service: callControlServiceName(props.platform, server.siteId, server.mediaServerId, group.id) })),
         })),
       }),
       mediaServerCidrs: props.mediaServerCidrs,

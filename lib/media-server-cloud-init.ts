@@ -13,6 +13,7 @@ import {
 } from '../runtime/freeswitch-config/media-server-config';
 import { ESL_INBOUND_PORT } from '../runtime/freeswitch-config/media-server-ports';
 import { MEDIA_SERVER_SYSCTL_FILE, renderMediaServerSysctl } from '../runtime/freeswitch-config/media-server-sysctl';
+import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
 
 export interface MediaServerCloudInitOptions {
   readonly mediaServerId: string;
@@ -33,6 +34,11 @@ export interface MediaServerCloudInitOptions {
 export const MEDIA_SERVER_CONFIG_STAGING_DIR = '/etc/voiceplane/freeswitch';
 /** FreeSWITCH's configuration directory in the AMI (Debian's layout). */
 export const FREESWITCH_CONFIG_DIR = '/etc/freeswitch';
+/**
+ * fs_cli's system-wide configuration (it reads `/etc/fs_cli.conf`, then `$HOME/.fs_cli_conf`): cloud-init's units run
+ * without HOME, so the boot's own fs_cli calls find the event socket only here. Root-only: it holds the password.
+ */
+export const FS_CLI_CONFIG_FILE = '/etc/fs_cli.conf';
 
 /**
  * The cloud-init user data of a media server (pure, deterministic). It carries FreeSWITCH's complete configuration
@@ -85,7 +91,7 @@ rm -rf ${FREESWITCH_CONFIG_DIR}.next
 cp -a ${MEDIA_SERVER_CONFIG_STAGING_DIR} ${FREESWITCH_CONFIG_DIR}.next
 touch ${FREESWITCH_CONFIG_DIR}.next/.voiceplane
 rm -rf ${FREESWITCH_CONFIG_DIR} && mv ${FREESWITCH_CONFIG_DIR}.next ${FREESWITCH_CONFIG_DIR}
-imds=http://169.254.169.254/latest
+${IMDS_ENDPOINT_LINE}
 token=$(curl -sf -X PUT "$imds/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 300')
 public=$(curl -sf -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/public-ipv4" || curl -sf -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/local-ipv4")
 printf '<include>\\n  <X-PRE-PROCESS cmd="set" data="${PUBLIC_IP_VARIABLE}=%s"/>\\n</include>\\n' "$public" > ${FREESWITCH_CONFIG_DIR}/${HOST_VARIABLES_FILE}
@@ -110,7 +116,7 @@ if [ -z "$password" ]; then
   password="$(read_password)"
 fi
 printf '<include>\\n  <X-PRE-PROCESS cmd="set" data="${ESL_PASSWORD_VARIABLE}=%s"/>\\n</include>\\n' "$password" > ${secretsFile}
-printf '[default]\\nhost => ${options.privateIp}\\nport => ${ESL_INBOUND_PORT}\\npassword => %s\\n' "$password" > /root/.fs_cli_conf
+printf '[default]\\nhost => ${options.privateIp}\\nport => ${ESL_INBOUND_PORT}\\npassword => %s\\n' "$password" > ${FS_CLI_CONFIG_FILE}
 chown freeswitch:freeswitch ${secretsFile}
 chmod 0400 ${secretsFile}
 `;

@@ -19,7 +19,6 @@ export interface ServingDataCenter {
   readonly orchestratorCidrs: readonly string[];
   /** ESL password secret of this site, held in the data center's region. */
   readonly eslSecretArn: string;
-  readonly archiveTableName: string;
   readonly archiveTableArn: string;
 }
 
@@ -102,7 +101,6 @@ export class MspSite extends Construct {
       subnetIds: this.network.privateSubnetIds,
       availabilityZones: site.availabilityZones,
       runtimeImage: props.runtimeImage,
-      archiveTableName: archive.archiveTableName,
       archiveTableArn: archive.archiveTableArn,
       peers,
       mediaServerEventSockets: eventSockets,

@@ -1,12 +1,6 @@
 /** Names shared between stacks; deterministic so no stack has to look another one up. */
 
-export function siteStackName(platform: string, siteId: string): string {
-  return `${platform}-site-${siteId}`;
-}
-
-export function dataCenterStackName(platform: string, dataCenterId: string): string {
-  return `${platform}-dc-${dataCenterId}`;
-}
+export { dataCenterStackName, siteStackName } from '../runtime/naming/stack-names';
 
 /** Private DNS zone of a platform's call-control endpoints (one per data center VPC, same name). */
 export function callControlZoneName(platform: string): string {

@@ -1,10 +1,9 @@
 /** Ports that are part of the platform's contract between its components. */
 
+import { CALL_CONTROL_ESL_PORT } from '../runtime/call-control/call-control-ports';
+
 export { ESL_INBOUND_PORT, RTP_PORTS } from '../runtime/freeswitch-config/media-server-ports';
-/** Outbound Event Socket: the media server's `socket` app connects to call control here. */
-export const CALL_CONTROL_ESL_PORT = 8084;
-/** HTTP `/health` and `/calls` of a call-control task. */
-export const CALL_CONTROL_HEALTH_PORT = 8080;
+export { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT } from '../runtime/call-control/call-control-ports';
 /** SIP signalling between the SIP cluster, the media servers and the voice connector. */
 export { MEDIA_SERVER_SIP_PORT as SIP_PORT } from '../runtime/freeswitch-config/media-server-ports';
 /** Call Data Server HTTP API (local clients and peers). */

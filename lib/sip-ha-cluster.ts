@@ -25,6 +25,7 @@ import {
   resolveKamailioSettings,
 } from '../runtime/sip';
 import { markComponent } from './component';
+import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
 
 const KAMAILIO_SETTINGS = resolveKamailioSettings();
@@ -202,7 +203,7 @@ function renderSipNodeCloudInit(files: SipConfigFiles, rpcAllowedCidrs: readonly
   ];
   const setup = `#!/bin/sh
 set -eu
-imds=http://169.254.169.254/latest
+${IMDS_ENDPOINT_LINE}
 token=$(curl -sf -X PUT "$imds/api/token" -H 'X-aws-ec2-metadata-token-ttl-seconds: 900')
 meta() { curl -sf -H "X-aws-ec2-metadata-token: $token" "$imds/meta-data/$1" || true; }
 public=''

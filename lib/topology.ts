@@ -95,6 +95,35 @@ const dataCenterSchema = z.strictObject({
   availabilityZones,
 });
 
+/** S3 bucket naming rules; no dots, which break TLS with virtual-hosted addressing. */
+const S3_BUCKET_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const STATE_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
+
+const s3StateBackendSchema = z.strictObject({
+  /** Shared state in S3: one encrypted key per stack, locked with an S3 lock file. */
+  kind: z.literal('s3'),
+  /** The state bucket, created beforehand (versioned, encrypted, private). */
+  bucket: z.string().regex(S3_BUCKET_PATTERN, 'must be an S3 bucket name: 3-63 lowercase letters, digits and dashes, starting and ending with a letter or digit'),
+  /** Region of the bucket. */
+  region,
+  /** Each stack's state is `<keyPrefix>/<stack>.tfstate`. Default "voiceplane". */
+  keyPrefix: z
+    .string()
+    .max(200, 'at most 200 characters')
+    .regex(STATE_KEY_PREFIX_PATTERN, 'must be path segments of letters, digits, "_", "." and "-" separated by "/", without a leading or trailing "/"')
+    .default('voiceplane'),
+});
+
+const localStateBackendSchema = z.strictObject({
+  /** State files on this machine, in each stack's output directory: for trying things out only. */
+  kind: z.literal('local'),
+});
+
+/** Where Terraform keeps the state of every stack of the platform. */
+export const stateBackendSchema = z.discriminatedUnion('kind', [s3StateBackendSchema, localStateBackendSchema], {
+  error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? 'must be "s3" or "local"' : 'must be an object with "kind": "s3" or "local"'),
+});
+
 const topologySchema = z.strictObject({
   /** Platform name: prefixes resource names and tags everything. */
   platform: id('platform name'),
@@ -102,6 +131,8 @@ const topologySchema = z.strictObject({
   runtimeImage: z.string().regex(/^[^\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image reference with a tag, e.g. "public.ecr.aws/acme/voiceplane:0.1.0"'),
   dataCenters: z.array(dataCenterSchema).min(1, 'at least one data center is required'),
   sites: z.array(siteSchema).min(1, 'at least one site is required'),
+  /** Terraform state of the stacks. Optional: the VOICEPLANE_STATE_* variables can set it instead. */
+  stateBackend: stateBackendSchema.optional(),
 });
 
 export type Topology = z.infer<typeof topologySchema>;
@@ -109,6 +140,8 @@ export type Site = Topology['sites'][number];
 export type DataCenter = Topology['dataCenters'][number];
 export type MediaServerSpec = Site['mediaServers'][number];
 export type CallControlGroupSpec = MediaServerSpec['callControl']['groups'][number];
+export type StateBackend = z.infer<typeof stateBackendSchema>;
+export type S3StateBackend = z.infer<typeof s3StateBackendSchema>;
 /** The topology as written in a file, before defaults are applied. */
 export type TopologyInput = z.input<typeof topologySchema>;
 

@@ -5,12 +5,14 @@ import { CDS_SERVE_OPTIONS, runCdsServeCommand } from './commands/cds-command';
 import { CliError, UsageError } from './commands/cli-error';
 import { DEMO_OPTIONS, DEMO_USAGE, runDemoCommand } from './commands/demo-command';
 import { parseEslTarget } from './commands/esl-target';
+import { INVENTORY_OPTIONS, INVENTORY_USAGE, runInventoryCommand } from './commands/inventory-command';
 import { Output } from './commands/output';
 import { MEDIA_SERVER_USAGE, runMediaServerCommand } from './commands/media-server-command';
 import { parseGroupIdOption, runRoutesCommand } from './commands/routes-command';
 import { runSipCommand } from './commands/sip-command';
 import { runSynthCommand } from './commands/synth-command';
 import { UPGRADE_OPTIONS, UPGRADE_USAGE, runUpgradeCommand } from './commands/upgrade-command';
+import { guardProcess } from './handlers/process-guard';
 
 const USAGE = `usage: voiceplane <command> [options]
 
@@ -21,9 +23,10 @@ const USAGE = `usage: voiceplane <command> [options]
   routes restore --esl HOST:PORT --password PW --group ID [--json]
   calls          --esl HOST:PORT --password PW [--group ID] [--json]
 ${UPGRADE_USAGE}
+${INVENTORY_USAGE}
 ${DEMO_USAGE}
-  cds serve --site ID --listen HOST:PORT --peer ID=URL [--peer ...] --peer-key-file F [--dynamodb-endpoint URL]
-            [--table NAME] [--archive-table NAME] [--heartbeat-ms N] [--expiry-ms N] [--end-grace-ms N] [--create-tables]
+  cds serve --site ID --listen HOST:PORT --peer ID=URL [--peer ...] --peer-key-file F [--dynamodb-endpoint URL|aws]
+            [--table NAME] [--archive-table NAME|ARN] [--heartbeat-ms N] [--expiry-ms N] [--end-grace-ms N] [--create-tables]
             [--state-dir DIR]   (without --dynamodb-endpoint: keep the embedded DynamoDB on disk)
             [--media-server HOST:PORT ... --password PW]
   sip config     --site ID [--topology FILE] --out DIR       write kamailio.cfg and dispatcher.list
@@ -31,7 +34,8 @@ ${DEMO_USAGE}
                  [--esl HOST:PORT --password PW] [--json]
 ${MEDIA_SERVER_USAGE}
 
-The ESL password may come from VOICEPLANE_ESL_PASSWORD instead of --password.`;
+The ESL password may come from VOICEPLANE_ESL_PASSWORD instead of --password, the CDS peer key from
+VOICEPLANE_CDS_PEER_KEY instead of --peer-key-file.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -106,6 +110,11 @@ export async function main(argv: readonly string[], context: CliContext): Promis
         const { values } = parse(rest, UPGRADE_OPTIONS, 0);
         return await runUpgradeCommand(values, { stdout, env, isTty: context.isTty ?? false, signal: context.signal });
       }
+      case 'inventory': {
+        const { values } = parse(rest, INVENTORY_OPTIONS, 0);
+        runInventoryCommand(values, stdout);
+        return 0;
+      }
       case 'demo': {
         const { values } = parse(rest, DEMO_OPTIONS, 0);
         return await runDemoCommand(values, { stdout, env, isTty: context.isTty ?? false, signal: context.signal });
@@ -113,7 +122,11 @@ export async function main(argv: readonly string[], context: CliContext): Promis
       case 'cds': {
         const { values, positionals } = parse(rest, CDS_SERVE_OPTIONS, 1);
         if (positionals[0] !== 'serve') throw new UsageError(`cds: expected serve, got ${positionals[0] ?? 'nothing'}`);
-        await runCdsServeCommand({ ...values, password: values.password ?? env.VOICEPLANE_ESL_PASSWORD }, stdout, context.signal);
+        await runCdsServeCommand(
+          { ...values, password: values.password ?? env.VOICEPLANE_ESL_PASSWORD, peerKey: env.VOICEPLANE_CDS_PEER_KEY },
+          stdout,
+          context.signal,
+        );
         return 0;
       }
       case 'sip': {
@@ -157,7 +170,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
     }
   } catch (error) {
     if (error instanceof CliError) {
-      stderr.line(`voiceplane: ${error.message}`);
+      stderr.line(`voiceplane: ${oneLine(error.message)}`);
       return error.exitCode;
     }
     stderr.line(`voiceplane: unexpected error: ${oneLine(error instanceof Error ? error.message : String(error))}`);
@@ -184,11 +197,22 @@ function parse<T extends Options>(args: readonly string[], options: T, maxPositi
 
 const consoleOutput = (stream: NodeJS.WriteStream): Output => ({ line: (text) => stream.write(`${text}\n`) });
 
-/** The `voiceplane` process: the only place that reads argv and the environment and handles signals. */
+const STOP_SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
+/**
+ * The `voiceplane` process: the only place that reads argv and the environment and handles signals. The first
+ * SIGINT or SIGTERM aborts the command (`cds serve` stops gracefully and exits 0), a second one kills the
+ * process. It exits once the command is done, even if something the command started is still pending.
+ */
 export function runProcess(): void {
+  guardProcess();
   const stop = new AbortController();
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => stop.abort(new Error(`received ${signal}`)));
-  main(process.argv.slice(2), {
+  const onSignal = (signal: NodeJS.Signals): void => {
+    STOP_SIGNALS.forEach((name) => process.off(name, onSignal));
+    stop.abort(new Error(`received ${signal}`));
+  };
+  STOP_SIGNALS.forEach((name) => process.on(name, onSignal));
+  void main(process.argv.slice(2), {
     env: process.env,
     stdout: consoleOutput(process.stdout),
     stderr: consoleOutput(process.stderr),
@@ -196,6 +220,8 @@ export function runProcess(): void {
     signal: stop.signal,
   }).then((code) => {
     process.exitCode = code;
+    // Exits after what was written is out: a piped stdout is asynchronous on some platforms.
+    process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
   });
 }
 

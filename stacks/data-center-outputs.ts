@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
-import { DataTerraformRemoteStateLocal, Fn, TerraformOutput } from 'cdktf';
-import { CentralDataCenter } from '../lib';
+import { Fn, TerraformOutput } from 'cdktf';
+import { CentralDataCenter, StateBackend } from '../lib';
 import { DeploymentProfile } from './deployment-profile';
+import { readStackState } from './stack-state';
 
 /** Outputs a data-center stack publishes for the site stacks (a contract between stacks). */
 const OUTPUT = {
@@ -11,6 +12,8 @@ const OUTPUT = {
   archiveTableName: 'archive_table_name',
   archiveTableArn: 'archive_table_arn',
   eslSecretArns: 'esl_secret_arns',
+  clusterArn: 'ecs_cluster_arn',
+  callControlServiceArns: 'call_control_service_arns',
 } as const;
 
 export function publishDataCenterOutputs(scope: Construct, dataCenter: CentralDataCenter): void {
@@ -20,6 +23,18 @@ export function publishDataCenterOutputs(scope: Construct, dataCenter: CentralDa
   new TerraformOutput(scope, OUTPUT.archiveTableName, { value: dataCenter.archiveTableName });
   new TerraformOutput(scope, OUTPUT.archiveTableArn, { value: dataCenter.archiveTableArn });
   new TerraformOutput(scope, OUTPUT.eslSecretArns, { value: dataCenter.eslSecretArns });
+  // What `voiceplane inventory` needs besides the topology: the deployed ARNs pin the upgrade to this account.
+  new TerraformOutput(scope, OUTPUT.clusterArn, { value: dataCenter.clusterArn });
+  new TerraformOutput(scope, OUTPUT.callControlServiceArns, { value: serviceArnsByMediaServer(dataCenter) });
+}
+
+/** `{"<site>/<media server>": {"<group>": service ARN}}`. */
+function serviceArnsByMediaServer(dataCenter: CentralDataCenter): Record<string, Record<string, string>> {
+  const byMediaServer: Record<string, Record<string, string>> = {};
+  for (const group of dataCenter.callControlGroups) {
+    byMediaServer[group.mediaServer] = { ...byMediaServer[group.mediaServer], [group.groupId]: group.serviceArn };
+  }
+  return byMediaServer;
 }
 
 export interface DataCenterReferenceProps {
@@ -28,6 +43,8 @@ export interface DataCenterReferenceProps {
   readonly region: string;
   readonly availabilityZoneCount: number;
   readonly profile: DeploymentProfile;
+  /** Where the data center's state is: the backend of every stack of the platform. */
+  readonly stateBackend: StateBackend;
 }
 
 /**
@@ -39,7 +56,6 @@ export class DataCenterReference extends Construct {
   public readonly vpcId: string;
   public readonly privateRouteTableIds: string[];
   public readonly callControlZoneId: string;
-  public readonly archiveTableName: string;
   public readonly archiveTableArn: string;
   private readonly eslSecretArns: (siteId: string) => string;
 
@@ -50,16 +66,14 @@ export class DataCenterReference extends Construct {
       this.vpcId = placeholder.vpcId;
       this.privateRouteTableIds = placeholder.privateRouteTableIds;
       this.callControlZoneId = placeholder.callControlZoneId;
-      this.archiveTableName = placeholder.archiveTableName;
       this.archiveTableArn = placeholder.archiveTableArn;
       this.eslSecretArns = placeholder.eslSecretArn;
       return;
     }
-    const state = new DataTerraformRemoteStateLocal(this, 'State', { path: `../${props.stackName}/terraform.${props.stackName}.tfstate` });
+    const state = readStackState(this, 'State', props.stackName, props.stateBackend);
     this.vpcId = state.getString(OUTPUT.vpcId);
     this.privateRouteTableIds = state.getList(OUTPUT.privateRouteTableIds);
     this.callControlZoneId = state.getString(OUTPUT.callControlZoneId);
-    this.archiveTableName = state.getString(OUTPUT.archiveTableName);
     this.archiveTableArn = state.getString(OUTPUT.archiveTableArn);
     this.eslSecretArns = (siteId) => Fn.lookup(state.get(OUTPUT.eslSecretArns), siteId);
   }
@@ -75,7 +89,6 @@ function offlinePlaceholders(props: DataCenterReferenceProps) {
     vpcId: 'vpc-0000000000offline',
     privateRouteTableIds: Array.from({ length: props.availabilityZoneCount }, (_, index) => `rtb-00000000offline${index}`),
     callControlZoneId: 'Z0000000000OFFLINE',
-    archiveTableName: `${props.stackName}-cdr-archive`,
     archiveTableArn: `arn:aws:dynamodb:${props.region}:${account}:table/${props.stackName}-cdr-archive`,
     eslSecretArn: (siteId: string) => `arn:aws:secretsmanager:${props.region}:${account}:secret:voiceplane/offline/${siteId}/esl-password-AbCdEf`,
   };

@@ -1,19 +1,20 @@
 import { Construct } from 'constructs';
-import { Aspects, LocalBackend, TerraformStack } from 'cdktf';
+import { Aspects, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CentralDataCenter, ComponentTags, DataCenter, RequireImdsV2, RestrictOpenIngress, Topology, dataCenterStackName, placeMediaServer, planSubnets } from '../lib';
+import { CentralDataCenter, ComponentTags, DataCenter, RequireImdsV2, RestrictOpenIngress, StateBackend, Topology, dataCenterStackName, placeMediaServer, planSubnets } from '../lib';
 import { DeploymentProfile } from './deployment-profile';
 import { publishDataCenterOutputs } from './data-center-outputs';
 import { awsProviderConfig } from './provider-config';
+import { storeStackState } from './stack-state';
 
 /** One central data center: its own region, provider and state. */
 export class DataCenterStack extends TerraformStack {
   public readonly dataCenter: CentralDataCenter;
 
-  constructor(scope: Construct, topology: Topology, dc: DataCenter, profile: DeploymentProfile) {
+  constructor(scope: Construct, topology: Topology, dc: DataCenter, profile: DeploymentProfile, stateBackend: StateBackend) {
     const stackName = dataCenterStackName(topology.platform, dc.id);
     super(scope, stackName);
-    new LocalBackend(this, { path: `terraform.${stackName}.tfstate` });
+    storeStackState(this, stackName, stateBackend);
     new AwsProvider(this, 'aws', awsProviderConfig(dc.region, profile, { Platform: topology.platform, DataCenter: dc.id }));
 
     const served = topology.sites.flatMap((site) =>

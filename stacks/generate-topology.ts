@@ -40,5 +40,11 @@ export function generateTopology(options: GeneratedTopologyOptions): TopologyInp
       })),
     };
   });
-  return { platform: 'bench', runtimeImage: 'public.ecr.aws/voiceplane/runtime:0.1.0', dataCenters, sites };
+  return {
+    platform: 'bench',
+    runtimeImage: 'public.ecr.aws/voiceplane/runtime:0.1.0',
+    dataCenters,
+    sites,
+    stateBackend: { kind: 's3', bucket: 'bench-voiceplane-tfstate', region: 'us-east-1' },
+  };
 }

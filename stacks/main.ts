@@ -4,10 +4,14 @@ import { TopologyError } from '../lib';
 import { deploymentProfileSchema } from './deployment-profile';
 import { loadTopologyFile } from './load-topology';
 import { buildPlatform } from './platform';
+import { StateBackendError, resolveStateBackend, stackStateBackend } from './state-backend-settings';
 
 export const DEFAULT_TOPOLOGY = path.join(__dirname, 'topology.example.json');
 
-/** The CDKTF app: `VOICEPLANE_TOPOLOGY` selects the topology, `VOICEPLANE_PROFILE` aws (default) or offline. */
+/**
+ * The CDKTF app: `VOICEPLANE_TOPOLOGY` selects the topology, `VOICEPLANE_PROFILE` aws (default) or offline,
+ * and the VOICEPLANE_STATE_* variables override the topology's state backend field by field.
+ */
 function main(): void {
   const profile = deploymentProfileSchema.safeParse(process.env.VOICEPLANE_PROFILE ?? 'aws');
   if (!profile.success) {
@@ -16,11 +20,19 @@ function main(): void {
   }
   try {
     const topology = loadTopologyFile(process.env.VOICEPLANE_TOPOLOGY ?? DEFAULT_TOPOLOGY);
+    const configured = resolveStateBackend(topology.stateBackend, {
+      VOICEPLANE_STATE_BACKEND: process.env.VOICEPLANE_STATE_BACKEND,
+      VOICEPLANE_STATE_BUCKET: process.env.VOICEPLANE_STATE_BUCKET,
+      VOICEPLANE_STATE_REGION: process.env.VOICEPLANE_STATE_REGION,
+      VOICEPLANE_STATE_PREFIX: process.env.VOICEPLANE_STATE_PREFIX,
+    });
+    // Before the App, which creates the output directory.
+    const stateBackend = stackStateBackend(profile.data, configured);
     const app = new App();
-    buildPlatform(app, topology, profile.data);
+    buildPlatform(app, topology, profile.data, stateBackend);
     app.synth();
   } catch (error) {
-    if (!(error instanceof TopologyError)) throw error;
+    if (!(error instanceof TopologyError || error instanceof StateBackendError)) throw error;
     console.error(error.message);
     process.exit(1);
   }

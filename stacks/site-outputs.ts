@@ -1,7 +1,8 @@
 import { Construct } from 'constructs';
-import { DataTerraformRemoteStateLocal, Fn, TerraformOutput, Token } from 'cdktf';
-import { MspSite } from '../lib';
+import { Fn, TerraformOutput, Token } from 'cdktf';
+import { MspSite, StateBackend } from '../lib';
 import { DeploymentProfile } from './deployment-profile';
+import { readStackState } from './stack-state';
 
 /** Outputs a site stack publishes for the site stacks after it in the topology (a contract between stacks). */
 const OUTPUT = {
@@ -21,6 +22,8 @@ export interface SiteReferenceProps {
   readonly stackName: string;
   readonly availabilityZoneCount: number;
   readonly profile: DeploymentProfile;
+  /** Where the earlier site's state is: the backend of every stack of the platform. */
+  readonly stateBackend: StateBackend;
 }
 
 /**
@@ -45,7 +48,7 @@ export class SiteReference extends Construct {
       this.routeTableIds = [this.publicRouteTableId, ...this.privateRouteTableIds];
       return;
     }
-    const state = new DataTerraformRemoteStateLocal(this, 'State', { path: `../${props.stackName}/terraform.${props.stackName}.tfstate` });
+    const state = readStackState(this, 'State', props.stackName, props.stateBackend);
     this.vpcId = state.getString(OUTPUT.vpcId);
     this.publicRouteTableId = state.getString(OUTPUT.publicRouteTableId);
     this.privateRouteTableIds = state.getList(OUTPUT.privateRouteTableIds);

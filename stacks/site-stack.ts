@@ -1,12 +1,13 @@
 import { Construct } from 'constructs';
-import { Aspects, LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Route53ZoneAssociation } from '@cdktf/provider-aws/lib/route53-zone-association';
-import { ComponentTags, MspSite, PeeredVpc, RegionPeering, RequireImdsV2, RestrictOpenIngress, ServingDataCenter, Site, Topology, dataCenterStackName, planSubnets, siteStackName } from '../lib';
+import { ComponentTags, MspSite, PeeredVpc, RegionPeering, RequireImdsV2, RestrictOpenIngress, ServingDataCenter, Site, StateBackend, Topology, dataCenterStackName, planSubnets, siteStackName } from '../lib';
 import { DataCenterReference } from './data-center-outputs';
 import { DeploymentProfile } from './deployment-profile';
 import { awsProviderConfig } from './provider-config';
 import { SiteReference, publishSiteOutputs } from './site-outputs';
+import { storeStackState } from './stack-state';
 
 /**
  * One MSP site: its own region, provider and state. It reads its data centers' outputs (VPC,
@@ -18,9 +19,10 @@ import { SiteReference, publishSiteOutputs } from './site-outputs';
 export class SiteStack extends TerraformStack {
   public readonly site: MspSite;
 
-  constructor(scope: Construct, topology: Topology, site: Site, profile: DeploymentProfile) {
-    super(scope, siteStackName(topology.platform, site.id));
-    new LocalBackend(this, { path: `terraform.${siteStackName(topology.platform, site.id)}.tfstate` });
+  constructor(scope: Construct, topology: Topology, site: Site, profile: DeploymentProfile, stateBackend: StateBackend) {
+    const stackName = siteStackName(topology.platform, site.id);
+    super(scope, stackName);
+    storeStackState(this, stackName, stateBackend);
     const tags = { Platform: topology.platform, Site: site.id };
     const siteProvider = new AwsProvider(this, 'aws', awsProviderConfig(site.region, profile, tags));
 
@@ -34,6 +36,7 @@ export class SiteStack extends TerraformStack {
         region: dc.region,
         availabilityZoneCount: dc.availabilityZones.length,
         profile,
+        stateBackend,
       });
       const provider = new AwsProvider(this, `aws-${dc.id}`, awsProviderConfig(dc.region, profile, tags, dc.id));
       return { dc, reference, provider };
@@ -53,7 +56,6 @@ export class SiteStack extends TerraformStack {
             region: dc.region,
             orchestratorCidrs: planSubnets(dc.vpcCidr, dc.availabilityZones).map((subnet) => subnet.privateCidr),
             eslSecretArn: reference.eslSecretArn(site.id),
-            archiveTableName: reference.archiveTableName,
             archiveTableArn: reference.archiveTableArn,
           },
         ]),
@@ -96,6 +98,7 @@ export class SiteStack extends TerraformStack {
         stackName: siteStackName(topology.platform, earlierSite.id),
         availabilityZoneCount: earlierSite.availabilityZones.length,
         profile,
+        stateBackend,
       });
       const provider = earlierSite.region === site.region ? siteProvider : new AwsProvider(this, `aws-${earlierSite.id}`, awsProviderConfig(earlierSite.region, profile, tags, earlierSite.id));
       new RegionPeering(this, `SitePeering-${earlierSite.id}`, {

@@ -19,7 +19,6 @@ export interface CallContext {
   /** Sets a channel variable (`set NAME=VALUE`). */
   setVariable(name: string, value: string): Promise<void>;
   answer(): Promise<void>;
-  park(): Promise<void>;
   /** Bridges to a dial string; completes when the bridge ends (or fails). */
   bridge(target: string): Promise<void>;
   playback(file: string): Promise<void>;
@@ -47,7 +46,6 @@ export function createCallContext(call: OutboundCall, log: Logger): CallContext 
     execute: (app, arg, options) => call.execute(app, arg, options),
     setVariable: (name, value) => call.setVariable(name, value),
     answer: () => run('answer'),
-    park: () => run('park'),
     bridge: (target) => run('bridge', target, { timeoutMs: BRIDGE_TIMEOUT_MS }),
     playback: (file) => run('playback', file),
     hangup: (cause) => call.hangup(cause),

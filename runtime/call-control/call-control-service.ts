@@ -1,5 +1,6 @@
 import { OutboundEslServer, type OutboundCall, type Timers } from '../esl';
 import { settlesWithin, systemTimers } from '../esl/timers';
+import { ListenError } from '../net/listen';
 import { ActiveCalls } from './active-calls';
 import type { CallFlow } from './call-flow';
 import { ControlledCall } from './controlled-call';
@@ -144,7 +145,10 @@ export class CallControlService {
 
   private async bind(): Promise<BoundPorts> {
     this.state = 'starting';
-    const esl = await OutboundEslServer.listen({ ...this.options.eslListen, lingerSeconds: CALL_LINGER_SECONDS, onCall: (call) => this.accept(call) });
+    const { host, port } = this.options.eslListen;
+    const esl = await OutboundEslServer.listen({ host, port, lingerSeconds: CALL_LINGER_SECONDS, onCall: (call) => this.accept(call) }).catch((error: unknown) => {
+      throw new ListenError('outbound ESL', host, port, error);
+    });
     esl.on('callError', (error) => this.log.warn('call setup failed', { error: errorMessage(error) }));
     const http = await StatusHttpServer.listen({
       ...this.options.httpListen,

@@ -12,12 +12,13 @@ export const bridgeTargetSchema = z
   .regex(/^[^\r\n]*$/, 'must be a single line');
 
 export interface DefaultCallFlowOptions {
-  /** Dial string for calls without `vp_bridge_target` (FreeSWITCH expands `${...}` in it). @default none: such calls park */
+  /** Dial string for calls without `vp_bridge_target` (FreeSWITCH expands `${...}` in it). @default none: such calls are held */
   readonly bridgeTarget?: string;
 }
 
 /**
- * Answers, bridges to `vp_bridge_target` (else the configured target, else parks), then keeps the call until it ends.
+ * Answers, bridges to `vp_bridge_target` (else the configured target, else only holds the call: the socket application
+ * keeps a call it controls, and FreeSWITCH refuses to `park` one), then keeps the call until it ends.
  * Before bridging it sets `hangup_after_bridge`: should this service go away while the call is bridged, the bridge
  * stays up without it, and the caller is hung up when the far end hangs up instead of being routed again.
  */
@@ -25,8 +26,7 @@ export function createDefaultCallFlow(options: DefaultCallFlowOptions = {}): Cal
   return async (call) => {
     await call.answer();
     const target = bridgeTarget(call) ?? options.bridgeTarget;
-    if (target === undefined) await call.park();
-    else {
+    if (target !== undefined) {
       await call.setVariable('hangup_after_bridge', 'true');
       await call.bridge(target);
     }
@@ -36,7 +36,7 @@ export function createDefaultCallFlow(options: DefaultCallFlowOptions = {}): Cal
 
 export const defaultCallFlow: CallFlow = createDefaultCallFlow();
 
-/** The validated bridge target; a bad value is logged and treated as absent, so the caller is parked, not dropped. */
+/** The validated bridge target; a bad value is logged and treated as absent, so the caller is held, not dropped. */
 function bridgeTarget(call: CallContext): string | undefined {
   const raw = call.variable(BRIDGE_TARGET_VARIABLE);
   if (raw === undefined) return undefined;

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
+import { listen } from '../net/listen';
 import type { ServiceStatus } from './service-status';
 import { routeStatusRequest } from './status-routes';
 
@@ -22,13 +23,7 @@ export class StatusHttpServer {
 
   static async listen(options: StatusHttpServerOptions): Promise<StatusHttpServer> {
     const server = createServer((request, response) => answer(request, response, options.status()));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.host, options.port, 'health checks');
     server.on('error', options.onError);
     return new StatusHttpServer(server);
   }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
 import { errorMessage, type Logger } from '../call-control/logger';
+import { listen } from '../net/listen';
 import { CdsRequestError } from './cds-errors';
 import { matchRoute } from './cds-routes';
 import { sendJson } from './http-body';
@@ -28,13 +29,7 @@ export class CdsHttpServer {
   static async listen(options: CdsHttpServerOptions): Promise<CdsHttpServer> {
     const server = createServer((request, response) => void answer(options, request, response));
     server.keepAliveTimeout = 65_000;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, options.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listen(server, options.host, options.port, 'the CDS API');
     server.on('error', (error) => options.logger.error('http server error', { error: error.message }));
     return new CdsHttpServer(server);
   }

@@ -169,15 +169,25 @@ export class CdsNode {
     const table = new TableHealth({ check: () => options.store.checkReachable(), clock, cacheMs: options.tableCheckCacheMs ?? 5_000, timeoutMs: TABLE_CHECK_TIMEOUT_MS });
     const localApi = new LocalApi({ calls, proxy, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: async () => (node ? node.checkedHealth() : { status: 503, body: { status: 'starting' } }) });
 
-    const openCalls = await calls.recover();
-    await proxy.resume(openCalls);
-    ending.resume(openCalls);
-    const server = await CdsHttpServer.listen({ host: options.host, port: options.port, localApi, peerApi, logger, peerTime: () => hlc.nowMs() });
+    let server: CdsHttpServer;
+    let recovered: number;
+    try {
+      const openCalls = await calls.recover();
+      recovered = openCalls.length;
+      await proxy.resume(openCalls);
+      ending.resume(openCalls);
+      server = await CdsHttpServer.listen({ host: options.host, port: options.port, localApi, peerApi, logger, peerTime: () => hlc.nowMs() });
+    } catch (error) {
+      // Its timers (keep-alives, resumed deliveries, grace periods) would keep a node that never served running.
+      streams.closeAll();
+      await stopParts({ monitor, proxy, ending, calls, cursorWrites, client });
+      throw error;
+    }
     monitor.start();
     const mediaServers = options.mediaServers ?? [];
     const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls, mediaServers, backoff, logger }) : undefined;
     node = new CdsNode(options.site, { server, calls, proxy, monitor, ending, streams, client, offsets, peers, collector, cursorWrites, table }, options.store, logger);
-    logger.info('cds node started', { site: options.site, port: server.port, peers: peers.join(','), openCalls: openCalls.length });
+    logger.info('cds node started', { site: options.site, port: server.port, peers: peers.join(','), openCalls: recovered });
     return node;
   }
 
@@ -219,15 +229,20 @@ export class CdsNode {
 
   /** Stops taking requests, then waits for the work under way, so nothing touches storage afterwards. */
   async stop(): Promise<void> {
-    const { collector, streams, server, monitor, proxy, ending, calls, cursorWrites, client } = this.parts;
+    const { collector, streams, server } = this.parts;
     await collector?.close();
     streams.closeAll();
     await server.close();
-    await monitor.stop();
-    await proxy.stop();
-    await ending.stop();
-    await calls.idle();
-    await cursorWrites.close();
-    client.close();
+    await stopParts(this.parts);
   }
+}
+
+/** Stops what works behind the listener: once it has settled, nothing touches storage or peers. */
+async function stopParts(parts: Pick<NodeParts, 'monitor' | 'proxy' | 'ending' | 'calls' | 'cursorWrites' | 'client'>): Promise<void> {
+  await parts.monitor.stop();
+  await parts.proxy.stop();
+  await parts.ending.stop();
+  await parts.calls.idle();
+  await parts.cursorWrites.close();
+  parts.client.close();
 }

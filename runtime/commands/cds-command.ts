@@ -1,12 +1,14 @@
-import { readFileSync } from 'fs';
+import { accessSync, constants, mkdirSync, readFileSync } from 'fs';
 import { z } from 'zod';
-import { jsonLinesLogger } from '../call-control/logger';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { errorMessage, jsonLinesLogger } from '../call-control/logger';
 import { DynamoCallArchive } from '../cds/call-archive';
 import { systemClock } from '../cds/cds-clock';
 import { CdsNode, DEFAULT_TIMERS } from '../cds/cds-node';
 import { createDocumentClient } from '../dynamodb/document-client';
 import { startEmbeddedDynamoDb, type EmbeddedDynamoDb } from '../dynamodb/embedded-dynamodb';
 import { ensureTable, tableExists } from '../dynamodb/tables';
+import { tableReferenceSchema } from '../dynamodb/table-reference';
 import { DynamoCdsStore } from '../cds/dynamo-cds-store';
 import { siteIdSchema } from '../cds/identifiers';
 import { CliError, UsageError } from './cli-error';
@@ -62,6 +64,9 @@ const hostPort = z
   .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65535, 'port must be 0-65535')
   .transform((value) => ({ host: value.slice(0, value.lastIndexOf(':')), port: Number(value.slice(value.lastIndexOf(':') + 1)) }));
 const httpUrl = z.string().refine((value) => /^https?:\/\/[^\s/]+/.test(value) && URL.canParse(value), 'must be an http(s) URL');
+/** `aws`: the region's own endpoint, reached with the credentials of the task role. */
+const AWS_DYNAMODB = 'aws';
+const dynamoDbEndpoint = z.string().refine((value) => value === AWS_DYNAMODB || httpUrl.safeParse(value).success, `must be ${AWS_DYNAMODB} or an http(s) URL`);
 const milliseconds = (fallback: number) =>
   z
     .string()
@@ -84,9 +89,9 @@ const schema = z
     peer: z.array(peerSpec).default([]),
     peerKey: z.string().optional(),
     'peer-key-file': z.string().optional(),
-    'dynamodb-endpoint': httpUrl.optional(),
+    'dynamodb-endpoint': dynamoDbEndpoint.optional(),
     table: tableName.optional(),
-    'archive-table': tableName.optional(),
+    'archive-table': tableReferenceSchema.optional(),
     'heartbeat-ms': milliseconds(DEFAULT_TIMERS.heartbeatMs),
     'expiry-ms': milliseconds(DEFAULT_TIMERS.expiryMs),
     'end-grace-ms': milliseconds(DEFAULT_TIMERS.endGraceMs),
@@ -141,26 +146,52 @@ function readPeerKey(options: CdsServeOptions): Buffer {
   return key;
 }
 
+/** Creates the directory if need be: dynalite never answers (nor closes) when it cannot open its database there. */
+function prepareStateDir(dir: string | undefined): string | undefined {
+  if (dir === undefined) return undefined;
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw new UsageError(`--state-dir: cannot use ${dir} (${(error as NodeJS.ErrnoException).code ?? errorMessage(error)})`);
+  }
+  return dir;
+}
+
+/** Startup gives up on DynamoDB after this: the SDK's own retries of an endpoint that does not answer last far longer. */
+const TABLE_CHECK_TIMEOUT_MS = 10_000;
+
 /**
  * `voiceplane cds serve`: runs a CDS node until `stop` aborts. Without --dynamodb-endpoint it starts an
  * embedded dynalite (in memory, or on disk in --state-dir so that a restarted node resumes) and creates its
- * tables; with one it creates missing tables only with --create-tables.
+ * tables; with one (`aws`: the region's own) it creates missing tables only with --create-tables. A node that
+ * cannot start fails within seconds with one line naming what failed, having released what it opened.
  */
 export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output, stop?: AbortSignal): Promise<void> {
   const options = parseCdsServeOptions(raw);
   const peerKey = readPeerKey(options);
   const table = options.table ?? `cds-${options.site}`;
-  const archiveTable = options['archive-table'] ?? 'cds-archive';
+  const archive = options['archive-table'] ?? { name: 'cds-archive' };
   const logger = jsonLinesLogger({ write: (line) => output.line(line.trimEnd()) });
+  const given = options['dynamodb-endpoint'];
   let embedded: EmbeddedDynamoDb | undefined;
-  if (!options['dynamodb-endpoint']) embedded = await startEmbeddedDynamoDb({ path: options['state-dir'] });
-  const client = createDocumentClient({ endpoint: options['dynamodb-endpoint'] ?? embedded?.endpoint });
+  let client: DynamoDBDocumentClient | undefined;
+  let archiveClient: DynamoDBDocumentClient | undefined;
   let node: CdsNode | undefined;
   try {
-    for (const name of [table, archiveTable]) {
-      if (embedded || options['create-tables']) await ensureTable(client, name);
-      else if (!(await tableExists(client, name))) throw new CliError(`table ${name} does not exist (create it, or pass --create-tables)`);
-    }
+    if (given === undefined) embedded = await startEmbeddedDynamoDb({ path: prepareStateDir(options['state-dir']) });
+    const endpoint = embedded?.endpoint ?? (given === AWS_DYNAMODB ? undefined : given);
+    client = createDocumentClient({ endpoint });
+    // An archive given by ARN may be in another region (the data center's): it gets a client of that region.
+    archiveClient = archive.region === undefined ? client : createDocumentClient({ endpoint, region: archive.region });
+    const ready = await prepareTables(
+      [
+        { client, name: table, where: endpoint ?? (await awsEndpointName(client)) },
+        { client: archiveClient, name: archive.name, where: endpoint ?? (await awsEndpointName(archiveClient)) },
+      ],
+      { create: embedded !== undefined || options['create-tables'], stop },
+    );
+    if (!ready) return;
     node = await CdsNode.start({
       site: options.site,
       host: options.listen.host,
@@ -174,7 +205,7 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
         retentionMs: 7 * 86_400_000,
         onInvalidItem: (key, problem) => logger.error('skipping a malformed item', { key, problem }),
       }),
-      archive: new DynamoCallArchive(client, archiveTable),
+      archive: new DynamoCallArchive(archiveClient, archive.name),
       timers: { heartbeatMs: options['heartbeat-ms'], expiryMs: options['expiry-ms'], endGraceMs: options['end-grace-ms'] },
       logger,
       mediaServers: options['media-server'].map((target) => ({ ...target, password: options.password ?? '' })),
@@ -185,12 +216,53 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
     if (fenced) throw new CliError(fenced.message);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw new CliError(`cds serve: ${(error as Error).message}`);
+    throw new CliError(`cds serve: ${errorMessage(error)}`);
   } finally {
     await node?.stop();
-    client.destroy();
+    if (archiveClient !== client) archiveClient?.destroy();
+    client?.destroy();
     await embedded?.close();
   }
+}
+
+/**
+ * Checks (or creates) the tables within TABLE_CHECK_TIMEOUT_MS; false if `stop` aborted meanwhile. A table
+ * that is missing or cannot be checked is a CliError naming it and `where` it was looked for.
+ */
+async function prepareTables(
+  tables: readonly { readonly client: DynamoDBDocumentClient; readonly name: string; readonly where: string }[],
+  { create, stop }: { create: boolean; stop?: AbortSignal },
+): Promise<boolean> {
+  const deadline = AbortSignal.timeout(TABLE_CHECK_TIMEOUT_MS);
+  const signal = stop ? AbortSignal.any([deadline, stop]) : deadline;
+  for (const { client, name, where } of tables) {
+    let exists: boolean;
+    try {
+      exists = await untilAborted(create ? ensureTable(client, name, signal).then(() => true) : tableExists(client, name, signal), signal);
+    } catch (error) {
+      if (stop?.aborted) return false;
+      const reason = deadline.aborted ? `no answer within ${TABLE_CHECK_TIMEOUT_MS} ms` : errorMessage(error);
+      throw new CliError(`cannot check table ${name} at ${where}: ${reason}`);
+    }
+    if (!exists) throw new CliError(`table ${name} does not exist at ${where} (create it, or pass --create-tables)`);
+  }
+  return true;
+}
+
+/** How an error names the region's DynamoDB (the SDK may still take its address from AWS_ENDPOINT_URL_DYNAMODB). */
+async function awsEndpointName(client: DynamoDBDocumentClient): Promise<string> {
+  const region = await client.config.region().catch(() => undefined);
+  return region ? `DynamoDB in ${region}` : 'DynamoDB (no region: set AWS_REGION)';
+}
+
+/** Settles like `work`, or rejects once `signal` aborts (the SDK does not give up while it waits to retry). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /** Resolves once `stop` aborts; never without one. */

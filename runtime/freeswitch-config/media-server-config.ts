@@ -140,7 +140,9 @@ function aclConfig(config: MediaServerSettings): XmlElement {
   const list = (name: string, cidrs: readonly string[]) =>
     xmlElement('list', { name, default: 'deny' }, cidrs.map((cidr) => xmlElement('node', { type: 'allow', cidr })));
   return configuration('acl', 'Network lists', [
-    xmlElement('network-lists', {}, [list(ESL_ACL, config.eslAllowedCidrs), list(SIP_CLUSTER_ACL, config.sipAllowedCidrs)]),
+    // The media server itself too: its own tools (the boot's route seeding, an operator's fs_cli) connect to the
+    // listen address from that same address.
+    xmlElement('network-lists', {}, [list(ESL_ACL, [`${config.listenIp}/32`, ...config.eslAllowedCidrs]), list(SIP_CLUSTER_ACL, config.sipAllowedCidrs)]),
   ]);
 }
 

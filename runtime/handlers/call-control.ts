@@ -2,6 +2,7 @@ import type { EventEmitter } from 'events';
 import { z } from 'zod';
 import { bridgeTargetSchema, CallControlService, errorMessage, jsonLinesLogger, withFields } from '../call-control';
 import { callControlGroupRouteSchema } from '../dialplan';
+import { guardProcess } from './process-guard';
 
 /**
  * ECS entry point of a call-control group member. Configured by environment; SIGTERM (ECS stopping the task) or
@@ -100,11 +101,7 @@ export async function main(
 }
 
 if (require.main === module) {
-  main(process.env).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      process.stderr.write(`call-control: ${errorMessage(error)}\n`);
-      process.exit(1);
-    },
-  );
+  guardProcess();
+  // A rejection is left to guardProcess: one JSON line, exit code 1.
+  void main(process.env).then((code) => process.exit(code));
 }

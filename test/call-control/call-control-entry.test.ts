@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'child_process';
+import { createServer, type AddressInfo } from 'net';
 import * as path from 'path';
 import { waitFor } from '../support/wait-for';
 import { requestJson } from './http-get';
@@ -26,7 +27,8 @@ function spawnEntry(env: Record<string, string>): RunningEntry {
   let stderr = '';
   child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // 'close': the output has been read to its end as well.
+  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
   return { child, stdout: () => stdout, stderr: () => stderr, exited };
 }
 
@@ -60,6 +62,31 @@ describe('call-control entry point', () => {
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/CALL_CONTROL_GROUP 'Blue Group' must be lowercase letters/);
     expect(lines[0]).toMatch(/CALL_CONTROL_SHUTDOWN_GRACE_MS must be a number of milliseconds/);
+  });
+
+  it.each([
+    ['CALL_CONTROL_ESL_PORT', 'outbound ESL'],
+    ['CALL_CONTROL_HEALTH_PORT', 'health checks'],
+  ])('exits 1 with one line naming the address when %s is taken', async (variable, purpose) => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const entry = spawnEntry({
+        CALL_CONTROL_GROUP: 'green',
+        CALL_CONTROL_VERSION: '3.0.0',
+        CALL_CONTROL_ESL_PORT: '0',
+        CALL_CONTROL_HEALTH_PORT: '0',
+        CALL_CONTROL_LISTEN_HOST: '127.0.0.1',
+        [variable]: String(port),
+      });
+      await waitFor(() => entry.child.exitCode !== null, { timeoutMs: 15_000, intervalMs: 50, message: 'call control to give up' });
+      expect(await entry.exited).toBe(1);
+      expect(entry.stderr()).toBe(`call-control: could not start: cannot listen on 127.0.0.1:${port} (${purpose}): address already in use (EADDRINUSE)\n`);
+      expect(entry.stdout()).toBe('');
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('serves /health and exits 0 promptly on SIGTERM when idle', async () => {

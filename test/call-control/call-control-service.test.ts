@@ -96,12 +96,11 @@ describe('CallControlService HTTP', () => {
 });
 
 describe('CallControlService calls', () => {
-  it('marks the call connected first, answers and parks, counts it, and forgets it when the caller hangs up', async () => {
+  it('marks the call connected first, answers and holds it (no park: FreeSWITCH refuses one under socket control), counts it, and forgets it when the caller hangs up', async () => {
     const { ports, entries } = await startService();
     const leg = await dial(ports.eslPort);
     await expectMarkedConnected(leg);
     await leg.expectExecute('answer');
-    await leg.expectExecute('park');
     await waitFor(async () => ((await activeCalls(ports.httpPort)) as { active: number }).active === 1, { message: '/calls to show the call' });
     expect(leg.channel.isClosed).toBe(false);
 
@@ -128,12 +127,13 @@ describe('CallControlService calls', () => {
     expect(entries.filter((entry) => entry.level === 'error')).toEqual([]);
   });
 
-  it('parks the call when vp_bridge_target is not a usable dial string', async () => {
+  it('holds the call unbridged when vp_bridge_target is not a usable dial string', async () => {
     const { ports, entries } = await startService();
     const leg = await dial(ports.eslPort, { ...CALL_HEADERS, variable_vp_bridge_target: '   ' });
     await expectMarkedConnected(leg);
     await leg.expectExecute('answer');
-    await leg.expectExecute('park');
+    await waitFor(async () => ((await activeCalls(ports.httpPort)) as { active: number }).active === 1, { message: '/calls to show the held call' });
+    expect(leg.channel.isClosed).toBe(false);
     expect(entries).toContainEqual(
       expect.objectContaining({ level: 'warn', uuid: CALL_UUID, problem: 'channel variable vp_bridge_target is empty' }),
     );
@@ -176,7 +176,6 @@ describe('CallControlService shutdown', () => {
     const leg = await dial(ports.eslPort);
     await expectMarkedConnected(leg);
     await leg.expectExecute('answer');
-    await leg.expectExecute('park');
 
     let summary: unknown;
     const shutdown = service.shutdown().then((result) => (summary = result));
@@ -202,7 +201,6 @@ describe('CallControlService shutdown', () => {
     const leg = await dial(ports.eslPort);
     await expectMarkedConnected(leg);
     await leg.expectExecute('answer');
-    await leg.expectExecute('park');
 
     const shutdown = service.shutdown();
     await leg.expectDetach();
@@ -216,7 +214,6 @@ describe('CallControlService shutdown', () => {
     const leg = await dial(ports.eslPort);
     await expectMarkedConnected(leg);
     await leg.expectExecute('answer');
-    await leg.expectExecute('park');
     const stopped = service.stop();
     await leg.expectDetach();
     await stopped;

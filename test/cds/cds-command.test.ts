@@ -33,6 +33,10 @@ describe('cds serve options', () => {
     });
   });
 
+  it('takes aws for the region\'s own DynamoDB', () => {
+    expect(parseCdsServeOptions({ ...valid, 'dynamodb-endpoint': 'aws' })).toMatchObject({ 'dynamodb-endpoint': 'aws' });
+  });
+
   it('takes several URLs for a peer, one per availability zone', () => {
     expect(parseCdsServeOptions({ ...valid, peer: ['east=http://10.2.0.6:7070,http://10.2.16.6:7070'] })).toMatchObject({
       peer: [{ id: 'east', urls: ['http://10.2.0.6:7070', 'http://10.2.16.6:7070'] }],
@@ -57,6 +61,7 @@ describe('cds serve options', () => {
     expect(problem({ ...valid, peerKey: 'also given' })).toMatch(/^--peer-key-file: give exactly one/);
     expect(problem({ ...valid, 'media-server': ['10.1.128.10:8021'] })).toMatch(/^--password: required with --media-server/);
     expect(problem({ ...valid, 'state-dir': '/var/lib/cds', 'dynamodb-endpoint': 'http://127.0.0.1:8000' })).toMatch(/^--state-dir: keeps the embedded DynamoDB on disk/);
+    expect(problem({ ...valid, 'dynamodb-endpoint': 'dynamodb.eu-west-1.amazonaws.com' })).toBe('--dynamodb-endpoint: must be aws or an http(s) URL');
   });
 });
 
@@ -95,7 +100,9 @@ describe('cds serve', () => {
     await expect(runCdsServeCommand({ ...valid, 'peer-key-file': undefined, peerKey: 'short' }, output)).rejects.toThrow('VOICEPLANE_CDS_PEER_KEY: the key is shorter than 32 bytes');
     const dynamo = await startLocalDynamo([]);
     try {
-      await expect(runCdsServeCommand({ ...valid, 'dynamodb-endpoint': dynamo.endpoint }, output)).rejects.toThrow('table cds-west does not exist (create it, or pass --create-tables)');
+      await expect(runCdsServeCommand({ ...valid, 'dynamodb-endpoint': dynamo.endpoint }, output)).rejects.toThrow(
+        `table cds-west does not exist at ${dynamo.endpoint} (create it, or pass --create-tables)`,
+      );
     } finally {
       await dynamo.close();
     }

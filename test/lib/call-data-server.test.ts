@@ -15,7 +15,6 @@ const props: CallDataServerProps = {
   subnetIds: ['subnet-a', 'subnet-b'],
   availabilityZones: ['us-west-2a', 'us-west-2b'],
   runtimeImage: 'public.ecr.aws/voiceplane/runtime:0.1.0',
-  archiveTableName: 'acme-dc-east-cdr-archive',
   archiveTableArn: 'arn:aws:dynamodb:us-east-1:111122223333:table/acme-dc-east-cdr-archive',
   peers: [
     { siteId: 'frankfurt', vpcCidr: '10.2.0.0/16', urls: cdsPeerUrls('10.2.0.0/16', ['eu-central-1a', 'eu-central-1b']) },
@@ -51,7 +50,7 @@ describe('CallDataServer', () => {
     expect(container()).toMatchObject({
       image: 'public.ecr.aws/voiceplane/runtime:0.1.0',
       command: [
-        ...['cds', 'serve', '--site', 'west', '--listen', '0.0.0.0:7070', '--table', expect.any(String), '--archive-table', 'acme-dc-east-cdr-archive'],
+        ...['cds', 'serve', '--site', 'west', '--listen', '0.0.0.0:7070', '--dynamodb-endpoint', 'aws', '--table', expect.any(String), '--archive-table', props.archiveTableArn],
         ...['--peer', 'frankfurt=http://10.2.0.6:7070,http://10.2.16.6:7070', '--media-server', '10.1.128.10:8021', '--media-server', '10.1.144.11:8021'],
       ],
       healthCheck: { command: ['CMD', 'node', '-e', expect.stringContaining('/health')] },
@@ -74,7 +73,8 @@ describe('CallDataServer', () => {
     const statements = policies().flatMap((policy) => policy.Statement).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
     expect(statements.map((statement) => statement.Resource)).toEqual([[expect.stringMatching(/aws_dynamodb_table\.\w+\.arn/)], [props.archiveTableArn]]);
     expect(statements.flatMap((statement) => statement.Action).every((action) => !action.endsWith('*') && action !== 'dynamodb:Scan' && action !== 'dynamodb:DeleteTable')).toBe(true);
-    expect(statements[1].Action.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    // DescribeTable: the node checks at start that the archive exists.
+    expect(statements[1].Action.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem']);
   });
 
   it('admits the API from its own VPC and the peer API from each peer VPC at the load balancer, on the CDS port only', () => {
@@ -136,7 +136,7 @@ describe('CallDataServer', () => {
     const { all, container } = synthesized({ ...props, peers: undefined, mediaServerEventSockets: undefined, eslSecretArn: undefined });
     expect(all('aws_vpc_security_group_ingress_rule').map((rule) => rule.cidr_ipv4 ?? 'load balancer').sort()).toEqual(['10.1.0.0/16', 'load balancer']);
     expect((container().secrets as unknown[]).length).toBe(1);
-    expect(container().command).toEqual(['cds', 'serve', '--site', 'west', '--listen', '0.0.0.0:7070', '--table', expect.any(String), '--archive-table', 'acme-dc-east-cdr-archive']);
+    expect(container().command).toEqual(['cds', 'serve', '--site', 'west', '--listen', '0.0.0.0:7070', '--dynamodb-endpoint', 'aws', '--table', expect.any(String), '--archive-table', props.archiveTableArn]);
   });
 
   it('refuses inconsistent peers and media servers without the password secret', () => {

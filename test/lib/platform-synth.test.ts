@@ -101,8 +101,17 @@ describe('data center stack', () => {
     expect(resourcesOf(dcStack, 'aws_secretsmanager_secret').map((secret) => secret.name).sort()).toEqual(['voiceplane/acme/frankfurt/esl-password', 'voiceplane/acme/west/esl-password']);
   });
 
-  it('publishes the outputs the site stacks read', () => {
-    expect(Object.keys(dcStack.output ?? {}).sort()).toEqual(['archive_table_arn', 'archive_table_name', 'call_control_zone_id', 'esl_secret_arns', 'private_route_table_ids', 'vpc_id']);
+  it('publishes the outputs the site stacks and `voiceplane inventory` read', () => {
+    expect(Object.keys(dcStack.output ?? {}).sort()).toEqual([
+      'archive_table_arn',
+      'archive_table_name',
+      'call_control_service_arns',
+      'call_control_zone_id',
+      'ecs_cluster_arn',
+      'esl_secret_arns',
+      'private_route_table_ids',
+      'vpc_id',
+    ]);
   });
 });
 
@@ -124,10 +133,11 @@ describe('site stack', () => {
     expect(templates).toHaveLength(2);
     const first = templates.find((text) => text.includes('media server ms-1'))!;
     expect(first).toContain('<param name="listen-ip" value="10.1.128.10"/>');
-    // The data center's orchestrator subnets, then the site's private subnets where the CDS task collects events.
+    // The media server itself (its own fs_cli), the data center's orchestrator subnets, then the site's private
+    // subnets where the CDS task collects events.
     const allowed = (list: string) =>
       [...(new RegExp(`<list name="${list}" default="deny">([\\s\\S]*?)</list>`).exec(first)?.[1] ?? '').matchAll(/<node type="allow" cidr="([^"]+)"\/>/g)].map((match) => match[1]);
-    expect(allowed('voiceplane_esl')).toEqual(['10.100.0.0/20', '10.100.16.0/20', '10.1.0.0/20', '10.1.16.0/20']);
+    expect(allowed('voiceplane_esl')).toEqual(['10.1.128.10/32', '10.100.0.0/20', '10.100.16.0/20', '10.1.0.0/20', '10.1.16.0/20']);
     // SIP only from the public subnets, where the SIP cluster's nodes run.
     expect(allowed('voiceplane_sip_cluster')).toEqual(['10.1.128.0/20', '10.1.144.0/20']);
     expect(first).toContain('<param name="password" value="$${voiceplane_esl_password}"/>');
@@ -176,7 +186,7 @@ describe('site stack', () => {
       ...Array(3).fill('aws.west -> 10.2.0.0/16'),
     ]);
     const westState = Object.values(frankfurtStack.data?.terraform_remote_state ?? {}).find((state) => JSON.stringify(state).includes('acme-site-west'));
-    expect(westState).toMatchObject({ backend: 'local', config: { path: '../acme-site-west/terraform.acme-site-west.tfstate' } });
+    expect(westState).toMatchObject({ backend: 's3', config: { key: 'voiceplane/acme/acme-site-west.tfstate' } });
     expect(Object.keys(westStack.output ?? {})).toEqual(expect.arrayContaining(['vpc_id', 'public_route_table_id', 'private_route_table_ids', 'cds_peer_urls']));
 
     const manifest = JSON.parse(readFileSync(path.join(platform.outdir, 'manifest.json'), 'utf8'));

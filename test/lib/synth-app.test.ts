@@ -11,7 +11,7 @@ async function synthApp(env: Record<string, string>): Promise<{ code: number; st
   const outdir = path.join(mkdtempSync(path.join(tmpdir(), 'voiceplane-app-')), 'cdktf.out');
   try {
     const { stdout, stderr } = await run(process.execPath, ['-r', path.join(__dirname, '../../stacks/register-sources.js'), MAIN], {
-      env: { ...process.env, CDKTF_OUTDIR: outdir, ...env },
+      env: { ...withoutStateVariables(process.env), CDKTF_OUTDIR: outdir, ...env },
       timeout: 120_000,
     });
     return { code: 0, stdout, stderr, outdir };
@@ -19,6 +19,23 @@ async function synthApp(env: Record<string, string>): Promise<{ code: number; st
     const failure = error as { code: number; stdout: string; stderr: string };
     return { code: failure.code, stdout: failure.stdout, stderr: failure.stderr, outdir };
   }
+}
+
+/** The developer's own VOICEPLANE_STATE_* settings must not reach the app under test. */
+function withoutStateVariables(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !name.startsWith('VOICEPLANE_STATE_')));
+}
+
+/** The example topology without its stateBackend section, written to a file of its own. */
+function topologyWithoutStateBackend(): string {
+  const { stateBackend: _removed, ...input } = JSON.parse(readFileSync(path.join(__dirname, '../../stacks/topology.example.json'), 'utf8'));
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'voiceplane-topology-')), 'no-backend.json');
+  writeFileSync(file, JSON.stringify(input));
+  return file;
+}
+
+function backendOf(outdir: string, stackName: string): unknown {
+  return JSON.parse(readFileSync(path.join(outdir, 'stacks', stackName, 'cdk.tf.json'), 'utf8')).terraform.backend;
 }
 
 /** Every file below `dir`, as sorted paths relative to it. */
@@ -61,6 +78,29 @@ describe('the CDKTF app (stacks/main.ts)', () => {
     const result = await synthApp({ VOICEPLANE_TOPOLOGY: '/nonexistent/topology.json' });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain('/nonexistent/topology.json: cannot read topology file (ENOENT)');
+  });
+
+  it('refuses, in one line and writing nothing, to synthesize the aws profile without a state backend', async () => {
+    const result = await synthApp({ VOICEPLANE_TOPOLOGY: topologyWithoutStateBackend() });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^no Terraform state backend: .*VOICEPLANE_STATE_BUCKET and VOICEPLANE_STATE_REGION/)]);
+    expect(existsSync(result.outdir)).toBe(false);
+  });
+
+  it('takes the state backend from VOICEPLANE_STATE_* over the topology, or local state when asked for', async () => {
+    const [s3, local] = await Promise.all([
+      synthApp({ VOICEPLANE_STATE_BUCKET: 'ci-state', VOICEPLANE_STATE_REGION: 'eu-west-1', VOICEPLANE_STATE_PREFIX: 'ci/acme' }),
+      synthApp({ VOICEPLANE_TOPOLOGY: topologyWithoutStateBackend(), VOICEPLANE_STATE_BACKEND: 'local' }),
+    ]);
+    expect([s3.code, local.code]).toEqual([0, 0]);
+    expect(backendOf(s3.outdir, 'acme-site-west')).toEqual({ s3: { bucket: 'ci-state', key: 'ci/acme/acme-site-west.tfstate', region: 'eu-west-1', encrypt: true, use_lockfile: true } });
+    expect(backendOf(local.outdir, 'acme-site-west')).toEqual({ local: { path: 'terraform.acme-site-west.tfstate' } });
+  });
+
+  it('rejects a bad state variable naming it', async () => {
+    const result = await synthApp({ VOICEPLANE_STATE_BUCKET: 'ci-state', VOICEPLANE_STATE_REGION: 'nowhere' });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain('VOICEPLANE_STATE_REGION: not an AWS region name (expected e.g. "us-east-1")');
   });
 
   it('rejects an unknown deployment profile', async () => {

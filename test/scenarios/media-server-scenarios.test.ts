@@ -204,7 +204,7 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
       await client.setRoutes(routeTo({ id: 'blue', ports: [blue.eslPort] }));
       const placed = await Promise.all(Array.from({ length: 20 }, () => server.placeCall()));
       await Promise.all(placed.map((call) => call.hangUp()));
-      await waitFor(() => entries.filter((entry) => entry.msg === 'call ended').length === placed.length, { timeoutMs: 10_000, message: 'every call ended' });
+      await waitFor(() => entries.filter((entry) => entry.msg === 'call ended').length === placed.length, { timeoutMs: 30_000, message: 'every call ended' });
       expect(entries.filter((entry) => entry.msg === 'call ended').map((entry) => entry.hangupCause)).toEqual(placed.map(() => 'NORMAL_CLEARING'));
     }),
   );

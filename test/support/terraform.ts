@@ -9,7 +9,7 @@ const PROJECT_ROOT = path.join(__dirname, '../..');
 /** The CLI configuration that points `terraform init` at the local provider mirror. */
 export const OFFLINE_CLI_CONFIG = path.join(PROJECT_ROOT, 'terraform/offline.tfrc');
 /** Shared across stacks so each init links the 700 MB provider instead of copying it. */
-const PLUGIN_CACHE_DIR = path.join(PROJECT_ROOT, '.terraform-plugin-cache');
+export const PLUGIN_CACHE_DIR = path.join(PROJECT_ROOT, '.terraform-plugin-cache');
 
 export async function terraformAvailable(): Promise<boolean> {
   try {

@@ -2,9 +2,9 @@ import { spawn, type ChildProcess } from 'child_process';
 import * as path from 'path';
 import { createInterface } from 'readline';
 
-const ENTRY = path.join(__dirname, '../../../runtime/handlers/cds-serve.ts');
+const CLI = path.join(__dirname, '../../../runtime/cli.ts');
 
-/** `cds serve` in a child process (ts-node), started again after a kill with the same arguments. */
+/** `voiceplane cds serve` in a child process (ts-node), started again after a kill with the same arguments. */
 export class CdsProcess {
   port?: number;
   readonly output: string[] = [];
@@ -17,7 +17,7 @@ export class CdsProcess {
 
   /** Starts the node and resolves with its port once it listens. */
   start(): Promise<number> {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY, ...this.args()], {
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', CLI, 'cds', 'serve', ...this.args()], {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, TS_NODE_SWC: 'true' },
     });
