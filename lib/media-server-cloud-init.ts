@@ -60,6 +60,7 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
     { path: '/usr/local/sbin/voiceplane-freeswitch-config', permissions: '0750', content: installConfigScript() },
     { path: '/usr/local/sbin/voiceplane-esl-password', permissions: '0750', content: eslPasswordScript(options) },
     { path: '/usr/local/sbin/voiceplane-seed-routes', permissions: '0750', content: seedRoutesScript(options) },
+    { path: BOOT_SCRIPT, permissions: '0750', content: bootScript() },
   ];
   const lines = ['#cloud-config', `# voiceplane media server ${options.mediaServerId}`, 'write_files:'];
   for (const file of files) {
@@ -68,14 +69,25 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
   }
   lines.push(
     'runcmd:',
-    `  - [sysctl, -p, ${MEDIA_SERVER_SYSCTL_FILE}]`,
-    '  - [/usr/local/sbin/voiceplane-freeswitch-config]',
-    '  - [/usr/local/sbin/voiceplane-esl-password]',
-    `  - [chown, -R, "freeswitch:freeswitch", ${FREESWITCH_CONFIG_DIR}]`,
-    '  - [systemctl, enable, --now, freeswitch]',
-    '  - [/usr/local/sbin/voiceplane-seed-routes]',
+    `  - [${BOOT_SCRIPT}]`,
   );
   return `${lines.join('\n')}\n`;
+}
+
+const BOOT_SCRIPT = '/usr/local/sbin/voiceplane-boot';
+
+/** The boot steps in order. cloud-init runs every runcmd entry whatever the previous one did; this stops at the first failure. */
+function bootScript(): string {
+  return `#!/bin/bash
+# A failed step stops the boot: FreeSWITCH never starts without its ESL password or on a half-installed configuration.
+set -euo pipefail
+sysctl -p ${MEDIA_SERVER_SYSCTL_FILE}
+/usr/local/sbin/voiceplane-freeswitch-config
+/usr/local/sbin/voiceplane-esl-password
+chown -R freeswitch:freeswitch ${FREESWITCH_CONFIG_DIR}
+systemctl enable --now freeswitch
+/usr/local/sbin/voiceplane-seed-routes
+`;
 }
 
 function installConfigScript(): string {

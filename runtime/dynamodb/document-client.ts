@@ -8,6 +8,8 @@ export interface DynamoDbConnection {
   readonly endpoint?: string;
   /** Default: the SDK's own lookup (AWS_REGION, the task or Lambda environment); us-east-1 on a loopback endpoint. */
   readonly region?: string;
+  /** A request with no answer after this long fails (and is retried, up to 4 attempts in all). @default 10 000 ms */
+  readonly requestTimeoutMs?: number;
 }
 
 /** Endpoints on this machine are local DynamoDB stand-ins (dynalite), which accept any credentials. */
@@ -46,7 +48,9 @@ export function createDocumentClient(connection: DynamoDbConnection = {}): Dynam
       httpAgent: new Agent({ keepAlive: true, maxSockets: 64, noDelay: true }),
       httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64, noDelay: true }),
       connectionTimeout: 2000,
-      requestTimeout: 10_000,
+      requestTimeout: connection.requestTimeoutMs ?? 10_000,
+      // Without it the SDK only logs a late answer and waits on: a DynamoDB that stops answering would hang the caller.
+      throwOnRequestTimeout: true,
     },
   });
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });

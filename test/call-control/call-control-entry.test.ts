@@ -45,6 +45,15 @@ afterEach(() => {
   });
 });
 
+/** A group member on ephemeral loopback ports. */
+const LOCAL_ENV = {
+  CALL_CONTROL_GROUP: 'green',
+  CALL_CONTROL_VERSION: '3.0.0',
+  CALL_CONTROL_ESL_PORT: '0',
+  CALL_CONTROL_HEALTH_PORT: '0',
+  CALL_CONTROL_LISTEN_HOST: '127.0.0.1',
+};
+
 describe('call-control entry point', () => {
   it('rejects a bad environment with one line naming each bad variable, and exit code 1', async () => {
     const entry = spawnEntry({ CALL_CONTROL_VERSION: '2.4.1', CALL_CONTROL_ESL_PORT: '80840' });
@@ -73,11 +82,7 @@ describe('call-control entry point', () => {
     const { port } = taken.address() as AddressInfo;
     try {
       const entry = spawnEntry({
-        CALL_CONTROL_GROUP: 'green',
-        CALL_CONTROL_VERSION: '3.0.0',
-        CALL_CONTROL_ESL_PORT: '0',
-        CALL_CONTROL_HEALTH_PORT: '0',
-        CALL_CONTROL_LISTEN_HOST: '127.0.0.1',
+        ...LOCAL_ENV,
         [variable]: String(port),
       });
       await waitFor(() => entry.child.exitCode !== null, { timeoutMs: 15_000, intervalMs: 50, message: 'call control to give up' });
@@ -90,13 +95,7 @@ describe('call-control entry point', () => {
   });
 
   it('serves /health and exits 0 promptly on SIGTERM when idle', async () => {
-    const entry = spawnEntry({
-      CALL_CONTROL_GROUP: 'green',
-      CALL_CONTROL_VERSION: '3.0.0',
-      CALL_CONTROL_ESL_PORT: '0',
-      CALL_CONTROL_HEALTH_PORT: '0',
-      CALL_CONTROL_LISTEN_HOST: '127.0.0.1',
-    });
+    const entry = spawnEntry(LOCAL_ENV);
     await waitFor(() => logLines(entry.stdout()).some((line) => line.msg === 'call control started'), {
       timeoutMs: 30_000,
       message: `the service to start (stderr: ${entry.stderr()})`,

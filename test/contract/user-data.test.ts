@@ -136,6 +136,8 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
 
 (canBoot && freeswitch && sipTools ? describe : describe.skip)('a media server booting its synthesized user data (real cloud-init, real FreeSWITCH)', () => {
   let report: MediaServerBootReport;
+  /** The same boot with Secrets Manager unreachable. */
+  let withoutSecrets: MediaServerBootReport;
   let expected: { routes: unknown; secretName: string; region: string; publicIp: string };
   const scratch = mkdtempSync(path.join(tmpdir(), 'voiceplane-user-data-'));
 
@@ -174,7 +176,12 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
       publicIp: input.publicIp,
     };
     report = await runInInstanceNamespace<MediaServerBootReport>(path.join(PROBES, 'media-server-boot-probe.ts'), [writeInput(scratch, 'media-server', input)], 150_000);
-  }, 180_000);
+    withoutSecrets = await runInInstanceNamespace<MediaServerBootReport>(
+      path.join(PROBES, 'media-server-boot-probe.ts'),
+      [writeInput(scratch, 'media-server-no-secrets', { ...input, secretsManagerUnreachable: true })],
+      150_000,
+    );
+  }, 360_000);
 
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -183,6 +190,12 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
     expect(report.stages.map(({ output }) => output).join('\n')).not.toMatch(/Traceback|FAIL/);
     expect(report.systemctl).toEqual(['enable --now freeswitch']);
     expect(report.freeswitchUser).toBe('freeswitch');
+  });
+
+  it('never starts FreeSWITCH when the ESL password cannot be fetched (no event socket without its password)', () => {
+    expect(withoutSecrets.systemctl).toEqual([]);
+    expect(withoutSecrets.freeswitchUser).toBe('');
+    expect(withoutSecrets.secretsFile).toBeUndefined();
   });
 
   it('installs its configuration whole, moving the AMI\'s aside, and bounds SYN retries', () => {

@@ -4,11 +4,11 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
 import { OFFLINE_CLI_CONFIG, PLUGIN_CACHE_DIR, terraformAvailable } from '../support/terraform';
+import { reportMissingTool } from '../support/missing-tool';
 
 const run = promisify(execFile);
 const PROJECT_ROOT = path.join(__dirname, '../..');
 const CDKTF = path.join(PROJECT_ROOT, 'node_modules/.bin/cdktf');
-const TERRAFORM_REQUIRED = process.env.VOICEPLANE_REQUIRE_TERRAFORM === '1';
 
 /** Whether commands can run in a network namespace of their own, where nothing but an unconfigured loopback exists. */
 async function networkNamespaceAvailable(): Promise<boolean> {
@@ -24,8 +24,7 @@ describe('the README offline diff: cdktf diff of one stack with no network', () 
   it('plans a site stack with the offline profile, the mirror-only CLI configuration and --skip-provider-lock', async () => {
     if (!(await terraformAvailable())) {
       const message = 'TERRAFORM NOT FOUND ON PATH: the offline cdktf diff test is SKIPPED';
-      if (TERRAFORM_REQUIRED) throw new Error(`${message} (VOICEPLANE_REQUIRE_TERRAFORM=1 makes this a failure)`);
-      console.warn(`\n${'!'.repeat(78)}\n${message}\n${'!'.repeat(78)}\n`);
+      reportMissingTool(message, 'VOICEPLANE_REQUIRE_TERRAFORM');
       return;
     }
     const isolated = await networkNamespaceAvailable();

@@ -48,7 +48,7 @@ describe('the media server FreeSWITCH configuration', () => {
     // The socket application has no connect timeout: the kernel's SYN retries bound it.
     expect(installedFile(userData, MEDIA_SERVER_SYSCTL_FILE)).toBe(renderMediaServerSysctl());
     expect(renderMediaServerSysctl()).toContain('net.ipv4.tcp_syn_retries = 2');
-    expect(userData).toContain(`  - [sysctl, -p, ${MEDIA_SERVER_SYSCTL_FILE}]\n  - [/usr/local/sbin/voiceplane-freeswitch-config]`);
+    expect(installedFile(userData, '/usr/local/sbin/voiceplane-boot')).toContain(`sysctl -p ${MEDIA_SERVER_SYSCTL_FILE}\n/usr/local/sbin/voiceplane-freeswitch-config\n`);
   });
 
   it('carries nothing of a stock configuration: only our modules, no directory users, a SIP profile without auth surface', () => {

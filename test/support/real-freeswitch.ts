@@ -2,9 +2,7 @@ import { EslClient, EslCommandError } from '../../runtime/esl';
 import { carrierCallTarget, FAR_END_PREFIX } from '../../runtime/local-freeswitch/carrier-profile';
 import { findFreeSwitchBinary, LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
 import { SIP_PROFILE_NAME } from '../../runtime/freeswitch-config/sip-profile';
-
-/** CI sets this so a machine without FreeSWITCH fails instead of skipping the real-FreeSWITCH tests. */
-const FREESWITCH_REQUIRED = process.env.VOICEPLANE_REQUIRE_FREESWITCH === '1';
+import { reportMissingTool } from './missing-tool';
 
 /**
  * The FreeSWITCH binary, or undefined after a loud warning when there is none (the caller then skips its tests).
@@ -14,8 +12,7 @@ export function freeSwitchBinaryOrSkip(): string | undefined {
   const binary = findFreeSwitchBinary();
   if (binary) return binary;
   const message = 'FREESWITCH NOT FOUND: the tests on the real FreeSWITCH are SKIPPED (install FreeSWITCH under /opt/freeswitch or set VOICEPLANE_FREESWITCH to its binary)';
-  if (FREESWITCH_REQUIRED) throw new Error(`${message} (VOICEPLANE_REQUIRE_FREESWITCH=1 makes this a failure)`);
-  console.warn(`\n${'!'.repeat(78)}\n${message}\n${'!'.repeat(78)}\n`);
+  reportMissingTool(message, 'VOICEPLANE_REQUIRE_FREESWITCH');
   return undefined;
 }
 

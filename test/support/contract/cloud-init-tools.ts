@@ -1,13 +1,12 @@
 import { execFile } from 'child_process';
-import { accessSync, constants, mkdtempSync, rmSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
+import { findExecutable, reportMissingTool } from '../missing-tool';
 
 const run = promisify(execFile);
 
-/** CI sets this so a machine without cloud-init or the AWS CLI fails instead of skipping the user-data contract tests. */
-const CLOUD_INIT_REQUIRED = process.env.VOICEPLANE_REQUIRE_CLOUD_INIT === '1';
 /** Where Debian installs them: the boot runs with systemd's PATH, as cloud-init does on an instance. */
 export const SYSTEM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -17,18 +16,7 @@ export interface CloudInitTools {
   readonly aws: string;
 }
 
-function onSystemPath(name: string): string | undefined {
-  return SYSTEM_PATH.split(':')
-    .map((directory) => path.join(directory, name))
-    .find((candidate) => {
-      try {
-        accessSync(candidate, constants.X_OK);
-        return true;
-      } catch {
-        return false;
-      }
-    });
-}
+const onSystemPath = (name: string) => findExecutable(name, SYSTEM_PATH.split(':'));
 
 /**
  * Debian's cloud-init and AWS CLI, or undefined after a loud warning when one is missing (the caller then skips).
@@ -40,8 +28,7 @@ export function cloudInitToolsOrSkip(): CloudInitTools | undefined {
   if (cloudInit && aws) return { cloudInit, aws };
   const missing = [cloudInit ? undefined : 'CLOUD-INIT', aws ? undefined : 'AWS CLI'].filter(Boolean).join(' and ');
   const message = `${missing} NOT FOUND: the user-data contract tests are SKIPPED (apt-get install cloud-init awscli)`;
-  if (CLOUD_INIT_REQUIRED) throw new Error(`${message} (VOICEPLANE_REQUIRE_CLOUD_INIT=1 makes this a failure)`);
-  console.warn(`\n${'!'.repeat(78)}\n${message}\n${'!'.repeat(78)}\n`);
+  reportMissingTool(message, 'VOICEPLANE_REQUIRE_CLOUD_INIT');
   return undefined;
 }
 

@@ -21,6 +21,8 @@ export interface MediaServerBootInput {
   readonly privateIp: string;
   readonly publicIp: string;
   readonly secret: { readonly name: string; readonly region: string };
+  /** Boot with Secrets Manager unreachable (nothing listens where its name resolves). */
+  readonly secretsManagerUnreachable?: boolean;
   /** The call-control endpoint name of this media server and its group ports, as the data center deploys them. */
   readonly callControl: { readonly host: string; readonly groups: readonly { readonly id: string; readonly port: number }[] };
   /** An address of the SIP cluster's subnets (SIP from there must be admitted) and one the event socket must admit. */
@@ -137,7 +139,9 @@ async function main(): Promise<void> {
   installStandIns(input.freeswitchBinary);
 
   const tls = certificateFor(secretsHost);
-  const secretsManager = await SecretsManagerStandIn.start({ secretName: input.secret.name, host: '127.0.0.1', port: 443, key: tls.key, cert: tls.cert });
+  const secretsManager = input.secretsManagerUnreachable
+    ? undefined
+    : await SecretsManagerStandIn.start({ secretName: input.secret.name, host: '127.0.0.1', port: 443, key: tls.key, cert: tls.cert });
   const metadata = await InstanceMetadataStandIn.start({ localIpv4: input.privateIp, publicIpv4: input.publicIp, roleName: ROLE, accessKeyId: ACCESS_KEY_ID });
   const groups = new Map<string, { service: CallControlService; httpPort: number }>();
   for (const group of input.callControl.groups) {
@@ -156,7 +160,7 @@ async function main(): Promise<void> {
     caBundle: tls.caBundle,
     extraPath: [path.dirname(input.freeswitchBinary)],
   });
-  const password = secretsManager.value ?? '';
+  const password = secretsManager?.value ?? '';
   const secretsFile = '/etc/freeswitch/voiceplane-secrets.xml';
   const ownerOf = (file: string) => sh('stat', ['-c', '%U', file]).trim();
   const report: MediaServerBootReport = {
@@ -166,10 +170,11 @@ async function main(): Promise<void> {
     configInstalled: existsSync('/etc/freeswitch/.voiceplane') && existsSync('/etc/freeswitch/freeswitch.xml'),
     amiConfigMovedAside: existsSync('/etc/freeswitch.ami/freeswitch.xml') && !existsSync('/etc/freeswitch.ami/.voiceplane'),
     secretsFile: existsSync(secretsFile) ? { mode: (statSync(secretsFile).mode & 0o777).toString(8), owner: ownerOf(secretsFile) } : undefined,
-    secretsManagerCalls: secretsManager.calls,
+    secretsManagerCalls: secretsManager?.calls ?? [],
     metadataReads: metadata.reads,
     passwordGenerated: /^[0-9a-f]{48}$/.test(password),
-    freeswitchUser: sh('ps', ['-o', 'user=', '-C', 'freeswitch']).trim(),
+    // ps exits 1 when no process matches: none running reads as ''.
+    freeswitchUser: spawnSync('ps', ['-o', 'user=', '-C', 'freeswitch'], { encoding: 'utf8' }).stdout.trim(),
     eslWithStoredPassword: await eslOutcome(input.privateIp, password, 'status'),
     eslWithWrongPassword: await eslOutcome(input.privateIp, 'not-the-password', 'status'),
     eslFromOutsideAcl: await eslGreeting(input.privateIp, '127.0.0.1'),
