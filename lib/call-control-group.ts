@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
@@ -7,6 +8,10 @@ import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { markComponent } from './component';
 import { httpContainerHealthCheck } from './container-health-check';
 import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT } from './ports';
+import { callControlEnvironment } from '../runtime/call-control/call-control-environment';
+import { groupIdSchema, mediaServerIdSchema } from '../runtime/contracts/call-control-ids';
+import { formatImageReference, imageRepositorySchema, imageTagSchema } from '../runtime/contracts/container-image';
+import { parseOrThrowWith } from '../runtime/validation/zod-issues';
 
 export interface CallControlGroupProps {
   /** Resource name prefix, unique in the data center (e.g. `acme-west-ms-1-blue`). */
@@ -77,6 +82,12 @@ export class CallControlGroup extends Construct {
     if (!Number.isInteger(props.instances) || props.instances < 1) {
       throw new Error(`instances must be a positive integer, got ${props.instances}`);
     }
+    // The rules the upgrade orchestrator and the container's entry point apply: what synthesizes also upgrades and starts.
+    const valid = <T>(schema: z.ZodType<T>, value: T, prop: string) => parseOrThrowWith(schema, value, prop, (message) => new Error(message));
+    valid(groupIdSchema, props.groupId, 'groupId');
+    valid(mediaServerIdSchema, props.mediaServer, 'mediaServer');
+    valid(imageRepositorySchema, props.image, 'image');
+    valid(imageTagSchema, props.version, 'version');
     const taskSize = props.taskSize ?? { cpu: 512, memory: 1024 };
     this.groupId = props.groupId;
     this.mediaServer = props.mediaServer;
@@ -133,20 +144,16 @@ export class CallControlGroup extends Construct {
       containerDefinitions: JSON.stringify([
         {
           name: 'call-control',
-          image: `${props.image}:${props.version}`,
+          image: formatImageReference({ repository: props.image, tag: props.version }),
           essential: true,
           stopTimeout: STOP_TIMEOUT_SECONDS,
           portMappings: [
             { containerPort: CALL_CONTROL_ESL_PORT, protocol: 'tcp' },
             { containerPort: CALL_CONTROL_HEALTH_PORT, protocol: 'tcp' },
           ],
-          environment: [
-            { name: 'CALL_CONTROL_GROUP', value: props.groupId },
-            { name: 'CALL_CONTROL_VERSION', value: props.version },
-            { name: 'CALL_CONTROL_MEDIA_SERVER', value: props.mediaServer },
-            { name: 'CALL_CONTROL_ESL_PORT', value: String(CALL_CONTROL_ESL_PORT) },
-            { name: 'CALL_CONTROL_HEALTH_PORT', value: String(CALL_CONTROL_HEALTH_PORT) },
-          ],
+          environment: Object.entries(
+            callControlEnvironment({ group: props.groupId, version: props.version, mediaServer: props.mediaServer, eslPort: CALL_CONTROL_ESL_PORT, healthPort: CALL_CONTROL_HEALTH_PORT }),
+          ).map(([name, value]) => ({ name, value })),
           readonlyRootFilesystem: true,
           // Liveness: ECS replaces a task that stopped answering. Not /health, which turns 503 while a stopping task
           // drains its calls (readiness, for the load balancer) and must not get it killed before its calls end.

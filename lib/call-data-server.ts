@@ -18,6 +18,9 @@ import { DurableTable } from './durable-table';
 import { ECS_TASK_EXECUTION_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
 import { shortName } from './naming';
 import { CDS_PORT } from './ports';
+import { AWS_DYNAMODB, cdsPeerUrlSchema, cdsServeCommandLine } from '../runtime/commands/cds-serve-options';
+import { CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from '../runtime/commands/secret-variables';
+import { MAX_PORT, splitHostPort, type HostPort } from '../runtime/net/host-port';
 import { planCdsEndpoint } from '../runtime/net/network-plan';
 
 /** Another site's CDS, reached across the VPC peering. */
@@ -74,10 +77,6 @@ export interface CallDataServerProps {
   readonly eslSecretArn?: string;
 }
 
-/** Environment variables of the container, filled by ECS from Secrets Manager. */
-const PEER_KEY_VARIABLE = 'VOICEPLANE_CDS_PEER_KEY';
-const ESL_PASSWORD_VARIABLE = 'VOICEPLANE_ESL_PASSWORD';
-
 /**
  * Base URLs by which the other sites call a site's CDS: its load balancer's planned address in each
  * availability zone, in zone order ({@link planCdsEndpoint}), so losing one zone does not cut the site
@@ -118,7 +117,7 @@ export class CallDataServer extends Construct {
     super(scope, id);
     markComponent(this, 'call-data-server');
     const peers = props.peers ?? [];
-    const eventSockets = props.mediaServerEventSockets ?? [];
+    const eventSockets = eventSocketsOf(props.siteId, props.mediaServerEventSockets ?? []);
     validatePeers(props.siteId, props.vpcCidr, peers);
     if (props.availabilityZones.length === 0) throw new Error(`availabilityZones must name at least one zone (site ${props.siteId})`);
     if (props.subnetIds.length !== props.availabilityZones.length) {
@@ -243,7 +242,8 @@ export class CallDataServer extends Construct {
       recoveryWindowInDays: 7,
     });
     this.peerKeySecretArn = peerKey.arn;
-    const secrets = [{ name: PEER_KEY_VARIABLE, valueFrom: peerKey.arn }, ...(props.eslSecretArn ? [{ name: ESL_PASSWORD_VARIABLE, valueFrom: props.eslSecretArn }] : [])];
+    // ECS fills these variables from Secrets Manager: `cds serve` reads the secrets from them.
+    const secrets = [{ name: CDS_PEER_KEY_VARIABLE, valueFrom: peerKey.arn }, ...(props.eslSecretArn ? [{ name: ESL_PASSWORD_VARIABLE, valueFrom: props.eslSecretArn }] : [])];
     // ECS reads the secrets with the execution role when it starts the task.
     new IamRolePolicy(this, 'ExecutionSecretsPolicy', {
       role: executionRole.id,
@@ -275,11 +275,15 @@ export class CallDataServer extends Construct {
           name: 'cds',
           image: props.runtimeImage,
           essential: true,
-          command: [
-            ...['cds', 'serve', '--site', props.siteId, '--listen', `0.0.0.0:${CDS_PORT}`, '--dynamodb-endpoint', 'aws', '--table', table.tableName, '--archive-table', props.archiveTableArn],
-            ...peers.filter((peer) => peer.urls !== undefined && peer.urls.length > 0).flatMap((peer) => ['--peer', `${peer.siteId}=${peer.urls!.join(',')}`]),
-            ...eventSockets.flatMap((socket) => ['--media-server', socket]),
-          ],
+          command: cdsServeCommandLine({
+            site: props.siteId,
+            listen: { host: '0.0.0.0', port: CDS_PORT },
+            dynamoDbEndpoint: AWS_DYNAMODB,
+            table: table.tableName,
+            archiveTable: props.archiveTableArn,
+            peers: peers.map((peer) => ({ id: peer.siteId, urls: peer.urls ?? [] })),
+            mediaServers: eventSockets,
+          }),
           portMappings: [{ containerPort: CDS_PORT, protocol: 'tcp' }],
           environment: [{ name: 'AWS_REGION', value: props.region }],
           secrets,
@@ -317,8 +321,17 @@ function validatePeers(siteId: string, vpcCidr: string, peers: readonly CdsPeerS
     if (seen.has(peer.siteId)) throw new Error(`peers of site ${siteId} name ${peer.siteId} twice`);
     if (peer.vpcCidr === vpcCidr) throw new Error(`peer ${peer.siteId} has the VPC CIDR of site ${siteId} (${vpcCidr})`);
     for (const url of peer.urls ?? []) {
-      if (!/^https?:\/\/[^\s/,]+(:\d+)?\/?$/.test(url)) throw new Error(`peer ${peer.siteId} urls must be http(s)://HOST[:PORT], got "${url}"`);
+      if (!cdsPeerUrlSchema.safeParse(url).success) throw new Error(`peer ${peer.siteId} urls must be http(s)://HOST[:PORT], got "${url}"`);
     }
     seen.add(peer.siteId);
   }
+}
+
+/** The event sockets as `cds serve --media-server` takes them; a malformed one is refused here, not at task start. */
+function eventSocketsOf(siteId: string, sockets: readonly string[]): HostPort[] {
+  return sockets.map((socket) => {
+    const target = splitHostPort(socket);
+    if (target === undefined || target.port < 1 || target.port > MAX_PORT) throw new Error(`mediaServerEventSockets must be HOST:PORT, got "${socket}" (site ${siteId})`);
+    return target;
+  });
 }

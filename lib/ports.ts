@@ -7,7 +7,7 @@ export { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT } from '../runtime/call
 /** SIP signalling between the SIP cluster, the media servers and the voice connector. */
 export { MEDIA_SERVER_SIP_PORT as SIP_PORT } from '../runtime/freeswitch-config/media-server-ports';
 /** Call Data Server HTTP API (local clients and peers). */
-export const CDS_PORT = 7070;
+export { CDS_PORT } from '../runtime/commands/cds-serve-options';
 
 /** Listener port of call-control group `groupIndex` on its media server's load balancer. */
 export function callControlListenerPort(groupIndex: number): number {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { groupIdSchema } from '../runtime/contracts/call-control-ids';
+import { imageReferenceSchema, imageRepositorySchema, imageTagSchema } from '../runtime/contracts/container-image';
 import { DialplanError, encodeRouteTable } from '../runtime/dialplan';
 import { cidrsOverlap, parseCidr } from '../runtime/net/ipv4';
 import { formatPath } from '../runtime/validation/zod-issues';
@@ -34,14 +36,14 @@ const availabilityZones = z
   .max(4, 'at most four availability zones are supported');
 
 const callControlGroupSchema = z.strictObject({
-  /** Group id, e.g. `blue` or `green`. */
-  id: id('group id'),
+  /** Group id, e.g. `blue` or `green`: the rule of the route table, the upgrade request and CALL_CONTROL_GROUP. */
+  id: groupIdSchema,
   /** Number of call-control tasks in the group. */
   instances: z.number().int().min(1, 'a group needs at least one instance').max(20),
-  /** Container image (without tag). */
-  image: z.string().min(1).regex(/^[^\s:@]+(:\d+)?(\/[^\s:@]+)*$/, 'must be an image repository without tag, e.g. "123456789012.dkr.ecr.us-east-1.amazonaws.com/call-control"'),
-  /** Image tag deployed, also the version `/health` reports. */
-  version: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a valid image tag'),
+  /** Container image repository (without tag), e.g. `123456789012.dkr.ecr.us-east-1.amazonaws.com/call-control`; the upgrade request's rule. */
+  image: imageRepositorySchema,
+  /** Image tag deployed, also the version `/health` reports; the upgrade request's and CALL_CONTROL_VERSION's rule. */
+  version: imageTagSchema,
 });
 
 const mediaServerSchema = z.strictObject({
@@ -128,7 +130,7 @@ const topologySchema = z.strictObject({
   /** Platform name: prefixes resource names and tags everything. */
   platform: id('platform name'),
   /** Container image of the voiceplane runtime (CDS node, orchestrator tasks), with tag. */
-  runtimeImage: z.string().regex(/^[^\s@]+:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be an image reference with a tag, e.g. "public.ecr.aws/acme/voiceplane:0.1.0"'),
+  runtimeImage: imageReferenceSchema,
   dataCenters: z.array(dataCenterSchema).min(1, 'at least one data center is required'),
   sites: z.array(siteSchema).min(1, 'at least one site is required'),
   /** Terraform state of the stacks. Optional: the VOICEPLANE_STATE_* variables can set it instead. */

@@ -1,7 +1,8 @@
 import * as path from 'path';
 import { parseArgs, type ParseArgsConfig } from 'util';
 import { runCallsCommand } from './commands/calls-command';
-import { CDS_SERVE_OPTIONS, runCdsServeCommand } from './commands/cds-command';
+import { runCdsServeCommand } from './commands/cds-command';
+import { CDS_SERVE_OPTIONS, cdsServeRawOptions } from './commands/cds-serve-options';
 import { CliError, UsageError } from './commands/cli-error';
 import { DEMO_OPTIONS, DEMO_USAGE, runDemoCommand } from './commands/demo-command';
 import { parseEslTarget } from './commands/esl-target';
@@ -10,6 +11,7 @@ import { Output } from './commands/output';
 import { MEDIA_SERVER_USAGE, runMediaServerCommand } from './commands/media-server-command';
 import { parseGroupIdOption, runRoutesCommand } from './commands/routes-command';
 import { runSipCommand } from './commands/sip-command';
+import { CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from './commands/secret-variables';
 import { runSynthCommand } from './commands/synth-command';
 import { UPGRADE_OPTIONS, UPGRADE_USAGE, runUpgradeCommand } from './commands/upgrade-command';
 import { guardProcess } from './handlers/process-guard';
@@ -34,8 +36,8 @@ ${DEMO_USAGE}
                  [--esl HOST:PORT --password PW] [--json]
 ${MEDIA_SERVER_USAGE}
 
-The ESL password may come from VOICEPLANE_ESL_PASSWORD instead of --password, the CDS peer key from
-VOICEPLANE_CDS_PEER_KEY instead of --peer-key-file.`;
+The ESL password may come from ${ESL_PASSWORD_VARIABLE} instead of --password, the CDS peer key from
+${CDS_PEER_KEY_VARIABLE} instead of --peer-key-file.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -94,7 +96,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
       }
       case 'routes': {
         const { values, positionals } = parse(rest, MEDIA_SERVER_OPTIONS, 1);
-        const target = parseEslTarget(values.esl, values.password ?? env.VOICEPLANE_ESL_PASSWORD);
+        const target = parseEslTarget(values.esl, values.password ?? env[ESL_PASSWORD_VARIABLE]);
         await runRoutesCommand({ action: positionals[0], target, groups: values.group ?? [], json: values.json }, stdout);
         return 0;
       }
@@ -102,7 +104,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
         const { values } = parse(rest, MEDIA_SERVER_OPTIONS, 0);
         const groups = values.group ?? [];
         if (groups.length > 1) throw new UsageError('--group: at most one group for calls');
-        const target = parseEslTarget(values.esl, values.password ?? env.VOICEPLANE_ESL_PASSWORD);
+        const target = parseEslTarget(values.esl, values.password ?? env[ESL_PASSWORD_VARIABLE]);
         await runCallsCommand({ target, group: groups[0] === undefined ? undefined : parseGroupIdOption(groups[0]), json: values.json }, stdout);
         return 0;
       }
@@ -122,11 +124,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
       case 'cds': {
         const { values, positionals } = parse(rest, CDS_SERVE_OPTIONS, 1);
         if (positionals[0] !== 'serve') throw new UsageError(`cds: expected serve, got ${positionals[0] ?? 'nothing'}`);
-        await runCdsServeCommand(
-          { ...values, password: values.password ?? env.VOICEPLANE_ESL_PASSWORD, peerKey: env.VOICEPLANE_CDS_PEER_KEY },
-          stdout,
-          context.signal,
-        );
+        await runCdsServeCommand(cdsServeRawOptions(values, env), stdout, context.signal);
         return 0;
       }
       case 'sip': {
@@ -140,7 +138,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
             out: values.out,
             rpc: values.rpc,
             esl: values.esl,
-            password: values.password ?? env.VOICEPLANE_ESL_PASSWORD,
+            password: values.password ?? env[ESL_PASSWORD_VARIABLE],
             json: values.json,
           },
           stdout,

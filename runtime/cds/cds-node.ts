@@ -1,24 +1,28 @@
 import type { BackoffPolicy } from '../esl/backoff';
 import { errorMessage, jsonLinesLogger, type Logger } from '../call-control/logger';
-import type { CallArchive } from './call-archive';
-import { CallEnding } from './call-ending';
-import { CallEventStreams } from './call-event-streams';
-import { systemClock, type CdsClock } from './cds-clock';
-import { CdsHttpServer } from './cds-http-server';
-import { DeferredWrites } from './deferred-writes';
-import { EslEventCollector, type MediaServerTarget } from './esl-event-collector';
-import type { CdsStore } from './cds-store';
-import { HybridClock, type FencedError } from './hybrid-clock';
-import { LocalApi } from './local-api';
-import { LocalCallStore } from './local-call-store';
-import { NetworkHealthMonitor } from './network-health-monitor';
-import { NetworkProxy } from './network-proxy';
-import { NonceCache } from './nonce-cache';
-import { OwnerClockOffsets } from './owner-clock-offsets';
-import { PeerApi } from './peer-api';
-import { PeerClient } from './peer-client';
-import { PEER_PATHS, timeReplySchema } from './peer-messages';
-import { TableHealth } from './table-health';
+import type { CallArchive } from './store/call-archive';
+import { CallEnding } from './replication/call-ending';
+import { CallEventStreams } from './api/call-event-streams';
+import { systemClock, type CdsClock } from './clock/cds-clock';
+import { CdsHttpServer } from './api/cds-http-server';
+import { DeferredWrites } from './store/deferred-writes';
+import { EslEventCollector, type MediaServerTarget } from './collector/esl-event-collector';
+import type { CdsStore } from './store/cds-store';
+import { CallTimestamps } from './clock/call-timestamps';
+import { HybridClock, type FencedError } from './clock/hybrid-clock';
+import { LocalApi } from './api/local-api';
+import { LocalCallStore } from './store/local-call-store';
+import { NetworkHealthMonitor } from './network/network-health-monitor';
+import { NetworkProxy } from './network/network-proxy';
+import { NonceCache } from './api/nonce-cache';
+import { OwnerClockOffsets } from './clock/owner-clock-offsets';
+import { OwnerReplication } from './replication/owner-replication';
+import { ParticipantReplication } from './replication/participant-replication';
+import { PeerApi } from './api/peer-api';
+import { PeerClient } from './network/peer-client';
+import { PEER_PATHS, timeReplySchema } from './network/peer-messages';
+import { RegistrationMonitor } from './replication/registration-monitor';
+import { TableHealth } from './store/table-health';
 
 export interface CdsNodeTimers {
   /** "I'm alive" interval (default 30 s); a peer silent for two intervals is a possible outage. */
@@ -66,20 +70,115 @@ const SSE_KEEP_ALIVE_MS = 15_000;
 const CURSOR_SAVE_INTERVAL_MS = 5_000;
 const TABLE_CHECK_TIMEOUT_MS = 2_000;
 
-/** What a running node is made of. */
-interface NodeParts {
-  readonly server: CdsHttpServer;
+/** The parts of a node before it starts: built in dependency order, then wired to each other. */
+interface BuiltParts {
+  readonly peers: readonly string[];
+  readonly backoff: BackoffPolicy;
+  readonly timestamps: CallTimestamps;
+  readonly offsets: OwnerClockOffsets;
+  readonly cursorWrites: DeferredWrites;
   readonly calls: LocalCallStore;
+  readonly client: PeerClient;
   readonly proxy: NetworkProxy;
+  readonly owner: OwnerReplication;
+  readonly participant: ParticipantReplication;
   readonly monitor: NetworkHealthMonitor;
   readonly ending: CallEnding;
   readonly streams: CallEventStreams;
-  readonly client: PeerClient;
-  readonly offsets: OwnerClockOffsets;
-  readonly peers: readonly string[];
-  readonly collector?: EslEventCollector;
-  readonly cursorWrites: DeferredWrites;
   readonly table: TableHealth;
+  readonly healthCheck: DeferredHealth;
+  readonly localApi: LocalApi;
+  readonly peerApi: PeerApi;
+}
+
+/** What a running node is made of. */
+interface NodeParts extends BuiltParts {
+  readonly server: CdsHttpServer;
+  readonly collector?: EslEventCollector;
+}
+
+type HealthReply = { readonly status: 200 | 503; readonly body: Record<string, unknown> };
+
+/** `/health` of the local API, answered by the node once it exists. */
+class DeferredHealth {
+  private check: () => Promise<HealthReply> = () => Promise.resolve({ status: 503, body: { status: 'starting' } });
+
+  use(check: () => Promise<HealthReply>): void {
+    this.check = check;
+  }
+
+  status(): Promise<HealthReply> {
+    return this.check();
+  }
+}
+
+async function buildParts(options: CdsNodeOptions, logger: Logger): Promise<BuiltParts> {
+  const { site, store } = options;
+  const clock = options.clock ?? systemClock;
+  const random = options.random ?? Math.random;
+  const timers = { ...DEFAULT_TIMERS, ...options.timers };
+  const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 30_000 };
+  const peers = [...options.peers.keys()];
+  const hlc = await HybridClock.start(clock, store.clockHighWaterMark);
+  const offsets = new OwnerClockOffsets(clock);
+  const timestamps = new CallTimestamps({ site, hlc, offsets, maxAheadMs: MAX_AHEAD_MS });
+  const cursorWrites = new DeferredWrites(clock, CURSOR_SAVE_INTERVAL_MS, logger);
+  const calls = new LocalCallStore({ site, store, timestamps, maxCallBytes: MAX_CALL_BYTES });
+  const client = new PeerClient({ site, peers: new Map([...options.peers].map(([peer, urls]) => [peer, [urls].flat()])), key: options.peerKey, clock, timeoutMs: options.peerTimeoutMs ?? 5_000 });
+  const proxy = new NetworkProxy({ site, peers, outbox: store, client, timestamps, clock, backoff, random, logger });
+  const participants = new RegistrationMonitor({ site, calls, cursorWrites, logger });
+  const owner = new OwnerReplication({ site, calls, participants, timestamps, archive: options.archive, transport: proxy, logger });
+  const participant = new ParticipantReplication({ site, calls, timestamps, cursorWrites, transport: proxy, clock, logger });
+  const monitor = new NetworkHealthMonitor({
+    peers,
+    clock,
+    heartbeatMs: timers.heartbeatMs,
+    suspectAfterMs: 2 * timers.heartbeatMs,
+    expiryMs: timers.expiryMs,
+    sendHeartbeat: async (peer) => {
+      await client.post(peer, PEER_PATHS.heartbeat, { site }, timeReplySchema);
+    },
+    onSuspected: (peer, silentMs) => logger.warn('peer silent: possible network outage', { peer, silentMs }),
+    onExpired: (peer, silentMs) => {
+      logger.warn('peer silent past the expiry: dropping its registrations', { peer, silentMs });
+      proxy.background(
+        () => proxy.peerExpired(peer),
+        (error) => logger.error('could not expire a peer', { peer, error: errorMessage(error) }),
+      );
+    },
+    onRecovered: (peer, silentMs) => {
+      logger.info('peer heard again', { peer, silentMs });
+      proxy.background(
+        () => proxy.peerRecovered(peer),
+        (error) => logger.error('could not re-register with a peer', { peer, error: errorMessage(error) }),
+      );
+    },
+  });
+  const ending = new CallEnding({ site, calls, owner, archive: options.archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
+  const streams = new CallEventStreams(calls, clock, SSE_KEEP_ALIVE_MS);
+  const peerApi = new PeerApi({
+    key: options.peerKey,
+    peers: new Set(peers),
+    clock,
+    clockWindowMs: PEER_CLOCK_WINDOW_MS,
+    nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY),
+    proxy,
+    bodyLimitBytes: PEER_BODY_LIMIT_BYTES,
+    heard: (peer) => monitor.heard(peer),
+  });
+  const table = new TableHealth({ check: () => store.checkReachable(), clock, cacheMs: options.tableCheckCacheMs ?? 5_000, timeoutMs: TABLE_CHECK_TIMEOUT_MS });
+  const healthCheck = new DeferredHealth();
+  const localApi = new LocalApi({ calls, participant, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: () => healthCheck.status() });
+  return { peers, backoff, timestamps, offsets, cursorWrites, calls, client, proxy, owner, participant, monitor, ending, streams, table, healthCheck, localApi, peerApi };
+}
+
+/** Connects the parts that hear of each other: peer replies feed the clock offsets and the health monitor; the proxy routes to both replication sides. */
+function wireParts(parts: BuiltParts): void {
+  parts.client.onReply((peer, peerTimeMs, sentAtMs, receivedAtMs) => {
+    parts.offsets.record(peer, peerTimeMs, sentAtMs, receivedAtMs);
+    parts.monitor.heard(peer);
+  });
+  parts.proxy.connect({ calls: parts.calls, owner: parts.owner, participant: parts.participant });
 }
 
 /** A Call Data Server node: the local store, the network proxy, its monitors and the HTTP APIs, started together. */
@@ -104,90 +203,32 @@ export class CdsNode {
     });
   }
 
+  /** Builds the parts (none refers to one built after it), wires them to each other, then starts them. */
   static async start(options: CdsNodeOptions): Promise<CdsNode> {
-    const clock = options.clock ?? systemClock;
-    const random = options.random ?? Math.random;
     const logger = options.logger ?? jsonLinesLogger();
-    const timers = { ...DEFAULT_TIMERS, ...options.timers };
-    const backoff = options.backoff ?? { initialDelayMs: 200, maxDelayMs: 30_000 };
-    const peers = [...options.peers.keys()];
-    const hlc = await HybridClock.start(clock, options.store.clockHighWaterMark);
-    const offsets = new OwnerClockOffsets(clock);
-    const cursorWrites = new DeferredWrites(clock, CURSOR_SAVE_INTERVAL_MS, logger);
-    const calls = new LocalCallStore({ site: options.site, store: options.store, hlc, offsets, maxCallBytes: MAX_CALL_BYTES, maxAheadMs: MAX_AHEAD_MS, cursorWrites });
-    // Its callbacks run only after start(), when client and proxy below exist.
-    const monitor = new NetworkHealthMonitor({
-      peers,
-      clock,
-      heartbeatMs: timers.heartbeatMs,
-      suspectAfterMs: 2 * timers.heartbeatMs,
-      expiryMs: timers.expiryMs,
-      sendHeartbeat: async (peer) => {
-        await client.post(peer, PEER_PATHS.heartbeat, { site: options.site }, timeReplySchema);
-      },
-      onSuspected: (peer, silentMs) => logger.warn('peer silent: possible network outage', { peer, silentMs }),
-      onExpired: (peer, silentMs) => {
-        logger.warn('peer silent past the expiry: dropping its registrations', { peer, silentMs });
-        proxy.background(
-          () => proxy.peerExpired(peer),
-          (error) => logger.error('could not expire a peer', { peer, error: errorMessage(error) }),
-        );
-      },
-      onRecovered: (peer, silentMs) => {
-        logger.info('peer heard again', { peer, silentMs });
-        proxy.background(
-          () => proxy.peerRecovered(peer),
-          (error) => logger.error('could not re-register with a peer', { peer, error: errorMessage(error) }),
-        );
-      },
-    });
-    const client = new PeerClient({
-      site: options.site,
-      peers: new Map([...options.peers].map(([peer, urls]) => [peer, [urls].flat()])),
-      key: options.peerKey,
-      clock,
-      timeoutMs: options.peerTimeoutMs ?? 5_000,
-      onReply: (peer, peerTimeMs, sentAtMs, receivedAtMs) => {
-        offsets.record(peer, peerTimeMs, sentAtMs, receivedAtMs);
-        monitor.heard(peer);
-      },
-    });
-    const proxy = new NetworkProxy({ site: options.site, peers, calls, outbox: options.store, client, hlc, clock, backoff, random, logger });
-    const ending = new CallEnding({ site: options.site, calls, proxy, archive: options.archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
-    const streams = new CallEventStreams(calls, clock, SSE_KEEP_ALIVE_MS);
-    const peerApi = new PeerApi({
-      key: options.peerKey,
-      peers: new Set(peers),
-      clock,
-      clockWindowMs: PEER_CLOCK_WINDOW_MS,
-      nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY),
-      proxy,
-      bodyLimitBytes: PEER_BODY_LIMIT_BYTES,
-      heard: (site) => monitor.heard(site),
-    });
+    const parts = await buildParts(options, logger);
+    wireParts(parts);
     let node: CdsNode | undefined;
-    const table = new TableHealth({ check: () => options.store.checkReachable(), clock, cacheMs: options.tableCheckCacheMs ?? 5_000, timeoutMs: TABLE_CHECK_TIMEOUT_MS });
-    const localApi = new LocalApi({ calls, proxy, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: async () => (node ? node.checkedHealth() : { status: 503, body: { status: 'starting' } }) });
-
+    parts.healthCheck.use(() => (node ? node.checkedHealth() : Promise.resolve({ status: 503, body: { status: 'starting' } })));
     let server: CdsHttpServer;
     let recovered: number;
     try {
-      const openCalls = await calls.recover();
+      const openCalls = await parts.calls.recover();
       recovered = openCalls.length;
-      await proxy.resume(openCalls);
-      ending.resume(openCalls);
-      server = await CdsHttpServer.listen({ host: options.host, port: options.port, localApi, peerApi, logger, peerTime: () => hlc.nowMs() });
+      await parts.proxy.resume(openCalls);
+      parts.ending.resume(openCalls);
+      server = await CdsHttpServer.listen({ host: options.host, port: options.port, localApi: parts.localApi, peerApi: parts.peerApi, logger, peerTime: () => parts.timestamps.nowMs() });
     } catch (error) {
       // Its timers (keep-alives, resumed deliveries, grace periods) would keep a node that never served running.
-      streams.closeAll();
-      await stopParts({ monitor, proxy, ending, calls, cursorWrites, client });
+      parts.streams.closeAll();
+      await stopParts(parts);
       throw error;
     }
-    monitor.start();
+    parts.monitor.start();
     const mediaServers = options.mediaServers ?? [];
-    const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls, mediaServers, backoff, logger }) : undefined;
-    node = new CdsNode(options.site, { server, calls, proxy, monitor, ending, streams, client, offsets, peers, collector, cursorWrites, table }, options.store, logger);
-    logger.info('cds node started', { site: options.site, port: server.port, peers: peers.join(','), openCalls: recovered });
+    const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls: parts.calls, mediaServers, backoff: parts.backoff, logger }) : undefined;
+    node = new CdsNode(options.site, { ...parts, server, collector }, options.store, logger);
+    logger.info('cds node started', { site: options.site, port: server.port, peers: parts.peers.join(','), openCalls: recovered });
     return node;
   }
 
@@ -238,7 +279,7 @@ export class CdsNode {
 }
 
 /** Stops what works behind the listener: once it has settled, nothing touches storage or peers. */
-async function stopParts(parts: Pick<NodeParts, 'monitor' | 'proxy' | 'ending' | 'calls' | 'cursorWrites' | 'client'>): Promise<void> {
+async function stopParts(parts: Pick<BuiltParts, 'monitor' | 'proxy' | 'ending' | 'calls' | 'cursorWrites' | 'client'>): Promise<void> {
   await parts.monitor.stop();
   await parts.proxy.stop();
   await parts.ending.stop();

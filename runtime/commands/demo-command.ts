@@ -9,9 +9,6 @@ import { startSipCallLoad, type CallLoad, type CallLoadRequest } from '../local-
 import { MediaServerClient } from '../media-server';
 import { tallyCalls, type ObservedCall } from '../upgrade/call-tally';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
-import { createDocumentClient } from '../dynamodb/document-client';
-import { startEmbeddedDynamoDb } from '../dynamodb/embedded-dynamodb';
-import { ensureTable } from '../dynamodb/tables';
 import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
 import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../upgrade/local-fleet';
 import { progressPrinter } from '../upgrade/progress-printer';
@@ -21,6 +18,7 @@ import type { UpgradeSummary } from '../upgrade/upgrade-progress';
 import { parseUpgradeRequest } from '../upgrade/upgrade-request';
 import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
 import { CliError, UsageError } from './cli-error';
+import { openEmbeddedDatabase } from './embedded-database';
 import { formatTable, type Output } from './output';
 
 /**
@@ -193,13 +191,8 @@ export async function runDemoCommand(values: { readonly json?: boolean; readonly
     cleanups.unshift(() => mediaServer.stop());
     const env = { ...context.env, ...mediaServer.callControlEnv };
 
-    const dynamo = await startEmbeddedDynamoDb();
-    const client = createDocumentClient({ endpoint: dynamo.endpoint });
-    cleanups.unshift(async () => {
-      client.destroy();
-      await dynamo.close();
-    });
-    await ensureTable(client, TABLE);
+    const { client, close } = await openEmbeddedDatabase({ tables: [TABLE] });
+    cleanups.unshift(close);
 
     const inventory = await localFleetInventory([{ id: MEDIA_SERVER_ID, eslPort, password, groups: ['blue', 'green'] }], runDir);
     const launch = { env, clock, sleep };

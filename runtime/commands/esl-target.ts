@@ -1,5 +1,6 @@
-import { z } from 'zod';
+import { MAX_PORT, splitHostPort } from '../net/host-port';
 import { UsageError } from './cli-error';
+import { ESL_PASSWORD_VARIABLE } from './secret-variables';
 
 export interface EslTarget {
   readonly host: string;
@@ -7,16 +8,12 @@ export interface EslTarget {
   readonly password: string;
 }
 
-const hostPort = z.string().regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, 'expected HOST:PORT');
-
 /** Validates `--esl HOST:PORT` and the password (from `--password` or the environment). */
 export function parseEslTarget(esl: string | undefined, password: string | undefined): EslTarget {
   if (esl === undefined) throw new UsageError('--esl: required (HOST:PORT of the media server event socket)');
-  const parsed = hostPort.safeParse(esl);
-  if (!parsed.success) throw new UsageError(`--esl: "${esl}" is not HOST:PORT`);
-  const separator = esl.lastIndexOf(':');
-  const port = Number(esl.slice(separator + 1));
-  if (port < 1 || port > 65535) throw new UsageError(`--esl: port ${port} is not in 1..65535`);
-  if (!password) throw new UsageError('--password: required (or set VOICEPLANE_ESL_PASSWORD)');
-  return { host: esl.slice(0, separator), port, password };
+  const target = splitHostPort(esl);
+  if (target === undefined) throw new UsageError(`--esl: "${esl}" is not HOST:PORT`);
+  if (target.port < 1 || target.port > MAX_PORT) throw new UsageError(`--esl: port ${target.port} is not in 1..${MAX_PORT}`);
+  if (!password) throw new UsageError(`--password: required (or set ${ESL_PASSWORD_VARIABLE})`);
+  return { ...target, password };
 }

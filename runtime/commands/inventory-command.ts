@@ -7,6 +7,7 @@ import { UpgradeStepError } from '../upgrade/upgrade-steps';
 import { describeIssue } from '../validation/zod-issues';
 import { CliError, UsageError } from './cli-error';
 import { DEFAULT_TOPOLOGY } from './config-files';
+import { parseOptions } from './option-schema';
 import type { Output } from './output';
 import { readStackOutputs, type StackOutputs } from './stack-outputs';
 
@@ -58,9 +59,7 @@ const dataCenterOutputsSchema = z.looseObject({
  * with ARNs where they have names. It holds where the ESL password is, never the password.
  */
 export function runInventoryCommand(values: InventoryOptionValues, output: Output): void {
-  const parsed = optionsSchema.safeParse(values);
-  if (!parsed.success) throw new UsageError(parsed.error.issues[0].message);
-  const options = parsed.data;
+  const options = parseOptions(optionsSchema, values);
   const dataCenters = selectDataCenters(readTopology(options.topology), options['data-center'], options.topology);
   const outputs = readStackOutputs(options.outputs);
   const inventory: FleetInventoryInput = {

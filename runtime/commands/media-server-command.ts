@@ -8,6 +8,7 @@ import { MediaServerConfigError } from '../freeswitch-config/config-error';
 import { mediaServerSettingsFromTopology } from '../freeswitch-config/topology-media-server';
 import { UsageError } from './cli-error';
 import { DEFAULT_TOPOLOGY, renderFromTopology, writeConfigFiles } from './config-files';
+import { parseOptions } from './option-schema';
 import type { Output } from './output';
 
 /** Option values of `voiceplane media-server ...` as util.parseArgs returns them. */
@@ -61,9 +62,7 @@ const configSchema = z.object({
 /** `voiceplane media-server config`: writes exactly the files cloud-init installs in /etc/freeswitch. */
 export function runMediaServerCommand(command: MediaServerCommand, output: Output): void {
   if (command.action !== 'config') throw new UsageError(`media-server: expected config, got ${command.action ?? 'nothing'}`);
-  const parsed = configSchema.safeParse(command);
-  if (!parsed.success) throw new UsageError(parsed.error.issues[0].message);
-  const options = parsed.data;
+  const options = parseOptions(configSchema, command);
   const files = renderFromTopology(
     options.topology,
     (topology) => {

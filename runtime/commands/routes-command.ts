@@ -1,7 +1,9 @@
-import { callControlGroupRouteSchema, DialplanError, RouteTable, parseRouteSpec, parseRouteTable } from '../dialplan';
+import { groupIdSchema } from '../contracts/call-control-ids';
+import { DialplanError, RouteTable, parseRouteSpec, parseRouteTable } from '../dialplan';
 import { UsageError } from './cli-error';
 import { EslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
+import { parseOptions } from './option-schema';
 import { Output, formatTable } from './output';
 
 export interface RoutesCommand {
@@ -45,9 +47,7 @@ function singleGroupId(action: string, groups: readonly string[]): string {
 
 /** Checks a `--group ID` value against the route table's rules for group ids, before anything is sent. */
 export function parseGroupIdOption(id: string): string {
-  const parsed = callControlGroupRouteSchema.shape.id.safeParse(id);
-  if (!parsed.success) throw new UsageError(`--group: ${parsed.error.issues[0].message}`);
-  return parsed.data;
+  return parseOptions(groupIdSchema, id, '--group');
 }
 
 export function routesJson(table: RouteTable | undefined) {

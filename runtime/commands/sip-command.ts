@@ -13,10 +13,12 @@ import {
   undrainMediaServer,
 } from '../sip';
 import { MediaServerClient } from '../media-server';
+import { formatHostPort, hostPortSchema, splitHostPort } from '../net/host-port';
 import { CliError, UsageError } from './cli-error';
 import { DEFAULT_TOPOLOGY, renderFromTopology, writeConfigFiles } from './config-files';
 import { EslTarget, parseEslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
+import { parseOptions } from './option-schema';
 import { Output, formatTable } from './output';
 
 /** Option values of `voiceplane sip ...` as util.parseArgs returns them. */
@@ -41,10 +43,7 @@ export const SIP_RPC_TIMEOUT_MS = 5_000;
 const id = (flag: string, what: string) =>
   z.string({ error: `${flag}: required (${what})` }).regex(/^[a-z][a-z0-9-]{0,30}$/, `${flag}: not a ${what} (lowercase letters, digits and dashes)`);
 
-const rpcEndpoint = z
-  .string()
-  .regex(/^[A-Za-z0-9.-]+:\d{1,5}$/, '--rpc: expected HOST:PORT')
-  .refine((value) => Number(value.slice(value.lastIndexOf(':') + 1)) <= 65535, '--rpc: port out of range');
+const rpcEndpoint = hostPortSchema({ syntax: '--rpc: expected HOST:PORT', range: '--rpc: port out of range' });
 
 const configSchema = z.object({
   site: id('--site', 'site id'),
@@ -63,12 +62,12 @@ export async function runSipCommand(command: SipCommand, output: Output): Promis
   const action = ACTIONS.find((candidate) => candidate === command.action);
   if (!action) throw new UsageError(`sip: expected one of ${ACTIONS.join('|')}, got ${command.action ?? 'nothing'}`);
   if (action === 'config') {
-    writeSipConfig(validate(configSchema, command), output);
+    writeSipConfig(parseOptions(configSchema, command), output);
     return;
   }
-  const options = validate(maintenanceSchema, command);
+  const options = parseOptions(maintenanceSchema, command);
   const eslTarget = command.esl === undefined ? undefined : parseEslTarget(command.esl, command.password);
-  const nodes = options.rpc.map((endpoint) => new KamailioRpc(endpoint, httpJsonRpcTransport(endpoint)));
+  const nodes = options.rpc.map(formatHostPort).map((endpoint) => new KamailioRpc(endpoint, httpJsonRpcTransport(endpoint)));
   const target = { siteId: options.site, mediaServerId: options.mediaServer };
   const operation = { drain: drainMediaServer, undrain: undrainMediaServer, status: readMediaServerState }[action];
   const json = command.json ?? false;
@@ -92,12 +91,6 @@ async function countActiveCalls(client: MediaServerClient, esl: EslTarget): Prom
   }
 }
 
-function validate<Schema extends z.ZodType>(schema: Schema, command: SipCommand): z.output<Schema> {
-  const parsed = schema.safeParse(command);
-  if (!parsed.success) throw new UsageError(parsed.error.issues[0].message);
-  return parsed.data;
-}
-
 async function sipOperation<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work();
@@ -114,9 +107,9 @@ function writeSipConfig(options: z.output<typeof configSchema>, output: Output):
 
 /** POSTs JSON-RPC documents to a node's RPC socket (HOST:PORT), one connection per request. */
 export function httpJsonRpcTransport(endpoint: string): JsonRpcTransport {
-  const separator = endpoint.lastIndexOf(':');
-  const host = endpoint.slice(0, separator);
-  const port = Number(endpoint.slice(separator + 1));
+  const target = splitHostPort(endpoint);
+  if (target === undefined) throw new SipError(`Kamailio RPC endpoint "${endpoint}" is not HOST:PORT`);
+  const { host, port } = target;
   return (body) =>
     new Promise((resolve, reject) => {
       const httpRequest = request(

@@ -2,8 +2,6 @@ import { readFileSync } from 'fs';
 import type { Logger } from '../call-control';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
 import { createDocumentClient } from '../dynamodb/document-client';
-import { startEmbeddedDynamoDb } from '../dynamodb/embedded-dynamodb';
-import { ensureTable } from '../dynamodb/tables';
 import { parseFleetInventory, type FleetInventory } from '../upgrade/fleet-inventory';
 import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
 import { formatPath } from '../validation/zod-issues';
@@ -15,6 +13,7 @@ import { upgradeRequestSchema, type UpgradeRequest } from '../upgrade/upgrade-re
 import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
 import { UpgradeStepError } from '../upgrade/upgrade-steps';
 import { CliError, UsageError } from './cli-error';
+import { openEmbeddedDatabase } from './embedded-database';
 import type { Output } from './output';
 
 /** `parseArgs` options of `voiceplane upgrade` (merged into the CLI's option table). */
@@ -212,23 +211,8 @@ async function openState(values: UpgradeOptionValues, env: Readonly<Record<strin
     return { client, tableName: values.table, close: async () => client.destroy() };
   }
   if (endpoint !== undefined) throw new UsageError('--table: required with --dynamodb-endpoint');
-  const dynamo = await startEmbeddedDynamoDb({ path: values['state-dir'] });
-  const client = createDocumentClient({ endpoint: dynamo.endpoint });
-  try {
-    await ensureTable(client, EMBEDDED_TABLE);
-  } catch (error) {
-    client.destroy();
-    await dynamo.close();
-    throw error;
-  }
-  return {
-    client,
-    tableName: EMBEDDED_TABLE,
-    close: async () => {
-      client.destroy();
-      await dynamo.close();
-    },
-  };
+  const embedded = await openEmbeddedDatabase({ path: values['state-dir'], tables: [EMBEDDED_TABLE] });
+  return { client: embedded.client, tableName: EMBEDDED_TABLE, close: () => embedded.close() };
 }
 
 function announce(output: Output, plan: UpgradePlan, request: UpgradeRequest, json: boolean): void {

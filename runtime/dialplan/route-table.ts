@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { groupIdSchema } from '../contracts/call-control-ids';
+import { parseIpv4 } from '../net/ipv4';
 import { DialplanError, parseOrThrow } from './dialplan-error';
 
 /**
@@ -16,17 +18,11 @@ export const MAX_ENDPOINTS_PER_GROUP = 4;
 export const MIN_GROUP_WEIGHT = 1;
 export const MAX_GROUP_WEIGHT = 1000;
 
-const GROUP_ID_PATTERN = /^[a-z][a-z0-9-]{0,30}$/;
 const HOSTNAME_LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_HOSTNAME_LENGTH = 253;
 const ROUTE_SPEC_SYNTAX = 'ID=HOST:PORT[|HOST:PORT...][@WEIGHT]';
 
 const quoted = (value: unknown) => `'${String(value)}'`;
-
-function isIPv4(host: string): boolean {
-  const octets = host.split('.');
-  return octets.length === 4 && octets.every((octet) => /^(0|[1-9][0-9]{0,2})$/.test(octet) && Number(octet) <= 255);
-}
 
 function isHostname(host: string): boolean {
   return host.length <= MAX_HOSTNAME_LENGTH && host.split('.').every((label) => HOSTNAME_LABEL_PATTERN.test(label));
@@ -34,12 +30,8 @@ function isHostname(host: string): boolean {
 
 /** A name made only of digits and dots reads as an IPv4 address, so it must be a valid one. */
 function isHostnameOrIPv4(host: string): boolean {
-  return /^[0-9.]+$/.test(host) ? isIPv4(host) : isHostname(host);
+  return /^[0-9.]+$/.test(host) ? parseIpv4(host) !== undefined : isHostname(host);
 }
-
-const groupIdSchema = z
-  .string()
-  .regex(GROUP_ID_PATTERN, { error: (issue) => `${quoted(issue.input)} must be lowercase letters, digits and dashes, starting with a letter (at most 31 characters)` });
 
 const hostSchema = z
   .string()

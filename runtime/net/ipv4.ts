@@ -6,7 +6,9 @@ export interface Cidr {
   readonly prefix: number;
 }
 
-const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+/** Dotted decimal without leading zeros: some parsers read `010` as octal, so such an address means different hosts to different readers. */
+const OCTET = '(0|[1-9][0-9]{0,2})';
+const IPV4 = new RegExp(`^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}$`);
 
 export function parseIpv4(text: string): number | undefined {
   const match = IPV4.exec(text);

@@ -20,6 +20,7 @@ import type { EcsDeployment } from './fleet-inventory';
 import { formatImage, parseImage } from './image-reference';
 import { describeIssues } from './input-error';
 import { UpgradeStepError, type DeploymentCheck } from './upgrade-steps';
+import { CALL_CONTROL_VARIABLES } from '../call-control/call-control-environment';
 
 /** The ECS calls the deployer makes: `ECSClient` satisfies it (and so does a test double at this boundary). */
 export interface EcsApi {
@@ -32,7 +33,7 @@ export interface EcsApi {
 }
 
 /** The container variable the call-control service reports as its version (kept equal to the image tag). */
-export const VERSION_VARIABLE = 'CALL_CONTROL_VERSION';
+export const VERSION_VARIABLE = CALL_CONTROL_VARIABLES.version;
 
 /** DescribeTasks takes at most 100 tasks per call. */
 const DESCRIBE_TASKS_BATCH = 100;

@@ -7,7 +7,7 @@ import { inventoryGroup, inventoryMediaServer, type FleetInventory } from './fle
 import { groupChannelUuids, hangUpChannel } from './group-channels';
 import { parseGroupUpgradeTarget } from './group-upgrade-target';
 import { httpInstanceVerifier, type InstanceCheck, type InstanceVerifier } from './instance-verifier';
-import { leaseOwner } from './upgrade-id';
+import { isRunOf, leaseOwner } from './upgrade-id';
 import type { MediaServerSessions } from './media-server-sessions';
 import { DEFAULT_STEP_SETTINGS, type StepSettings } from './step-settings';
 import { isPast, isTerminal, type AuditEvent, type GroupKey, type GroupRecord, type GroupRecordChanges } from './upgrade-records';
@@ -16,7 +16,10 @@ import {
   UpgradeStepError,
   type DeploymentCheck,
   type DrainCheck,
+  type EarlierRunLease,
   type GroupUpgradePhase,
+  type GroupUpgradeStepName,
+  type PreflightCheck,
   type GroupUpgradeSteps,
   type GroupUpgradeTarget,
 } from './upgrade-steps';
@@ -47,6 +50,24 @@ function isRouteFailure(error: unknown): error is Error {
 const BEFORE_DEPLOY: readonly GroupUpgradePhase[] = ['draining', 'drained'];
 const DEPLOY_STARTED: readonly GroupUpgradePhase[] = ['deploying', 'deployed', 'verified'];
 
+const READY: PreflightCheck = { ready: true };
+
+/** When a step counts as already run, and what it needs otherwise. */
+interface StepRule {
+  /** The step ran once the group is past this phase (`terminal`: once its upgrade ended). */
+  readonly ranOnce: GroupUpgradePhase | 'terminal';
+  readonly needs: readonly GroupUpgradePhase[];
+  /** Further checks on the record before the step may run; throw to refuse. */
+  readonly check?: (record: GroupRecord, target: GroupUpgradeTarget) => void;
+}
+
+interface StepOpening {
+  readonly target: GroupUpgradeTarget;
+  readonly key: GroupKey;
+  readonly record: GroupRecord;
+  readonly alreadyRan: boolean;
+}
+
 /** The steps of upgrading one group of one media server, on the inventory's media servers and deployers. */
 export function createGroupUpgradeSteps(deps: GroupUpgradeStepsDeps): GroupUpgradeSteps {
   return new Steps(deps);
@@ -68,7 +89,7 @@ class Steps implements GroupUpgradeSteps {
     this.verifier = deps.verifier ?? httpInstanceVerifier();
   }
 
-  async preflight(input: GroupUpgradeTarget): Promise<void> {
+  async preflight(input: GroupUpgradeTarget, earlierRun: EarlierRunLease | null = null): Promise<PreflightCheck> {
     const target = this.parse(input);
     const key = keyOf(target);
     const existing = await this.deps.store.getGroup(key);
@@ -76,16 +97,17 @@ class Steps implements GroupUpgradeSteps {
       throw new UpgradeStepError('PreflightFailed', `${describe(target)} already ended ${existing.phase} in upgrade ${target.upgradeId}: ${existing.failure ?? 'no reason recorded'}; start a new upgrade`);
     }
     if (existing !== undefined && existing.phase !== 'pending') {
-      if (!isTerminal(existing.phase)) await this.renewLease(target);
-      return;
+      return isTerminal(existing.phase) ? READY : ((await this.waitForEarlierRun(target, earlierRun)) ?? READY);
     }
-    await this.renewLease(target);
+    const wait = await this.waitForEarlierRun(target, earlierRun);
+    if (wait !== undefined) return wait;
     try {
       const record = existing ?? (await this.deps.store.ensureGroup(key, release(target)));
       const { carrier, previous } = await this.preflightChecks(target);
       await this.advance(key, record.phase, 'preflight-passed', { previousImage: previous.image, previousVersion: previous.version });
       await this.audit(key, { type: 'preflight', ok: true, detail: `${carrier}; ${target.groupId} runs ${previous.image}:${previous.version}` });
       this.log.info('preflight passed', { ...fields(target), carrier });
+      return READY;
     } catch (error) {
       await this.releaseLease(target);
       if (error instanceof UpgradeStepError && error.code === 'PreflightFailed') {
@@ -98,12 +120,10 @@ class Steps implements GroupUpgradeSteps {
   }
 
   async drain(input: GroupUpgradeTarget): Promise<void> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    let record = await this.requireRecord(target);
-    if (alreadyPast(record, 'draining')) return;
-    requirePhase(record, ['preflight-passed', 'draining'], 'drain');
-    await this.renewLease(target);
+    const opening = await this.open(input, 'drain', { ranOnce: 'draining', needs: ['preflight-passed', 'draining'] });
+    if (opening.alreadyRan) return;
+    const { target, key } = opening;
+    let { record } = opening;
     if (record.phase === 'preflight-passed') record = await this.advance(key, 'preflight-passed', 'draining', { drainStartedAt: this.clock.now() });
     if (record.drainWrittenAt !== undefined) return;
     const startedAt = this.clock.now();
@@ -116,14 +136,11 @@ class Steps implements GroupUpgradeSteps {
   }
 
   async checkDrain(input: GroupUpgradeTarget): Promise<DrainCheck> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    const record = await this.requireRecord(target);
-    if (alreadyPast(record, 'draining')) {
+    const { target, key, record, alreadyRan } = await this.open(input, 'checkDrain', { ranOnce: 'draining', needs: ['draining'], check: requireDrainWritten });
+    if (alreadyRan) {
       return { remainingCalls: 0, elapsedSeconds: seconds((record.drainedAt ?? 0) - (record.drainWrittenAt ?? 0)), drained: true, timedOut: false };
     }
     const drainWrittenAt = requireDrainWritten(record);
-    await this.renewLease(target);
     const { table, count } = await this.deps.mediaServers.use(target.mediaServerId, async (session) => ({
       table: await session.client.routes(),
       count: await session.client.groupCallCount(target.groupId),
@@ -149,17 +166,20 @@ class Steps implements GroupUpgradeSteps {
   }
 
   async forceEndCalls(input: GroupUpgradeTarget): Promise<number> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    const record = await this.requireRecord(target);
-    if (alreadyPast(record, 'draining')) return 0;
-    const drainWrittenAt = requireDrainWritten(record);
-    if (target.onDrainTimeout !== 'force') throw new UpgradeStepError('InvalidInput', `${describe(target)}: onDrainTimeout is ${target.onDrainTimeout}, not force: refusing to hang up calls`);
-    const elapsedMs = this.clock.now() - drainWrittenAt;
-    if (elapsedMs < target.maxDrainSeconds * 1000) {
-      throw new UpgradeStepError('InvalidInput', `${describe(target)}: only ${seconds(elapsedMs)} of ${target.maxDrainSeconds} drain seconds have passed: refusing to hang up live calls`);
-    }
-    await this.renewLease(target);
+    const opening = await this.open(input, 'forceEndCalls', {
+      ranOnce: 'draining',
+      needs: ['draining'],
+      check: (record, target) => {
+        const drainWrittenAt = requireDrainWritten(record);
+        if (target.onDrainTimeout !== 'force') throw new UpgradeStepError('InvalidInput', `${describe(target)}: onDrainTimeout is ${target.onDrainTimeout}, not force: refusing to hang up calls`);
+        const elapsedMs = this.clock.now() - drainWrittenAt;
+        if (elapsedMs < target.maxDrainSeconds * 1000) {
+          throw new UpgradeStepError('InvalidInput', `${describe(target)}: only ${seconds(elapsedMs)} of ${target.maxDrainSeconds} drain seconds have passed: refusing to hang up live calls`);
+        }
+      },
+    });
+    if (opening.alreadyRan) return 0;
+    const { target, key, record } = opening;
     const cause = this.settings.forceHangupCause;
     const ended = await this.deps.mediaServers.use(target.mediaServerId, async (session) => {
       const uuids = await groupChannelUuids(session, target.groupId);
@@ -174,12 +194,8 @@ class Steps implements GroupUpgradeSteps {
   }
 
   async abortDrain(input: GroupUpgradeTarget): Promise<void> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    const record = await this.requireRecord(target);
-    if (isTerminal(record.phase)) return;
-    requirePhase(record, BEFORE_DEPLOY, 'abortDrain');
-    await this.renewLease(target);
+    const { target, key, record, alreadyRan } = await this.open(input, 'abortDrain', { ranOnce: 'terminal', needs: BEFORE_DEPLOY });
+    if (alreadyRan) return;
     await this.restoreRoutes(target);
     const failure = `DrainAborted: calls did not end within ${target.maxDrainSeconds} s (${record.lastCount ?? 'unknown'} left); the group was restored unchanged`;
     await this.advance(key, record.phase, 'failed', { failure });
@@ -188,12 +204,10 @@ class Steps implements GroupUpgradeSteps {
   }
 
   async deploy(input: GroupUpgradeTarget): Promise<void> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    let record = await this.requireRecord(target);
-    if (alreadyPast(record, 'deploying')) return;
-    requirePhase(record, ['drained', 'deploying'], 'deploy');
-    await this.renewLease(target);
+    const opening = await this.open(input, 'deploy', { ranOnce: 'deploying', needs: ['drained', 'deploying'] });
+    if (opening.alreadyRan) return;
+    const { target, key } = opening;
+    let { record } = opening;
     if (record.phase === 'drained') record = await this.advance(key, 'drained', 'deploying', { deployStartedAt: this.clock.now() });
     if (record.deploymentId !== undefined) return;
     const deploymentId = await this.deployer(target).start(release(target));
@@ -203,14 +217,9 @@ class Steps implements GroupUpgradeSteps {
   }
 
   async checkDeployment(input: GroupUpgradeTarget): Promise<DeploymentCheck> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    const record = await this.requireRecord(target);
-    if (alreadyPast(record, 'deploying')) return { complete: true, failed: false, detail: `already ${record.phase}` };
-    requirePhase(record, ['deploying'], 'checkDeployment');
-    if (record.deploymentId === undefined) throw new UpgradeStepError('InvalidInput', `${describe(target)}: the deployment has not started (run deploy)`);
-    await this.renewLease(target);
-    const check = await this.deployer(target).status(record.deploymentId);
+    const { target, key, record, alreadyRan } = await this.open(input, 'checkDeployment', { ranOnce: 'deploying', needs: ['deploying'], check: requireDeploymentStarted });
+    if (alreadyRan) return { complete: true, failed: false, detail: `already ${record.phase}` };
+    const check = await this.deployer(target).status(requireDeploymentStarted(record));
     if (check.complete) {
       await this.advance(key, 'deploying', 'deployed', { deployedAt: this.clock.now() });
       await this.audit(key, { type: 'deploy', ...release(target), status: 'complete', detail: check.detail });
@@ -221,24 +230,16 @@ class Steps implements GroupUpgradeSteps {
   }
 
   async verify(input: GroupUpgradeTarget): Promise<void> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    const record = await this.requireRecord(target);
-    if (alreadyPast(record, 'deployed')) return;
-    requirePhase(record, ['deployed'], 'verify');
-    await this.renewLease(target);
+    const { target, key, alreadyRan } = await this.open(input, 'verify', { ranOnce: 'deployed', needs: ['deployed'] });
+    if (alreadyRan) return;
     const problem = await this.verifyRelease(target, target.version);
     if (problem !== undefined) throw new UpgradeStepError('VerificationFailed', `${describe(target)} ${target.version}: ${problem}`);
     await this.advance(key, 'deployed', 'verified', { verifiedAt: this.clock.now() });
   }
 
   async restore(input: GroupUpgradeTarget): Promise<void> {
-    const target = this.parse(input);
-    const key = keyOf(target);
-    const record = await this.requireRecord(target);
-    if (alreadyPast(record, 'verified')) return;
-    requirePhase(record, ['verified'], 'restore');
-    await this.renewLease(target);
+    const { target, key, alreadyRan } = await this.open(input, 'restore', { ranOnce: 'verified', needs: ['verified'] });
+    if (alreadyRan) return;
     await this.restoreRoutes(target);
     await this.advance(key, 'verified', 'restored', { restoredAt: this.clock.now() });
     await this.releaseLease(target);
@@ -380,10 +381,45 @@ class Steps implements GroupUpgradeSteps {
     return this.deps.deployers(target.mediaServerId, target.groupId);
   }
 
-  private async requireRecord(target: GroupUpgradeTarget): Promise<GroupRecord> {
-    const record = await this.deps.store.getGroup(keyOf(target));
+  /**
+   * The opening of every step after preflight: parses the target, loads the group's record and tells
+   * whether the step already ran (a retry, a resumed run); if not, checks the phase (and `check`) and
+   * renews the lease.
+   */
+  private async open(input: GroupUpgradeTarget, step: GroupUpgradeStepName, rule: StepRule): Promise<StepOpening> {
+    const target = this.parse(input);
+    const key = keyOf(target);
+    const record = await this.deps.store.getGroup(key);
     if (record === undefined) throw new UpgradeStepError('InvalidInput', `${describe(target)} has no state in upgrade ${target.upgradeId}: run preflight first`);
-    return record;
+    const alreadyRan = rule.ranOnce === 'terminal' ? isTerminal(record.phase) : alreadyPast(record, rule.ranOnce);
+    if (!alreadyRan) {
+      requirePhase(record, rule.needs, step);
+      rule.check?.(record, target);
+      await this.renewLease(target);
+    }
+    return { target, key, record, alreadyRan };
+  }
+
+  /**
+   * Takes the lease for preflight; undefined when taken. When an earlier run of this upgrade holds it
+   * (its lease outlives a crash), says when it expires, unless it was renewed since `earlierRun` was
+   * seen: that run is alive, and this one is refused.
+   */
+  private async waitForEarlierRun(target: GroupUpgradeTarget, earlierRun: EarlierRunLease | null): Promise<PreflightCheck | undefined> {
+    try {
+      await this.renewLease(target);
+      return undefined;
+    } catch (error) {
+      if (!(error instanceof UpgradeStepError && error.code === 'LeaseHeld')) throw error;
+      const held = await this.deps.store.getLease(target.mediaServerId);
+      if (held === undefined) return { ready: false, retryAt: new Date(this.clock.now()).toISOString(), earlierRun: null };
+      if (!isRunOf(held.owner, target.upgradeId) || held.owner === leaseOwner(target)) throw error;
+      if (earlierRun !== null && (held.owner !== earlierRun.owner || held.leaseUntil !== earlierRun.leaseUntil)) {
+        throw new UpgradeStepError('LeaseHeld', `upgrade ${target.upgradeId} is still running elsewhere (${held.owner} holds the lease of ${target.mediaServerId}); refusing a second run`);
+      }
+      this.log.info('waiting for the lease of an earlier run', { ...fields(target), holder: held.owner, leaseUntil: held.leaseUntil });
+      return { ready: false, retryAt: new Date(held.leaseUntil + this.settings.leaseExpiryMarginMs).toISOString(), earlierRun: { owner: held.owner, leaseUntil: held.leaseUntil } };
+    }
   }
 
   /** Takes the media server's lease, or renews it once a quarter of its time has passed (polls need not write every time). */
@@ -422,6 +458,11 @@ function alreadyPast(record: GroupRecord, phase: GroupUpgradePhase): boolean {
     throw new UpgradeStepError('InvalidInput', `group ${record.groupId} of ${record.mediaServerId} already ended ${record.phase}: ${record.failure ?? 'no reason recorded'}`);
   }
   return isPast(record.phase, phase);
+}
+
+function requireDeploymentStarted(record: GroupRecord): string {
+  if (record.deploymentId === undefined) throw new UpgradeStepError('InvalidInput', `group ${record.groupId} of ${record.mediaServerId}: the deployment has not started (run deploy)`);
+  return record.deploymentId;
 }
 
 function requireDrainWritten(record: GroupRecord): number {

@@ -10,6 +10,7 @@ import { describeIssues } from './input-error';
 import { isSameProcess, processStartTicks } from './process-identity';
 import { canConnect } from './tcp-probe';
 import { UpgradeStepError, type DeploymentCheck } from './upgrade-steps';
+import { callControlEnvironment } from '../call-control/call-control-environment';
 
 /** How to run a call-control release as a process. */
 export interface ProcessCommand {
@@ -187,11 +188,7 @@ export class LocalProcessDeployer implements GroupDeployer {
         env: {
           ...this.options.env,
           ...env,
-          CALL_CONTROL_GROUP: this.options.groupId,
-          CALL_CONTROL_VERSION: release.version,
-          CALL_CONTROL_ESL_PORT: String(instance.eslPort),
-          CALL_CONTROL_HEALTH_PORT: String(instance.healthPort),
-          CALL_CONTROL_LISTEN_HOST: this.host,
+          ...callControlEnvironment({ group: this.options.groupId, version: release.version, eslPort: instance.eslPort, healthPort: instance.healthPort, listenHost: this.host }),
         },
       });
       if (child.pid === undefined) throw new UpgradeStepError('DeploymentFailed', `${this.name}: could not start ${executable}`);

@@ -11,6 +11,8 @@ export interface StepSettings {
    * after a crashed orchestrator waits only a few minutes for the dead run's lease.
    */
   readonly leaseTtlMs: number;
+  /** A run waiting out an earlier run's lease tries again this long after it expires (clocks of two hosts differ a little). */
+  readonly leaseExpiryMarginMs: number;
   /** The drain count is recorded when it changes, and at least this often while it does not. */
   readonly drainSampleIntervalMs: number;
   /** Hangup cause of calls ended by the `force` policy. */
@@ -26,6 +28,7 @@ export interface StepSettings {
 export const DEFAULT_STEP_SETTINGS: StepSettings = {
   drainSettleMs: 2_000,
   leaseTtlMs: 240_000,
+  leaseExpiryMarginMs: 1_000,
   drainSampleIntervalMs: 10_000,
   forceHangupCause: 'MANAGER_REQUEST',
   verifyAttempts: 3,

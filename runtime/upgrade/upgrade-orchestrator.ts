@@ -1,13 +1,34 @@
 import { systemClock, systemSleep, type Clock, type Sleep } from './clock';
 import { mapWithConcurrency } from './concurrency-pool';
 import type { FleetInventory } from './fleet-inventory';
-import { isRunOf, leaseOwner, newRunId } from './upgrade-id';
+import {
+  GROUP_UPGRADE_FLOW,
+  RETRY_POLICY,
+  catchOf,
+  conditionHolds,
+  readField,
+  retryDelayCeilingMs,
+  type FlowEnd,
+  type FlowStateName,
+  type FlowTask,
+  type FlowWait,
+} from './upgrade-flow';
+import { newRunId } from './upgrade-id';
 import { planUpgrade, type MediaServerPlan } from './upgrade-plan';
 import { registerUpgrade } from './upgrade-registration';
 import type { GroupOutcome, MediaServerOutcome, UpgradeProgress, UpgradeSummary } from './upgrade-progress';
 import type { UpgradeRequest } from './upgrade-request';
 import { PhaseConflictError, type UpgradeStateStore } from './upgrade-state-store';
-import { UpgradeStepError, type GroupUpgradeStepName, type GroupUpgradeSteps, type GroupUpgradeTarget } from './upgrade-steps';
+import {
+  UpgradeStepError,
+  type DeploymentCheck,
+  type DrainCheck,
+  type EarlierRunLease,
+  type GroupUpgradeStepName,
+  type GroupUpgradeSteps,
+  type GroupUpgradeTarget,
+  type PreflightCheck,
+} from './upgrade-steps';
 
 export interface RunUpgradeOptions {
   readonly request: UpgradeRequest;
@@ -28,19 +49,18 @@ export interface RunUpgradeOptions {
   readonly onProgress?: (progress: UpgradeProgress) => void;
   /** Stops the run between two steps (what stays behind is resumable); the run then rejects with the signal's reason. */
   readonly signal?: AbortSignal;
-  /** Attempts of a step failing with a transient error, as the state machine's Retry (default 6, from 500 ms doubling). */
-  readonly retry?: { readonly attempts: number; readonly initialDelayMs: number };
+  /**
+   * The longest wait before the first retry of a transient error; later ones double, as in the flow's
+   * RETRY_POLICY (default its 2 s). Tests shorten it.
+   */
+  readonly retryIntervalMs?: number;
 }
 
-type Report = (progress: Omit<UpgradeProgress, 'mediaServerId' | 'groupId' | 'elapsedMs'>) => void;
-
-/** Errors worth retrying, by name: the same list the state machine retries. */
-const TRANSIENT_ERRORS = new Set(['EslConnectionError', 'EslTimeoutError', 'ThrottlingException', 'ProvisionedThroughputExceededException', 'TimeoutError']);
-
 /**
- * Runs an upgrade locally with the same steps and the same flow as the Step Functions state machine:
- * media servers in parallel (at most `concurrency`), the groups of one media server one after the other,
- * a failed group rolled back and the later groups of its media server left alone.
+ * Runs an upgrade locally by interpreting the group flow the Step Functions state machine is generated
+ * from (`upgrade-flow.ts`), over the same steps: media servers in parallel (at most `concurrency`), the
+ * groups of one media server one after the other, a group that fails stopping the later groups of its
+ * media server.
  */
 export async function runUpgrade(options: RunUpgradeOptions): Promise<UpgradeSummary> {
   const clock = options.clock ?? systemClock;
@@ -60,15 +80,28 @@ export async function runUpgrade(options: RunUpgradeOptions): Promise<UpgradeSum
   };
 }
 
+type Report = (progress: Omit<UpgradeProgress, 'mediaServerId' | 'groupId' | 'elapsedMs'>) => void;
+
+/** The group's flow document, shaped as Step Functions holds it (see upgrade-flow.ts). */
+interface FlowDocument {
+  target: GroupUpgradeTarget;
+  earlierRun: EarlierRunLease | null;
+  preflight?: PreflightCheck;
+  drain?: DrainCheck;
+  deployment?: DeploymentCheck;
+  rollback?: unknown;
+  error?: { readonly Error: string; readonly Cause: string };
+}
+
 class MediaServerRunner {
   private readonly sleep: Sleep;
   private readonly pollMs: number;
-  private readonly retry: { attempts: number; initialDelayMs: number };
+  private readonly retryIntervalMs: number;
 
   constructor(private readonly options: RunUpgradeOptions, private readonly clock: Clock) {
     this.sleep = options.sleep ?? systemSleep;
     this.pollMs = options.pollMs ?? 1_000;
-    this.retry = options.retry ?? { attempts: 6, initialDelayMs: 500 };
+    this.retryIntervalMs = options.retryIntervalMs ?? RETRY_POLICY.intervalSeconds * 1000;
   }
 
   async run(plan: MediaServerPlan): Promise<MediaServerOutcome> {
@@ -92,10 +125,6 @@ class MediaServerRunner {
   private async runGroup(target: GroupUpgradeTarget, startedAt: number): Promise<GroupOutcome> {
     const report: Report = (progress) =>
       this.options.onProgress?.({ mediaServerId: target.mediaServerId, groupId: target.groupId, elapsedMs: this.clock.now() - startedAt, ...progress });
-    const step = <T>(name: GroupUpgradeStepName, call: () => Promise<T>): Promise<T> => {
-      report({ step: name });
-      return this.withRetry(call);
-    };
     const done = async (error?: unknown): Promise<GroupOutcome> => {
       const record = await this.options.store.getGroup(target);
       const phase = record?.phase ?? 'pending';
@@ -104,83 +133,89 @@ class MediaServerRunner {
       return { groupId: target.groupId, phase, drainSeconds, forcedCalls: record?.forcedCalls ?? 0, ...(error === undefined ? {} : { error: errorOutcome(error) }) };
     };
 
-    const existing = await this.options.store.getGroup(target);
-    if (existing?.phase === 'restored') return done();
-    try {
-      await this.preflight(target, step, report);
-    } catch (error) {
-      this.throwIfStopped();
-      return done(error);
-    }
-    try {
-      await step('drain', () => this.options.steps.drain(target));
-      if (!(await this.waitForDrain(target, report)))
-        return done(new UpgradeStepError('DrainAborted', `calls did not end within ${target.maxDrainSeconds} s; the group was restored unchanged`));
-      await step('deploy', () => this.options.steps.deploy(target));
-      await this.waitForDeployment(target, report);
-      await step('verify', () => this.options.steps.verify(target));
-      await step('restore', () => this.options.steps.restore(target));
-      return done();
-    } catch (error) {
-      this.throwIfStopped();
-      // Another run of this upgrade moved the group on: it is in charge, and rolling back would undo its work.
-      if (error instanceof PhaseConflictError) return done(new UpgradeStepError('LeaseHeld', `${errorText(error)}: another run of upgrade ${target.upgradeId} changed the group; stopped without rolling back`));
-      report({ step: 'rollback', detail: errorText(error) });
-      await this.withRetry(() => this.options.steps.rollback(target, errorText(error)));
-      return done(error);
-    }
-  }
-
-  /**
-   * Preflight, waiting out the lease of an earlier run of this upgrade (a resume after a crash): that run
-   * is gone once its lease expires unrenewed; a run still renewing it is alive, and this one is refused.
-   */
-  private async preflight(target: GroupUpgradeTarget, step: <T>(name: GroupUpgradeStepName, call: () => Promise<T>) => Promise<T>, report: Report): Promise<void> {
+    // Resuming an upgrade: a group already upgraded has nothing left to do (its steps would all find it done).
+    if ((await this.options.store.getGroup(target))?.phase === 'restored') return done();
+    const document: FlowDocument = { target, earlierRun: null };
+    let caught: unknown;
+    let name: FlowStateName = GROUP_UPGRADE_FLOW.startAt;
     for (;;) {
-      try {
-        return await step('preflight', () => this.options.steps.preflight(target));
-      } catch (error) {
-        if (!(error instanceof UpgradeStepError && error.code === 'LeaseHeld')) throw error;
-        const held = await this.options.store.getLease(target.mediaServerId);
-        if (held === undefined) continue;
-        if (!isRunOf(held.owner, target.upgradeId) || held.owner === leaseOwner(target)) throw error;
-        report({ step: 'preflight', detail: `waiting for the lease of an earlier run of upgrade ${target.upgradeId} to expire (${new Date(held.leaseUntil).toISOString()})` });
-        await this.sleep(Math.max(0, held.leaseUntil - this.clock.now()) + this.pollMs, this.options.signal);
-        const after = await this.options.store.getLease(target.mediaServerId);
-        if (after !== undefined && (after.owner !== held.owner || after.leaseUntil !== held.leaseUntil)) {
-          throw new UpgradeStepError('LeaseHeld', `upgrade ${target.upgradeId} is still running elsewhere (${after.owner} holds the lease of ${target.mediaServerId}); refusing a second run`);
-        }
+      const state = GROUP_UPGRADE_FLOW.states[name];
+      switch (state.type) {
+        case 'task':
+          try {
+            const result = await this.runTask(state, document, report);
+            if (state.result !== undefined) document[state.result] = result as never;
+            name = state.next;
+          } catch (error) {
+            this.throwIfStopped();
+            const route = catchOf(state, errorName(error));
+            if (route === undefined) return done(error);
+            caught = error;
+            document.error = { Error: errorName(error), Cause: errorText(error) };
+            name = route.next;
+          }
+          break;
+        case 'wait':
+          await this.wait(state, document);
+          name = state.next;
+          break;
+        case 'choice':
+          name = state.choices.find((choice) => conditionHolds(choice.when, document as unknown as Record<string, unknown>))?.next ?? state.otherwise;
+          break;
+        case 'copy':
+          document[state.to] = readField(document as unknown as Record<string, unknown>, state.from) as EarlierRunLease | null;
+          name = state.next;
+          break;
+        case 'raise':
+          caught = new UpgradeStepError(state.error, String(readField(document as unknown as Record<string, unknown>, state.causeFrom)));
+          document.error = { Error: state.error, Cause: errorText(caught) };
+          name = state.next;
+          break;
+        case 'end':
+          return done(endError(state, caught, target));
       }
     }
   }
 
-  /** Polls until drained; false when the `abort` policy ended the drain. */
-  private async waitForDrain(target: GroupUpgradeTarget, report: Report): Promise<boolean> {
-    for (;;) {
-      const check = await this.withRetry(() => this.options.steps.checkDrain(target));
-      report({ step: 'checkDrain', remainingCalls: check.remainingCalls, timedOut: check.timedOut });
-      if (check.drained) return true;
-      if (check.timedOut && target.onDrainTimeout === 'abort') {
-        report({ step: 'abortDrain' });
-        await this.withRetry(() => this.options.steps.abortDrain(target));
-        return false;
-      }
-      if (check.timedOut && target.onDrainTimeout === 'force') {
-        report({ step: 'forceEndCalls', remainingCalls: check.remainingCalls });
-        await this.withRetry(() => this.options.steps.forceEndCalls(target));
-      }
-      await this.pauseUntilGroupCallEnds(target);
+  /** Runs a task's step with the flow's retry policy, reporting progress as the CLI shows it. */
+  private async runTask(state: FlowTask, document: FlowDocument, report: Report): Promise<unknown> {
+    const { target } = document;
+    const { steps } = this.options;
+    const step = state.step;
+    if (step === 'forceEndCalls') report({ step, remainingCalls: document.drain?.remainingCalls });
+    else if (step === 'rollback') report({ step, detail: document.error?.Cause });
+    else if (step !== 'checkDrain' && step !== 'checkDeployment') report({ step });
+    const calls: Record<GroupUpgradeStepName, () => Promise<unknown>> = {
+      preflight: () => steps.preflight(target, document.earlierRun),
+      drain: () => steps.drain(target),
+      checkDrain: () => steps.checkDrain(target),
+      forceEndCalls: () => steps.forceEndCalls(target),
+      abortDrain: () => steps.abortDrain(target),
+      deploy: () => steps.deploy(target),
+      checkDeployment: () => steps.checkDeployment(target),
+      verify: () => steps.verify(target),
+      restore: () => steps.restore(target),
+      rollback: () => steps.rollback(target, document.error?.Cause ?? 'unknown failure'),
+    };
+    const result = await this.withRetry(calls[step]);
+    if (step === 'checkDrain') {
+      const check = result as DrainCheck;
+      report({ step, remainingCalls: check.remainingCalls, timedOut: check.timedOut });
+    } else if (step === 'checkDeployment') {
+      report({ step, detail: (result as DeploymentCheck).detail });
+    } else if (step === 'preflight' && !(result as PreflightCheck).ready) {
+      const wait = result as Extract<PreflightCheck, { ready: false }>;
+      if (wait.earlierRun !== null) report({ step, detail: `waiting for the lease of an earlier run of upgrade ${target.upgradeId} to expire (${new Date(wait.earlierRun.leaseUntil).toISOString()})` });
     }
+    return result;
   }
 
-  private async waitForDeployment(target: GroupUpgradeTarget, report: Report): Promise<void> {
-    for (;;) {
-      const check = await this.withRetry(() => this.options.steps.checkDeployment(target));
-      report({ step: 'checkDeployment', detail: check.detail });
-      if (check.complete) return;
-      if (check.failed) throw new UpgradeStepError('DeploymentFailed', check.detail);
-      await this.pause();
+  private async wait(state: FlowWait, document: FlowDocument): Promise<void> {
+    if (state.until !== 'poll') {
+      const until = Date.parse(String(readField(document as unknown as Record<string, unknown>, state.until)));
+      return this.sleep(Math.max(0, until - this.clock.now()), this.options.signal);
     }
+    return state.wakeOnGroupCallEnd ? this.pauseUntilGroupCallEnds(document.target) : this.pause();
   }
 
   private async withRetry<T>(call: () => Promise<T>): Promise<T> {
@@ -189,8 +224,10 @@ class MediaServerRunner {
       try {
         return await call();
       } catch (error) {
-        if (attempt >= this.retry.attempts || !(error instanceof Error) || !TRANSIENT_ERRORS.has(error.name)) throw error;
-        await this.sleep(this.retry.initialDelayMs * 2 ** (attempt - 1), this.options.signal);
+        const ceilingMs = retryDelayCeilingMs(errorName(error), attempt, this.retryIntervalMs);
+        if (ceilingMs === undefined) throw error;
+        // Full jitter, as Step Functions' JitterStrategy FULL: runs retrying together spread out.
+        await this.sleep(Math.random() * ceilingMs, this.options.signal);
       }
     }
   }
@@ -214,6 +251,25 @@ class MediaServerRunner {
   private throwIfStopped(): void {
     this.options.signal?.throwIfAborted();
   }
+}
+
+/** What a group that ended in `end` reports: the error caught on the way there, or the end's own. */
+function endError(end: FlowEnd, caught: unknown, target: GroupUpgradeTarget): unknown {
+  if (end.outcome === 'upgraded') return undefined;
+  if (end.error === 'GroupStopped') return stoppedError(caught, target);
+  if (caught !== undefined) return caught;
+  if (end.error === 'DrainAborted') return new UpgradeStepError('DrainAborted', `calls did not end within ${target.maxDrainSeconds} s; the group was restored unchanged`);
+  return new Error(end.cause);
+}
+
+/** A stopped group reports `LeaseHeld`: another run holds the media server or moved the group on. */
+function stoppedError(error: unknown, target: GroupUpgradeTarget): UpgradeStepError {
+  if (error instanceof PhaseConflictError) return new UpgradeStepError('LeaseHeld', `${errorText(error)}: another run of upgrade ${target.upgradeId} changed the group; stopped without rolling back`);
+  return new UpgradeStepError('LeaseHeld', `${errorText(error)}; stopped without rolling back`);
+}
+
+function errorName(error: unknown): string {
+  return error instanceof Error ? error.name : 'Error';
 }
 
 function errorText(error: unknown): string {

@@ -1,8 +1,18 @@
-import { GroupUpgradeStepName } from './upgrade-steps';
+import {
+  GROUP_UPGRADE_FLOW,
+  RETRY_POLICY,
+  taskStateOf,
+  type FlowCondition,
+  type FlowState,
+  type FlowStateName,
+  type FlowTask,
+} from './upgrade-flow';
+import { GROUP_UPGRADE_STEP_NAMES, type GroupUpgradeStepName } from './upgrade-steps';
 
 /**
- * The Step Functions definition of a call-control upgrade, generated from the step contract
- * (pure: no AWS calls; lib/ renders it into the state machine resource).
+ * The Step Functions definition of a call-control upgrade: the group flow of `upgrade-flow.ts` rendered
+ * as Amazon States Language inside the per-media-server maps (pure: no AWS calls; lib/ renders it into
+ * the state machine resource).
  *
  * Execution input (what an operator pastes into "Start execution"): an upgrade request, e.g.
  *   {"image": "123456789012.dkr.ecr.us-east-1.amazonaws.com/call-control", "version": "1.5.0",
@@ -35,31 +45,10 @@ export interface UpgradeStateMachineOptions {
   readonly pollSeconds?: number;
 }
 
-/** Errors worth retrying: Lambda's own transient failures and a media server briefly unreachable. */
-const TRANSIENT_ERRORS = [
-  'Lambda.ServiceException',
-  'Lambda.AWSLambdaException',
-  'Lambda.SdkClientException',
-  'Lambda.TooManyRequestsException',
-  'EslConnectionError',
-  'EslTimeoutError',
-  'ThrottlingException',
-  'ProvisionedThroughputExceededException',
-];
-
-/** State names of the group flow, by step (unique across the whole machine, as Step Functions requires). */
+/** State names of the tasks, by step (unique across the whole machine, as Step Functions requires). */
 export const TASK_STATE_NAMES: Readonly<Record<UpgradeTaskName, string>> = {
   plan: 'Plan',
-  preflight: 'Preflight',
-  drain: 'Drain',
-  checkDrain: 'CheckDrain',
-  forceEndCalls: 'ForceEndCalls',
-  abortDrain: 'AbortDrain',
-  deploy: 'Deploy',
-  checkDeployment: 'CheckDeployment',
-  verify: 'Verify',
-  restore: 'Restore',
-  rollback: 'Rollback',
+  ...(Object.fromEntries(GROUP_UPGRADE_STEP_NAMES.map((step) => [step, taskStateOf(step)])) as Record<GroupUpgradeStepName, FlowStateName>),
 };
 
 type State = Record<string, unknown>;
@@ -69,70 +58,17 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
   if (!Number.isInteger(pollSeconds) || pollSeconds < 1) {
     throw new Error(`pollSeconds must be a positive whole number of seconds, got ${pollSeconds}`);
   }
-  const task = (name: UpgradeTaskName, fields: State): State => ({
-    Type: 'Task',
-    Resource: options.functionArns[name],
-    Retry: [{ ErrorEquals: TRANSIENT_ERRORS, IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 6, JitterStrategy: 'FULL' }],
-    ...fields,
-  });
-  // Another run of the same upgrade moved the group on or holds its lease: it is in charge, and a rollback would undo its work.
-  const toStopped = { ErrorEquals: ['PhaseConflictError', 'LeaseHeld'], ResultPath: '$.error', Next: 'GroupStopped' };
-  const toRollback = { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' };
-  const afterDrainCatch = [toStopped, toRollback];
-
-  const groupFlow: Record<string, State> = {
-    Preflight: task('preflight', {
-      InputPath: '$.target',
-      ResultPath: null,
-      Next: 'Drain',
-      // Nothing changed yet: a failed preflight ends the group without a rollback.
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'GroupNotStarted' }],
-    }),
-    GroupNotStarted: { Type: 'Fail', Error: 'PreflightFailed', Cause: 'preflight refused the group; its routes were not touched' },
-    Drain: task('drain', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDrain', Catch: afterDrainCatch }),
-    WaitForDrain: { Type: 'Wait', Seconds: pollSeconds, Next: 'CheckDrain' },
-    CheckDrain: task('checkDrain', { InputPath: '$.target', ResultPath: '$.drain', Next: 'DrainProgress', Catch: afterDrainCatch }),
-    DrainProgress: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: '$.drain.drained', BooleanEquals: true, Next: 'Deploy' },
-        { And: [{ Variable: '$.drain.timedOut', BooleanEquals: true }, { Variable: '$.target.onDrainTimeout', StringEquals: 'force' }], Next: 'ForceEndCalls' },
-        { And: [{ Variable: '$.drain.timedOut', BooleanEquals: true }, { Variable: '$.target.onDrainTimeout', StringEquals: 'abort' }], Next: 'AbortDrain' },
-      ],
-      // Still draining, or timed out under the `wait` policy (checkDrain records the count over time).
-      Default: 'WaitForDrain',
-    },
-    ForceEndCalls: task('forceEndCalls', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDrain', Catch: afterDrainCatch }),
-    AbortDrain: task('abortDrain', { InputPath: '$.target', ResultPath: null, Next: 'DrainAborted' }),
-    DrainAborted: { Type: 'Fail', Error: 'DrainAborted', Cause: 'calls did not end within maxDrainSeconds; the group was restored unchanged' },
-    Deploy: task('deploy', { InputPath: '$.target', ResultPath: null, Next: 'WaitForDeployment', Catch: afterDrainCatch }),
-    WaitForDeployment: { Type: 'Wait', Seconds: pollSeconds, Next: 'CheckDeployment' },
-    CheckDeployment: task('checkDeployment', { InputPath: '$.target', ResultPath: '$.deployment', Next: 'DeploymentProgress', Catch: afterDrainCatch }),
-    DeploymentProgress: {
-      Type: 'Choice',
-      Choices: [
-        { Variable: '$.deployment.complete', BooleanEquals: true, Next: 'Verify' },
-        { Variable: '$.deployment.failed', BooleanEquals: true, Next: 'DeploymentFailed' },
-      ],
-      Default: 'WaitForDeployment',
-    },
-    DeploymentFailed: {
-      Type: 'Pass',
-      Parameters: { Error: 'DeploymentFailed', 'Cause.$': '$.deployment.detail' },
-      ResultPath: '$.error',
-      Next: 'Rollback',
-    },
-    Verify: task('verify', { InputPath: '$.target', ResultPath: null, Next: 'Restore', Catch: afterDrainCatch }),
-    Restore: task('restore', { InputPath: '$.target', ResultPath: null, Next: 'GroupUpgraded', Catch: afterDrainCatch }),
-    GroupUpgraded: { Type: 'Succeed' },
-    GroupStopped: { Type: 'Fail', Error: 'GroupStopped', Cause: 'another run of this upgrade holds the media server or changed the group; stopped without rolling back' },
-    Rollback: task('rollback', {
-      Parameters: { 'target.$': '$.target', 'cause.$': '$.error.Cause' },
-      ResultPath: '$.rollback',
-      Next: 'GroupRolledBack',
-    }),
-    GroupRolledBack: { Type: 'Fail', Error: 'GroupUpgradeFailed', Cause: 'the group was rolled back (or left drained); see the Rollback task output' },
+  const retry = {
+    ErrorEquals: [...RETRY_POLICY.errors],
+    IntervalSeconds: RETRY_POLICY.intervalSeconds,
+    BackoffRate: RETRY_POLICY.backoffRate,
+    MaxAttempts: RETRY_POLICY.maxRetries,
+    JitterStrategy: 'FULL',
   };
+  const task = (name: UpgradeTaskName, fields: State): State => ({ Type: 'Task', Resource: options.functionArns[name], Retry: [retry], ...fields });
+  const groupFlow = Object.fromEntries(
+    (Object.entries(GROUP_UPGRADE_FLOW.states) as [FlowStateName, FlowState][]).map(([name, state]) => [name, renderState(state, task, pollSeconds)]),
+  );
 
   return {
     Comment: 'voiceplane blue-green call-control upgrade: drain, wait for calls to end, deploy, verify, restore; group by group',
@@ -157,11 +93,12 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
               ItemsPath: '$.mediaServer.targets',
               // Blue-green: one group at a time, and a failed group stops the ones after it.
               MaxConcurrency: 1,
-              ItemSelector: { 'target.$': '$$.Map.Item.Value' },
+              // No earlier run's lease seen yet (see the flow's WaitForEarlierRun).
+              ItemSelector: { 'target.$': '$$.Map.Item.Value', earlierRun: null },
               ResultPath: null,
               Next: 'MediaServerUpgraded',
               Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MediaServerFailed' }],
-              ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: 'Preflight', States: groupFlow },
+              ItemProcessor: { ProcessorConfig: { Mode: 'INLINE' }, StartAt: GROUP_UPGRADE_FLOW.startAt, States: groupFlow },
             },
             MediaServerUpgraded: {
               Type: 'Pass',
@@ -194,4 +131,44 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
       UpgradeSucceeded: { Type: 'Succeed' },
     },
   };
+}
+
+function renderState(state: FlowState, task: (name: UpgradeTaskName, fields: State) => State, pollSeconds: number): State {
+  switch (state.type) {
+    case 'task':
+      return task(state.step, {
+        ...taskInput(state),
+        ResultPath: state.result === undefined ? null : `$.${state.result}`,
+        Next: state.next,
+        ...(state.catches.length === 0
+          ? {}
+          : { Catch: state.catches.map((route) => ({ ErrorEquals: route.errors === 'all' ? ['States.ALL'] : [...route.errors], ResultPath: '$.error', Next: route.next })) }),
+      });
+    case 'wait':
+      return { Type: 'Wait', ...(state.until === 'poll' ? { Seconds: pollSeconds } : { TimestampPath: `$.${state.until}` }), Next: state.next };
+    case 'choice':
+      return { Type: 'Choice', Choices: state.choices.map((choice) => ({ ...renderCondition(choice.when), Next: choice.next })), Default: state.otherwise };
+    case 'copy':
+      return { Type: 'Pass', InputPath: `$.${state.from}`, ResultPath: `$.${state.to}`, Next: state.next };
+    case 'raise':
+      return { Type: 'Pass', Parameters: { Error: state.error, 'Cause.$': `$.${state.causeFrom}` }, ResultPath: '$.error', Next: state.next };
+    case 'end':
+      return state.outcome === 'upgraded' ? { Type: 'Succeed' } : { Type: 'Fail', Error: state.error, Cause: state.cause };
+  }
+}
+
+function taskInput(state: FlowTask): State {
+  switch (state.with) {
+    case undefined:
+      return { InputPath: '$.target' };
+    case 'earlierRun':
+      return { Parameters: { 'target.$': '$.target', 'earlierRun.$': '$.earlierRun' } };
+    case 'cause':
+      return { Parameters: { 'target.$': '$.target', 'cause.$': '$.error.Cause' } };
+  }
+}
+
+function renderCondition(condition: FlowCondition): State {
+  if ('all' in condition) return { And: condition.all.map(renderCondition) };
+  return { Variable: `$.${condition.field}`, [typeof condition.equals === 'boolean' ? 'BooleanEquals' : 'StringEquals']: condition.equals };
 }

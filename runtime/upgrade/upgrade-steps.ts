@@ -1,8 +1,8 @@
 /**
  * The contract of the blue-green call-control upgrade: the steps of upgrading ONE call-control group
- * of ONE media server. The same steps run under AWS Step Functions (one Lambda invocation each, the
- * waiting done by Wait/Choice states) and under the local orchestrator (`voiceplane upgrade`,
- * `voiceplane demo`), which loops over them with an injected clock. Every step is idempotent and
+ * of ONE media server. The same steps, in the same flow (`upgrade-flow.ts`), run under AWS Step
+ * Functions (one Lambda invocation each, the waiting done by Wait/Choice states) and under the local
+ * orchestrator (`voiceplane upgrade`, `voiceplane demo`), which interprets that flow with an injected clock. Every step is idempotent and
  * resumable: it reads and writes the group's record in the state store (conditional writes), so a
  * retried or resumed invocation continues where the last one stopped and never repeats a side effect
  * that already happened (a second drain, a second deployment).
@@ -40,6 +40,20 @@ export type GroupUpgradePhase =
   | 'rolled-back'
   | 'failed';
 
+/** A lease an earlier run of the same upgrade left on the media server, as preflight saw it. */
+export interface EarlierRunLease {
+  readonly owner: string;
+  readonly leaseUntil: number;
+}
+
+/**
+ * Result of `preflight`: ready, or the media server's lease is held by an earlier run of this upgrade
+ * (a crashed orchestrator, a stopped execution): call preflight again at `retryAt` with `earlierRun`.
+ */
+export type PreflightCheck =
+  | { readonly ready: true }
+  | { readonly ready: false; readonly retryAt: string; readonly earlierRun: EarlierRunLease | null };
+
 /** Result of `checkDrain`: Step Functions' Choice state branches on these fields. */
 export interface DrainCheck {
   readonly remainingCalls: number;
@@ -64,8 +78,13 @@ export interface DeploymentCheck {
  * transient errors (ESL connection, throttling) propagate so Step Functions retries with backoff.
  */
 export interface GroupUpgradeSteps {
-  /** The media server answers over ESL, the group is in its route table, and at least one OTHER group is active and healthy. */
-  preflight(target: GroupUpgradeTarget): Promise<void>;
+  /**
+   * The media server answers over ESL, the group is in its route table, and at least one OTHER group is
+   * active and healthy. When an earlier run of the upgrade holds the lease it says when to try again;
+   * given the lease it saw then (`earlierRun`), it refuses with `LeaseHeld` if that lease was renewed
+   * meanwhile (the other run is alive).
+   */
+  preflight(target: GroupUpgradeTarget, earlierRun?: EarlierRunLease | null): Promise<PreflightCheck>;
   /** Removes the group's reference with one verified route write; from then on no new call reaches it. */
   drain(target: GroupUpgradeTarget): Promise<void>;
   /** Counts the group's calls from FreeSWITCH and records the count over time. */

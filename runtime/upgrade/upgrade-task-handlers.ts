@@ -27,7 +27,29 @@ const planInputSchema = z.strictObject({
   executionName: upgradeIdSchema.optional(),
 });
 
+const preflightInputSchema = z.strictObject({
+  target: z.unknown(),
+  /** The lease an earlier run of the upgrade held when preflight last looked (null at first). */
+  earlierRun: z.strictObject({ owner: z.string().min(1), leaseUntil: z.number().int().nonnegative() }).nullable().default(null),
+});
+
 const rollbackInputSchema = z.strictObject({ target: z.unknown(), cause: z.string().max(32_768).default('unknown failure') });
+
+const lambdaErrorSchema = z.object({ errorMessage: z.string() });
+
+/**
+ * The message of a caught error's `Cause`: Step Functions passes a Lambda function's error as the JSON
+ * it reported (`{"errorType", "errorMessage", "trace"}`), the local runner as the message itself; the
+ * audit trail records the message either way.
+ */
+function causeMessage(cause: string): string {
+  try {
+    const parsed = lambdaErrorSchema.safeParse(JSON.parse(cause));
+    return parsed.success ? parsed.data.errorMessage : cause;
+  } catch {
+    return cause;
+  }
+}
 
 /** The Step Functions tasks over the group steps: the shape of their input and output is the state machine's contract. */
 export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeTaskHandlers {
@@ -43,7 +65,10 @@ export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeT
       await registerUpgrade(context.store, upgradeId, request);
       return plan;
     },
-    preflight: async (input) => (await steps.preflight(parseGroupUpgradeTarget(input)), done),
+    preflight: async (input) => {
+      const { target, earlierRun } = parseInput(preflightInputSchema, input, 'preflight input');
+      return steps.preflight(parseGroupUpgradeTarget(target), earlierRun);
+    },
     drain: async (input) => (await steps.drain(parseGroupUpgradeTarget(input)), done),
     checkDrain: (input) => steps.checkDrain(parseGroupUpgradeTarget(input)),
     forceEndCalls: async (input) => ({ endedCalls: await steps.forceEndCalls(parseGroupUpgradeTarget(input)) }),
@@ -54,7 +79,7 @@ export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeT
     restore: async (input) => (await steps.restore(parseGroupUpgradeTarget(input)), done),
     rollback: async (input) => {
       const { target, cause } = parseInput(rollbackInputSchema, input, 'rollback input');
-      return { phase: await steps.rollback(parseGroupUpgradeTarget(target), cause) };
+      return { phase: await steps.rollback(parseGroupUpgradeTarget(target), causeMessage(cause)) };
     },
   };
 }

@@ -1,5 +1,5 @@
-import type { CallEntry } from '../../runtime/cds/call-entries';
-import { DynamoCallArchive } from '../../runtime/cds/call-archive';
+import type { CallEntry } from '../../runtime/cds/call/call-entries';
+import { DynamoCallArchive } from '../../runtime/cds/store/call-archive';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 
 const TABLE = 'archive-test';
@@ -37,5 +37,25 @@ describe('DynamoCallArchive', () => {
     const archive = new DynamoCallArchive(dynamo.client, TABLE);
     const outcomes = await Promise.all([archive.archive('west:a2', 'west', 5, entries), archive.archive('west:a2', 'west', 5, entries)]);
     expect(outcomes.sort()).toEqual(['already-archived', 'written']);
+  });
+
+  it('amends an archived call with writes that reached the owner after the end, and refuses before it is archived', async () => {
+    const archive = new DynamoCallArchive(dynamo.client, TABLE);
+    const late: CallEntry[] = [
+      { kind: 'property', name: 'disposition', value: 'sale', ts: 25, site: 'east', recordedTs: 40 },
+      { kind: 'log', id: '26-east', entry: 'customer agreed', ts: 26, site: 'east', recordedTs: 41 },
+    ];
+    await expect(archive.amend('west:a3', 'west', 30, [...entries, ...late])).rejects.toThrow(/not archived yet/);
+    expect(await archive.read('west:a3')).toBeUndefined();
+    await archive.archive('west:a3', 'west', 30, entries);
+    await archive.amend('west:a3', 'west', 30, [...entries, ...late]);
+    await archive.amend('west:a3', 'west', 30, [...entries, ...late]);
+    const amended = await archive.read('west:a3');
+    expect(amended?.endedTs).toBe(30);
+    expect(amended?.view.properties).toEqual({
+      disposition: { value: 'sale', ts: 25, site: 'east' },
+      hangupCause: { value: 'NORMAL_CLEARING', ts: 20, site: 'west' },
+    });
+    expect(amended?.view.logs.map((log) => log.id)).toEqual(['10-east', '26-east']);
   });
 });

@@ -1,5 +1,5 @@
-import type { CallEntry } from '../../runtime/cds/call-entries';
-import { CallRecord } from '../../runtime/cds/call-record';
+import type { CallEntry } from '../../runtime/cds/call/call-entries';
+import { CallRecord } from '../../runtime/cds/call/call-record';
 
 const entries: CallEntry[] = [
   { kind: 'property', name: 'caller', value: '+15550100', ts: 100, site: 'west', recordedTs: 100 },

@@ -3,7 +3,7 @@ import { createServer, type Server, type Socket } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { callPk } from '../../runtime/cds/store-items';
+import { callPk } from '../../runtime/cds/store/store-items';
 import { cdsRequest, LocalCdsClient } from '../support/cds/cds-http';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 import { killEntryProcesses, spawnCli, spawnEntry } from '../support/cli-process';

@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { CallEntry, LogEntry, PropertyEntry } from '../../runtime/cds/call-entries';
-import { systemClock } from '../../runtime/cds/cds-clock';
-import { DynamoCdsStore } from '../../runtime/cds/dynamo-cds-store';
+import type { CallEntry, LogEntry, PropertyEntry } from '../../runtime/cds/call/call-entries';
+import { systemClock } from '../../runtime/cds/clock/cds-clock';
+import { DynamoCdsStore } from '../../runtime/cds/store/dynamo-cds-store';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 
 const TABLE = 'cds-store-test';
@@ -112,8 +112,8 @@ describe('DynamoCdsStore on dynalite', () => {
   });
 
   it('keeps one outbox message per peer, call and topic, deleting only the version delivered', async () => {
-    const first = await store.putOutbox({ peer: 'east', callId: 'west:o1', topic: 'registration', path: '/v1/peer/register', body: { n: 1 } });
-    const second = await store.putOutbox({ peer: 'east', callId: 'west:o1', topic: 'registration', path: '/v1/peer/unregister', body: { n: 2 } });
+    const first = await store.putOutbox({ kind: 'register', peer: 'east', callId: 'east:o1', body: { callId: 'east:o1', site: 'west', since: 5 } });
+    const second = await store.putOutbox({ kind: 'unregister', peer: 'east', callId: 'east:o1', body: { callId: 'east:o1', site: 'west' } });
     expect(second.version).toBe(first.version + 1);
     await store.deleteOutbox(first);
     expect(await store.listOutbox()).toEqual([second]);

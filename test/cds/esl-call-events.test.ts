@@ -1,5 +1,5 @@
 import type { EslEvent } from '../../runtime/esl';
-import { planChannelEvent } from '../../runtime/cds/esl-call-events';
+import { planChannelEvent } from '../../runtime/cds/collector/esl-call-events';
 
 const UUID = '6f1c2a9e-0000-4000-8000-000000000001';
 const B_LEG = '6f1c2a9e-0000-4000-8000-000000000002';

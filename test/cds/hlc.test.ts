@@ -1,4 +1,4 @@
-import { hlcAtMs, hlcToMs, isHlcTimestamp, nextHlc, observeHlc } from '../../runtime/cds/hlc';
+import { hlcAtMs, hlcToMs, isHlcTimestamp, nextHlc, observeHlc } from '../../runtime/cds/clock/hlc';
 
 describe('hybrid logical clock timestamps', () => {
   it('follow the physical clock when it moves forward', () => {

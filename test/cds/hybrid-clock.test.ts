@@ -1,6 +1,6 @@
-import { DynamoCdsStore } from '../../runtime/cds/dynamo-cds-store';
-import { hlcAtMs } from '../../runtime/cds/hlc';
-import { HybridClock } from '../../runtime/cds/hybrid-clock';
+import { DynamoCdsStore } from '../../runtime/cds/store/dynamo-cds-store';
+import { hlcAtMs } from '../../runtime/cds/clock/hlc';
+import { HybridClock } from '../../runtime/cds/clock/hybrid-clock';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 import { SkewedClock } from '../support/cds/test-clocks';
 

@@ -1,6 +1,6 @@
-import type { CallEntry, LogEntry, PropertyEntry } from '../../runtime/cds/call-entries';
-import { CallRecord } from '../../runtime/cds/call-record';
-import { entriesToStore, supersedes } from '../../runtime/cds/last-writer-wins';
+import type { CallEntry, LogEntry, PropertyEntry } from '../../runtime/cds/call/call-entries';
+import { CallRecord } from '../../runtime/cds/call/call-record';
+import { entriesToStore, supersedes } from '../../runtime/cds/call/last-writer-wins';
 
 const property = (name: string, value: string, ts: number, site = 'west'): PropertyEntry => ({ kind: 'property', name, value, ts, site });
 const log = (ts: number, site = 'west'): LogEntry => ({ kind: 'log', id: `${ts}-${site}`, entry: `note ${ts}`, ts, site });

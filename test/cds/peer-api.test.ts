@@ -1,4 +1,4 @@
-import { PEER_HEADERS } from '../../runtime/cds/peer-signature';
+import { PEER_HEADERS } from '../../runtime/cds/network/peer-signature';
 import { TEST_PEER_KEY } from '../support/cds/cds-cluster';
 import { cdsRequest } from '../support/cds/cds-http';
 import { EventStreamReader } from '../support/cds/event-stream-reader';
@@ -109,12 +109,14 @@ describe('peer API', () => {
     expect(await west.client.call(callId)).toBeUndefined();
   });
 
-  it('refuses writes to an ended call once its record is archived', async () => {
+  it('takes writes that reach an ended call after its record is archived, amending the archive before acknowledging', async () => {
     const callId = newCallId();
     await west.client.put(callId, 'x', 1);
     await west.client.end(callId);
     await waitFor(async () => (await west.archive.read(callId)) !== undefined, { message: 'the archive record' });
     const ts = (await ownerTime()) * 1000;
-    expect(await sendSigned(west.node.port, signedAsEast('/v1/peer/updates', eastWrite(callId, 'late', 'no', ts)))).toMatchObject({ status: 409, body: { reason: 'call-ended' } });
+    expect(await sendSigned(west.node.port, signedAsEast('/v1/peer/updates', eastWrite(callId, 'late', 'cut off', ts)))).toMatchObject({ status: 200, body: { ackedTs: ts } });
+    expect((await west.archive.read(callId))?.view.properties.late).toEqual({ value: 'cut off', ts, site: 'east' });
+    expect(await west.client.call(callId)).toMatchObject({ state: 'ended', properties: { late: { value: 'cut off', site: 'east' } } });
   });
 });

@@ -4,22 +4,20 @@ import { mkdtempSync } from 'fs';
 import { createServer } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { StateMachine } from 'aws-local-stepfunctions';
 import { MediaServerClient } from '../../runtime/media-server';
 import { systemClock } from '../../runtime/upgrade/clock';
 import { createFleetUpgradeSteps, type FleetUpgradeSteps } from '../../runtime/upgrade/fleet-upgrade-steps';
 import { parseFleetInventory, type FleetInventory } from '../../runtime/upgrade/fleet-inventory';
 import { referenceCallControlCommand } from '../../runtime/upgrade/local-process-deployer';
-import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../../runtime/upgrade/upgrade-state-machine';
 import { createUpgradeTaskHandlers } from '../../runtime/upgrade/upgrade-task-handlers';
 import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
 import { CALL_CONTEXT, SIMULATOR_PASSWORD, eslOptions, startMediaServer } from '../support/media-server-fixture';
+import { runStateMachineLocally } from '../support/upgrade/state-machine-runner';
 import { StateTable, startStateTable } from '../support/upgrade/state-table-fixture';
 
 /**
- * The generated state machine run by aws-local-stepfunctions, with every Lambda task mapped to the
- * real handler in this process, against the FreeSWITCH simulator, real call-control processes and
- * dynalite: the path a console "Start execution" takes, minus AWS.
+ * The generated state machine run by aws-local-stepfunctions over the real task handlers, against the
+ * FreeSWITCH simulator, real call-control processes and dynalite.
  */
 
 const IMAGE = 'voiceplane/call-control';
@@ -95,16 +93,8 @@ describe('the upgrade state machine run locally over the real task handlers', ()
 
   function run(input: Record<string, string | number | string[]>) {
     const handlers = createUpgradeTaskHandlers({ steps: fleet.steps, store: table.store(systemClock), inventory, clock: systemClock });
-    const functionArns = Object.fromEntries(
-      (Object.keys(TASK_STATE_NAMES) as UpgradeTaskName[]).map((task) => [task, `arn:aws:lambda:us-east-1:123456789012:function:acme-upgrade-${task}`]),
-    ) as Record<UpgradeTaskName, string>;
-    const machine = new StateMachine(buildUpgradeStateMachine({ functionArns, pollSeconds: 10 }) as never);
-    const localHandlers = Object.fromEntries((Object.keys(TASK_STATE_NAMES) as UpgradeTaskName[]).map((task) => [TASK_STATE_NAMES[task], handlers[task]]));
     // As in AWS: the context object carries the execution name, which becomes the upgrade id.
-    return machine.run(input, {
-      context: { Execution: { Name: `console-${process.pid}-${++executions}` } },
-      overrides: { taskResourceLocalHandlers: localHandlers as never, waitTimeOverrides: { WaitForDrain: 100, WaitForDeployment: 100 } },
-    }).result;
+    return runStateMachineLocally(handlers, input, { executionName: `console-${process.pid}-${++executions}` }).result;
   }
 
   it('upgrades blue then green under a steady call load: every call completes, both groups end on the new version and routed', async () => {

@@ -65,7 +65,7 @@ describe('the upgrade state machine definition', () => {
   it('deploys only after the drain, restores only after verification, and rolls back any failure after the drain but a lost lease or phase', () => {
     const flow = groupFlowOf(definition);
     expect([flow.Deploy.Next, flow.CheckDeployment.Next, flow.Verify.Next, flow.Restore.Next]).toEqual(['WaitForDeployment', 'DeploymentProgress', 'Restore', 'GroupUpgraded']);
-    for (const name of ['Drain', 'CheckDrain', 'ForceEndCalls', 'Deploy', 'CheckDeployment', 'Verify', 'Restore']) {
+    for (const name of ['Drain', 'CheckDrain', 'ForceEndCalls', 'AbortDrain', 'Deploy', 'CheckDeployment', 'Verify', 'Restore']) {
       expect(flow[name].Catch).toEqual([
         { ErrorEquals: ['PhaseConflictError', 'LeaseHeld'], ResultPath: '$.error', Next: 'GroupStopped' },
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Rollback' },
@@ -80,9 +80,28 @@ describe('the upgrade state machine definition', () => {
   it('retries transient failures with backoff but never a routed step error', () => {
     const flow = groupFlowOf(definition);
     const [retry] = flow.CheckDrain.Retry as Array<{ ErrorEquals: string[]; BackoffRate: number; MaxAttempts: number }>;
-    expect(retry.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'EslConnectionError']));
+    expect(retry.ErrorEquals).toEqual(expect.arrayContaining(['Lambda.ServiceException', 'EslConnectionError', 'TimeoutError']));
     expect(retry.ErrorEquals).not.toEqual(expect.arrayContaining(['States.ALL', 'VerificationFailed', 'PreflightFailed']));
     expect(retry.BackoffRate).toBe(2);
+  });
+
+  it('retries every task alike: 6 retries from 2 s with full jitter, about 2 minutes, well inside the 4-minute lease', () => {
+    const flow = groupFlowOf(definition);
+    const tasks = Object.values(flow).filter((state) => state.Type === 'Task');
+    expect(tasks).toHaveLength(GROUP_UPGRADE_STEP_NAMES.length);
+    for (const task of [...tasks, (definition.States as States).Plan]) {
+      expect(task.Retry).toEqual([expect.objectContaining({ IntervalSeconds: 2, BackoffRate: 2, MaxAttempts: 6, JitterStrategy: 'FULL' })]);
+    }
+  });
+
+  it("waits out the lease an earlier run of the upgrade left behind, then preflights again with the lease it saw", () => {
+    const flow = groupFlowOf(definition);
+    expect(flow.Preflight).toMatchObject({ Parameters: { 'target.$': '$.target', 'earlierRun.$': '$.earlierRun' }, ResultPath: '$.preflight', Next: 'PreflightProgress' });
+    expect(flow.PreflightProgress).toEqual({ Type: 'Choice', Choices: [{ Variable: '$.preflight.ready', BooleanEquals: false, Next: 'WaitForEarlierRun' }], Default: 'Drain' });
+    expect(flow.WaitForEarlierRun).toEqual({ Type: 'Wait', TimestampPath: '$.preflight.retryAt', Next: 'RememberEarlierRun' });
+    expect(flow.RememberEarlierRun).toEqual({ Type: 'Pass', InputPath: '$.preflight.earlierRun', ResultPath: '$.earlierRun', Next: 'Preflight' });
+    const perMediaServer = ((definition.States as States).UpgradeMediaServers.ItemProcessor as { States: States }).States;
+    expect(perMediaServer.UpgradeGroupsInOrder.ItemSelector).toEqual({ 'target.$': '$$.Map.Item.Value', earlierRun: null });
   });
 
   it('rejects a poll interval that is not a positive whole number of seconds', () => {

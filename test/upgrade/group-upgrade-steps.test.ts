@@ -162,6 +162,33 @@ describe('group upgrade steps, one at a time (simulator + call-control processes
     expect(await store.getLease(MEDIA_SERVER_ID)).toBeUndefined();
   });
 
+  it("preflight waits out the lease an earlier run of the upgrade left, and refuses a run whose lease is still renewed", async () => {
+    const first = target({ runId: 'one' });
+    const second = { ...first, runId: 'two' };
+    await steps().preflight(first);
+    await steps().drain(first);
+    const held = await store.getLease(MEDIA_SERVER_ID);
+    expect(held).toMatchObject({ owner: `${first.upgradeId} run one` });
+
+    const wait = await steps().preflight(second);
+    expect(wait).toEqual({ ready: false, retryAt: new Date(held!.leaseUntil + 1_000).toISOString(), earlierRun: { owner: held!.owner, leaseUntil: held!.leaseUntil } });
+    await expect(steps().preflight(target({ groupId: 'green' }))).rejects.toMatchObject({ code: 'LeaseHeld' });
+
+    // The first run is alive: its next step renews the lease (and finds the drain done), and the second run is refused.
+    clock.ms += 60_000;
+    await steps().checkDrain(first);
+    const renewed = await store.getLease(MEDIA_SERVER_ID);
+    expect(renewed!.leaseUntil).toBeGreaterThan(held!.leaseUntil);
+    await expect(steps().preflight(second, wait.ready ? null : wait.earlierRun)).rejects.toThrow(`upgrade ${first.upgradeId} is still running elsewhere`);
+
+    // Once the lease it saw expires unrenewed, the second run takes over where the first stopped.
+    clock.ms = renewed!.leaseUntil + 1_000;
+    expect(await steps().preflight(second, { owner: renewed!.owner, leaseUntil: renewed!.leaseUntil })).toEqual({ ready: true });
+    expect(await store.getLease(MEDIA_SERVER_ID)).toMatchObject({ owner: `${first.upgradeId} run two` });
+    expect((await store.getGroup(first))?.phase).toBe('drained');
+    expect(await steps().rollback(second, 'test over')).toBe('rolled-back');
+  });
+
   it('counts a drain as timed out once maxDrainSeconds pass with calls left', async () => {
     const upgrade = target({ maxDrainSeconds: 300 });
     await steps().preflight(upgrade);

@@ -3,7 +3,7 @@ import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
 import { runUpgrade } from '../../runtime/upgrade/upgrade-orchestrator';
 import { parseUpgradeRequest } from '../../runtime/upgrade/upgrade-request';
 import { PhaseConflictError } from '../../runtime/upgrade/upgrade-state-store';
-import type { GroupUpgradeSteps, GroupUpgradeTarget } from '../../runtime/upgrade/upgrade-steps';
+import { UpgradeStepError, type GroupUpgradeSteps, type GroupUpgradeTarget } from '../../runtime/upgrade/upgrade-steps';
 import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
 
 const inventory = parseFleetInventory({
@@ -17,20 +17,18 @@ const inventory = parseFleetInventory({
   ],
 });
 
-/** Steps that succeed, except `deploy`, which finds the group moved on by another run. */
-function stepsLosingTheGroupAtDeploy(): GroupUpgradeSteps & { rolledBack: GroupUpgradeTarget[] } {
+/** Steps that succeed (a drain that times out when asked), with `overrides` in place; rollbacks are recorded. */
+function scriptedSteps(overrides: Partial<GroupUpgradeSteps> = {}, drainTimesOut = false): GroupUpgradeSteps & { rolledBack: GroupUpgradeTarget[]; calls: string[] } {
   const rolledBack: GroupUpgradeTarget[] = [];
+  const calls: string[] = [];
   const nothing = async () => undefined;
-  return {
-    rolledBack,
-    preflight: nothing,
+  const steps: GroupUpgradeSteps = {
+    preflight: async () => ({ ready: true }),
     drain: nothing,
-    checkDrain: async () => ({ remainingCalls: 0, elapsedSeconds: 0, drained: true, timedOut: false }),
+    checkDrain: async () => ({ remainingCalls: drainTimesOut ? 1 : 0, elapsedSeconds: 0, drained: !drainTimesOut, timedOut: drainTimesOut }),
     forceEndCalls: async () => 0,
     abortDrain: nothing,
-    deploy: async (target) => {
-      throw new PhaseConflictError(target, ['drained'], 'deploying');
-    },
+    deploy: nothing,
     checkDeployment: async () => ({ complete: true, failed: false, detail: '' }),
     verify: nothing,
     restore: nothing,
@@ -38,7 +36,21 @@ function stepsLosingTheGroupAtDeploy(): GroupUpgradeSteps & { rolledBack: GroupU
       rolledBack.push(target);
       return 'rolled-back';
     },
+    ...overrides,
   };
+  const recorded = Object.fromEntries(
+    Object.entries(steps).map(([name, step]) => [name, (...args: unknown[]) => (calls.push(name), (step as (...args: unknown[]) => Promise<unknown>)(...args))]),
+  ) as unknown as GroupUpgradeSteps;
+  return Object.assign(recorded, { rolledBack, calls });
+}
+
+/** Steps that succeed, except `deploy`, which finds the group moved on by another run. */
+function stepsLosingTheGroupAtDeploy() {
+  return scriptedSteps({
+    deploy: async (target) => {
+      throw new PhaseConflictError(target, ['drained'], 'deploying');
+    },
+  });
 }
 
 describe('runUpgrade', () => {
@@ -47,6 +59,85 @@ describe('runUpgrade', () => {
     table = await startStateTable();
   });
   afterAll(() => table.close());
+
+  const upgrade = (upgradeId: string, steps: GroupUpgradeSteps, request: Record<string, unknown> = {}) =>
+    runUpgrade({
+      request: parseUpgradeRequest({ image: 'repo/cc', version: '2.0.0', groups: ['blue', 'green'], mediaServers: ['west/ms-1'], ...request }),
+      inventory,
+      upgradeId,
+      steps,
+      store: table.store(systemClock),
+      pollMs: 1,
+      retryIntervalMs: 1,
+    });
+
+  it('stops without rolling back when another run holds the media server mid-upgrade (its lease lapsed and was taken)', async () => {
+    const steps = scriptedSteps({
+      verify: async () => {
+        throw new UpgradeStepError('LeaseHeld', 'media server west/ms-1 is being upgraded by upgrade other');
+      },
+    });
+    const summary = await upgrade('lease-lost', steps);
+    expect(steps.rolledBack).toEqual([]);
+    expect(summary.mediaServers[0].groups).toEqual([
+      expect.objectContaining({ groupId: 'blue', error: { code: 'LeaseHeld', message: 'media server west/ms-1 is being upgraded by upgrade other; stopped without rolling back' } }),
+      expect.objectContaining({ groupId: 'green', phase: 'pending' }),
+    ]);
+  });
+
+  it('retries a request timeout as a transient error, and gives up after the flow\'s 6 retries', async () => {
+    const timeout = () => Object.assign(new Error('request timed out'), { name: 'TimeoutError' });
+    let deploys = 0;
+    const flaky = scriptedSteps({
+      deploy: async () => {
+        if (++deploys === 1) throw timeout();
+      },
+    });
+    // Scripted steps keep no record, so the group's stored phase stays pending: what matters is that nothing failed.
+    expect((await upgrade('timeout-once', flaky, { groups: ['blue'] })).mediaServers[0].groups[0].error).toBeUndefined();
+    expect(flaky.calls).toEqual(['preflight', 'drain', 'checkDrain', 'deploy', 'deploy', 'checkDeployment', 'verify', 'restore']);
+
+    const down = scriptedSteps({
+      deploy: async () => {
+        throw timeout();
+      },
+    });
+    const summary = await upgrade('timeout-always', down, { groups: ['blue'] });
+    expect(down.calls.filter((name) => name === 'deploy')).toHaveLength(7);
+    expect(down.rolledBack).toHaveLength(1);
+    expect(summary.mediaServers[0].groups[0]).toMatchObject({ error: { code: 'Error', message: 'request timed out' } });
+  });
+
+  it('rolls back a group whose drain abort failed, so its route is restored once the old release answers', async () => {
+    const steps = scriptedSteps(
+      {
+        abortDrain: async () => {
+          throw new UpgradeStepError('RouteWriteFailed', 'restore: the route table did not read back as written');
+        },
+      },
+      true,
+    );
+    const summary = await upgrade('abort-failed', steps, { groups: ['blue'], onDrainTimeout: 'abort' });
+    expect(steps.rolledBack).toHaveLength(1);
+    expect(summary.mediaServers[0].groups[0]).toMatchObject({ error: { code: 'RouteWriteFailed' } });
+  });
+
+  it('ends the group, not the whole run, when the rollback itself throws', async () => {
+    const steps = scriptedSteps({
+      verify: async () => {
+        throw new UpgradeStepError('VerificationFailed', 'blue-1: not accepting calls');
+      },
+      rollback: async () => {
+        throw new UpgradeStepError('InvalidInput', 'rollback input: cause: too long');
+      },
+    });
+    const summary = await upgrade('rollback-threw', steps);
+    expect(summary.status).toBe('failed');
+    expect(summary.mediaServers[0].groups).toEqual([
+      expect.objectContaining({ groupId: 'blue', error: { code: 'InvalidInput', message: 'rollback input: cause: too long' } }),
+      expect.objectContaining({ groupId: 'green', phase: 'pending' }),
+    ]);
+  });
 
   it('stops without rolling back when another run of the upgrade moved the group on', async () => {
     const steps = stepsLosingTheGroupAtDeploy();

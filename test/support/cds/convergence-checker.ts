@@ -1,4 +1,4 @@
-import type { CallArchive } from '../../../runtime/cds/call-archive';
+import type { CallArchive } from '../../../runtime/cds/store/call-archive';
 import type { CallViewBody, LocalCdsClient } from './cds-http';
 
 /** A site as the checker sees it: its local API and (for owners) its archive. */

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { DynamoCallArchive } from '../../../runtime/cds/call-archive';
+import { DynamoCallArchive } from '../../../runtime/cds/store/call-archive';
 import { LocalCdsClient } from './cds-http';
 import { CdsProcess } from './cds-process';
 import { FaultMesh } from './fault-mesh';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'crypto';
-import { PEER_HEADERS, peerSignature } from '../../../runtime/cds/peer-signature';
+import { PEER_HEADERS, peerSignature } from '../../../runtime/cds/network/peer-signature';
 import { cdsRequest, type CdsResponse } from './cds-http';
 
 export interface SignedRequest {

@@ -1,6 +1,6 @@
-import { DynamoCallArchive } from '../../../runtime/cds/call-archive';
+import { DynamoCallArchive } from '../../../runtime/cds/store/call-archive';
 import { CdsNode, type CdsNodeOptions, type CdsNodeTimers } from '../../../runtime/cds/cds-node';
-import { DynamoCdsStore } from '../../../runtime/cds/dynamo-cds-store';
+import { DynamoCdsStore } from '../../../runtime/cds/store/dynamo-cds-store';
 import { ARCHIVE_TABLE, CDS_TABLE, FAST_TIMERS, TEST_PEER_KEY } from './cds-cluster';
 import { LocalCdsClient } from './cds-http';
 import { startLocalDynamo, type LocalDynamo } from './local-dynamo';

@@ -1,4 +1,4 @@
-import { systemClock, type CdsClock } from '../../../runtime/cds/cds-clock';
+import { systemClock, type CdsClock } from '../../../runtime/cds/clock/cds-clock';
 
 /** The system clock shifted by an adjustable offset: a site whose wall clock is wrong (timers run normally). */
 export class SkewedClock implements CdsClock {

@@ -62,7 +62,7 @@ export async function upgradeFleet(fleet: CallControlFleet, table: StateTable, o
       pollMs: options.pollMs ?? 100,
       groupCallEnded: options.wakeOnCallEnd ? fleetSteps.groupCallEnded : undefined,
       signal: options.signal,
-      retry: { attempts: 6, initialDelayMs: 100 },
+      retryIntervalMs: 100,
       onProgress: (event) => {
         progress.push(event);
         options.onProgress?.(event);

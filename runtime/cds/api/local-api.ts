@@ -1,0 +1,104 @@
+import type { IncomingMessage, ServerResponse } from 'http';
+import { z } from 'zod';
+import { jsonValueSchema } from '../call/call-entries';
+import type { CallEventStreams } from './call-event-streams';
+import { CdsRequestError, unknownCall } from '../call/cds-errors';
+import type { CdsRoute } from './cds-routes';
+import { parseJsonBody, parsePathParameter, readRequestBody, sendJson } from './http-body';
+import { callIdSchema, clientIdSchema, propertyNameSchema } from '../call/identifiers';
+import type { LocalCallStore } from '../store/local-call-store';
+import { durableStatus } from '../replication/owner-registration';
+import type { ParticipantReplication } from '../replication/participant-replication';
+
+export interface LocalApiOptions {
+  readonly calls: LocalCallStore;
+  readonly participant: Pick<ParticipantReplication, 'waitUntilRegistered'>;
+  readonly streams: CallEventStreams;
+  /** How long a registration for a foreign call waits for the owner's answer before replying `pending`. */
+  readonly registrationWaitMs: number;
+  /** `/health`: 503 tells the load balancer to stop routing to this node. */
+  readonly health: () => Promise<{ readonly status: 200 | 503; readonly body: unknown }>;
+}
+
+/** Bound on a local request body: one value or log entry with some room. */
+const LOCAL_BODY_LIMIT_BYTES = 64 * 1024;
+
+const registrationBody = z.strictObject({ client: clientIdSchema });
+const propertyBody = z.strictObject({ value: jsonValueSchema });
+const logBody = z.strictObject({ entry: jsonValueSchema });
+
+type LocalRoute = Exclude<CdsRoute, { name: 'peer' }>;
+
+/** The site-internal API of local clients (see the issue's contract). */
+export class LocalApi {
+  constructor(private readonly options: LocalApiOptions) {}
+
+  async handle(route: LocalRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (route.name === 'health') {
+      const { status, body } = await this.options.health();
+      sendJson(response, status, body);
+      return;
+    }
+    const callId = parsePathParameter(route.callId, callIdSchema, 'callId');
+    const { calls } = this.options;
+    switch (route.name) {
+      case 'call': {
+        const call = await calls.find(callId);
+        if (!call) throw unknownCall(callId);
+        sendJson(response, 200, call.record.view());
+        return;
+      }
+      case 'register-client': {
+        const { client } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), registrationBody);
+        await calls.registerClient(callId, client);
+        let upstream: 'owner' | 'registered' | 'pending' = 'owner';
+        if (!calls.isOwnerOf(callId)) upstream = (await this.options.participant.waitUntilRegistered(callId, this.options.registrationWaitMs)) ? 'registered' : 'pending';
+        const call = await calls.find(callId);
+        sendJson(response, 201, { client, upstream, call: call?.record.view() });
+        return;
+      }
+      case 'unregister-client': {
+        const client = parsePathParameter(route.client, clientIdSchema, 'client');
+        await calls.unregisterClient(callId, client);
+        sendJson(response, 204, undefined);
+        return;
+      }
+      case 'events': {
+        const call = await calls.find(callId);
+        this.options.streams.open(callId, response, call?.record.view());
+        return;
+      }
+      case 'property': {
+        const name = parsePathParameter(route.property, propertyNameSchema, 'name');
+        const { value } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), propertyBody);
+        const entry = await calls.write(callId, { kind: 'property', name, value });
+        sendJson(response, 200, { name, value, ts: entry.ts, site: entry.site });
+        return;
+      }
+      case 'log': {
+        const { entry: text } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), logBody);
+        const entry = await calls.write(callId, { kind: 'log', entry: text });
+        sendJson(response, 201, { id: entry.kind === 'log' ? entry.id : '', ts: entry.ts, site: entry.site, entry: text });
+        return;
+      }
+      case 'end': {
+        if (!calls.isOwnerOf(callId)) throw new CdsRequestError(409, `only the owner site of ${callId} ends it`, 'not-owner');
+        const call = await calls.endCall(callId);
+        sendJson(response, 200, call.record.view());
+        return;
+      }
+      case 'participants': {
+        const call = await calls.find(callId);
+        if (!call) throw unknownCall(callId);
+        sendJson(response, 200, {
+          callId,
+          owner: call.owner,
+          local: [...call.clients].sort(),
+          remote: [...call.participants.keys()].sort(),
+          upstream: call.upstream ? durableStatus(call.upstream.status) : null,
+        });
+        return;
+      }
+    }
+  }
+}

@@ -1,0 +1,150 @@
+import { randomUUID } from 'crypto';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'http';
+import { Agent as HttpsAgent, request as httpsRequest } from 'https';
+import type { z } from 'zod';
+import type { CdsClock } from '../clock/cds-clock';
+import { errorReplySchema } from './peer-messages';
+import { PEER_HEADERS, peerSignature } from './peer-signature';
+
+/** A peer's answer other than 2xx, or no answer at all (`status` undefined: unreachable, timed out, garbled). */
+export class PeerRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly reason?: string,
+  ) {
+    super(message);
+    this.name = 'PeerRequestError';
+  }
+
+  get unreachable(): boolean {
+    return this.status === undefined || this.status >= 500;
+  }
+}
+
+export interface PeerClientOptions {
+  /** This site: the sender of every request. */
+  readonly site: string;
+  /** Peer site id -> base URLs of its CDS (one per availability zone), tried in turn when one is unreachable. */
+  readonly peers: ReadonlyMap<string, readonly string[]>;
+  readonly key: Buffer;
+  readonly clock: CdsClock;
+  readonly timeoutMs: number;
+}
+
+/** Hears of every reply that carries the peer's clock, with our send and receive times. */
+export type ReplyListener = (peer: string, peerTimeMs: number, sentAtMs: number, receivedAtMs: number) => void;
+
+/**
+ * Signed JSON requests to peers over kept-alive connections; counts the bytes it sends per path. A peer with
+ * several URLs is sent to the one that last answered, and to the next one when a connection fails or times out.
+ */
+export class PeerClient {
+  private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
+  private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
+  private readonly sent = new Map<string, { requests: number; bytes: number }>();
+  /** Per peer, the index of the URL that last answered. */
+  private readonly preferred = new Map<string, number>();
+  private readonly replyListeners = new Set<ReplyListener>();
+
+  constructor(private readonly options: PeerClientOptions) {}
+
+  onReply(listener: ReplyListener): void {
+    this.replyListeners.add(listener);
+  }
+
+  /** Request counts and bytes (headers and body) sent per path. */
+  traffic(): Record<string, { requests: number; bytes: number }> {
+    return Object.fromEntries(this.sent);
+  }
+
+  async post<T>(peer: string, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
+    const urls = this.options.peers.get(peer) ?? [];
+    const first = this.preferred.get(peer) ?? 0;
+    let lastError = new PeerRequestError(`no URL configured for peer ${peer}`);
+    for (let attempt = 0; attempt < urls.length; attempt++) {
+      const index = (first + attempt) % urls.length;
+      try {
+        const reply = await this.postTo({ site: peer, url: urls[index] }, path, body, replySchema);
+        this.preferred.set(peer, index);
+        return reply;
+      } catch (error) {
+        if (!(error instanceof PeerRequestError) || error.status !== undefined) {
+          this.preferred.set(peer, index);
+          throw error;
+        }
+        lastError = error;
+      }
+    }
+    throw lastError;
+  }
+
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  /** One attempt at one URL, with a fresh nonce: the same node may sit behind every URL and would refuse a replay. */
+  private async postTo<T>(peer: { site: string; url: string }, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
+    const payload = Buffer.from(JSON.stringify(body));
+    const timestamp = String(this.options.clock.now());
+    const nonce = randomUUID();
+    const headers = {
+      'content-type': 'application/json',
+      'content-length': String(payload.length),
+      [PEER_HEADERS.site]: this.options.site,
+      [PEER_HEADERS.timestamp]: timestamp,
+      [PEER_HEADERS.nonce]: nonce,
+      [PEER_HEADERS.signature]: peerSignature(this.options.key, { method: 'POST', path, site: this.options.site, timestamp, nonce, body: payload }),
+    };
+    this.count(path, payload.length + Object.entries(headers).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0));
+    const sentAt = this.options.clock.now();
+    const { status, text } = await this.send(new URL(path, peer.url), headers, payload);
+    const receivedAt = this.options.clock.now();
+    const json = parseJson(text);
+    const time = typeof json === 'object' && json !== null && 'time' in json && typeof json.time === 'number' ? json.time : undefined;
+    if (time !== undefined) this.replyListeners.forEach((listener) => listener(peer.site, time, sentAt, receivedAt));
+    if (status < 200 || status >= 300) {
+      const error = errorReplySchema.safeParse(json);
+      throw new PeerRequestError(`${peer.site} answered ${path} with ${status}: ${error.success ? error.data.error : text.slice(0, 200)}`, status, error.success ? error.data.reason : undefined);
+    }
+    const reply = replySchema.safeParse(json);
+    if (!reply.success) throw new PeerRequestError(`${peer.site} sent a malformed reply to ${path}: ${reply.error.issues[0]?.path.join('.')} ${reply.error.issues[0]?.message}`);
+    return reply.data;
+  }
+
+  private count(path: string, bytes: number): void {
+    const counter = this.sent.get(path) ?? { requests: 0, bytes: 0 };
+    counter.requests += 1;
+    counter.bytes += bytes;
+    this.sent.set(path, counter);
+  }
+
+  private send(url: URL, headers: Record<string, string>, payload: Buffer): Promise<{ status: number; text: string }> {
+    const secure = url.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      const fail = (error: Error): void => reject(new PeerRequestError(`${url.host} unreachable: ${error.message}`));
+      const request = (secure ? httpsRequest : httpRequest)(
+        url,
+        { method: 'POST', headers, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.options.timeoutMs },
+        (response: IncomingMessage) => {
+          const chunks: Buffer[] = [];
+          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          response.on('error', fail);
+        },
+      );
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
+      request.on('error', fail);
+      request.end(payload);
+    });
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,12 @@
+import type { z } from 'zod';
+import type { NewOutboxMessage } from '../network/outbox-messages';
+
+/** What owner and participant replication need of the network proxy to reach peers. */
+export interface ReplicationTransport {
+  /** Stores a control message in the durable outbox and queues it for its peer. */
+  send(message: NewOutboxMessage): Promise<void>;
+  /** Something of the call is undelivered to `peer`: its delivery sends it when it can. */
+  markDirty(peer: string, callId: string): void;
+  /** One signed request to a peer. */
+  post<T>(peer: string, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T>;
+}

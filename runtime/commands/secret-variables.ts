@@ -1,0 +1,9 @@
+/**
+ * Environment variables that carry secrets into the `voiceplane` process (ECS injects a task's secrets as
+ * variables): the constructs name them in task definitions, the CLI reads them.
+ */
+
+/** The media servers' Event Socket password (instead of `--password`). */
+export const ESL_PASSWORD_VARIABLE = 'VOICEPLANE_ESL_PASSWORD';
+/** The CDS peer API's shared key (instead of `cds serve --peer-key-file`). */
+export const CDS_PEER_KEY_VARIABLE = 'VOICEPLANE_CDS_PEER_KEY';
