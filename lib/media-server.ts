@@ -1,23 +1,20 @@
-import { gzipSync } from 'zlib';
 import { Construct } from 'constructs';
 import { Token } from 'cdktf';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
-import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Instance } from '@cdktf/provider-aws/lib/instance';
-import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { RouteTable } from '../runtime/dialplan';
 import { markComponent } from './component';
+import { instanceLaunchTemplate } from './instance-launch-template';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
 import { renderMediaServerCloudInit } from './media-server-cloud-init';
 import { ESL_INBOUND_PORT, RTP_PORTS, SIP_PORT } from './ports';
 
 /** Largest user data EC2 accepts, before base64 (gzip-compressed here; cloud-init detects it). */
-const MAX_USER_DATA_BYTES = 16 * 1024;
 
 export interface MediaServerProps {
   /** Resource name prefix, e.g. `acme-west-ms-1`. */
@@ -96,10 +93,6 @@ export class MediaServer extends Construct {
     if (Token.isUnresolved(this.userData)) {
       throw new Error('user data must not contain unresolved references: it is encoded at synth time');
     }
-    const compressedUserData = gzipSync(this.userData, { level: 9 });
-    if (compressedUserData.length > MAX_USER_DATA_BYTES) {
-      throw new Error(`user data of media server ${props.mediaServerId} is ${compressedUserData.length} bytes compressed; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
-    }
 
     const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-`,
@@ -164,18 +157,17 @@ export class MediaServer extends Construct {
       role: role.id,
       policy: policyDocument([{ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [props.eslSecretArn] }]),
     });
-    const instanceProfile = new IamInstanceProfile(this, 'InstanceProfile', { namePrefix: `${props.name}-`.slice(0, 38), role: role.name });
 
-    const launchTemplate = new LaunchTemplate(this, 'LaunchTemplate', {
+    const launchTemplate = instanceLaunchTemplate(this, {
       namePrefix: `${props.name}-`,
-      imageId: `resolve:ssm:${props.amiParameterName ?? '/voiceplane/freeswitch/ami-id'}`,
+      profileNamePrefix: `${props.name}-`.slice(0, 38),
+      roleName: role.name,
+      amiParameterName: props.amiParameterName ?? '/voiceplane/freeswitch/ami-id',
       instanceType: props.instanceType ?? 'c6i.xlarge',
-      iamInstanceProfile: { arn: instanceProfile.arn },
-      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
-      blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 30, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
-      monitoring: { enabled: true },
-      userData: compressedUserData.toString('base64'),
-      updateDefaultVersion: true,
+      rootVolumeGiB: 30,
+      userData: this.userData,
+      userDataOwner: `media server ${props.mediaServerId}`,
+      detailedMonitoring: true,
     });
     this.launchTemplateId = launchTemplate.id;
 

@@ -1,11 +1,8 @@
 import * as path from 'path';
-import { gzipSync } from 'zlib';
 import { Construct } from 'constructs';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
-import { IamInstanceProfile } from '@cdktf/provider-aws/lib/iam-instance-profile';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { Instance } from '@cdktf/provider-aws/lib/instance';
-import { LaunchTemplate } from '@cdktf/provider-aws/lib/launch-template';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
@@ -25,6 +22,7 @@ import {
   resolveKamailioSettings,
 } from '../runtime/sip';
 import { markComponent } from './component';
+import { instanceLaunchTemplate } from './instance-launch-template';
 import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
 
@@ -34,7 +32,6 @@ export const KAMAILIO_RPC_PORT = KAMAILIO_SETTINGS.rpcPort;
 /** Where cloud-init installs the rendered files: next to the dispatcher list kamailio.cfg names. */
 const CONFIG_DIRECTORY = path.posix.dirname(KAMAILIO_SETTINGS.dispatcherListPath);
 /** EC2 rejects user data larger than this (after base64 decoding). */
-const MAX_USER_DATA_BYTES = 16 * 1024;
 
 export interface SipHaClusterProps {
   /** Load balancer and resource name prefix (at most 28 characters). */
@@ -97,10 +94,6 @@ export class SipHaCluster extends Construct {
     }
     this.configFiles = renderSipConfigFiles(props.site);
     this.userData = renderSipNodeCloudInit(this.configFiles, [props.vpcCidr, ...props.rpcAllowedCidrs]);
-    const compressedUserData = gzipSync(this.userData, { level: 9 });
-    if (compressedUserData.length > MAX_USER_DATA_BYTES) {
-      throw new Error(`user data of the SIP nodes of site ${props.site.id} is ${compressedUserData.length} bytes compressed; EC2 accepts at most ${MAX_USER_DATA_BYTES}`);
-    }
 
     const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-sip-`,
@@ -131,17 +124,16 @@ export class SipHaCluster extends Construct {
       assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
     });
     attachManagedPolicies(this, 'Role', role.name, [SSM_MANAGED_INSTANCE_POLICY_ARN]);
-    const instanceProfile = new IamInstanceProfile(this, 'InstanceProfile', { namePrefix: `${props.name}-sip-`.slice(0, 38), role: role.name });
-    const launchTemplate = new LaunchTemplate(this, 'LaunchTemplate', {
+    const launchTemplate = instanceLaunchTemplate(this, {
       namePrefix: `${props.name}-sip-`,
-      imageId: `resolve:ssm:${props.amiParameterName ?? '/aws/service/debian/release/12/latest/amd64'}`,
+      profileNamePrefix: `${props.name}-sip-`.slice(0, 38),
+      roleName: role.name,
+      amiParameterName: props.amiParameterName ?? '/aws/service/debian/release/12/latest/amd64',
       instanceType: props.instanceType ?? 'c6i.large',
-      iamInstanceProfile: { arn: instanceProfile.arn },
-      vpcSecurityGroupIds: [securityGroup.id],
-      metadataOptions: { httpEndpoint: 'enabled', httpTokens: 'required', httpPutResponseHopLimit: 1, instanceMetadataTags: 'disabled' },
-      blockDeviceMappings: [{ deviceName: '/dev/xvda', ebs: { volumeSize: 16, volumeType: 'gp3', encrypted: 'true', deleteOnTermination: 'true' } }],
-      userData: compressedUserData.toString('base64'),
-      updateDefaultVersion: true,
+      rootVolumeGiB: 16,
+      userData: this.userData,
+      userDataOwner: `the SIP nodes of site ${props.site.id}`,
+      securityGroupIds: [securityGroup.id],
     });
 
     const loadBalancer = new Lb(this, 'LoadBalancer', {

@@ -1,5 +1,5 @@
-import type { GroupDeployer, GroupInstance, Release } from '../../runtime/upgrade/deployer';
-import type { DeploymentCheck } from '../../runtime/upgrade/upgrade-steps';
+import type { GroupDeployer, GroupInstance, Release } from '../../runtime/upgrade/deployers/deployer';
+import type { DeploymentCheck } from '../../runtime/upgrade/flow/upgrade-steps';
 import type { IpcProcess } from './upgrade-ipc';
 
 /** Deploys a benchmark group by restarting its service in the call-control helper process (the restart completes within `start`). */

@@ -3,7 +3,8 @@
  * one process (a hundred processes would not fit the machine). `restart` is what a deployment does to a
  * drained group: graceful shutdown, then the new version on the same ports.
  */
-import { CallControlService, jsonLinesLogger } from '../../runtime/call-control';
+import { CallControlService } from '../../runtime/call-control';
+import { jsonLinesLogger } from '../../runtime/shared/logger';
 import { serveIpc } from './upgrade-ipc';
 
 const HOST = '127.0.0.1';

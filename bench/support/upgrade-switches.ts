@@ -2,7 +2,7 @@
  * The upgrade benchmark's media servers: N FreeSWITCH simulators in this one process, each running the
  * rendered call-control dialplan, with a steady call load. Reports every call's group and timing at the end.
  */
-import type { CallBatch, FreeSwitchSimulator } from '../../test/support/freeswitch/freeswitch-simulator';
+import type { CallBatch, FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { CALL_CONTEXT, startMediaServer } from '../../test/support/media-server-fixture';
 import { serveIpc } from './upgrade-ipc';
 

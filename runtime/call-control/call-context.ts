@@ -1,5 +1,5 @@
 import type { CallEnd, ExecuteOptions, ExecuteResult, OutboundCall } from '../esl';
-import type { Logger } from './logger';
+import type { Logger } from '../shared/logger';
 
 /** What a call flow may do with its call. Every method resolves when FreeSWITCH reports the application complete. */
 export interface CallContext {

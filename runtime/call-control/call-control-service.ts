@@ -5,7 +5,7 @@ import { ActiveCalls } from './active-calls';
 import type { CallFlow } from './call-flow';
 import { ControlledCall } from './controlled-call';
 import { createDefaultCallFlow } from './default-call-flow';
-import { errorMessage, jsonLinesLogger, type Logger, withFields } from './logger';
+import { errorMessage, jsonLinesLogger, type Logger, withFields } from '../shared/logger';
 import type { ServiceStatus } from './service-status';
 import { StatusHttpServer } from './status-http-server';
 

@@ -2,7 +2,7 @@ import { CALL_CONTROL_CONNECTED_VALUE, CALL_CONTROL_CONNECTED_VARIABLE } from '.
 import type { OutboundCall } from '../esl';
 import { createCallContext } from './call-context';
 import type { CallFlow } from './call-flow';
-import { errorMessage, type Logger, withFields } from './logger';
+import { errorMessage, type Logger, withFields } from '../shared/logger';
 
 /** Why this service let go of a live call. */
 export type DetachReason = 'flow-failed' | 'shutdown-deadline';

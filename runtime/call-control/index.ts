@@ -9,5 +9,4 @@ export {
 export type { CallContext } from './call-context';
 export type { CallFlow } from './call-flow';
 export { BRIDGE_TARGET_VARIABLE, bridgeTargetSchema, createDefaultCallFlow, defaultCallFlow, type DefaultCallFlowOptions } from './default-call-flow';
-export { errorMessage, jsonLinesLogger, withFields, type JsonLinesLoggerOptions, type LogFields, type Logger, type LogLevel, type LogValue } from './logger';
 export type { ServiceStatus } from './service-status';

@@ -1,5 +1,5 @@
 import type { BackoffPolicy } from '../esl/backoff';
-import { errorMessage, jsonLinesLogger, type Logger } from '../call-control/logger';
+import { errorMessage, jsonLinesLogger, type Logger } from '../shared/logger';
 import type { CallArchive } from './store/call-archive';
 import { CallEnding } from './replication/call-ending';
 import { CallEventStreams } from './api/call-event-streams';

@@ -1,6 +1,6 @@
 import { accessSync, constants, mkdirSync, readFileSync } from 'fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { errorMessage, jsonLinesLogger } from '../call-control/logger';
+import { errorMessage, jsonLinesLogger } from '../shared/logger';
 import { DynamoCallArchive } from '../cds/store/call-archive';
 import { systemClock } from '../cds/clock/cds-clock';
 import { CdsNode, DEFAULT_TIMERS } from '../cds/cds-node';

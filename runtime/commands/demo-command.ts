@@ -3,20 +3,21 @@ import { mkdtempSync, rmSync, statSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { renderCallControlDialplan } from '../dialplan';
+import { FreeSwitchSimulator } from '../freeswitch-simulator/freeswitch-simulator';
 import { findFreeSwitchBinary, LocalFreeSwitch } from '../local-freeswitch/local-freeswitch';
 import { farEndDialString } from '../local-freeswitch/carrier-profile';
 import { startSipCallLoad, type CallLoad, type CallLoadRequest } from '../local-freeswitch/sip-call-load';
 import { MediaServerClient } from '../media-server';
-import { tallyCalls, type ObservedCall } from '../upgrade/call-tally';
-import { systemClock, systemSleep, type Clock, type Sleep } from '../upgrade/clock';
-import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
-import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../upgrade/local-fleet';
-import { progressPrinter } from '../upgrade/progress-printer';
-import { newUpgradeId } from '../upgrade/upgrade-id';
-import { runUpgrade } from '../upgrade/upgrade-orchestrator';
-import type { UpgradeSummary } from '../upgrade/upgrade-progress';
-import { parseUpgradeRequest } from '../upgrade/upgrade-request';
-import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
+import { tallyCalls } from '../upgrade/progress/call-tally';
+import { systemClock, systemSleep, type Clock, type Sleep } from '../shared/clock';
+import { createFleetUpgradeSteps } from '../upgrade/steps/fleet-upgrade-steps';
+import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../upgrade/inventory/local-fleet';
+import { progressPrinter } from '../upgrade/progress/progress-printer';
+import { newUpgradeId } from '../upgrade/request/upgrade-id';
+import { runUpgrade } from '../upgrade/flow/upgrade-orchestrator';
+import type { UpgradeSummary } from '../upgrade/progress/upgrade-progress';
+import { parseUpgradeRequest } from '../upgrade/request/upgrade-request';
+import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
 import { CliError, UsageError } from './cli-error';
 import { openEmbeddedDatabase } from './embedded-database';
 import { formatTable, type Output } from './output';
@@ -86,39 +87,9 @@ interface DemoMediaServer {
   stop(): Promise<void>;
 }
 
-/** The parts of the FreeSWITCH simulator (test/support/freeswitch) the demo drives. */
-interface DemoSimulator {
-  start(): Promise<{ eslPort: number }>;
-  stop(): Promise<void>;
-  placeCalls(request: CallLoadRequest & { destination: string; context: string }): {
-    cancel(): void;
-    outcomes(): Promise<ObservedCall[]>;
-  };
-}
-type SimulatorConstructor = new (options: { password: string; dbFile: string; dialplanXml: string }) => DemoSimulator;
-
-/**
- * The simulator lives with the tests; the demo is the one runtime module that loads it, through a
- * computed path so the compiler neither follows nor bundles it (dist/ keeps the same relative layout).
- */
-function loadSimulator(): SimulatorConstructor {
-  const modulePath = path.join(__dirname, '..', '..', 'test', 'support', 'freeswitch', 'freeswitch-simulator');
-  let loaded: unknown;
-  try {
-    loaded = require(modulePath);
-  } catch (error) {
-    throw new CliError(`the demo needs the FreeSWITCH simulator from the source tree (${modulePath}): ${(error as Error).message}`);
-  }
-  if (typeof loaded !== 'object' || loaded === null || !('FreeSwitchSimulator' in loaded) || typeof loaded.FreeSwitchSimulator !== 'function') {
-    throw new CliError(`${modulePath} does not export FreeSwitchSimulator`);
-  }
-  return loaded.FreeSwitchSimulator as SimulatorConstructor;
-}
-
 async function startSimulator(runDir: string): Promise<DemoMediaServer> {
   const password = randomBytes(12).toString('hex');
-  const Simulator = loadSimulator();
-  const simulator = new Simulator({ password, dbFile: path.join(runDir, 'core-db.json'), dialplanXml: renderCallControlDialplan({ context: DEMO_CONTEXT }) });
+  const simulator = new FreeSwitchSimulator({ password, dbFile: path.join(runDir, 'core-db.json'), dialplanXml: renderCallControlDialplan({ context: DEMO_CONTEXT }) });
   const { eslPort } = await simulator.start();
   return {
     description: 'simulated FreeSWITCH',

@@ -1,9 +1,9 @@
 import { closeSync, fchmodSync, openSync, readFileSync, writeSync } from 'fs';
 import { z } from 'zod';
-import { parseFleetInventory, type FleetInventoryInput } from '../upgrade/fleet-inventory';
-import { fleetInventoryDocument, type FleetInventoryDocumentProps, type FleetMediaServer } from '../upgrade/fleet-inventory-document';
-import { fleetDataCenters, type FleetDataCenter } from '../upgrade/topology-fleet';
-import { UpgradeStepError } from '../upgrade/upgrade-steps';
+import { parseFleetInventory, type FleetInventoryInput } from '../upgrade/inventory/fleet-inventory';
+import { fleetInventoryDocument, type FleetInventoryDocumentProps, type FleetMediaServer } from '../upgrade/inventory/fleet-inventory-document';
+import { fleetDataCenters, type FleetDataCenter } from '../upgrade/inventory/topology-fleet';
+import { UpgradeStepError } from '../upgrade/flow/upgrade-steps';
 import { describeIssue } from '../validation/zod-issues';
 import { CliError, UsageError } from './cli-error';
 import { DEFAULT_TOPOLOGY } from './config-files';

@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'events';
-import { CallControlService, errorMessage, jsonLinesLogger, withFields } from '../call-control';
+import { CallControlService } from '../call-control';
+import { errorMessage, jsonLinesLogger, withFields } from '../shared/logger';
 import { parseCallControlEnvironment } from '../call-control/call-control-environment';
 import { guardProcess } from './process-guard';
 

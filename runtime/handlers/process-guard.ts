@@ -1,4 +1,4 @@
-import { errorMessage, jsonLinesLogger } from '../call-control/logger';
+import { errorMessage, jsonLinesLogger } from '../shared/logger';
 
 /**
  * For the entry points of long-running processes: an uncaught error or an unhandled rejection becomes one

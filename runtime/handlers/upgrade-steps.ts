@@ -1,13 +1,13 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
 import { z } from 'zod';
-import { jsonLinesLogger } from '../call-control';
-import { systemClock } from '../upgrade/clock';
-import { createFleetUpgradeSteps } from '../upgrade/fleet-upgrade-steps';
-import { parseFleetInventory } from '../upgrade/fleet-inventory';
+import { jsonLinesLogger } from '../shared/logger';
+import { systemClock } from '../shared/clock';
+import { createFleetUpgradeSteps } from '../upgrade/steps/fleet-upgrade-steps';
+import { parseFleetInventory } from '../upgrade/inventory/fleet-inventory';
 import { createDocumentClient } from '../dynamodb/document-client';
-import { DynamoUpgradeStateStore } from '../upgrade/upgrade-state-store';
-import { createUpgradeTaskHandlers, type UpgradeTaskHandlers } from '../upgrade/upgrade-task-handlers';
+import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
+import { createUpgradeTaskHandlers, type UpgradeTaskHandlers } from '../upgrade/flow/upgrade-task-handlers';
 
 /**
  * Lambda entry points of the upgrade state machine, one export per task (`index.<task>`). The

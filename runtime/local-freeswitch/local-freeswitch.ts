@@ -14,7 +14,7 @@ import {
 } from '../freeswitch-config/media-server-config';
 import type { MediaServerSettingsInput } from '../freeswitch-config/media-server-settings';
 import { SIP_PROFILE_NAME } from '../freeswitch-config/sip-profile';
-import { reservePorts } from '../upgrade/free-port';
+import { reservePorts } from '../net/free-port';
 import { CARRIER_PROFILE_NAME, renderCarrierDialplan, renderCarrierProfile } from './carrier-profile';
 
 const LOOPBACK = '127.0.0.1';

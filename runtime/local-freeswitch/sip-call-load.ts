@@ -1,7 +1,7 @@
 import { randomUUID } from 'crypto';
 import { z } from 'zod';
 import { EslClient, EslCommandError, EslReplyError, EslTimeoutError, type EslEvent } from '../esl';
-import type { ObservedCall } from '../upgrade/call-tally';
+import type { ObservedCall } from '../upgrade/progress/call-tally';
 import { carrierCallTarget } from './carrier-profile';
 import type { LocalFreeSwitch } from './local-freeswitch';
 

@@ -7,7 +7,7 @@ import {
   ROUTE_TABLE_DB_KEY,
   ROUTE_TABLE_DB_REALM,
 } from '../../runtime/dialplan';
-import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { waitFor } from '../support/wait-for';
 import { requestJson } from './http-get';
 import { recordingLogger } from './recording-logger';

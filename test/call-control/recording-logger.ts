@@ -1,4 +1,4 @@
-import { jsonLinesLogger, type Logger } from '../../runtime/call-control';
+import { jsonLinesLogger, type Logger } from '../../runtime/shared/logger';
 
 export type LogEntry = Readonly<Record<string, unknown>>;
 

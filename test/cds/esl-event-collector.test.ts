@@ -1,5 +1,5 @@
 import { CdsCluster, type ClusterSite } from '../support/cds/cds-cluster';
-import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { waitFor } from '../support/wait-for';
 
 // Each site's node collects events from its own simulated media server.

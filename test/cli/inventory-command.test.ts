@@ -4,7 +4,7 @@ import * as path from 'path';
 import { App } from 'cdktf';
 import { parseTopology } from '../../lib';
 import { main } from '../../runtime/cli';
-import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
+import { parseFleetInventory } from '../../runtime/upgrade/inventory/fleet-inventory';
 import { buildPlatform } from '../../stacks/platform';
 
 const TOPOLOGY_FILE = path.join(__dirname, '../../stacks/topology.example.json');

@@ -6,7 +6,7 @@ import { main } from '../../runtime/cli';
 import { CLI_CONNECT_TIMEOUT_MS } from '../../runtime/commands/media-server-session';
 import { ScriptedEslPeer } from '../esl/scripted-esl-peer';
 import { startCallControl } from '../support/call-control-fixture';
-import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { CALL_CONTEXT, SIMULATOR_PASSWORD, startMediaServer } from '../support/media-server-fixture';
 import { waitFor } from '../support/wait-for';
 

@@ -1,5 +1,5 @@
 import { MediaServerClient } from '../../runtime/media-server';
-import { CallOutcome, FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { CallOutcome, FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { RunningGroup, spawnCallControl, startCallControl } from '../support/call-control-fixture';
 import { CALL_CONTEXT, eslOptions, startMediaServer } from '../support/media-server-fixture';
 import { refusingPort, routeTo } from '../support/route-tables';

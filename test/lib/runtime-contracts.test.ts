@@ -3,7 +3,7 @@ import { parseTopology, TopologyError, type Topology, type TopologyInput } from 
 import { parseCallControlEnvironment } from '../../runtime/call-control/call-control-environment';
 import { parseCdsServeOptions } from '../../runtime/commands/cds-command';
 import { CDS_PORT, CDS_SERVE_OPTIONS, cdsServeRawOptions } from '../../runtime/commands/cds-serve-options';
-import { upgradeRequestSchema } from '../../runtime/upgrade/upgrade-request';
+import { upgradeRequestSchema } from '../../runtime/upgrade/request/upgrade-request';
 import { synthesizedContainers, type SynthesizedContainer } from '../support/contract/ecs-containers';
 import { synthesizedStacks } from '../support/contract/synthesized-stacks';
 import { candidateId, candidateRepository, candidateTag, pick, seededRandom, type Random } from '../support/generated-values';

@@ -2,8 +2,8 @@ import { readFileSync } from 'fs';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { parseTopology } from '../../lib';
-import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
-import { TASK_STATE_NAMES } from '../../runtime/upgrade/upgrade-state-machine';
+import { parseFleetInventory } from '../../runtime/upgrade/inventory/fleet-inventory';
+import { TASK_STATE_NAMES } from '../../runtime/upgrade/flow/upgrade-state-machine';
 import { buildPlatform } from '../../stacks/platform';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
 

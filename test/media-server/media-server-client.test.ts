@@ -2,7 +2,7 @@ import { createServer, Server } from 'net';
 import { RouteTable, encodeRouteTable } from '../../runtime/dialplan';
 import { EslAuthError } from '../../runtime/esl';
 import { MediaServerClient, RouteVerificationError } from '../../runtime/media-server';
-import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { startCallControl } from '../support/call-control-fixture';
 import { CALL_CONTEXT, eslOptions, startMediaServer } from '../support/media-server-fixture';
 import { waitFor } from '../support/wait-for';

@@ -3,7 +3,7 @@ import { LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch
 import { farEndDialString } from '../../runtime/local-freeswitch/carrier-profile';
 import { NORMAL_CLEARING_BEFORE_DURATION, startSipCallLoad } from '../../runtime/local-freeswitch/sip-call-load';
 import { MediaServerClient } from '../../runtime/media-server';
-import { tallyCalls } from '../../runtime/upgrade/call-tally';
+import { tallyCalls } from '../../runtime/upgrade/progress/call-tally';
 import { type RunningGroup, startCallControl } from '../support/call-control-fixture';
 import { channelRows, describeWithFreeSwitch, isFarEndLeg, isMediaServerLeg, withServerLog } from '../support/real-freeswitch';
 import { refusingPort } from '../support/route-tables';

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Clock, FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { Clock, FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { RawEslClient } from '../support/freeswitch/raw-esl-client';
 import { waitFor } from '../support/wait-for';
 

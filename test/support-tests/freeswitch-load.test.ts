@@ -1,5 +1,5 @@
 import { AddressInfo, Socket, createServer } from 'node:net';
-import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { RawEslClient } from '../support/freeswitch/raw-esl-client';
 import { waitFor } from '../support/wait-for';
 

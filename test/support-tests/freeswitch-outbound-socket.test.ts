@@ -1,5 +1,5 @@
 import { AddressInfo, Server, createServer } from 'node:net';
-import { FreeSwitchSimulator } from '../support/freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { OutboundTestServer } from '../support/freeswitch/outbound-test-server';
 import { RawEslClient } from '../support/freeswitch/raw-esl-client';
 import { waitFor } from '../support/wait-for';

@@ -1,11 +1,11 @@
-import { evaluateCond } from '../support/freeswitch/cond-function';
-import { EslCommandParser } from '../support/freeswitch/esl-command-parser';
-import { FsEvent } from '../support/freeswitch/fs-event';
-import { EventSubscription } from '../support/freeswitch/event-subscription';
-import { serializePlain } from '../support/freeswitch/event-serializer';
-import { separateString } from '../support/freeswitch/separate-string';
-import { fsUrlEncode } from '../support/freeswitch/url-encode';
-import { expandVariables } from '../support/freeswitch/variable-expander';
+import { evaluateCond } from '../../runtime/freeswitch-simulator/cond-function';
+import { EslCommandParser } from '../../runtime/freeswitch-simulator/esl-command-parser';
+import { FsEvent } from '../../runtime/freeswitch-simulator/fs-event';
+import { EventSubscription } from '../../runtime/freeswitch-simulator/event-subscription';
+import { serializePlain } from '../../runtime/freeswitch-simulator/event-serializer';
+import { separateString } from '../../runtime/freeswitch-simulator/separate-string';
+import { fsUrlEncode } from '../../runtime/freeswitch-simulator/url-encode';
+import { expandVariables } from '../../runtime/freeswitch-simulator/variable-expander';
 
 describe('FreeSWITCH text functions', () => {
   it('URL-encodes header values like switch_url_encode', () => {

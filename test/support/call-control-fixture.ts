@@ -1,7 +1,8 @@
 import { ChildProcess, spawn } from 'child_process';
 import * as path from 'path';
 import { createInterface } from 'readline';
-import { CallControlService, type CallControlServiceOptions, jsonLinesLogger } from '../../runtime/call-control';
+import { CallControlService, type CallControlServiceOptions } from '../../runtime/call-control';
+import { jsonLinesLogger } from '../../runtime/shared/logger';
 
 export interface RunningGroup {
   readonly group: string;

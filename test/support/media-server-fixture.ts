@@ -2,7 +2,7 @@ import { mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { renderCallControlDialplan } from '../../runtime/dialplan';
-import { FreeSwitchSimulator, FreeSwitchSimulatorOptions } from './freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator, FreeSwitchSimulatorOptions } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 
 export const SIMULATOR_PASSWORD = 'ClueCon-test';
 /** The dialplan context simulated calls arrive in. */

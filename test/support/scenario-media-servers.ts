@@ -6,7 +6,7 @@ import { EslClient } from '../../runtime/esl';
 import { MEDIA_SERVER_DIALPLAN_CONTEXT } from '../../runtime/freeswitch-config/media-server-settings';
 import { CARRIER_CONTEXT, FAR_END_PREFIX, renderCarrierDialplan } from '../../runtime/local-freeswitch/carrier-profile';
 import { LocalFreeSwitch } from '../../runtime/local-freeswitch/local-freeswitch';
-import { type CallOutcome, FreeSwitchSimulator } from './freeswitch/freeswitch-simulator';
+import { type CallOutcome, FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { waitFor } from './wait-for';
 import { farEndDialString } from '../../runtime/local-freeswitch/carrier-profile';
 import { channelRows, freeSwitchBinaryOrSkip, isFarEndLeg, isMediaServerLeg, placeSipCall } from './real-freeswitch';

@@ -1,5 +1,5 @@
-import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../../runtime/upgrade/upgrade-state-machine';
-import { GROUP_UPGRADE_STEP_NAMES } from '../../runtime/upgrade/upgrade-steps';
+import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../../runtime/upgrade/flow/upgrade-state-machine';
+import { GROUP_UPGRADE_STEP_NAMES } from '../../runtime/upgrade/flow/upgrade-steps';
 
 const validateAsl: (definition: unknown) => { isValid: boolean; errors: unknown[] } = require('asl-validator');
 

@@ -1,19 +1,10 @@
-import { systemClock } from '../../runtime/upgrade/clock';
-import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
-import { createUpgradeTaskHandlers } from '../../runtime/upgrade/upgrade-task-handlers';
-import type { UpgradeStateStore } from '../../runtime/upgrade/upgrade-state-store';
-import type { EarlierRunLease, GroupUpgradeSteps, GroupUpgradeTarget } from '../../runtime/upgrade/upgrade-steps';
+import { systemClock } from '../../runtime/shared/clock';
+import { PAPER_INVENTORY } from '../support/upgrade/paper-inventory';
+import { createUpgradeTaskHandlers } from '../../runtime/upgrade/flow/upgrade-task-handlers';
+import type { UpgradeStateStore } from '../../runtime/upgrade/state/upgrade-state-store';
+import type { EarlierRunLease, GroupUpgradeSteps, GroupUpgradeTarget } from '../../runtime/upgrade/flow/upgrade-steps';
 
-const inventory = parseFleetInventory({
-  mediaServers: [
-    {
-      id: 'west/ms-1',
-      esl: { host: '127.0.0.1' },
-      eslPassword: { source: 'literal', value: 'ClueCon' },
-      groups: ['blue', 'green'].map((id) => ({ id, deployment: { kind: 'local', runDir: '/nonexistent', instances: [{ eslPort: 1, healthPort: 2 }] } })),
-    },
-  ],
-});
+const inventory = PAPER_INVENTORY;
 
 const target: GroupUpgradeTarget = { upgradeId: 'u-1', mediaServerId: 'west/ms-1', groupId: 'blue', image: 'repo/cc', version: '2.0.0', maxDrainSeconds: 60, onDrainTimeout: 'wait', runId: 'abc' };
 

@@ -1,5 +1,5 @@
-import { tallyCalls } from '../../runtime/upgrade/call-tally';
-import type { CallHandle } from '../support/freeswitch/freeswitch-simulator';
+import { tallyCalls } from '../../runtime/upgrade/progress/call-tally';
+import type { CallHandle } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { CALL_CONTEXT } from '../support/media-server-fixture';
 import { useFleetAndTable } from '../support/upgrade/fleet-and-table';
 import { VirtualTime } from '../support/upgrade/virtual-time';

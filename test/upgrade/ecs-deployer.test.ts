@@ -2,7 +2,7 @@
  * EcsDeployer against a hand-written fake ECS at the SDK send() boundary (test/support/upgrade/fake-ecs.ts):
  * ECS cannot run locally, so this is the one deployer test that does not run the real thing.
  */
-import { EcsDeployer } from '../../runtime/upgrade/ecs-deployer';
+import { EcsDeployer } from '../../runtime/upgrade/deployers/ecs-deployer';
 import { FakeEcs } from '../support/upgrade/fake-ecs';
 
 const deployment = { kind: 'ecs' as const, region: 'us-east-1', cluster: 'dc-east', service: 'west-ms-1-blue', containerName: 'call-control', eslPort: 8084, healthPort: 8080 };

@@ -3,8 +3,8 @@
  * SDK send() boundary. Literal and environment sources need no stand-in.
  */
 import { GetSecretValueCommand, type GetSecretValueCommandOutput } from '@aws-sdk/client-secrets-manager';
-import { inventoryPasswordSource } from '../../runtime/upgrade/esl-password-source';
-import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
+import { inventoryPasswordSource } from '../../runtime/upgrade/steps/esl-password-source';
+import { parseFleetInventory } from '../../runtime/upgrade/inventory/fleet-inventory';
 
 const group = (id: string) => ({ id, deployment: { kind: 'ecs', region: 'us-east-1', cluster: 'c', service: id } });
 const inventory = parseFleetInventory({

@@ -1,4 +1,4 @@
-import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
+import { parseFleetInventory } from '../../runtime/upgrade/inventory/fleet-inventory';
 
 const ecsGroup = (id: string) => ({ id, deployment: { kind: 'ecs', region: 'us-east-1', cluster: 'dc-east', service: `west-ms-1-${id}` } });
 const mediaServer = {

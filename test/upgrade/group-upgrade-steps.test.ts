@@ -1,8 +1,8 @@
 import { MediaServerClient } from '../../runtime/media-server';
-import { localRouteTable } from '../../runtime/upgrade/local-fleet';
-import { createFleetUpgradeSteps, type FleetUpgradeSteps } from '../../runtime/upgrade/fleet-upgrade-steps';
-import type { GroupUpgradeTarget } from '../../runtime/upgrade/upgrade-steps';
-import type { DynamoUpgradeStateStore } from '../../runtime/upgrade/upgrade-state-store';
+import { localRouteTable } from '../../runtime/upgrade/inventory/local-fleet';
+import { createFleetUpgradeSteps, type FleetUpgradeSteps } from '../../runtime/upgrade/steps/fleet-upgrade-steps';
+import type { GroupUpgradeTarget } from '../../runtime/upgrade/flow/upgrade-steps';
+import type { DynamoUpgradeStateStore } from '../../runtime/upgrade/state/upgrade-state-store';
 import { CALL_CONTEXT, eslOptions } from '../support/media-server-fixture';
 import { IMAGE, MEDIA_SERVER_ID, startLocalFleet, type LocalFleet } from '../support/upgrade/local-fleet-fixture';
 import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';

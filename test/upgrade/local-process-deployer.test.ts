@@ -3,9 +3,9 @@ import { spawn } from 'child_process';
 import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { reservePorts } from '../../runtime/upgrade/free-port';
-import { LocalProcessDeployer, referenceCallControlCommand } from '../../runtime/upgrade/local-process-deployer';
-import type { DeploymentCheck } from '../../runtime/upgrade/upgrade-steps';
+import { reservePorts } from '../../runtime/net/free-port';
+import { LocalProcessDeployer, referenceCallControlCommand } from '../../runtime/upgrade/deployers/local-process-deployer';
+import type { DeploymentCheck } from '../../runtime/upgrade/flow/upgrade-steps';
 import { waitFor } from '../support/wait-for';
 
 describe('LocalProcessDeployer (real call-control processes)', () => {

@@ -1,5 +1,5 @@
-import { progressPrinter } from '../../runtime/upgrade/progress-printer';
-import type { UpgradeProgress, UpgradeSummary } from '../../runtime/upgrade/upgrade-progress';
+import { progressPrinter } from '../../runtime/upgrade/progress/progress-printer';
+import type { UpgradeProgress, UpgradeSummary } from '../../runtime/upgrade/progress/upgrade-progress';
 
 const event = (fields: Partial<UpgradeProgress>): UpgradeProgress => ({ mediaServerId: 'west/ms-1', groupId: 'blue', step: 'drain', elapsedMs: 1_000, ...fields });
 const summary: UpgradeSummary = {

@@ -3,7 +3,7 @@ import * as path from 'path';
 import { UsageError } from '../../runtime/commands/cli-error';
 import { runUpgradeCommand, type UpgradeOptionValues } from '../../runtime/commands/upgrade-command';
 import { MediaServerClient } from '../../runtime/media-server';
-import { systemClock } from '../../runtime/upgrade/clock';
+import { systemClock } from '../../runtime/shared/clock';
 import { eslOptions } from '../support/media-server-fixture';
 import { IMAGE, MEDIA_SERVER_ID, startLocalFleet, type LocalFleet } from '../support/upgrade/local-fleet-fixture';
 import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';

@@ -1,21 +1,12 @@
-import { systemClock } from '../../runtime/upgrade/clock';
-import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
-import { runUpgrade } from '../../runtime/upgrade/upgrade-orchestrator';
-import { parseUpgradeRequest } from '../../runtime/upgrade/upgrade-request';
-import { PhaseConflictError } from '../../runtime/upgrade/upgrade-state-store';
-import { UpgradeStepError, type GroupUpgradeSteps, type GroupUpgradeTarget } from '../../runtime/upgrade/upgrade-steps';
+import { systemClock } from '../../runtime/shared/clock';
+import { PAPER_INVENTORY } from '../support/upgrade/paper-inventory';
+import { runUpgrade } from '../../runtime/upgrade/flow/upgrade-orchestrator';
+import { parseUpgradeRequest } from '../../runtime/upgrade/request/upgrade-request';
+import { PhaseConflictError } from '../../runtime/upgrade/state/upgrade-state-store';
+import { UpgradeStepError, type GroupUpgradeSteps, type GroupUpgradeTarget } from '../../runtime/upgrade/flow/upgrade-steps';
 import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
 
-const inventory = parseFleetInventory({
-  mediaServers: [
-    {
-      id: 'west/ms-1',
-      esl: { host: '127.0.0.1' },
-      eslPassword: { source: 'literal', value: 'ClueCon' },
-      groups: ['blue', 'green'].map((id) => ({ id, deployment: { kind: 'local', runDir: '/nonexistent', instances: [{ eslPort: 1, healthPort: 2 }] } })),
-    },
-  ],
-});
+const inventory = PAPER_INVENTORY;
 
 /** Steps that succeed (a drain that times out when asked), with `overrides` in place; rollbacks are recorded. */
 function scriptedSteps(overrides: Partial<GroupUpgradeSteps> = {}, drainTimesOut = false): GroupUpgradeSteps & { rolledBack: GroupUpgradeTarget[]; calls: string[] } {

@@ -1,6 +1,6 @@
-import { parseFleetInventory } from '../../runtime/upgrade/fleet-inventory';
-import { planUpgrade } from '../../runtime/upgrade/upgrade-plan';
-import { parseUpgradeRequest } from '../../runtime/upgrade/upgrade-request';
+import { parseFleetInventory } from '../../runtime/upgrade/inventory/fleet-inventory';
+import { planUpgrade } from '../../runtime/upgrade/flow/upgrade-plan';
+import { parseUpgradeRequest } from '../../runtime/upgrade/request/upgrade-request';
 
 const group = (id: string) => ({ id, deployment: { kind: 'ecs', region: 'us-east-1', cluster: 'c', service: id } });
 const mediaServer = (id: string, groups: string[]) => ({ id, esl: { host: '10.0.0.1' }, eslPassword: { source: 'literal', value: 'pw' }, groups: groups.map(group) });

@@ -1,6 +1,6 @@
-import { parseUpgradeRequest } from '../../runtime/upgrade/upgrade-request';
-import { parseGroupUpgradeTarget } from '../../runtime/upgrade/group-upgrade-target';
-import { UpgradeStepError } from '../../runtime/upgrade/upgrade-steps';
+import { parseUpgradeRequest } from '../../runtime/upgrade/request/upgrade-request';
+import { parseGroupUpgradeTarget } from '../../runtime/upgrade/request/group-upgrade-target';
+import { UpgradeStepError } from '../../runtime/upgrade/flow/upgrade-steps';
 
 const valid = {
   image: '123456789012.dkr.ecr.us-east-1.amazonaws.com/call-control',

@@ -1,5 +1,5 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { CorruptStateError, PhaseConflictError, type DynamoUpgradeStateStore } from '../../runtime/upgrade/upgrade-state-store';
+import { CorruptStateError, PhaseConflictError, type DynamoUpgradeStateStore } from '../../runtime/upgrade/state/upgrade-state-store';
 import { startStateTable, type StateTable } from '../support/upgrade/state-table-fixture';
 
 class ManualClock {

@@ -1,6 +1,6 @@
-import { tallyCalls } from '../../runtime/upgrade/call-tally';
-import type { AuditEntry } from '../../runtime/upgrade/upgrade-records';
-import type { CallOutcome } from '../support/freeswitch/freeswitch-simulator';
+import { tallyCalls } from '../../runtime/upgrade/progress/call-tally';
+import type { AuditEntry } from '../../runtime/upgrade/state/upgrade-records';
+import type { CallOutcome } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { CALL_CONTEXT } from '../support/media-server-fixture';
 import { useFleetAndTable } from '../support/upgrade/fleet-and-table';
 import { groupHealth, upgradeFleet } from '../support/upgrade/upgrade-harness';

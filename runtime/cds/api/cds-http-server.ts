@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'http';
 import type { AddressInfo } from 'net';
-import { errorMessage, type Logger } from '../../call-control/logger';
+import { errorMessage, type Logger } from '../../shared/logger';
 import { listen } from '../../net/listen';
 import { CdsRequestError } from '../call/cds-errors';
 import { matchRoute } from './cds-routes';

@@ -1,6 +1,6 @@
 import type { BackoffPolicy } from '../../esl/backoff';
 import { ReconnectingEslClient, type EslEvent } from '../../esl';
-import { errorMessage, type Logger } from '../../call-control/logger';
+import { errorMessage, type Logger } from '../../shared/logger';
 import { COLLECTED_EVENTS, planChannelEvent } from './esl-call-events';
 import type { LocalCallStore } from '../store/local-call-store';
 

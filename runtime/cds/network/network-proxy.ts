@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { BackoffPolicy } from '../../esl/backoff';
-import { errorMessage, type Logger } from '../../call-control/logger';
+import { errorMessage, type Logger } from '../../shared/logger';
 import type { CallTimestamps } from '../clock/call-timestamps';
 import type { CdsClock } from '../clock/cds-clock';
 import { CdsRequestError } from '../call/cds-errors';

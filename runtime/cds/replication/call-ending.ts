@@ -1,5 +1,5 @@
 import { backoffDelayMs, type BackoffPolicy } from '../../esl/backoff';
-import { errorMessage, type Logger } from '../../call-control/logger';
+import { errorMessage, type Logger } from '../../shared/logger';
 import type { CallArchive } from '../store/call-archive';
 import type { CdsClock } from '../clock/cds-clock';
 import type { CallChange, LocalCallStore } from '../store/local-call-store';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../call-control/logger';
+import type { Logger } from '../../shared/logger';
 import type { CallArchive } from '../store/call-archive';
 import type { CallEntry } from '../call/call-entries';
 import type { CallTimestamps } from '../clock/call-timestamps';

@@ -1,5 +1,5 @@
 import type { CdsClock } from '../clock/cds-clock';
-import type { Logger } from '../../call-control/logger';
+import type { Logger } from '../../shared/logger';
 import { logIdOf, type CallEntry } from '../call/call-entries';
 import type { CallTimestamps } from '../clock/call-timestamps';
 import { CdsRequestError, notRegistered } from '../call/cds-errors';

@@ -1,4 +1,4 @@
-import type { Logger } from '../../call-control/logger';
+import type { Logger } from '../../shared/logger';
 import type { CallEntry } from '../call/call-entries';
 import type { DeferredWrites } from '../store/deferred-writes';
 import { participantCursorKey } from './cursor-keys';

@@ -1,4 +1,4 @@
-import { errorMessage, type Logger } from '../../call-control/logger';
+import { errorMessage, type Logger } from '../../shared/logger';
 import type { CdsClock } from '../clock/cds-clock';
 import { InFlight } from '../in-flight';
 

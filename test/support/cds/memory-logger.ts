@@ -1,4 +1,4 @@
-import type { LogFields, Logger } from '../../../runtime/call-control/logger';
+import type { LogFields, Logger } from '../../../runtime/shared/logger';
 
 export interface LoggedEntry {
   readonly level: string;

@@ -8,7 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import { readFileSync } from 'fs';
 import { createInterface } from 'readline';
-import { FreeSwitchSimulator } from '../freeswitch/freeswitch-simulator';
+import { FreeSwitchSimulator } from '../../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { startRegionalDynamoDb, type DynamoCall } from './regional-dynamodb';
 import type { StackTable } from './synthesized-stacks';
 

@@ -1,4 +1,4 @@
-import { GROUP_UPGRADE_STEP_NAMES, type GroupUpgradeStepName, type GroupUpgradeSteps, type GroupUpgradeTarget } from '../../../runtime/upgrade/upgrade-steps';
+import { GROUP_UPGRADE_STEP_NAMES, type GroupUpgradeStepName, type GroupUpgradeSteps, type GroupUpgradeTarget } from '../../../runtime/upgrade/flow/upgrade-steps';
 
 /** Runs before the step's `call`-th invocation (1-based, counted per step); may throw, hang or change the world. */
 export type Fault = (call: number, target: GroupUpgradeTarget) => Promise<void>;

@@ -2,12 +2,12 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { MediaServerClient } from '../../../runtime/media-server';
-import { systemClock, systemSleep } from '../../../runtime/upgrade/clock';
-import type { Release } from '../../../runtime/upgrade/deployer';
-import type { FleetInventory } from '../../../runtime/upgrade/fleet-inventory';
-import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../../../runtime/upgrade/local-fleet';
-import type { ProcessCommand } from '../../../runtime/upgrade/local-process-deployer';
-import type { FreeSwitchSimulator } from '../freeswitch/freeswitch-simulator';
+import { systemClock, systemSleep } from '../../../runtime/shared/clock';
+import type { Release } from '../../../runtime/upgrade/deployers/deployer';
+import type { FleetInventory } from '../../../runtime/upgrade/inventory/fleet-inventory';
+import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../../../runtime/upgrade/inventory/local-fleet';
+import type { ProcessCommand } from '../../../runtime/upgrade/deployers/local-process-deployer';
+import type { FreeSwitchSimulator } from '../../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { eslOptions, startMediaServer } from '../media-server-fixture';
 
 export const MEDIA_SERVER_ID = 'local/ms-1';

@@ -1,7 +1,7 @@
 import '../promise-with-resolvers';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { TASK_STATE_NAMES, buildUpgradeStateMachine, type UpgradeTaskName } from '../../../runtime/upgrade/upgrade-state-machine';
-import type { UpgradeTaskHandlers } from '../../../runtime/upgrade/upgrade-task-handlers';
+import { TASK_STATE_NAMES, buildUpgradeStateMachine, type UpgradeTaskName } from '../../../runtime/upgrade/flow/upgrade-state-machine';
+import type { UpgradeTaskHandlers } from '../../../runtime/upgrade/flow/upgrade-task-handlers';
 
 const TASKS = Object.keys(TASK_STATE_NAMES) as UpgradeTaskName[];
 

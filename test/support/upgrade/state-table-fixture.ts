@@ -1,9 +1,9 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Clock } from '../../../runtime/upgrade/clock';
+import type { Clock } from '../../../runtime/shared/clock';
 import { createDocumentClient } from '../../../runtime/dynamodb/document-client';
 import { startEmbeddedDynamoDb } from '../../../runtime/dynamodb/embedded-dynamodb';
 import { ensureTable } from '../../../runtime/dynamodb/tables';
-import { DynamoUpgradeStateStore } from '../../../runtime/upgrade/upgrade-state-store';
+import { DynamoUpgradeStateStore } from '../../../runtime/upgrade/state/upgrade-state-store';
 
 export interface StateTable {
   readonly endpoint: string;

@@ -1,13 +1,13 @@
 import axios from 'axios';
-import { systemClock, systemSleep, type Clock, type Sleep } from '../../../runtime/upgrade/clock';
-import type { Release } from '../../../runtime/upgrade/deployer';
-import { createFleetUpgradeSteps } from '../../../runtime/upgrade/fleet-upgrade-steps';
-import type { ProcessCommand } from '../../../runtime/upgrade/local-process-deployer';
-import type { StepSettings } from '../../../runtime/upgrade/step-settings';
-import { runUpgrade } from '../../../runtime/upgrade/upgrade-orchestrator';
-import type { UpgradeProgress, UpgradeSummary } from '../../../runtime/upgrade/upgrade-progress';
-import { parseUpgradeRequest, type UpgradeRequestInput } from '../../../runtime/upgrade/upgrade-request';
-import type { DynamoUpgradeStateStore } from '../../../runtime/upgrade/upgrade-state-store';
+import { systemClock, systemSleep, type Clock, type Sleep } from '../../../runtime/shared/clock';
+import type { Release } from '../../../runtime/upgrade/deployers/deployer';
+import { createFleetUpgradeSteps } from '../../../runtime/upgrade/steps/fleet-upgrade-steps';
+import type { ProcessCommand } from '../../../runtime/upgrade/deployers/local-process-deployer';
+import type { StepSettings } from '../../../runtime/upgrade/steps/step-settings';
+import { runUpgrade } from '../../../runtime/upgrade/flow/upgrade-orchestrator';
+import type { UpgradeProgress, UpgradeSummary } from '../../../runtime/upgrade/progress/upgrade-progress';
+import { parseUpgradeRequest, type UpgradeRequestInput } from '../../../runtime/upgrade/request/upgrade-request';
+import type { DynamoUpgradeStateStore } from '../../../runtime/upgrade/state/upgrade-state-store';
 import { type CallControlFleet, IMAGE, MEDIA_SERVER_ID } from './local-fleet-fixture';
 import type { StateTable } from './state-table-fixture';
 

@@ -1,4 +1,4 @@
-import type { Clock, Sleep } from '../../../runtime/upgrade/clock';
+import type { Clock, Sleep } from '../../../runtime/shared/clock';
 
 /**
  * Time that runs `speedup` times faster than the wall clock, so a 5-minute drain limit passes in a

@@ -1,0 +1,67 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Logger } from '../../shared/logger';
+import { systemClock, type Clock, type Sleep } from '../../shared/clock';
+import type { DeployerResolver, Release } from '../deployers/deployer';
+import type { EcsApi } from '../deployers/ecs-deployer';
+import { inventoryPasswordSource, type SecretsApi } from './esl-password-source';
+import type { FleetInventory } from '../inventory/fleet-inventory';
+import { createGroupUpgradeSteps } from './group-upgrade-steps';
+import type { InstanceVerifier } from './instance-verifier';
+import { inventoryDeployers } from '../deployers/inventory-deployers';
+import type { ProcessCommand } from '../deployers/local-process-deployer';
+import { inventoryMediaServerSessions, type MediaServerSessions } from './media-server-sessions';
+import type { StepSettings } from './step-settings';
+import type { UpgradeStateStore } from '../state/upgrade-state-store';
+import type { GroupUpgradeSteps } from '../flow/upgrade-steps';
+
+export interface FleetUpgradeStepsOptions {
+  readonly inventory: FleetInventory;
+  readonly store: UpgradeStateStore;
+  /** The entry point's environment: `env` password sources and local call-control processes read it. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Keep one ESL connection per media server across steps (local orchestrator); Lambda connects per step. */
+  readonly keepConnectionsOpen: boolean;
+  readonly clock?: Clock;
+  readonly sleep?: Sleep;
+  readonly log?: Logger;
+  readonly settings?: Partial<StepSettings>;
+  readonly verifier?: InstanceVerifier;
+  /** Default: the SDK's clients, one per region. */
+  readonly ecs?: (region: string) => EcsApi;
+  readonly secrets?: (region: string) => SecretsApi;
+  readonly localCommand?: (release: Release) => ProcessCommand;
+}
+
+export interface FleetUpgradeSteps {
+  readonly steps: GroupUpgradeSteps;
+  readonly deployers: DeployerResolver;
+  /** Wakes a drain wait when a call of the group ends (see RunUpgradeOptions.groupCallEnded). */
+  readonly groupCallEnded: MediaServerSessions['groupCallEnded'];
+  /** Closes the ESL connections kept open. */
+  close(): Promise<void>;
+}
+
+/** The steps wired to an inventory: its media servers (passwords as it says), its deployers, the given store. */
+export function createFleetUpgradeSteps(options: FleetUpgradeStepsOptions): FleetUpgradeSteps {
+  const clock = options.clock ?? systemClock;
+  const passwords = inventoryPasswordSource({
+    inventory: options.inventory,
+    env: options.env,
+    secrets: options.secrets ?? ((region) => new SecretsManagerClient({ region })),
+    clock,
+  });
+  const mediaServers = inventoryMediaServerSessions({ inventory: options.inventory, passwords, keepOpen: options.keepConnectionsOpen });
+  const deployers = inventoryDeployers({ inventory: options.inventory, env: options.env, ecs: options.ecs, localCommand: options.localCommand });
+  const steps = createGroupUpgradeSteps({
+    inventory: options.inventory,
+    store: options.store,
+    mediaServers,
+    deployers,
+    verifier: options.verifier,
+    clock,
+    sleep: options.sleep,
+    log: options.log,
+    settings: options.settings,
+  });
+  return { steps, deployers, groupCallEnded: (mediaServerId, groupId, signal) => mediaServers.groupCallEnded(mediaServerId, groupId, signal), close: () => mediaServers.close() };
+}
