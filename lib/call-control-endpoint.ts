@@ -1,9 +1,9 @@
 import { Construct } from 'constructs';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { Route53Record } from '@cdktf/provider-aws/lib/route53-record';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { replaceableSecurityGroup } from './replaceable-security-group';
 import { markComponent } from './component';
 import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT, callControlListenerPort } from './ports';
 
@@ -40,12 +40,10 @@ export class CallControlEndpoint extends Construct {
     if (props.name.length > 32) {
       throw new Error(`name must be at most 32 characters (a load balancer name), got "${props.name}"`);
     }
-    const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-`,
       description: `Call-control endpoint of ${props.recordName}: outbound ESL from its media server only`,
       vpcId: props.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
     for (let groupIndex = 0; groupIndex < props.groupCount; groupIndex++) {

@@ -9,8 +9,8 @@ import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
+import { replaceableSecurityGroup } from './replaceable-security-group';
 import { httpContainerHealthCheck } from './container-health-check';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { markComponent } from './component';
@@ -131,12 +131,10 @@ export class CallDataServer extends Construct {
     this.tableName = table.tableName;
     this.tableArn = table.tableArn;
 
-    const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-cds-`,
       description: `Call Data Server of site ${props.siteId}`,
       vpcId: props.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
     new VpcSecurityGroupEgressRule(this, 'AllEgress', {
@@ -147,12 +145,10 @@ export class CallDataServer extends Construct {
     });
 
     // The load balancer: the only fixed address of the CDS, for the site's clients and the peers.
-    const loadBalancerSecurityGroup = new SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+    const loadBalancerSecurityGroup = replaceableSecurityGroup(this, 'LoadBalancerSecurityGroup', {
       namePrefix: `${props.name}-cds-lb-`,
       description: `Call Data Server load balancer of site ${props.siteId}`,
       vpcId: props.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
     });
     new VpcSecurityGroupIngressRule(this, 'LoadBalancerFromSite', {
       securityGroupId: loadBalancerSecurityGroup.id,

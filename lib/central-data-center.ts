@@ -3,9 +3,9 @@ import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
+import { replaceableSecurityGroup } from './replaceable-security-group';
 import { CallControlEndpoint } from './call-control-endpoint';
 import { CallControlGroup } from './call-control-group';
 import { markComponent } from './component';
@@ -127,12 +127,10 @@ export class CentralDataCenter extends Construct {
       assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
     });
 
-    const taskSecurityGroup = new SecurityGroup(this, 'CallControlTaskSecurityGroup', {
+    const taskSecurityGroup = replaceableSecurityGroup(this, 'CallControlTaskSecurityGroup', {
       namePrefix: `${name}-cc-tasks-`,
       description: 'Call-control tasks: from their endpoints and the orchestrator only',
       vpcId: this.network.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
     });
     new VpcSecurityGroupEgressRule(this, 'CallControlTasksHttps', {
       securityGroupId: taskSecurityGroup.id,

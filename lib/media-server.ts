@@ -4,10 +4,10 @@ import { Eip } from '@cdktf/provider-aws/lib/eip';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Instance } from '@cdktf/provider-aws/lib/instance';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { RouteTable } from '../runtime/dialplan';
+import { replaceableSecurityGroup } from './replaceable-security-group';
 import { markComponent } from './component';
 import { instanceLaunchTemplate } from './instance-launch-template';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
@@ -94,12 +94,10 @@ export class MediaServer extends Construct {
       throw new Error('user data must not contain unresolved references: it is encoded at synth time');
     }
 
-    const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-`,
       description: `Media server ${props.mediaServerId}: SIP from the SIP cluster, RTP from anywhere, ESL from the data center`,
       vpcId: props.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
     props.eslAllowedCidrs.forEach((cidr, index) => {

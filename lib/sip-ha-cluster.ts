@@ -7,7 +7,6 @@ import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { LbTargetGroupAttachment } from '@cdktf/provider-aws/lib/lb-target-group-attachment';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import {
@@ -21,6 +20,7 @@ import {
   renderSipConfigFiles,
   resolveKamailioSettings,
 } from '../runtime/sip';
+import { replaceableSecurityGroup } from './replaceable-security-group';
 import { markComponent } from './component';
 import { instanceLaunchTemplate } from './instance-launch-template';
 import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
@@ -95,12 +95,10 @@ export class SipHaCluster extends Construct {
     this.configFiles = renderSipConfigFiles(props.site);
     this.userData = renderSipNodeCloudInit(this.configFiles, [props.vpcCidr, ...props.rpcAllowedCidrs]);
 
-    const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-sip-`,
       description: 'SIP cluster: SIP from carriers, SIP from media servers, RPC from the site and orchestrator',
       vpcId: props.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
     const ingress = (ruleId: string, description: string, ipProtocol: string, port: number, cidrIpv4: string) =>

@@ -4,12 +4,12 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
-import { SecurityGroup } from '@cdktf/provider-aws/lib/security-group';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
 import * as path from 'path';
 import { type EcsDeployment, parseFleetInventory } from '../runtime/upgrade/inventory/fleet-inventory';
 import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../runtime/upgrade/flow/upgrade-state-machine';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
+import { replaceableSecurityGroup } from './replaceable-security-group';
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from './iam-policy';
@@ -85,12 +85,10 @@ export class UpgradeOrchestrator extends Construct {
     this.logGroupName = logGroup.name;
     this.logGroupArn = logGroup.arn;
 
-    const securityGroup = new SecurityGroup(this, 'SecurityGroup', {
+    const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-orchestrator-`,
       description: 'Upgrade orchestrator: ESL to media servers, HTTPS to AWS APIs',
       vpcId: props.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
     });
     this.securityGroupId = securityGroup.id;
     props.mediaServerCidrs.forEach((cidr, index) => {
