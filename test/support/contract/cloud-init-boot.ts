@@ -90,6 +90,12 @@ export interface StageResult {
   readonly output: string;
 }
 
+/** What every boot probe reports first: how cloud-init's stages went and what the boot asked systemctl. */
+export interface BootReport {
+  readonly stages: readonly StageResult[];
+  readonly systemctl: readonly string[];
+}
+
 /**
  * Seeds `userData` (the bytes EC2 would pass, gzip included) as a NoCloud data source and runs cloud-init's boot
  * stages. The environment is what systemd gives cloud-init's units (PATH, no HOME) plus the two stand-in endpoints.

@@ -13,7 +13,7 @@ import { EslClient } from '../../../runtime/esl';
 import { MediaServerClient } from '../../../runtime/media-server';
 import { ESL_INBOUND_PORT, MEDIA_SERVER_SIP_PORT } from '../../../runtime/freeswitch-config/media-server-ports';
 import { waitFor } from '../wait-for';
-import { appendHosts, bootWithCloudInit, installStandIns, sh, systemctlCalls } from './cloud-init-boot';
+import { appendHosts, type BootReport, bootWithCloudInit, installStandIns, sh, systemctlCalls } from './cloud-init-boot';
 import { InstanceMetadataStandIn } from './instance-metadata-stand-in';
 import { type SecretsManagerCall, SecretsManagerStandIn } from './secrets-manager-stand-in';
 
@@ -34,9 +34,7 @@ export interface MediaServerBootInput {
   readonly callerScenario: string;
 }
 
-export interface MediaServerBootReport {
-  readonly stages: readonly { stage: string; status: number | null; output: string }[];
-  readonly systemctl: readonly string[];
+export interface MediaServerBootReport extends BootReport {
   readonly tcpSynRetries: number;
   readonly configInstalled: boolean;
   readonly amiConfigMovedAside: boolean;

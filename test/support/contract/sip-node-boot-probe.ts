@@ -7,7 +7,7 @@
 import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { connect } from 'net';
-import { bootWithCloudInit, installStandIns, sh, systemctlCalls } from './cloud-init-boot';
+import { type BootReport, bootWithCloudInit, installStandIns, sh, systemctlCalls } from './cloud-init-boot';
 import { InstanceMetadataStandIn } from './instance-metadata-stand-in';
 
 export interface SipNodeBootInput {
@@ -18,9 +18,7 @@ export interface SipNodeBootInput {
   readonly rpcPort: number;
 }
 
-export interface SipNodeBootReport {
-  readonly stages: readonly { stage: string; status: number | null; output: string }[];
-  readonly systemctl: readonly string[];
+export interface SipNodeBootReport extends BootReport {
   readonly nodeEnvironment: string;
   readonly configCheck: { status: number | null; output: string };
   readonly kamailioUser: string;
