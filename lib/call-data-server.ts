@@ -20,6 +20,7 @@ import { shortName } from './naming';
 import { CDS_PORT } from './ports';
 import { AWS_DYNAMODB, cdsPeerUrlSchema, cdsServeCommandLine } from '../runtime/commands/cds-serve-options';
 import { CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from '../runtime/commands/secret-variables';
+import { ownedArchiveKeys } from '../runtime/cds/store/call-keys';
 import { MAX_PORT, splitHostPort, type HostPort } from '../runtime/net/host-port';
 import { planCdsEndpoint } from '../runtime/net/network-plan';
 
@@ -254,7 +255,13 @@ export class CallDataServer extends Construct {
       role: taskRole.id,
       policy: policyDocument([
         { actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:Query', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'], resources: [table.tableArn] },
-        { actions: ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:BatchWriteItem', 'dynamodb:DescribeTable'], resources: [props.archiveTableArn] },
+        { actions: ['dynamodb:DescribeTable'], resources: [props.archiveTableArn] },
+        // The archive is shared by the sites: each writes only the records of the calls it owns.
+        {
+          actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          resources: [props.archiveTableArn],
+          conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ownedArchiveKeys(props.siteId)] } },
+        },
       ]),
     });
 

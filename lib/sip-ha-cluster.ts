@@ -10,6 +10,7 @@ import { LbTargetGroupAttachment } from '@cdktf/provider-aws/lib/lb-target-group
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import {
+  ALLOWED_SOURCE_CIDRS_VARIABLE,
   DISPATCHER_LIST_FILE,
   KAMAILIO_CONFIG_FILE,
   NODE_ADDRESS_VARIABLE,
@@ -27,11 +28,12 @@ import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
 
 const KAMAILIO_SETTINGS = resolveKamailioSettings();
-/** Kamailio's JSON-RPC over HTTP (`voiceplane sip --rpc HOST:PORT`), reachable from the site VPC and the orchestrator. */
+/** Kamailio's JSON-RPC over HTTP (`voiceplane sip --rpc HOST:PORT`), reachable only from the orchestrators' subnets and the node itself. */
 export const KAMAILIO_RPC_PORT = KAMAILIO_SETTINGS.rpcPort;
 /** Where cloud-init installs the rendered files: next to the dispatcher list kamailio.cfg names. */
 const CONFIG_DIRECTORY = path.posix.dirname(KAMAILIO_SETTINGS.dispatcherListPath);
-/** EC2 rejects user data larger than this (after base64 decoding). */
+/** Operators on the node itself (`voiceplane sip --rpc 127.0.0.1:5090` over SSM) may use the RPC interface. */
+const NODE_LOOPBACK_CIDR = '127.0.0.1/32';
 
 export interface SipHaClusterProps {
   /** Load balancer and resource name prefix (at most 28 characters). */
@@ -47,9 +49,15 @@ export interface SipHaClusterProps {
   readonly size: number;
   /** The site's id and its media servers at their SIP addresses, in dispatch order. */
   readonly site: SipSite;
-  /** Sources allowed to send SIP. */
+  /**
+   * Sources allowed to send SIP to 5060 (the site's voice connector's signalling networks): admitted by
+   * the security group and checked again by Kamailio, which answers others 403.
+   */
   readonly allowedSourceCidrs: readonly string[];
-  /** Networks besides the site VPC allowed to reach the RPC socket (the upgrade orchestrator's subnets). */
+  /**
+   * The only networks allowed to reach the RPC socket (the upgrade orchestrators' subnets); nothing else
+   * in the site VPC may, as the RPC can take every media server out of the dispatcher.
+   */
   readonly rpcAllowedCidrs: readonly string[];
   /**
    * EC2 instance type of a node.
@@ -93,11 +101,17 @@ export class SipHaCluster extends Construct {
       throw new Error(`name must be at most 28 characters, got "${props.name}"`);
     }
     this.configFiles = renderSipConfigFiles(props.site);
-    this.userData = renderSipNodeCloudInit(this.configFiles, [props.vpcCidr, ...props.rpcAllowedCidrs]);
+    if (props.allowedSourceCidrs.length === 0) {
+      throw new Error('allowedSourceCidrs must name at least one network (the voice connector sends SIP from its signalling networks)');
+    }
+    this.userData = renderSipNodeCloudInit(this.configFiles, {
+      rpcAllowedCidrs: [NODE_LOOPBACK_CIDR, ...props.rpcAllowedCidrs],
+      allowedSourceCidrs: props.allowedSourceCidrs,
+    });
 
     const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
       namePrefix: `${props.name}-sip-`,
-      description: 'SIP cluster: SIP from carriers, SIP from media servers, RPC from the site and orchestrator',
+      description: 'SIP cluster: SIP from carriers, SIP from media servers, RPC from the orchestrator',
       vpcId: props.vpcId,
     });
     this.securityGroupId = securityGroup.id;
@@ -108,7 +122,6 @@ export class SipHaCluster extends Construct {
     }
     ingress('SipHealthFromVpc', 'Load balancer health checks', 'tcp', KAMAILIO_SETTINGS.sipPort, props.vpcCidr);
     ingress('SipFromMediaServers', 'In-dialog SIP from the media servers', 'udp', KAMAILIO_SETTINGS.mediaServerFacingPort, props.vpcCidr);
-    ingress('RpcFromVpc', 'Kamailio JSON-RPC from inside the site', 'tcp', KAMAILIO_RPC_PORT, props.vpcCidr);
     props.rpcAllowedCidrs.forEach((cidr, index) => ingress(`RpcFromOrchestrator${index}`, 'Kamailio JSON-RPC from the upgrade orchestrator', 'tcp', KAMAILIO_RPC_PORT, cidr));
     new VpcSecurityGroupEgressRule(this, 'AllEgress', {
       securityGroupId: securityGroup.id,
@@ -184,7 +197,7 @@ export class SipHaCluster extends Construct {
  * Installs the rendered files, then (once the Elastic IP is attached: no public address, no package
  * mirror) writes the node's environment from the instance metadata and starts Kamailio with it.
  */
-function renderSipNodeCloudInit(files: SipConfigFiles, rpcAllowedCidrs: readonly string[]): string {
+function renderSipNodeCloudInit(files: SipConfigFiles, sources: { readonly rpcAllowedCidrs: readonly string[]; readonly allowedSourceCidrs: readonly string[] }): string {
   const file = (name: keyof SipConfigFiles) => [
     `  - path: ${CONFIG_DIRECTORY}/${name}`,
     "    permissions: '0644'",
@@ -208,7 +221,8 @@ cat > /etc/default/kamailio.d/voiceplane <<EOF
 CFGFILE=${CONFIG_DIRECTORY}/${KAMAILIO_CONFIG_FILE}
 ${NODE_ADDRESS_VARIABLE}=$(meta local-ipv4)
 ${PUBLIC_ADDRESS_VARIABLE}=$public
-${RPC_ALLOWED_CIDRS_VARIABLE}=${rpcAllowedCidrs.join(',')}
+${RPC_ALLOWED_CIDRS_VARIABLE}=${sources.rpcAllowedCidrs.join(',')}
+${ALLOWED_SOURCE_CIDRS_VARIABLE}=${sources.allowedSourceCidrs.join(',')}
 EOF
 apt-get update -q
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q kamailio

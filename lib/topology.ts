@@ -7,6 +7,7 @@ import { formatPath } from '../runtime/validation/zod-issues';
 import { initialRouteTable } from './initial-route-table';
 import { MAX_MEDIA_SERVERS_PER_SITE, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from '../runtime/net/network-plan';
 import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';
+import { voiceConnectorSignallingCidrs } from './voice-connector-signalling';
 
 /**
  * The platform description a user writes: central data centers that host call control,
@@ -75,20 +76,28 @@ const pstnSchema = z.strictObject({
   callingRegions: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 country code')).min(1).default(['US']),
 });
 
-const siteSchema = z.strictObject({
-  id: id('site id'),
-  region,
-  vpcCidr,
-  availabilityZones,
-  pstn: pstnSchema.default({ enabled: false, terminationCidrAllowList: [], callingRegions: ['US'] }),
-  sipCluster: z.strictObject({
-    /** Kamailio instances behind the site's SIP load balancer. */
-    size: z.number().int().min(1, 'a SIP cluster needs at least one node').max(10),
-    /** Address ranges allowed to send SIP to the cluster. Default: anywhere (SIP must be reachable by carriers). */
-    allowedSourceCidrs: z.array(z.string().refine((value) => parseCidr(value) !== undefined, 'not an IPv4 CIDR block')).min(1).default(['0.0.0.0/0']),
-  }),
-  mediaServers: z.array(mediaServerSchema).min(1, 'a site needs at least one media server').max(MAX_MEDIA_SERVERS_PER_SITE),
-});
+const siteSchema = z
+  .strictObject({
+    id: id('site id'),
+    region,
+    vpcCidr,
+    availabilityZones,
+    pstn: pstnSchema.default({ enabled: false, terminationCidrAllowList: [], callingRegions: ['US'] }),
+    sipCluster: z.strictObject({
+      /** Kamailio instances behind the site's SIP load balancer. */
+      size: z.number().int().min(1, 'a SIP cluster needs at least one node').max(10),
+      /**
+       * Address ranges allowed to send SIP to the cluster. Default: the signalling networks of the
+       * Amazon Chime SDK Voice Connector of the site's region (required in a region without one).
+       */
+      allowedSourceCidrs: z.array(z.string().refine((value) => parseCidr(value) !== undefined, 'not an IPv4 CIDR block')).min(1).optional(),
+    }),
+    mediaServers: z.array(mediaServerSchema).min(1, 'a site needs at least one media server').max(MAX_MEDIA_SERVERS_PER_SITE),
+  })
+  .transform((site) => ({
+    ...site,
+    sipCluster: { ...site.sipCluster, allowedSourceCidrs: site.sipCluster.allowedSourceCidrs ?? [...voiceConnectorSignallingCidrs(site.region)] },
+  }));
 
 const dataCenterSchema = z.strictObject({
   id: id('data center id'),
@@ -220,6 +229,9 @@ function crossReferenceIssues(topology: Topology): string[] {
     duplicates(site.mediaServers.map((server) => server.id)).forEach((index) => report([...sitePath, 'mediaServers', index, 'id'], `duplicate id "${site.mediaServers[index].id}"`));
     if (site.pstn.enabled && !VOICE_CONNECTOR_REGIONS.includes(site.region)) {
       report([...sitePath, 'pstn', 'enabled'], `region ${site.region} has no Amazon Chime SDK Voice Connector (available: ${VOICE_CONNECTOR_REGIONS.join(', ')})`);
+    }
+    if (site.sipCluster.allowedSourceCidrs.length === 0) {
+      report([...sitePath, 'sipCluster', 'allowedSourceCidrs'], `required in ${site.region}, which has no Amazon Chime SDK Voice Connector whose networks could be the default`);
     }
     if (site.pstn.enabled && site.pstn.terminationCidrAllowList.length === 0) {
       report([...sitePath, 'pstn', 'terminationCidrAllowList'], 'at least one carrier CIDR is required when the PSTN voice connector is enabled');

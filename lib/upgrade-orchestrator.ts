@@ -15,6 +15,7 @@ import { DurableTable } from './durable-table';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from './iam-policy';
 import { LAMBDA_RUNTIME, LambdaBundle } from './lambda-bundle';
 import { ESL_INBOUND_PORT } from './ports';
+import { KAMAILIO_RPC_PORT } from './sip-ha-cluster';
 
 /** The Lambda module holding one exported handler per upgrade task. */
 export const UPGRADE_HANDLERS_ENTRY = path.join(__dirname, '../runtime/handlers/upgrade-steps.ts');
@@ -25,7 +26,10 @@ export interface UpgradeOrchestratorProps {
   /** Resource name prefix (e.g. `acme-dc-east`). */
   readonly name: string;
   readonly vpcId: string;
-  /** CIDR blocks of the media-server subnets it manages over ESL. */
+  /**
+   * CIDR blocks of the site subnets it manages: their media servers over ESL, and the SIP cluster nodes
+   * that share those subnets over Kamailio's RPC.
+   */
   readonly mediaServerCidrs: readonly string[];
   /** ECS services it may update (one per call-control group). */
   readonly serviceArns: readonly string[];
@@ -98,6 +102,16 @@ export class UpgradeOrchestrator extends Construct {
         ipProtocol: 'tcp',
         fromPort: ESL_INBOUND_PORT,
         toPort: ESL_INBOUND_PORT,
+        cidrIpv4: cidr,
+      });
+    });
+    props.mediaServerCidrs.forEach((cidr, index) => {
+      new VpcSecurityGroupEgressRule(this, `SipRpcToSipNodes${index}`, {
+        securityGroupId: securityGroup.id,
+        description: 'JSON-RPC of the SIP cluster nodes (drain and undrain media servers)',
+        ipProtocol: 'tcp',
+        fromPort: KAMAILIO_RPC_PORT,
+        toPort: KAMAILIO_RPC_PORT,
         cidrIpv4: cidr,
       });
     });

@@ -15,35 +15,36 @@ import { CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from './commands/secret-
 import { runSynthCommand } from './commands/synth-command';
 import { UPGRADE_OPTIONS, UPGRADE_USAGE, runUpgradeCommand } from './commands/upgrade-command';
 import { guardProcess } from './handlers/process-guard';
+import { ESL_PASSWORD_OPTIONS, eslPassword, withEslPassword } from './commands/esl-password';
 
 const USAGE = `usage: voiceplane <command> [options]
 
   synth [--topology FILE] [--out DIR]       synthesize the platform's stacks (default cdktf.out)
-  routes show    --esl HOST:PORT --password PW [--json]
-  routes set     --esl HOST:PORT --password PW --group ID=HOST:PORT[|HOST:PORT...][@WEIGHT] [--group ...] [--json]
-  routes drain   --esl HOST:PORT --password PW --group ID [--json]
-  routes restore --esl HOST:PORT --password PW --group ID [--json]
-  calls          --esl HOST:PORT --password PW [--group ID] [--json]
+  routes show    --esl HOST:PORT --password-file F [--json]
+  routes set     --esl HOST:PORT --password-file F --group ID=HOST:PORT[|HOST:PORT...][@WEIGHT] [--group ...] [--json]
+  routes drain   --esl HOST:PORT --password-file F --group ID [--json]
+  routes restore --esl HOST:PORT --password-file F --group ID [--json]
+  calls          --esl HOST:PORT --password-file F [--group ID] [--json]
 ${UPGRADE_USAGE}
 ${INVENTORY_USAGE}
 ${DEMO_USAGE}
   cds serve --site ID --listen HOST:PORT --peer ID=URL [--peer ...] --peer-key-file F [--dynamodb-endpoint URL|aws]
             [--table NAME] [--archive-table NAME|ARN] [--heartbeat-ms N] [--expiry-ms N] [--end-grace-ms N] [--create-tables]
             [--state-dir DIR]   (without --dynamodb-endpoint: keep the embedded DynamoDB on disk)
-            [--media-server HOST:PORT ... --password PW]
+            [--media-server HOST:PORT ... --password-file F]
   sip config     --site ID [--topology FILE] --out DIR       write kamailio.cfg and dispatcher.list
   sip drain|undrain|status --site ID --media-server ID --rpc HOST:PORT [--rpc ...]
-                 [--esl HOST:PORT --password PW] [--json]
+                 [--esl HOST:PORT --password-file F] [--json]
 ${MEDIA_SERVER_USAGE}
 
-The ESL password may come from ${ESL_PASSWORD_VARIABLE} instead of --password, the CDS peer key from
+The ESL password may come from ${ESL_PASSWORD_VARIABLE} or --password PW (shown by ps) instead of --password-file, the CDS peer key from
 ${CDS_PEER_KEY_VARIABLE} instead of --peer-key-file.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
 const MEDIA_SERVER_OPTIONS = {
   esl: { type: 'string' },
-  password: { type: 'string' },
+  ...ESL_PASSWORD_OPTIONS,
   group: { type: 'string', multiple: true },
   json: { type: 'boolean', default: false },
 } as const satisfies Options;
@@ -56,7 +57,7 @@ const SIP_OPTIONS = {
   'media-server': { type: 'string' },
   rpc: { type: 'string', multiple: true },
   esl: { type: 'string' },
-  password: { type: 'string' },
+  ...ESL_PASSWORD_OPTIONS,
   json: { type: 'boolean', default: false },
 } as const satisfies Options;
 
@@ -96,7 +97,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
       }
       case 'routes': {
         const { values, positionals } = parse(rest, MEDIA_SERVER_OPTIONS, 1);
-        const target = parseEslTarget(values.esl, values.password ?? env[ESL_PASSWORD_VARIABLE]);
+        const target = parseEslTarget(values.esl, eslPassword(values, env));
         await runRoutesCommand({ action: positionals[0], target, groups: values.group ?? [], json: values.json }, stdout);
         return 0;
       }
@@ -104,7 +105,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
         const { values } = parse(rest, MEDIA_SERVER_OPTIONS, 0);
         const groups = values.group ?? [];
         if (groups.length > 1) throw new UsageError('--group: at most one group for calls');
-        const target = parseEslTarget(values.esl, values.password ?? env[ESL_PASSWORD_VARIABLE]);
+        const target = parseEslTarget(values.esl, eslPassword(values, env));
         await runCallsCommand({ target, group: groups[0] === undefined ? undefined : parseGroupIdOption(groups[0]), json: values.json }, stdout);
         return 0;
       }
@@ -124,7 +125,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
       case 'cds': {
         const { values, positionals } = parse(rest, CDS_SERVE_OPTIONS, 1);
         if (positionals[0] !== 'serve') throw new UsageError(`cds: expected serve, got ${positionals[0] ?? 'nothing'}`);
-        await runCdsServeCommand(cdsServeRawOptions(values, env), stdout, context.signal);
+        await runCdsServeCommand(cdsServeRawOptions(withEslPassword(values, env), env), stdout, context.signal);
         return 0;
       }
       case 'sip': {
@@ -138,7 +139,7 @@ export async function main(argv: readonly string[], context: CliContext): Promis
             out: values.out,
             rpc: values.rpc,
             esl: values.esl,
-            password: values.password ?? env[ESL_PASSWORD_VARIABLE],
+            password: eslPassword(values, env),
             json: values.json,
           },
           stdout,

@@ -62,7 +62,6 @@ export interface CdsNodeOptions {
 /** Largest accepted skew between a peer's request timestamp and this clock (a ±30 s wrong clock still talks). */
 const PEER_CLOCK_WINDOW_MS = 120_000;
 const NONCE_CAPACITY = 1_000_000;
-const PEER_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
 const MAX_CALL_BYTES = 4 * 1024 * 1024;
 const MAX_AHEAD_MS = 1_000;
 const REGISTRATION_WAIT_MS = 2_000;
@@ -163,7 +162,6 @@ async function buildParts(options: CdsNodeOptions, logger: Logger): Promise<Buil
     clockWindowMs: PEER_CLOCK_WINDOW_MS,
     nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY),
     proxy,
-    bodyLimitBytes: PEER_BODY_LIMIT_BYTES,
     heard: (peer) => monitor.heard(peer),
   });
   const table = new TableHealth({ check: () => store.checkReachable(), clock, cacheMs: options.tableCheckCacheMs ?? 5_000, timeoutMs: TABLE_CHECK_TIMEOUT_MS });

@@ -32,6 +32,7 @@ export const CDS_SERVE_OPTIONS = {
   'state-dir': { type: 'string' },
   'media-server': { type: 'string', multiple: true },
   password: { type: 'string' },
+  'password-file': { type: 'string' },
 } as const;
 
 type CdsServeFlag = keyof typeof CDS_SERVE_OPTIONS;

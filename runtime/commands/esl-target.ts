@@ -14,6 +14,6 @@ export function parseEslTarget(esl: string | undefined, password: string | undef
   const target = splitHostPort(esl);
   if (target === undefined) throw new UsageError(`--esl: "${esl}" is not HOST:PORT`);
   if (target.port < 1 || target.port > MAX_PORT) throw new UsageError(`--esl: port ${target.port} is not in 1..${MAX_PORT}`);
-  if (!password) throw new UsageError(`--password: required (or set ${ESL_PASSWORD_VARIABLE})`);
+  if (!password) throw new UsageError(`--password-file or --password: required (or set ${ESL_PASSWORD_VARIABLE})`);
   return { ...target, password };
 }

@@ -58,7 +58,9 @@ export class EslSession extends TypedEmitter<SessionEvents> {
     private readonly options: EslSessionOptions,
   ) {
     super();
-    hardenModeslConnection(connection);
+    hardenModeslConnection(connection, (error) =>
+      this.abandon(`was closed because it sent a malformed ESL frame (${error.message})`),
+    );
     // Commands are small writes answered one at a time: Nagle's algorithm would hold each until a delayed ACK.
     socket.setNoDelay(true);
     this.closed = new Promise((resolve) => (this.markClosed = resolve));

@@ -15,9 +15,20 @@ declare module 'modesl' {
     getBody(): string;
   }
 
+  /** modesl's frame parser; runtime/esl replaces these methods on each instance (see modesl-hardening.ts). */
   export interface Parser {
-    /** Turns a header block into a map; replaced by runtime/esl because the original throws on a stray `%`. */
+    /** Bytes received but not parsed yet. */
+    buffer: Buffer;
+    /** Length of the body being awaited, 0 while reading headers. */
+    bodyLen: number;
+    /** Turns a header block into a map; the original throws on a stray `%`. */
     _parseHeaderText: (text: string) => Record<string, string | number>;
+    /** Parses frames from `buffer`, emitting each; called from the socket's 'data' handler. */
+    _parseHeaders: () => void;
+    _parseBody: () => void;
+    /** The headers (and `_body`) of an event-plain body; `text` is undefined when the frame has no body. */
+    _parsePlainBody: (text: string | undefined) => Record<string, unknown>;
+    _parseXmlBody: (text: string | undefined) => Record<string, unknown>;
   }
 
   type ReplyCallback = (reply: Event) => void;

@@ -4,7 +4,7 @@ export { KAMAILIO_RPC_PATH, type KamailioSettings, type KamailioSettingsInput, r
 export { renderDispatcherList } from './dispatcher-list';
 export { renderKamailioConfig } from './kamailio-config';
 export { DISPATCHER_LIST_FILE, KAMAILIO_CONFIG_FILE, type SipConfigFiles, renderSipConfigFiles } from './sip-config-files';
-export { NODE_ADDRESS_VARIABLE, type NodeEnvironment, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE, nodeEnvironmentVariables } from './node-environment';
+export { ALLOWED_SOURCE_CIDRS_VARIABLE, NODE_ADDRESS_VARIABLE, type NodeEnvironment, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE, nodeEnvironmentVariables } from './node-environment';
 export { MEDIA_SERVER_SIP_PORT, sipSiteFromTopology } from './topology-sip-site';
 export { type JsonRpcTransport, KamailioRpc } from './kamailio-rpc';
 export { type DestinationState, type DispatcherDestination, listDestinations } from './dispatcher-state';

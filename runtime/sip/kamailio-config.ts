@@ -1,18 +1,21 @@
 import { MEDIA_SERVER_SET_ID } from './dispatcher-list';
 import { KAMAILIO_RPC_PATH, KamailioSettings } from './kamailio-settings';
-import { NODE_ADDRESS_VARIABLE, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE } from './node-environment';
+import { ALLOWED_SOURCE_CIDRS_VARIABLE, NODE_ADDRESS_VARIABLE, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE } from './node-environment';
 import { SipSite } from './sip-site';
 
 /** Dispatcher algorithm 4: round-robin over the active destinations of the set. */
 const ROUND_ROBIN = 4;
 /** Names the socket dispatcher sends probes and INVITEs from, so they leave by the private, unadvertised side. */
 const MEDIA_SERVER_SOCKET_NAME = 'media-servers';
+/** Seconds over which pike measures each source's request rate. */
+const RATE_SAMPLING_SECONDS = 2;
 
-const MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'sanity', 'ipops', 'xhttp', 'jsonrpcs', 'dispatcher'];
+const MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'sanity', 'ipops', 'pike', 'xhttp', 'jsonrpcs', 'dispatcher'];
 
 /**
  * kamailio.cfg of every node of a site's SIP cluster: new INVITEs from the PSTN side are spread
- * round-robin over the media servers in the dispatcher list; a 5xx or no reply moves the call to the next
+ * round-robin over the media servers in the dispatcher list (only from the allowed sources, each under a
+ * request-rate limit); a 5xx or no reply moves the call to the next
  * one; OPTIONS probes take a silent or refusing media server out and bring it back; record-routing keeps
  * in-dialog requests on the cluster; JSON-RPC over HTTP lets operators change a destination's state.
  */
@@ -25,6 +28,7 @@ export function renderKamailioConfig(site: SipSite, settings: KamailioSettings):
 #!defenv NODE_ADDRESS=${NODE_ADDRESS_VARIABLE}
 #!defenv PUBLIC_ADDRESS=${PUBLIC_ADDRESS_VARIABLE}
 #!defenvs RPC_ALLOWED_CIDRS=${RPC_ALLOWED_CIDRS_VARIABLE}
+#!defenvs ALLOWED_SOURCE_CIDRS=${ALLOWED_SOURCE_CIDRS_VARIABLE}
 
 debug=2
 log_stderror=no
@@ -50,6 +54,8 @@ ${MODULES.map((name) => `loadmodule "${name}.so"`).join('\n')}
 
 modparam("jsonrpcs", "transport", 1)
 modparam("jsonrpcs", "pretty_format", 0)
+modparam("pike", "sampling_time_unit", ${RATE_SAMPLING_SECONDS})
+modparam("pike", "reqs_density_per_unit", ${settings.requestsPerSourcePerSecond * RATE_SAMPLING_SECONDS})
 modparam("tm", "fr_timer", ${settings.inviteTimeoutMs})
 modparam("tm", "fr_inv_timer", ${settings.ringTimeoutMs})
 modparam("rr", "enable_full_lr", 1)
@@ -67,6 +73,17 @@ modparam("dispatcher", "ds_inactive_threshold", ${settings.inactiveThreshold})
 request_route {
 	if ($Rp == ${rpcPort}) {
 		exit;
+	}
+	# The security group admits the same sources; this holds if it is ever opened wider. A flooding source
+	# is dropped without a reply; others get a 403 (no larger than their request, so no amplification).
+	if ($Rp == ${sipPort}) {
+		if (!pike_check_req()) {
+			exit;
+		}
+		if (!is_in_subnet("$si", ALLOWED_SOURCE_CIDRS)) {
+			sl_send_reply("403", "Forbidden");
+			exit;
+		}
 	}
 	if (!mf_process_maxfwd_header("10")) {
 		sl_send_reply("483", "Too Many Hops");

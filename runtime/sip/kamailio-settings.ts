@@ -30,6 +30,11 @@ const kamailioSettingsSchema = z
     ringTimeoutMs: z.number().int().min(1_000).max(600_000).default(120_000),
     /** Media servers tried for one new call (first choice plus failovers on 5xx or timeout). */
     maxAttempts: z.number().int().min(1).max(10).default(3),
+    /**
+     * SIP requests one address may send to sipPort per second (averaged over 2 s) before its requests are
+     * dropped until it slows down. Each call takes 3 to 4 requests; a voice connector sends from few addresses.
+     */
+    requestsPerSourcePerSecond: z.number().int().min(1).max(10_000).default(300),
     /** SIP worker processes per UDP socket (and TCP workers). */
     children: z.number().int().min(1).max(64).default(4),
     /** Outside /etc/kamailio, whose files the Debian package owns as conffiles. */

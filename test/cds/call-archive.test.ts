@@ -58,4 +58,18 @@ describe('DynamoCallArchive', () => {
     });
     expect(amended?.view.logs.map((log) => log.id)).toEqual(['10-east', '26-east']);
   });
+
+  it('never rolls an archived entry back: a stale property or a rewritten log entry leaves the archive as it was', async () => {
+    const archive = new DynamoCallArchive(dynamo.client, TABLE);
+    await archive.archive('west:a4', 'west', 30, entries);
+    const stale: CallEntry[] = [
+      { kind: 'property', name: 'hangupCause', value: 'FORGED', ts: 19, site: 'west', recordedTs: 50 },
+      { kind: 'log', id: '10-east', entry: { text: 'forged' }, ts: 10, site: 'east', recordedTs: 51 },
+    ];
+    await archive.amend('west:a4', 'west', 30, stale);
+    await archive.archive('west:a4', 'west', 30, stale);
+    const kept = await archive.read('west:a4');
+    expect(kept?.view.properties).toEqual({ hangupCause: { value: 'NORMAL_CLEARING', ts: 20, site: 'west' } });
+    expect(kept?.view.logs).toEqual([{ id: '10-east', ts: 10, site: 'east', entry: { text: 'hello' } }]);
+  });
 });

@@ -136,7 +136,7 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
 
   it('names missing and malformed options', async () => {
     expect((await cli(['routes', 'show', '--password', 'x'])).stderr).toEqual(['voiceplane: --esl: required (HOST:PORT of the media server event socket)']);
-    expect((await cli(['routes', 'show', '--esl', '127.0.0.1:8021'])).stderr).toEqual(['voiceplane: --password: required (or set VOICEPLANE_ESL_PASSWORD)']);
+    expect((await cli(['routes', 'show', '--esl', '127.0.0.1:8021'])).stderr).toEqual(['voiceplane: --password-file or --password: required (or set VOICEPLANE_ESL_PASSWORD)']);
     expect((await cli(['routes', 'wipe', ...esl])).stderr).toEqual(['voiceplane: routes: expected one of show|set|drain|restore, got wipe']);
     expect((await cli(['routes', 'show', ...esl, '--colour'])).code).toBe(2);
   });

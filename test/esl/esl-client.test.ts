@@ -213,6 +213,42 @@ describe('EslClient: timeouts and lost connections', () => {
   });
 });
 
+describe('EslClient: malformed frames', () => {
+  it('skips an event-plain frame without a body and any event-xml frame, and keeps the connection', async () => {
+    const peer = await startPeer((command) => `${command}\n`);
+    const client = await connect(peer);
+    const events: EslEvent[] = [];
+    client.on('event', (event) => events.push(event));
+    connectionOf(peer).write('Content-Type: text/event-plain\n\n');
+    connectionOf(peer).write('Content-Length: 7\nContent-Type: text/event-xml\n\n<event>');
+    const xml = '<event><headers><Event-Name>HEARTBEAT</Event-Name></headers></event>';
+    connectionOf(peer).write(`Content-Length: ${xml.length}\nContent-Type: text/event-xml\n\n${xml}`);
+    connectionOf(peer).sendEvent({ 'Event-Name': 'HEARTBEAT' });
+    await waitFor(() => events.length === 1, { message: 'the HEARTBEAT event after the skipped frames' });
+    await expect(client.api('still-here')).resolves.toBe('still-here\n');
+    expect(client.isClosed).toBe(false);
+  });
+
+  it('drops the connection, naming the problem, on a frame whose Content-Length is not a byte count', async () => {
+    const peer = await startPeer(() => REPLY_WRITTEN);
+    const client = await connect(peer);
+    const pending = client.api('status');
+    connectionOf(peer).write('Content-Type: api/response\nContent-Length: -5\n\nabc');
+    await expect(pending).rejects.toThrow(
+      `ESL connection to 127.0.0.1:${peer.port} was closed because it sent a malformed ESL frame (a frame has an invalid Content-Length: "-5")`,
+    );
+    await waitFor(() => client.isClosed, { message: 'the client to close' });
+  });
+
+  it('drops the connection rather than buffer a header block that never ends', async () => {
+    const peer = await startPeer(() => REPLY_WRITTEN);
+    const client = await connect(peer);
+    const pending = client.api('status');
+    connectionOf(peer).write(`Content-Type: api/response\nX-Filler: ${'x'.repeat(2 * 1024 * 1024)}`);
+    await expect(pending).rejects.toThrow("was closed because it sent a malformed ESL frame (a frame's headers exceed 1048576 bytes)");
+  });
+});
+
 describe('EslClient: events', () => {
   it('delivers plain events with decoded headers, surviving a stray % in a header', async () => {
     const peer = await startPeer();

@@ -34,7 +34,7 @@ export class FakeFreeSwitchChannel {
     return this.received.shift() as ReceivedCommand;
   }
 
-  write(raw: string): void {
+  write(raw: string | Buffer): void {
     if (!this.socket.destroyed) this.socket.write(raw);
   }
 

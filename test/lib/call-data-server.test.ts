@@ -3,6 +3,13 @@ import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CallDataServer, cdsPeerUrls, type CallDataServerProps } from '../../lib/call-data-server';
 import { placeMediaServer, planCdsEndpoint, planSubnets } from '../../runtime/net/network-plan';
 import { cidrsOverlap } from '../../runtime/net/ipv4';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoCallArchive } from '../../runtime/cds/store/call-archive';
+import type { CallEntry } from '../../runtime/cds/call/call-entries';
+import { unallowedDynamoCalls } from '../support/contract/iam-policies';
+import { startRegionalDynamoDb } from '../support/contract/regional-dynamodb';
+import type { SynthesizedStack } from '../support/contract/synthesized-stacks';
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
 
@@ -39,7 +46,7 @@ function synthesized(serverProps: CallDataServerProps = props) {
     return `\${aws_security_group.${key}.id}`;
   };
   const container = () => JSON.parse(String(all('aws_ecs_task_definition')[0].container_definitions))[0] as Record<string, unknown>;
-  const policies = () => all('aws_iam_role_policy').map((policy) => JSON.parse(String(policy.policy)) as { Statement: Array<{ Action: string[]; Resource: string[] }> });
+  const policies = () => all('aws_iam_role_policy').map((policy) => JSON.parse(String(policy.policy)) as { Statement: Array<{ Effect: 'Allow' | 'Deny'; Action: string[]; Resource: string[]; Condition?: Record<string, Record<string, string[]>> }> });
   return { json, resources, all, byKey, securityGroupReference, container, policies };
 }
 
@@ -71,10 +78,51 @@ describe('CallDataServer', () => {
   it('scopes the task role to its table and the archive', () => {
     const { policies } = synthesized();
     const statements = policies().flatMap((policy) => policy.Statement).filter((statement) => statement.Action.some((action) => action.startsWith('dynamodb:')));
-    expect(statements.map((statement) => statement.Resource)).toEqual([[expect.stringMatching(/aws_dynamodb_table\.\w+\.arn/)], [props.archiveTableArn]]);
+    expect(statements.map((statement) => statement.Resource)).toEqual([[expect.stringMatching(/aws_dynamodb_table\.\w+\.arn/)], [props.archiveTableArn], [props.archiveTableArn]]);
     expect(statements.flatMap((statement) => statement.Action).every((action) => !action.endsWith('*') && action !== 'dynamodb:Scan' && action !== 'dynamodb:DeleteTable')).toBe(true);
     // DescribeTable: the node checks at start that the archive exists.
-    expect(statements[1].Action.sort()).toEqual(['dynamodb:BatchWriteItem', 'dynamodb:DescribeTable', 'dynamodb:GetItem', 'dynamodb:PutItem']);
+    expect(statements[1]).toEqual({ Effect: 'Allow', Action: ['dynamodb:DescribeTable'], Resource: [props.archiveTableArn] });
+  });
+
+  it("lets a site write only its own calls' records to the shared archive", () => {
+    const { policies } = synthesized();
+    const archiveItems = policies()
+      .flatMap((policy) => policy.Statement)
+      .filter((statement) => statement.Resource.includes(props.archiveTableArn) && !statement.Action.includes('dynamodb:DescribeTable'));
+    expect(archiveItems).toEqual([
+      {
+        Effect: 'Allow',
+        // No BatchWriteItem: every archive write is conditional, so a site cannot overwrite what is archived.
+        Action: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        Resource: [props.archiveTableArn],
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CALL#west:*'] } },
+      },
+    ]);
+  });
+
+  it("admits the archive calls of the site's own calls, and none that writes another site's call", async () => {
+    const { policies } = synthesized();
+    const statements = policies().flatMap((policy) => policy.Statement);
+    const archiveTable = { name: 'acme-dc-east-cdr-archive', hash_key: 'pk', range_key: 'sk', billing_mode: 'PAY_PER_REQUEST' as const, attribute: [{ name: 'pk', type: 'S' as const }, { name: 'sk', type: 'S' as const }] };
+    const dynamo = await startRegionalDynamoDb([{ stack: 'dc-east', region: 'us-east-1', config: archiveTable }]);
+    const client = DynamoDBDocumentClient.from(new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'contract', secretAccessKey: 'contract' } }));
+    // Only the archive's ARN is granted here: the stack's references are not resolved.
+    const stack: SynthesizedStack = { name: 'test', dir: '', region: 'us-west-2', resources: () => [] };
+    try {
+      const archive = new DynamoCallArchive(client, archiveTable.name);
+      const entries: CallEntry[] = [{ kind: 'property', name: 'hangupCause', value: 'NORMAL_CLEARING', ts: 20, site: 'west', recordedTs: 20 }];
+      await archive.archive('west:own', 'west', 30, entries);
+      await archive.amend('west:own', 'west', 30, entries);
+      expect(unallowedDynamoCalls(stack, statements, dynamo.calls())).toEqual([]);
+      await archive.archive('east:foreign', 'west', 30, entries);
+      expect(unallowedDynamoCalls(stack, statements, dynamo.calls())).toEqual([
+        'dynamodb:GetItem on acme-dc-east-cdr-archive in us-east-1 (keys CALL#east:foreign)',
+        'dynamodb:PutItem on acme-dc-east-cdr-archive in us-east-1 (keys CALL#east:foreign)',
+      ]);
+    } finally {
+      client.destroy();
+      await dynamo.close();
+    }
   });
 
   it('admits the API from its own VPC and the peer API from each peer VPC at the load balancer, on the CDS port only', () => {

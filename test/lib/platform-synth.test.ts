@@ -148,10 +148,12 @@ describe('site stack', () => {
     expect(first).not.toMatch(/password"? value="[^$]/);
   });
 
-  it('opens only SIP and RTP to the internet, and the event socket only to the data center', () => {
+  it("opens only RTP to the internet, SIP to the voice connector's networks, and the event socket only to the data center", () => {
     const rules = resourcesOf(westStack, 'aws_vpc_security_group_ingress_rule');
     const open = rules.filter((rule) => rule.cidr_ipv4 === '0.0.0.0/0').map((rule) => `${rule.ip_protocol}/${rule.from_port}-${rule.to_port}`);
-    expect([...new Set(open)].sort()).toEqual(['tcp/5060-5060', 'udp/16384-32768', 'udp/5060-5060']);
+    expect([...new Set(open)].sort()).toEqual(['udp/16384-32768']);
+    const sipFromOutside = rules.filter((rule) => rule.from_port === 5060 && rule.cidr_ipv4 !== undefined && !String(rule.cidr_ipv4).startsWith('10.')).map((rule) => `${rule.ip_protocol} ${rule.cidr_ipv4}`);
+    expect(sipFromOutside.sort()).toEqual(['tcp 99.77.232.0/24', 'tcp 99.77.253.0/24', 'udp 99.77.232.0/24', 'udp 99.77.253.0/24']);
     const esl = rules.filter((rule) => rule.from_port === 8021 && rule.cidr_ipv4 !== undefined).map((rule) => rule.cidr_ipv4);
     expect([...new Set(esl)].sort()).toEqual(['10.100.0.0/20', '10.100.16.0/20']);
   });

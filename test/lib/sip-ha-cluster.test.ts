@@ -3,8 +3,10 @@ import * as path from 'path';
 import { gunzipSync } from 'zlib';
 import { TerraformStack, Testing } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { KAMAILIO_RPC_PORT, SipHaCluster, SipHaClusterProps, parseTopology, siteStackName } from '../../lib';
+import { KAMAILIO_RPC_PORT, SipHaCluster, SipHaClusterProps, TopologyError, parseTopology, siteStackName } from '../../lib';
 import { renderSipConfigFiles, sipSiteFromTopology } from '../../runtime/sip';
+import { VOICE_CONNECTOR_SIGNALLING_CIDRS } from '../../lib/voice-connector-signalling';
+import { dataCenterStackName } from '../../runtime/naming/stack-names';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
 
 type Resource = Record<string, unknown>;
@@ -13,7 +15,11 @@ interface StackJson {
 }
 
 const exampleInput: unknown = JSON.parse(readFileSync(path.join(__dirname, '../../stacks/topology.example.json'), 'utf8'));
-const westStack: StackJson = JSON.parse(readStackJson(synthPlatform(parseTopology(exampleInput), 'aws').stackDirs[siteStackName('acme', 'west')]));
+const examplePlatform = synthPlatform(parseTopology(exampleInput), 'aws');
+const westStack: StackJson = JSON.parse(readStackJson(examplePlatform.stackDirs[siteStackName('acme', 'west')]));
+const eastDataCenterStack: StackJson = JSON.parse(readStackJson(examplePlatform.stackDirs[dataCenterStackName('acme', 'east')]));
+/** West is in us-west-2 and sets no SIP sources: its voice connector's signalling networks are the default. */
+const WEST_SIGNALLING_CIDRS = VOICE_CONNECTOR_SIGNALLING_CIDRS['us-west-2'];
 const resourcesOf = (stack: StackJson, type: string) => Object.values(stack.resource[type] ?? {});
 
 const sipUserData = (stack: StackJson) =>
@@ -53,13 +59,14 @@ describe('SipHaCluster', () => {
     expect(installedFile(userData, '/etc/voiceplane/sip/dispatcher.list')).toBe(expected['dispatcher.list']);
   });
 
-  it("starts Kamailio with the node's addresses from IMDSv2 and the RPC allow-list of the site and its data center", () => {
+  it("starts Kamailio with the node's addresses from IMDSv2, the SIP sources and the RPC allow-list of loopback and the orchestrators", () => {
     const userData = sipUserData(westStack);
     expect(userData).toContain("X-aws-ec2-metadata-token-ttl-seconds: 900");
     expect(userData).toContain('CFGFILE=/etc/voiceplane/sip/kamailio.cfg');
     expect(userData).toContain('VOICEPLANE_SIP_NODE_ADDRESS=$(meta local-ipv4)');
     expect(userData).toContain('VOICEPLANE_SIP_PUBLIC_ADDRESS=$public');
-    expect(userData).toContain('VOICEPLANE_SIP_RPC_ALLOWED_CIDRS=10.1.0.0/16,10.100.0.0/20,10.100.16.0/20');
+    expect(userData).toContain('VOICEPLANE_SIP_RPC_ALLOWED_CIDRS=127.0.0.1/32,10.100.0.0/20,10.100.16.0/20\n');
+    expect(userData).toContain(`VOICEPLANE_SIP_ALLOWED_SOURCE_CIDRS=${WEST_SIGNALLING_CIDRS.join(',')}\n`);
     expect(userData).toMatch(/apt-get install -y -q kamailio\n +systemctl enable kamailio\n +systemctl restart kamailio\n/);
   });
 
@@ -72,12 +79,21 @@ describe('SipHaCluster', () => {
     expect(resourcesOf(westStack, 'aws_lb_target_group_attachment')).toHaveLength(2);
   });
 
-  it('opens RPC and the media-server side only inside the site and to the orchestrator, SIP to the allowed sources', () => {
+  it("opens RPC only to the orchestrators, the media-server side inside the site, SIP to the voice connector's networks", () => {
     const rules = resourcesOf(westStack, 'aws_vpc_security_group_ingress_rule').filter((rule) => String(rule.security_group_id).includes('SipCluster'));
     const byPort = (port: number) => rules.filter((rule) => rule.from_port === port).map((rule) => `${rule.ip_protocol} ${rule.cidr_ipv4}`).sort();
-    expect(byPort(KAMAILIO_RPC_PORT)).toEqual(['tcp 10.1.0.0/16', 'tcp 10.100.0.0/20', 'tcp 10.100.16.0/20']);
+    expect(byPort(KAMAILIO_RPC_PORT)).toEqual(['tcp 10.100.0.0/20', 'tcp 10.100.16.0/20']);
     expect(byPort(5070)).toEqual(['udp 10.1.0.0/16']);
-    expect(byPort(5060)).toEqual(['tcp 0.0.0.0/0', 'tcp 10.1.0.0/16', 'udp 0.0.0.0/0']);
+    expect(byPort(5060)).toEqual(['tcp 10.1.0.0/16', ...WEST_SIGNALLING_CIDRS.flatMap((cidr) => [`tcp ${cidr}`, `udp ${cidr}`])].sort());
+  });
+
+  it("lets the data center's orchestrator reach the RPC sockets in the subnets of the sites it serves", () => {
+    const egress = resourcesOf(eastDataCenterStack, 'aws_vpc_security_group_egress_rule').filter((rule) => String(rule.security_group_id).includes('UpgradeOrchestrator'));
+    const rpcTargets = egress.filter((rule) => rule.from_port === KAMAILIO_RPC_PORT && rule.to_port === KAMAILIO_RPC_PORT).map((rule) => `${rule.ip_protocol} ${rule.cidr_ipv4}`);
+    const eslTargets = egress.filter((rule) => rule.from_port === 8021).map((rule) => `tcp ${rule.cidr_ipv4}`);
+    expect(rpcTargets.length).toBeGreaterThan(0);
+    expect(rpcTargets.sort()).toEqual(eslTargets.sort());
+    rpcTargets.forEach((target) => expect(target).toMatch(/^tcp 10\.(1|2)\.\d+\.\d+\/\d+$/));
   });
 
   it('exposes the RPC sockets and public addresses of its nodes', () => {
@@ -85,6 +101,23 @@ describe('SipHaCluster', () => {
     expect(cluster.rpcEndpoints).toHaveLength(2);
     cluster.rpcEndpoints.forEach((endpoint) => expect(endpoint).toMatch(new RegExp(`^\\$\\{TfToken\\[TOKEN\\.\\d+\\]\\}:${KAMAILIO_RPC_PORT}$`)));
     expect(cluster.nodePublicIps).toHaveLength(2);
+  });
+
+  it('needs the SIP sources spelled out in a region without a voice connector to take them from', () => {
+    const input = JSON.parse(JSON.stringify(exampleInput)) as { sites: Array<Record<string, unknown>> };
+    Object.assign(input.sites[1], { region: 'eu-north-1', availabilityZones: ['eu-north-1a', 'eu-north-1b'], pstn: { enabled: false } });
+    const rejection = (() => {
+      try {
+        parseTopology(input);
+        return undefined;
+      } catch (error) {
+        return error as TopologyError;
+      }
+    })();
+    expect(rejection?.issues).toEqual(['sites[1].sipCluster.allowedSourceCidrs: required in eu-north-1, which has no Amazon Chime SDK Voice Connector whose networks could be the default']);
+    (input.sites[1].sipCluster as Record<string, unknown>).allowedSourceCidrs = ['192.0.2.0/24'];
+    expect(parseTopology(input).sites[1].sipCluster.allowedSourceCidrs).toEqual(['192.0.2.0/24']);
+    expect(() => new SipHaCluster(newStack(), 'Sip', { ...props, allowedSourceCidrs: [] })).toThrow(/^allowedSourceCidrs must name at least one network/);
   });
 
   it('refuses more nodes than a voice connector can route to, and sites the renderer rejects', () => {

@@ -25,7 +25,8 @@ describe('topology validation', () => {
     expect(topology.sites).toHaveLength(2);
     expect(topology.sites[0].mediaServers[0].instanceType).toBe('c6i.xlarge');
     expect(topology.sites[0].mediaServers[0].callControl.allowSingleGroup).toBe(false);
-    expect(topology.sites[0].sipCluster.allowedSourceCidrs).toEqual(['0.0.0.0/0']);
+    // SIP only from the signalling networks of the voice connector in the site's region (us-west-2).
+    expect(topology.sites[0].sipCluster.allowedSourceCidrs).toEqual(['99.77.253.0/24', '99.77.232.0/24']);
   });
 
   it('accepts the generated benchmark topology: 20 sites, 200 media servers, two data centers', () => {

@@ -18,6 +18,13 @@ export interface CdsHttpServerOptions {
   readonly peerTime: () => number;
 }
 
+/** A client slower than this to send its headers is cut off (slow-header attacks hold no connection long). */
+const HEADERS_TIMEOUT_MS = 10_000;
+/** The whole request, body included (a peer's largest body is 1.5 MiB; event streams are long responses, not requests). */
+const REQUEST_TIMEOUT_MS = 30_000;
+/** Open connections at once, event streams of local clients included; beyond it new ones are dropped. */
+const MAX_CONNECTIONS = 4_096;
+
 /** One listener for the local and the peer API. A refused request changes nothing; a failure of storage is a 503. */
 export class CdsHttpServer {
   readonly port: number;
@@ -27,8 +34,12 @@ export class CdsHttpServer {
   }
 
   static async listen(options: CdsHttpServerOptions): Promise<CdsHttpServer> {
-    const server = createServer((request, response) => void answer(options, request, response));
+    const server = createServer(
+      { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, connectionsCheckingInterval: 1_000 },
+      (request, response) => void answer(options, request, response),
+    );
     server.keepAliveTimeout = 65_000;
+    server.maxConnections = MAX_CONNECTIONS;
     await listen(server, options.host, options.port, 'the CDS API');
     server.on('error', (error) => options.logger.error('http server error', { error: error.message }));
     return new CdsHttpServer(server);
@@ -55,8 +66,8 @@ async function answer(options: CdsHttpServerOptions, request: IncomingMessage, r
       return;
     }
     if (error instanceof CdsRequestError) {
-      // The rest of an oversized body is not read: the connection cannot be reused.
-      if (error.status === 413) response.setHeader('connection', 'close');
+      // A request refused before all its body was read (too large, unauthenticated): the connection cannot be reused.
+      if (!request.complete) response.setHeader('connection', 'close');
       const isPeer = 'route' in match && match.route.name === 'peer';
       sendJson(response, error.status, { error: error.message, reason: error.reason, ...(isPeer ? { time: options.peerTime() } : {}) });
       return;

@@ -38,17 +38,42 @@ export function describeIssue(error: z.ZodError, prefix: string): string {
   return `${path}: ${issue?.message ?? 'is invalid'}`;
 }
 
-/** Parses a JSON body against `schema`, or fails with a 400 naming the field. */
-export function parseJsonBody<T>(body: Buffer, schema: z.ZodType<T>): T {
+/**
+ * Parses a JSON body against `schema`, or fails with a 400 naming the field. Nesting deeper than `maxDepth`
+ * arrays and objects is refused before parsing: the recursive validation of a deeper value overflows the stack.
+ */
+export function parseJsonBody<T>(body: Buffer, schema: z.ZodType<T>, maxDepth: number): T {
+  const text = body.toString('utf8');
+  if (nestingExceeds(text, maxDepth)) throw new CdsRequestError(400, `body: is nested deeper than ${maxDepth} levels`, 'malformed');
   let json: unknown;
   try {
-    json = JSON.parse(body.toString('utf8'));
+    json = JSON.parse(text);
   } catch {
     throw new CdsRequestError(400, 'body: is not valid JSON', 'malformed');
   }
   const parsed = schema.safeParse(json);
   if (!parsed.success) throw new CdsRequestError(400, describeIssue(parsed.error, 'body'), 'malformed');
   return parsed.data;
+}
+
+/** Whether brackets and braces outside strings nest deeper than `maxDepth` (`[]` is depth 1). */
+function nestingExceeds(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index++) {
+    const char = text[index];
+    if (inString) {
+      if (char === '\\') index++;
+      else if (char === '"') inString = false;
+    } else if (char === '"') {
+      inString = true;
+    } else if (char === '[' || char === '{') {
+      if (++depth > maxDepth) return true;
+    } else if (char === ']' || char === '}') {
+      depth--;
+    }
+  }
+  return false;
 }
 
 /** Validates a path parameter, or fails with a 400 naming it. */

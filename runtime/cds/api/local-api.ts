@@ -23,6 +23,9 @@ export interface LocalApiOptions {
 /** Bound on a local request body: one value or log entry with some room. */
 const LOCAL_BODY_LIMIT_BYTES = 64 * 1024;
 
+/** Arrays and objects in a local body: a value nested up to 31 deep. A peer body takes it with its envelope. */
+export const LOCAL_JSON_DEPTH_LIMIT = 32;
+
 const registrationBody = z.strictObject({ client: clientIdSchema });
 const propertyBody = z.strictObject({ value: jsonValueSchema });
 const logBody = z.strictObject({ entry: jsonValueSchema });
@@ -49,7 +52,7 @@ export class LocalApi {
         return;
       }
       case 'register-client': {
-        const { client } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), registrationBody);
+        const { client } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), registrationBody, LOCAL_JSON_DEPTH_LIMIT);
         await calls.registerClient(callId, client);
         let upstream: 'owner' | 'registered' | 'pending' = 'owner';
         if (!calls.isOwnerOf(callId)) upstream = (await this.options.participant.waitUntilRegistered(callId, this.options.registrationWaitMs)) ? 'registered' : 'pending';
@@ -70,13 +73,13 @@ export class LocalApi {
       }
       case 'property': {
         const name = parsePathParameter(route.property, propertyNameSchema, 'name');
-        const { value } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), propertyBody);
+        const { value } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), propertyBody, LOCAL_JSON_DEPTH_LIMIT);
         const entry = await calls.write(callId, { kind: 'property', name, value });
         sendJson(response, 200, { name, value, ts: entry.ts, site: entry.site });
         return;
       }
       case 'log': {
-        const { entry: text } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), logBody);
+        const { entry: text } = parseJsonBody(await readRequestBody(request, LOCAL_BODY_LIMIT_BYTES), logBody, LOCAL_JSON_DEPTH_LIMIT);
         const entry = await calls.write(callId, { kind: 'log', entry: text });
         sendJson(response, 201, { id: entry.kind === 'log' ? entry.id : '', ts: entry.ts, site: entry.site, entry: text });
         return;

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'http';
+import type { z } from 'zod';
 import type { CdsClock } from '../clock/cds-clock';
 import { CdsRequestError } from '../call/cds-errors';
 import type { PeerAction } from './cds-routes';
@@ -16,10 +17,19 @@ export interface PeerApiOptions {
   readonly clockWindowMs: number;
   readonly nonces: NonceCache;
   readonly proxy: NetworkProxy;
-  readonly bodyLimitBytes: number;
   /** An authenticated request arrived from `site`. */
   readonly heard: (site: string) => void;
 }
+
+/**
+ * Bound on a peer request body. The largest message a site sends is an updates message: at most 1 MiB of
+ * entries (`updateChunks`; one entry is at most ~33 KB), their separators and a callId/site envelope, about
+ * 1.05 MB in all (measured by the tests); the rest is margin. Every other peer message is under 300 bytes.
+ */
+export const PEER_BODY_LIMIT_BYTES = 1.5 * 1024 * 1024;
+
+/** Arrays and objects in a peer body: the updates envelope (3) around a value the local API took (at most 31). */
+export const PEER_JSON_DEPTH_LIMIT = 64;
 
 const NONCE_PATTERN = /^[A-Za-z0-9-]{16,128}$/;
 const SIGNATURE_PATTERN = /^[0-9a-f]{64}$/;
@@ -29,53 +39,71 @@ export class PeerApi {
   constructor(private readonly options: PeerApiOptions) {}
 
   async handle(action: PeerAction, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readRequestBody(request, this.options.bodyLimitBytes);
-    const site = this.authenticate(request, `/v1/peer/${action}`, body);
+    const path = `/v1/peer/${action}`;
+    // Headers first: an unknown sender, stale or malformed request is refused before any of its body is read.
+    const claim = this.claimFrom(request);
+    const body = await readRequestBody(request, PEER_BODY_LIMIT_BYTES);
+    const site = this.verify(claim, request.method ?? '', path, body);
     this.options.heard(site);
     const { proxy } = this.options;
-    const fromSender = <T extends { site: string }>(message: T): T => {
+    const parse = <T extends { site: string }>(schema: z.ZodType<T>): T => {
+      const message = parseJsonBody(body, schema, PEER_JSON_DEPTH_LIMIT);
       if (message.site !== site) throw new CdsRequestError(400, `body.site: "${message.site}" is not the signed sender "${site}"`, 'malformed');
       return message;
     };
     switch (action) {
       case 'register':
-        sendJson(response, 200, await proxy.handleRegister(fromSender(parseJsonBody(body, registerRequestSchema))));
+        sendJson(response, 200, await proxy.handleRegister(parse(registerRequestSchema)));
         return;
       case 'unregister':
-        sendJson(response, 200, await proxy.handleUnregister(fromSender(parseJsonBody(body, unregisterRequestSchema))));
+        sendJson(response, 200, await proxy.handleUnregister(parse(unregisterRequestSchema)));
         return;
       case 'updates':
-        sendJson(response, 200, await proxy.handleUpdates(fromSender(parseJsonBody(body, updatesRequestSchema))));
+        sendJson(response, 200, await proxy.handleUpdates(parse(updatesRequestSchema)));
         return;
       case 'heartbeat':
-        fromSender(parseJsonBody(body, heartbeatRequestSchema));
+        parse(heartbeatRequestSchema);
         sendJson(response, 200, proxy.heartbeatReply());
         return;
       case 'end':
-        sendJson(response, 200, await proxy.handleEnd(fromSender(parseJsonBody(body, endRequestSchema))));
+        sendJson(response, 200, await proxy.handleEnd(parse(endRequestSchema)));
         return;
     }
   }
 
-  /** The sending site, if the request is signed with the shared key, fresh and not a replay. */
-  private authenticate(request: IncomingMessage, path: string, body: Buffer): string {
+  /** The signature headers, if they name a configured peer, are well-formed and within the clock window. */
+  private claimFrom(request: IncomingMessage): SignatureClaim {
     const header = (name: string): string => {
       const value = request.headers[name];
       return typeof value === 'string' ? value : '';
     };
-    const site = header(PEER_HEADERS.site);
-    const timestamp = header(PEER_HEADERS.timestamp);
-    const nonce = header(PEER_HEADERS.nonce);
-    const signature = header(PEER_HEADERS.signature);
-    const refuse = (why: string): CdsRequestError => new CdsRequestError(401, `unauthenticated: ${why}`, 'unauthenticated');
-    if (!this.options.peers.has(site)) throw refuse(`${PEER_HEADERS.site} "${site}" is not a configured peer`);
-    if (!/^[0-9]{1,16}$/.test(timestamp)) throw refuse(`${PEER_HEADERS.timestamp} is missing or not milliseconds`);
-    if (!NONCE_PATTERN.test(nonce)) throw refuse(`${PEER_HEADERS.nonce} is missing or malformed`);
-    if (!SIGNATURE_PATTERN.test(signature)) throw refuse(`${PEER_HEADERS.signature} is missing or malformed`);
-    const now = this.options.clock.now();
-    if (Math.abs(now - Number(timestamp)) > this.options.clockWindowMs) throw refuse(`${PEER_HEADERS.timestamp} is more than ${this.options.clockWindowMs} ms from this site's clock`);
-    if (!signatureMatches(this.options.key, { method: request.method ?? '', path, site, timestamp, nonce, body }, signature)) throw refuse('bad signature');
-    if (!this.options.nonces.remember(nonce, now)) throw refuse('replayed request');
+    const claim = { site: header(PEER_HEADERS.site), timestamp: header(PEER_HEADERS.timestamp), nonce: header(PEER_HEADERS.nonce), signature: header(PEER_HEADERS.signature) };
+    if (!this.options.peers.has(claim.site)) throw refuse(`${PEER_HEADERS.site} "${claim.site}" is not a configured peer`);
+    if (!/^[0-9]{1,16}$/.test(claim.timestamp)) throw refuse(`${PEER_HEADERS.timestamp} is missing or not milliseconds`);
+    if (!NONCE_PATTERN.test(claim.nonce)) throw refuse(`${PEER_HEADERS.nonce} is missing or malformed`);
+    if (!SIGNATURE_PATTERN.test(claim.signature)) throw refuse(`${PEER_HEADERS.signature} is missing or malformed`);
+    if (Math.abs(this.options.clock.now() - Number(claim.timestamp)) > this.options.clockWindowMs) {
+      throw refuse(`${PEER_HEADERS.timestamp} is more than ${this.options.clockWindowMs} ms from this site's clock`);
+    }
+    return claim;
+  }
+
+  /** The sending site, if the body is signed with the shared key and the request is not a replay. */
+  private verify(claim: SignatureClaim, method: string, path: string, body: Buffer): string {
+    const { site, timestamp, nonce, signature } = claim;
+    if (!signatureMatches(this.options.key, { method, path, site, timestamp, nonce, body }, signature)) throw refuse('bad signature');
+    if (!this.options.nonces.remember(nonce, this.options.clock.now())) throw refuse('replayed request');
     return site;
   }
+}
+
+interface SignatureClaim {
+  readonly site: string;
+  readonly timestamp: string;
+  readonly nonce: string;
+  readonly signature: string;
+}
+
+function refuse(why: string): CdsRequestError {
+  return new CdsRequestError(401, `unauthenticated: ${why}`, 'unauthenticated');
 }

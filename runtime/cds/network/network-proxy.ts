@@ -62,6 +62,7 @@ export class NetworkProxy implements ReplicationTransport {
           sendControl: (message) => this.sendControl(message),
           sendCall: (callId) => this.sendCall(peer, callId),
           onRetry: (error, delayMs) => options.logger.debug('peer delivery will retry', { peer, delayMs, error: errorMessage(error) }),
+          onRefused: (error) => options.logger.warn('peer refused a message as malformed; given up', { peer, error: error.message }),
         }),
       );
     }

@@ -20,6 +20,11 @@ export class PeerRequestError extends Error {
   get unreachable(): boolean {
     return this.status === undefined || this.status >= 500;
   }
+
+  /** The peer refused the message itself (400, 413): sending it again unchanged cannot succeed. */
+  get refusedAsMalformed(): boolean {
+    return this.status === 400 || this.status === 413;
+  }
 }
 
 export interface PeerClientOptions {

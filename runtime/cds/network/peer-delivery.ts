@@ -2,6 +2,7 @@ import { backoffDelayMs, type BackoffPolicy } from '../../esl/backoff';
 import type { CdsClock } from '../clock/cds-clock';
 import { outboxTopic, type OutboxMessage } from './outbox-messages';
 import { InFlight } from '../in-flight';
+import { PeerRequestError } from './peer-client';
 
 export interface PeerDeliveryOptions {
   readonly clock: CdsClock;
@@ -14,13 +15,17 @@ export interface PeerDeliveryOptions {
   /** Sends what this peer lacks of a call; throws only when it should be retried. */
   readonly sendCall: (callId: string) => Promise<void>;
   readonly onRetry: (error: unknown, delayMs: number) => void;
+  /** The peer refused a call's message as malformed (400, 413): it is given up, not retried (see `PeerDelivery`). */
+  readonly onRefused: (error: PeerRequestError) => void;
 }
 
 /**
  * Delivery to one peer: control messages from the outbox (registrations, ends) one at a time in order, and
  * alongside them up to `concurrency` calls with something undelivered, each call sent by one worker at a
  * time. A failure pauses new sends to the peer with exponential backoff; a peer heard from again is retried
- * at once.
+ * at once. A call whose message the peer refuses as malformed is given up and reported, not retried: resending
+ * it unchanged would fail forever and, with the backoff, hold up everything else for the peer; it is sent again
+ * (with what the peer then lacks) only when it changes. (`sendControl` drops a refused control message itself.)
  */
 export class PeerDelivery {
   private readonly control = new Map<string, OutboxMessage>();
@@ -102,6 +107,7 @@ export class PeerDelivery {
           },
           (error: unknown) => {
             this.sending.delete(callId);
+            if (isRefusal(error)) return this.refused(error);
             this.dirty.add(callId);
             this.failed(error);
           },
@@ -115,6 +121,11 @@ export class PeerDelivery {
     this.pump();
   }
 
+  private refused(error: PeerRequestError): void {
+    this.options.onRefused(error);
+    this.succeeded();
+  }
+
   private failed(error: unknown): void {
     if (this.stopped || this.cancelRetry) return;
     const delayMs = backoffDelayMs(this.failures, this.options.backoff, this.options.random);
@@ -125,4 +136,8 @@ export class PeerDelivery {
       this.pump();
     }, delayMs);
   }
+}
+
+function isRefusal(error: unknown): error is PeerRequestError {
+  return error instanceof PeerRequestError && error.refusedAsMalformed;
 }

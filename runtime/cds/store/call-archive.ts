@@ -2,9 +2,12 @@ import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } fr
 import { z } from 'zod';
 import type { CallEntry } from '../call/call-entries';
 import { CallRecord, type CallView } from '../call/call-record';
-import { batchWrite, isConditionalCheckFailed, queryAll } from '../../dynamodb/operations';
+import { isConditionalCheckFailed, queryAll } from '../../dynamodb/operations';
 import { callIdSchema, siteIdSchema } from '../call/identifiers';
 import { callPk, entryItem, parseCallItems } from './store-items';
+
+/** Archive writes in flight at once for one call: bounded so a long call does not burst the table. */
+const PARALLEL_WRITES = 16;
 
 /** The record written to the data center's CDR archive once per ended call. */
 export interface ArchivedCall {
@@ -32,7 +35,9 @@ const recordItem = z.object({ callId: callIdSchema, owner: siteIdSchema, endedTs
  * log can exceed the 400 KB item limit); the `RECORD` item, written last with a condition that it does not
  * exist, is the commit: exactly one per call, and entries rewritten by a retry are identical (the final
  * record is frozen once the call has ended). An amendment only adds: a property's item is rewritten with the
- * owner's newer winner, log entries are added, nothing is deleted.
+ * owner's newer winner, log entries are added, nothing is deleted. Every entry is written conditionally (hence
+ * no BatchWriteItem): a log entry only if absent, a property only over an older one, so no write rolls an
+ * archived entry back.
  */
 export class DynamoCallArchive implements CallArchive {
   constructor(
@@ -42,8 +47,7 @@ export class DynamoCallArchive implements CallArchive {
 
   async archive(callId: string, owner: string, endedTs: number, entries: readonly CallEntry[]): Promise<'written' | 'already-archived'> {
     if (await this.exists(callId)) return 'already-archived';
-    // Archive entries never expire: no TTL attribute.
-    await batchWrite(this.client, this.tableName, entries.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, undefined) } })));
+    await this.putEntries(callId, entries);
     try {
       await this.client.send(
         new PutCommand({
@@ -61,7 +65,7 @@ export class DynamoCallArchive implements CallArchive {
 
   async amend(callId: string, owner: string, endedTs: number, entries: readonly CallEntry[]): Promise<void> {
     if (!(await this.exists(callId))) throw new Error(`call ${callId} is not archived yet: its amendment waits`);
-    await batchWrite(this.client, this.tableName, entries.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, undefined) } })));
+    await this.putEntries(callId, entries);
     await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
@@ -86,6 +90,31 @@ export class DynamoCallArchive implements CallArchive {
     const call = new CallRecord(callId, record.owner, 'ended');
     call.apply(parsed.entries);
     return { view: call.view(), endedTs: record.endedTs };
+  }
+
+  private async putEntries(callId: string, entries: readonly CallEntry[]): Promise<void> {
+    for (let start = 0; start < entries.length; start += PARALLEL_WRITES) {
+      await Promise.all(entries.slice(start, start + PARALLEL_WRITES).map((entry) => this.putEntry(callId, entry)));
+    }
+  }
+
+  /** Writes an entry unless the archive holds it already or a property's newer winner; that is not an error. */
+  private async putEntry(callId: string, entry: CallEntry): Promise<void> {
+    // Archive entries never expire: no TTL attribute.
+    const guard =
+      entry.kind === 'log'
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : {
+            // The rule of supersedes(): a later timestamp wins, the greater site id breaks a tie.
+            ConditionExpression: 'attribute_not_exists(pk) OR #ts < :ts OR (#ts = :ts AND #site < :site)',
+            ExpressionAttributeNames: { '#ts': 'ts', '#site': 'site' },
+            ExpressionAttributeValues: { ':ts': entry.ts, ':site': entry.site },
+          };
+    try {
+      await this.client.send(new PutCommand({ TableName: this.tableName, Item: entryItem(callId, entry, undefined), ...guard }));
+    } catch (error) {
+      if (!isConditionalCheckFailed(error)) throw error;
+    }
   }
 
   private async exists(callId: string): Promise<boolean> {

@@ -3,6 +3,9 @@ import { callEntrySchema, logIdOf, timestampSchema, type CallEntry, type JsonVal
 import type { StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream } from './cds-store';
 import { callIdSchema, clientIdSchema, siteIdSchema } from '../call/identifiers';
 import { parseOutboxMessage, type OutboxMessage } from '../network/outbox-messages';
+import { callPk } from './call-keys';
+
+export { callPk };
 
 /** DynamoDB item layout of a node's table (string keys `pk`/`sk`) and its zod codecs. */
 
@@ -13,7 +16,6 @@ export const OUTBOX_PK = 'OUTBOX';
 export const NODE_PK = 'NODE';
 export const CLOCK_SK = 'CLOCK';
 
-export const callPk = (callId: string): string => `CALL#${callId}`;
 export const META_SK = 'META';
 export const UPSTREAM_SK = 'UPSTREAM';
 export const propertySk = (name: string): string => `P#${name}`;

@@ -23,6 +23,8 @@ export interface DynamoCall {
   /** The API action, e.g. `DescribeTable`. */
   readonly operation: string;
   readonly tables: readonly string[];
+  /** Per table, the partition key values the request names (what IAM's `dynamodb:LeadingKeys` holds). */
+  readonly leadingKeys: Readonly<Record<string, readonly string[]>>;
 }
 
 export async function startRegionalDynamoDb(tables: readonly StackTable[], host = '127.0.0.1'): Promise<RegionalDynamoDb> {
@@ -38,6 +40,7 @@ export async function startRegionalDynamoDb(tables: readonly StackTable[], host 
     await client.send(new CreateTableCommand(createTableInput(table)));
     client.destroy();
   }
+  const hashKeys = new Map(tables.map((table) => [table.config.name, table.config.hash_key]));
   const calls: DynamoCall[] = [];
   const front: Server = createServer((incoming, outgoing) => {
     const region = /Credential=[^/]+\/[0-9]+\/([a-z0-9-]+)\/dynamodb\//.exec(incoming.headers.authorization ?? '')?.[1];
@@ -49,7 +52,8 @@ export async function startRegionalDynamoDb(tables: readonly StackTable[], host 
     incoming.on('data', (chunk: Buffer) => body.push(chunk));
     incoming.on('end', () => {
       const payload = Buffer.concat(body);
-      calls.push({ region, operation: String(incoming.headers['x-amz-target'] ?? '').replace(/^DynamoDB_[0-9]+\./, ''), tables: tablesOf(payload) });
+      const tables = tablesOf(payload);
+      calls.push({ region, operation: String(incoming.headers['x-amz-target'] ?? '').replace(/^DynamoDB_[0-9]+\./, ''), tables, leadingKeys: leadingKeysOf(payload, tables, hashKeys) });
       void regionalEndpoint(region).then(({ endpoint }) => {
         const target = new URL(endpoint);
         const forwarded = request({ host: target.hostname, port: target.port, method: incoming.method, path: incoming.url, headers: incoming.headers }, (reply) => {
@@ -81,6 +85,45 @@ function tablesOf(payload: Buffer): string[] {
   } catch {
     return [];
   }
+}
+
+type AttributeValue = { S?: string; N?: string };
+type KeyedItem = Record<string, AttributeValue | undefined>;
+interface KeyedRequest {
+  Key?: KeyedItem;
+  Item?: KeyedItem;
+  KeyConditionExpression?: string;
+  ExpressionAttributeNames?: Record<string, string>;
+  ExpressionAttributeValues?: KeyedItem;
+  RequestItems?: Record<string, Array<{ PutRequest?: { Item?: KeyedItem }; DeleteRequest?: { Key?: KeyedItem } }> | { Keys?: KeyedItem[] }>;
+}
+
+/**
+ * The partition key values of an item request (`Key` or `Item`), a query's key condition (`pk = :v`) or a
+ * batch's items; a query on an index names the index's key, not the table's, and is not resolved here.
+ */
+function leadingKeysOf(payload: Buffer, tables: readonly string[], hashKeys: ReadonlyMap<string, string>): Record<string, string[]> {
+  let request: KeyedRequest;
+  try {
+    request = JSON.parse(payload.toString('utf8')) as KeyedRequest;
+  } catch {
+    return {};
+  }
+  const valueOf = (item: KeyedItem | undefined, table: string) => {
+    const value = item?.[hashKeys.get(table) ?? ''];
+    return value?.S ?? value?.N;
+  };
+  const keysOf = (table: string): (string | undefined)[] => {
+    const batch = request.RequestItems?.[table];
+    if (Array.isArray(batch)) return batch.map((write) => valueOf(write.PutRequest?.Item ?? write.DeleteRequest?.Key, table));
+    if (batch) return (batch.Keys ?? []).map((key) => valueOf(key, table));
+    if (request.Key || request.Item) return [valueOf(request.Key ?? request.Item, table)];
+    const condition = /^\s*(#?[A-Za-z0-9_]+)\s*=\s*(:[A-Za-z0-9_]+)/.exec(request.KeyConditionExpression ?? '');
+    if (!condition) return [];
+    const attribute = request.ExpressionAttributeNames?.[condition[1]] ?? condition[1];
+    return attribute === hashKeys.get(table) ? [valueOf({ [attribute]: request.ExpressionAttributeValues?.[condition[2]] }, table)] : [];
+  };
+  return Object.fromEntries(tables.map((table) => [table, [...new Set(keysOf(table).filter((key): key is string => key !== undefined))]]));
 }
 
 /** The CreateTable request equivalent to the Terraform resource (keys, attributes, indexes, billing). */

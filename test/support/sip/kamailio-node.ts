@@ -8,9 +8,12 @@ import { waitFor } from '../wait-for';
 
 export const LOOPBACK = '127.0.0.1';
 
-/** The per-node environment of a test node: everything on loopback, RPC only from loopback. */
-export function loopbackNodeEnvironment(): Record<string, string> {
-  return nodeEnvironmentVariables({ nodeAddress: LOOPBACK, publicAddress: LOOPBACK, rpcAllowedCidrs: [`${LOOPBACK}/32`] });
+/**
+ * The per-node environment of a test node: everything on 127.0.0.1, RPC only from there, SIP from
+ * `allowedSourceCidrs` (by default 127.0.0.1 alone; other 127.x addresses stand in for outsiders).
+ */
+export function loopbackNodeEnvironment(allowedSourceCidrs: readonly string[] = [`${LOOPBACK}/32`]): Record<string, string> {
+  return nodeEnvironmentVariables({ nodeAddress: LOOPBACK, publicAddress: LOOPBACK, rpcAllowedCidrs: [`${LOOPBACK}/32`], allowedSourceCidrs });
 }
 
 export interface RenderedNode {
@@ -47,13 +50,13 @@ export class KamailioNode {
   }
 
   /** Starts Kamailio with the files of `site` and waits until its RPC interface answers. */
-  static async start(binary: string, site: SipSite, settings: KamailioSettingsInput & { rpcPort: number }): Promise<KamailioNode> {
+  static async start(binary: string, site: SipSite, settings: KamailioSettingsInput & { rpcPort: number }, allowedSourceCidrs?: readonly string[]): Promise<KamailioNode> {
     const node = writeNodeFiles(site, settings);
     const logFile = path.join(node.directory, 'kamailio.log');
     const log = openSync(logFile, 'w');
     // -DD: stay in the foreground (children still fork) so the test owns the process; -E: log to stderr.
     const child = spawn(binary, ['-f', node.configFile, '-DD', '-E', '-m', '32', '-M', '4'], {
-      env: { PATH: process.env.PATH, ...loopbackNodeEnvironment() },
+      env: { PATH: process.env.PATH, ...loopbackNodeEnvironment(allowedSourceCidrs) },
       stdio: ['ignore', log, log],
     });
     closeSync(log);

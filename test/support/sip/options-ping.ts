@@ -1,8 +1,11 @@
 import { createSocket } from 'dgram';
 import { LOOPBACK } from './kamailio-node';
 
-/** Sends one OPTIONS over UDP to 127.0.0.1:`port`, as a voice connector's keepalive does, and resolves with the status line of the reply. */
-export function optionsPing(port: number, timeoutMs = 5_000): Promise<string> {
+/**
+ * Sends one OPTIONS over UDP from `source` to 127.0.0.1:`port`, as a voice connector's keepalive does,
+ * and resolves with the status line of the reply.
+ */
+export function optionsPing(port: number, timeoutMs = 5_000, source = LOOPBACK): Promise<string> {
   const socket = createSocket('udp4');
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no reply to OPTIONS on ${port} within ${timeoutMs} ms`)), timeoutMs);
@@ -10,21 +13,52 @@ export function optionsPing(port: number, timeoutMs = 5_000): Promise<string> {
       clearTimeout(timer);
       resolve(message.toString('utf8').split('\r\n')[0]);
     });
-    socket.bind(0, LOOPBACK, () => {
+    socket.bind(0, source, () => {
       const { port: localPort } = socket.address();
       const request = [
         `OPTIONS sip:${LOOPBACK}:${port} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${LOOPBACK}:${localPort};branch=z9hG4bK-voiceplane-${Date.now()}`,
+        `Via: SIP/2.0/UDP ${source}:${localPort};branch=z9hG4bK-voiceplane-${Date.now()}`,
         'Max-Forwards: 70',
-        `From: <sip:keepalive@${LOOPBACK}>;tag=voiceplane`,
+        `From: <sip:keepalive@${source}>;tag=voiceplane`,
         `To: <sip:${LOOPBACK}:${port}>`,
-        `Call-ID: keepalive-${Date.now()}@${LOOPBACK}`,
+        `Call-ID: keepalive-${Date.now()}@${source}`,
         'CSeq: 1 OPTIONS',
         'Content-Length: 0',
         '',
         '',
       ].join('\r\n');
       socket.send(request, port, LOOPBACK);
+    });
+  }).finally(() => socket.close());
+}
+
+/**
+ * Sends `count` OPTIONS at once from `source` to 127.0.0.1:`port` and resolves with how many got a reply
+ * within `windowMs` (a flood, as a scanner sends it).
+ */
+export function optionsFlood(port: number, count: number, source: string, windowMs = 1_000): Promise<number> {
+  const socket = createSocket('udp4');
+  let replies = 0;
+  socket.on('message', () => replies++);
+  return new Promise<number>((resolve) => {
+    socket.bind(0, source, () => {
+      const { port: localPort } = socket.address();
+      for (let index = 0; index < count; index++) {
+        const request = [
+          `OPTIONS sip:${LOOPBACK}:${port} SIP/2.0`,
+          `Via: SIP/2.0/UDP ${source}:${localPort};branch=z9hG4bK-voiceplane-flood-${index}`,
+          'Max-Forwards: 70',
+          `From: <sip:flood@${source}>;tag=flood${index}`,
+          `To: <sip:${LOOPBACK}:${port}>`,
+          `Call-ID: flood-${index}-${Date.now()}@${source}`,
+          'CSeq: 1 OPTIONS',
+          'Content-Length: 0',
+          '',
+          '',
+        ].join('\r\n');
+        socket.send(request, port, LOOPBACK);
+      }
+      setTimeout(() => resolve(replies), windowMs);
     });
   }).finally(() => socket.close());
 }

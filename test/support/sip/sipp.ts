@@ -77,6 +77,11 @@ export interface CallerRun {
   readonly callsPerSecond: number;
   /** How long each answered call lasts before the caller hangs up. */
   readonly holdMs: number;
+  /**
+   * Address the caller sends from.
+   * @default 127.0.0.1
+   */
+  readonly localAddress?: string;
 }
 
 export interface CallerResult {
@@ -99,7 +104,7 @@ export class SippCaller {
     const statFile = path.join(directory, 'stats.csv');
     const errorFile = path.join(directory, 'errors.log');
     const process = spawnSipp(binary, [
-      `${LOOPBACK}:${run.kamailioPort}`, '-sf', path.join(SCENARIOS, 'caller.xml'), '-i', LOOPBACK, '-p', String(run.localPort), '-bind_local',
+      `${LOOPBACK}:${run.kamailioPort}`, '-sf', path.join(SCENARIOS, 'caller.xml'), '-i', run.localAddress ?? LOOPBACK, '-p', String(run.localPort), '-bind_local',
       '-m', String(run.calls), '-r', String(run.callsPerSecond), '-d', String(run.holdMs),
       '-trace_stat', '-stf', statFile, '-fd', '1', '-trace_err', '-error_file', errorFile,
     ]);
