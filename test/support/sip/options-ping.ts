@@ -1,6 +1,22 @@
 import { createSocket } from 'dgram';
 import { LOOPBACK } from './kamailio-node';
 
+/** An OPTIONS from `source`:`localPort` to 127.0.0.1:`port`; `id` makes its branch, tag and Call-ID unique. */
+function optionsRequest(port: number, source: string, localPort: number, id: string): string {
+  return [
+    `OPTIONS sip:${LOOPBACK}:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP ${source}:${localPort};branch=z9hG4bK-voiceplane-${id}`,
+    'Max-Forwards: 70',
+    `From: <sip:keepalive@${source}>;tag=${id}`,
+    `To: <sip:${LOOPBACK}:${port}>`,
+    `Call-ID: ${id}@${source}`,
+    'CSeq: 1 OPTIONS',
+    'Content-Length: 0',
+    '',
+    '',
+  ].join('\r\n');
+}
+
 /**
  * Sends one OPTIONS over UDP from `source` to 127.0.0.1:`port`, as a voice connector's keepalive does,
  * and resolves with the status line of the reply.
@@ -15,19 +31,7 @@ export function optionsPing(port: number, timeoutMs = 5_000, source = LOOPBACK):
     });
     socket.bind(0, source, () => {
       const { port: localPort } = socket.address();
-      const request = [
-        `OPTIONS sip:${LOOPBACK}:${port} SIP/2.0`,
-        `Via: SIP/2.0/UDP ${source}:${localPort};branch=z9hG4bK-voiceplane-${Date.now()}`,
-        'Max-Forwards: 70',
-        `From: <sip:keepalive@${source}>;tag=voiceplane`,
-        `To: <sip:${LOOPBACK}:${port}>`,
-        `Call-ID: keepalive-${Date.now()}@${source}`,
-        'CSeq: 1 OPTIONS',
-        'Content-Length: 0',
-        '',
-        '',
-      ].join('\r\n');
-      socket.send(request, port, LOOPBACK);
+      socket.send(optionsRequest(port, source, localPort, `keepalive-${Date.now()}`), port, LOOPBACK);
     });
   }).finally(() => socket.close());
 }
@@ -44,19 +48,7 @@ export function optionsFlood(port: number, count: number, source: string, window
     socket.bind(0, source, () => {
       const { port: localPort } = socket.address();
       for (let index = 0; index < count; index++) {
-        const request = [
-          `OPTIONS sip:${LOOPBACK}:${port} SIP/2.0`,
-          `Via: SIP/2.0/UDP ${source}:${localPort};branch=z9hG4bK-voiceplane-flood-${index}`,
-          'Max-Forwards: 70',
-          `From: <sip:flood@${source}>;tag=flood${index}`,
-          `To: <sip:${LOOPBACK}:${port}>`,
-          `Call-ID: flood-${index}-${Date.now()}@${source}`,
-          'CSeq: 1 OPTIONS',
-          'Content-Length: 0',
-          '',
-          '',
-        ].join('\r\n');
-        socket.send(request, port, LOOPBACK);
+        socket.send(optionsRequest(port, source, localPort, `flood-${index}-${Date.now()}`), port, LOOPBACK);
       }
       setTimeout(() => resolve(replies), windowMs);
     });
