@@ -8,6 +8,7 @@
 import { execFileSync, spawn, type ChildProcess } from 'child_process';
 import { readFileSync } from 'fs';
 import { createInterface } from 'readline';
+import { reportAsJsonLine } from '../probe-report';
 import { FreeSwitchSimulator } from '../../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { startRegionalDynamoDb, type DynamoCall } from './regional-dynamodb';
 import type { StackTable } from './synthesized-stacks';
@@ -109,13 +110,4 @@ function runCheck(argv: readonly string[], spec: SandboxSpec, timeoutMs: number)
 
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-main(process.argv[2]).then(
-  (report) => {
-    process.stdout.write(`${JSON.stringify(report)}\n`);
-    process.exit(0);
-  },
-  (error: unknown) => {
-    process.stdout.write(`${JSON.stringify({ error: error instanceof Error ? error.stack : String(error) })}\n`);
-    process.exit(1);
-  },
-);
+reportAsJsonLine(() => main(process.argv[2]));

@@ -12,6 +12,7 @@ import { jsonLinesLogger } from '../../../runtime/shared/logger';
 import { EslClient } from '../../../runtime/esl';
 import { MediaServerClient } from '../../../runtime/media-server';
 import { ESL_INBOUND_PORT, MEDIA_SERVER_SIP_PORT } from '../../../runtime/freeswitch-config/media-server-ports';
+import { reportAsJsonLine } from '../probe-report';
 import { waitFor } from '../wait-for';
 import { appendHosts, type BootReport, bootWithCloudInit, installStandIns, sh, systemctlCalls } from './cloud-init-boot';
 import { InstanceMetadataStandIn } from './instance-metadata-stand-in';
@@ -123,7 +124,7 @@ async function placeCall(input: MediaServerBootInput, groups: Map<string, { serv
   return { sippExit: await exited, callControlSaw };
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<MediaServerBootReport> {
   const input = JSON.parse(readFileSync(process.argv[2], 'utf8')) as MediaServerBootInput;
   // The instance's own address (EC2 puts it on its interface; here on loopback, where the namespace's traffic stays).
   sh('ip', ['addr', 'add', `${input.privateIp}/32`, 'dev', 'lo']);
@@ -194,14 +195,7 @@ async function main(): Promise<void> {
       ? readFileSync('/var/log/freeswitch/freeswitch.log', 'utf8').split('\n').filter((line) => /\[(ERR|CRIT|ALERT)\]/.test(line)).slice(-20).join('\n')
       : '(no log)',
   };
-  // Exiting ends the namespace: FreeSWITCH, call control and the stand-ins go with it.
-  process.stdout.write(`${JSON.stringify(report)}\n`);
+  return report;
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    process.stdout.write(`${JSON.stringify({ error: error.stack ?? error.message })}\n`);
-    process.exit(1);
-  },
-);
+reportAsJsonLine(main);

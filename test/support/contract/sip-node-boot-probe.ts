@@ -4,6 +4,7 @@
  * Kamailio configuration it left passes `kamailio -c` with the environment its unit gives it, and whether Kamailio runs.
  * Argument: a JSON file of {@link SipNodeBootInput}.
  */
+import { reportAsJsonLine } from '../probe-report';
 import { spawnSync } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import { connect } from 'net';
@@ -47,7 +48,7 @@ function listening(host: string, port: number): Promise<boolean> {
   });
 }
 
-async function main(): Promise<void> {
+async function main(): Promise<SipNodeBootReport> {
   const input = JSON.parse(readFileSync(process.argv[2], 'utf8')) as SipNodeBootInput;
   sh('ip', ['addr', 'add', `${input.privateIp}/32`, 'dev', 'lo']);
   installStandIns();
@@ -62,13 +63,8 @@ async function main(): Promise<void> {
     kamailioUser: spawnSync('ps', ['-o', 'user=', '-C', 'kamailio'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '',
     rpcListening: await listening(input.privateIp, input.rpcPort),
   };
-  process.stdout.write(`${JSON.stringify(report)}\n`);
+
+  return report;
 }
 
-main().then(
-  () => process.exit(0),
-  (error: Error) => {
-    process.stdout.write(`${JSON.stringify({ error: error.stack ?? error.message })}\n`);
-    process.exit(1);
-  },
-);
+reportAsJsonLine(main);
