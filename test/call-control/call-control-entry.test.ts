@@ -1,36 +1,10 @@
-import { spawn, type ChildProcess } from 'child_process';
 import { createServer, type AddressInfo } from 'net';
-import * as path from 'path';
+import { killEntryProcesses, spawnEntry } from '../support/cli-process';
 import { waitFor } from '../support/wait-for';
 import { requestJson } from './http-get';
 
-const ENTRY = path.resolve(__dirname, '../../runtime/handlers/call-control.ts');
-const REPO_ROOT = path.resolve(__dirname, '../..');
-
-interface RunningEntry {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  readonly exited: Promise<number | null>;
-}
-
-const children: ChildProcess[] = [];
-
-function spawnEntry(env: Record<string, string>): RunningEntry {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', ENTRY], {
-    cwd: REPO_ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout?.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-  // 'close': the output has been read to its end as well.
-  const exited = new Promise<number | null>((resolve) => child.once('close', (code) => resolve(code)));
-  return { child, stdout: () => stdout, stderr: () => stderr, exited };
-}
+/** Only what a test sets, so the developer's own CALL_CONTROL_* variables never leak into the entry point. */
+const spawnCallControlEntry = (env: Record<string, string>) => spawnEntry('runtime/handlers/call-control.ts', [], env, { PATH: process.env.PATH ?? '' });
 
 function logLines(stdout: string): Array<Record<string, unknown>> {
   return stdout
@@ -39,11 +13,7 @@ function logLines(stdout: string): Array<Record<string, unknown>> {
     .map((line) => JSON.parse(line) as Record<string, unknown>);
 }
 
-afterEach(() => {
-  children.splice(0).forEach((child) => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-  });
-});
+afterEach(() => killEntryProcesses());
 
 /** A group member on ephemeral loopback ports. */
 const LOCAL_ENV = {
@@ -56,8 +26,8 @@ const LOCAL_ENV = {
 
 describe('call-control entry point', () => {
   it('rejects a bad environment with one line naming each bad variable, and exit code 1', async () => {
-    const entry = spawnEntry({ CALL_CONTROL_VERSION: '2.4.1', CALL_CONTROL_ESL_PORT: '80840' });
-    expect(await entry.exited).toBe(1);
+    const entry = spawnCallControlEntry({ CALL_CONTROL_VERSION: '2.4.1', CALL_CONTROL_ESL_PORT: '80840' });
+    expect(await entry.exitWithin(30_000)).toBe(1);
     expect(entry.stderr()).toBe(
       'call-control: invalid environment: CALL_CONTROL_GROUP is required; CALL_CONTROL_ESL_PORT must be a port number (0-65535)\n',
     );
@@ -65,8 +35,8 @@ describe('call-control entry point', () => {
   });
 
   it('rejects a malformed group id and grace period', async () => {
-    const entry = spawnEntry({ CALL_CONTROL_GROUP: 'Blue Group', CALL_CONTROL_VERSION: '1', CALL_CONTROL_SHUTDOWN_GRACE_MS: '2m' });
-    expect(await entry.exited).toBe(1);
+    const entry = spawnCallControlEntry({ CALL_CONTROL_GROUP: 'Blue Group', CALL_CONTROL_VERSION: '1', CALL_CONTROL_SHUTDOWN_GRACE_MS: '2m' });
+    expect(await entry.exitWithin(30_000)).toBe(1);
     const lines = entry.stderr().split('\n');
     expect(lines).toHaveLength(2);
     expect(lines[0]).toMatch(/CALL_CONTROL_GROUP 'Blue Group' must be lowercase letters/);
@@ -81,12 +51,11 @@ describe('call-control entry point', () => {
     await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
     const { port } = taken.address() as AddressInfo;
     try {
-      const entry = spawnEntry({
+      const entry = spawnCallControlEntry({
         ...LOCAL_ENV,
         [variable]: String(port),
       });
-      await waitFor(() => entry.child.exitCode !== null, { timeoutMs: 15_000, intervalMs: 50, message: 'call control to give up' });
-      expect(await entry.exited).toBe(1);
+      expect(await entry.exitWithin(15_000)).toBe(1);
       expect(entry.stderr()).toBe(`call-control: could not start: cannot listen on 127.0.0.1:${port} (${purpose}): address already in use (EADDRINUSE)\n`);
       expect(entry.stdout()).toBe('');
     } finally {
@@ -95,7 +64,7 @@ describe('call-control entry point', () => {
   });
 
   it('serves /health and exits 0 promptly on SIGTERM when idle', async () => {
-    const entry = spawnEntry(LOCAL_ENV);
+    const entry = spawnCallControlEntry(LOCAL_ENV);
     await waitFor(() => logLines(entry.stdout()).some((line) => line.msg === 'call control started'), {
       timeoutMs: 30_000,
       message: `the service to start (stderr: ${entry.stderr()})`,
@@ -107,7 +76,7 @@ describe('call-control entry point', () => {
 
     const signalledAt = Date.now();
     entry.child.kill('SIGTERM');
-    expect(await entry.exited).toBe(0);
+    expect(await entry.exitWithin(30_000)).toBe(0);
     expect(Date.now() - signalledAt).toBeLessThan(5_000);
     expect(logLines(entry.stdout()).map((line) => line.msg)).toEqual(
       expect.arrayContaining(['shutdown signal received', 'shutdown complete']),

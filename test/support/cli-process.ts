@@ -22,11 +22,14 @@ export function spawnCli(args: readonly string[], env: NodeJS.ProcessEnv = {}): 
   return spawnEntry('runtime/cli.ts', args, env);
 }
 
-/** An entry point under the repository root (e.g. `runtime/handlers/call-control.ts`), with `env` over this one. */
-export function spawnEntry(entry: string, args: readonly string[], env: NodeJS.ProcessEnv): EntryProcess {
+/**
+ * An entry point under the repository root (e.g. `runtime/handlers/call-control.ts`), with `env` over `base` (this
+ * process's environment unless the test needs the entry point to see only what it sets).
+ */
+export function spawnEntry(entry: string, args: readonly string[], env: NodeJS.ProcessEnv, base: NodeJS.ProcessEnv = process.env): EntryProcess {
   const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(REPO_ROOT, entry), ...args], {
     cwd: REPO_ROOT,
-    env: { ...process.env, TS_NODE_SWC: 'true', ...env },
+    env: { ...base, TS_NODE_SWC: 'true', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   running.add(child);
