@@ -4,7 +4,7 @@
 # runtime: the `voiceplane` CLI (a task definition's command is `cds serve ...`); call-control: the reference
 # call-control service, configured by environment.
 
-FROM node:20-slim AS build
+FROM node:22-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -13,7 +13,7 @@ COPY tsconfig.json ./
 COPY runtime ./runtime
 RUN npx tsc -p tsconfig.json
 
-FROM node:20-slim AS production
+FROM node:22-slim AS production
 # tini as PID 1: forwards SIGTERM from ECS to node and reaps zombies.
 RUN apt-get update && apt-get install -y --no-install-recommends tini && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production

@@ -12,7 +12,8 @@ import { createServer, type AddressInfo } from 'net';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { CdsProcess } from '../test/support/cds/cds-process';
-import { LocalCdsClient } from '../test/support/cds/cds-http';
+import { LocalCdsClient, TEST_LOCAL_AUTHORIZATION } from '../test/support/cds/cds-http';
+import { generatePeerIdentity } from '../runtime/cds/network/peer-identity';
 import { EventStreamReader } from '../test/support/cds/event-stream-reader';
 
 const SITES = ['west', 'east', 'north'] as const;
@@ -36,7 +37,7 @@ function put(port: number, callId: string, name: string, value: unknown): Promis
   const body = Buffer.from(JSON.stringify({ value }));
   return new Promise((resolve, reject) => {
     const outgoing = request(
-      { host: '127.0.0.1', port, path: `/v1/calls/${callId}/properties/${name}`, method: 'PUT', agent, headers: { 'content-type': 'application/json', 'content-length': body.length } },
+      { host: '127.0.0.1', port, path: `/v1/calls/${callId}/properties/${name}`, method: 'PUT', agent, headers: { ...TEST_LOCAL_AUTHORIZATION, 'content-type': 'application/json', 'content-length': body.length } },
       (response) => {
         response.resume();
         response.on('end', () => resolve(response.statusCode ?? 0));
@@ -180,15 +181,22 @@ async function sustainedRate(owner: LocalCdsClient, port: number, callIds: reado
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(tmpdir(), 'cds-bench-'));
-  const keyFile = path.join(dir, 'peer.key');
-  writeFileSync(keyFile, 'benchmark shared key, long enough for HMAC-SHA256', { mode: 0o600 });
+  const identities = new Map(SITES.map((site) => [site, generatePeerIdentity()]));
+  for (const site of SITES) writeFileSync(path.join(dir, `${site}.pem`), identities.get(site)?.privateKeyPem ?? '', { mode: 0o600 });
   const ports = new Map<string, number>();
-  for (const site of SITES) ports.set(site, await freePort());
+  const peerPorts = new Map<string, number>();
+  for (const site of SITES) {
+    ports.set(site, await freePort());
+    peerPorts.set(site, await freePort());
+  }
   const processes = SITES.map(
     (site) =>
       new CdsProcess(site, () => [
-        ...['--site', site, '--listen', `127.0.0.1:${ports.get(site)}`, '--peer-key-file', keyFile],
-        ...SITES.filter((other) => other !== site).flatMap((other) => ['--peer', `${other}=http://127.0.0.1:${ports.get(other)}`]),
+        ...['--site', site, '--listen', `127.0.0.1:${ports.get(site)}`, '--peer-listen', `127.0.0.1:${peerPorts.get(site)}`, '--peer-key-file', path.join(dir, `${site}.pem`)],
+        ...SITES.filter((other) => other !== site).flatMap((other) => [
+          ...['--peer', `${other}=http://127.0.0.1:${peerPorts.get(other)}`],
+          ...['--peer-public-key', `${other}=${identities.get(other)?.publicKey ?? ''}`],
+        ]),
       ]),
   );
   await Promise.all(processes.map((child) => child.start()));

@@ -49,6 +49,11 @@ export interface CallControlGroupProps {
    * @default 30
    */
   readonly logRetentionDays?: number;
+  /**
+   * Customer-managed KMS key (ARN, in `region`) encrypting the group's logs; its key policy must let CloudWatch Logs use it.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /** Seconds ECS waits after SIGTERM before it kills a call-control container (the Fargate maximum). */
@@ -75,6 +80,7 @@ export class CallControlGroup extends Construct {
   public readonly listenerArn: string;
   public readonly listenerPort: number;
   public readonly logGroupName: string;
+  public readonly logGroupArn: string;
 
   constructor(scope: Construct, id: string, props: CallControlGroupProps) {
     super(scope, id);
@@ -98,8 +104,10 @@ export class CallControlGroup extends Construct {
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
       name: `/voiceplane/call-control/${props.name}`,
       retentionInDays: props.logRetentionDays ?? 30,
+      kmsKeyId: props.kmsKeyArn,
     });
     this.logGroupName = logGroup.name;
+    this.logGroupArn = logGroup.arn;
 
     const targetGroup = new LbTargetGroup(this, 'TargetGroup', {
       namePrefix: 'cc-',

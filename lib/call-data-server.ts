@@ -15,19 +15,22 @@ import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
+import { kmsKeyStatements, validateKmsKeyArn } from './customer-managed-key';
 import { ECS_TASK_EXECUTION_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
 import { shortName } from './naming';
-import { CDS_PORT } from './ports';
+import { CDS_PEER_PORT, CDS_PORT } from './ports';
 import { AWS_DYNAMODB, cdsPeerUrlSchema, cdsServeCommandLine } from '../runtime/commands/cds-serve-options';
-import { CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from '../runtime/commands/secret-variables';
+import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from '../runtime/commands/secret-variables';
 import { ownedArchiveKeys } from '../runtime/cds/store/call-keys';
+import { peerPublicKeySchema } from '../runtime/cds/network/peer-identity';
 import { MAX_PORT, splitHostPort, type HostPort } from '../runtime/net/host-port';
-import { planCdsEndpoint } from '../runtime/net/network-plan';
+import { parseCidr } from '../runtime/net/ipv4';
+import { planCdsEndpoint, planSubnets } from '../runtime/net/network-plan';
 
 /** Another site's CDS, reached across the VPC peering. */
 export interface CdsPeerSite {
   readonly siteId: string;
-  /** The peer site's VPC: its CDS may call this one's peer API. */
+  /** The peer site's VPC: its CDS may call this one's peer API (and only that). */
   readonly vpcCidr: string;
   /**
    * Base URLs of the peer's CDS, tried in order (e.g. its load balancer's address in each zone, see
@@ -35,6 +38,11 @@ export interface CdsPeerSite {
    * @default none: the peer is admitted but not called
    */
   readonly urls?: readonly string[];
+  /**
+   * The peer's CDS public key (Ed25519, base64 SPKI DER, as `voiceplane cds keygen` prints): its requests are
+   * taken only when signed with the matching private key. Not a secret.
+   */
+  readonly publicKey: string;
 }
 
 export interface CallDataServerProps {
@@ -53,6 +61,13 @@ export interface CallDataServerProps {
   readonly availabilityZones: readonly string[];
   /** Image of the voiceplane runtime, with tag. */
   readonly runtimeImage: string;
+  /**
+   * Networks of the site's CDS clients, the only ones admitted to the local API ({@link CDS_PORT}; each client also
+   * needs the site's local token). Neither the whole VPC (its public subnets hold the media servers and SIP nodes)
+   * nor other sites belong here: other sites reach only the peer API ({@link CDS_PEER_PORT}).
+   * @default the site's private subnets ({@link planSubnets} of `vpcCidr` and `availabilityZones`)
+   */
+  readonly localClientCidrs?: readonly string[];
   /** The data center's CDR archive table, written once per ended call (an ARN: it is in the data center's region). */
   readonly archiveTableArn: string;
   /**
@@ -76,6 +91,17 @@ export interface CallDataServerProps {
    * @default none
    */
   readonly eslSecretArn?: string;
+  /**
+   * Customer-managed KMS key (ARN, in `region`) of the table, the log group and the peer key secret.
+   * @default AWS-managed keys
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * The customer-managed KMS key of the archive table and the ESL password secret, when their data center has one
+   * (a key of the data center's region).
+   * @default AWS-managed keys
+   */
+  readonly dataCenterKmsKeyArn?: string;
 }
 
 /**
@@ -85,20 +111,27 @@ export interface CallDataServerProps {
  */
 export function cdsPeerUrls(vpcCidr: string, availabilityZones: readonly string[]): string[] {
   if (availabilityZones.length === 0) throw new Error(`availabilityZones must name at least one zone to plan the CDS address of ${vpcCidr}`);
-  return planCdsEndpoint(vpcCidr, availabilityZones).map((address) => `http://${address.privateIp}:${CDS_PORT}`);
+  return planCdsEndpoint(vpcCidr, availabilityZones).map((address) => `http://${address.privateIp}:${CDS_PEER_PORT}`);
 }
 
 /**
  * The site's Call Data Server: its DynamoDB table (TTL on `expiresAt`, PITR), one ECS Fargate task running
  * `voiceplane cds serve` from the runtime image, whose role reaches only its table and the archive, the
- * peer API open to the other sites' VPCs, and the secret holding the peer API's shared key. The secret is
- * created without a value so the key never enters Terraform state: put the same value in every site's
- * secret out of band (`aws secretsmanager put-secret-value`) before the task starts.
+ * peer API open to the other sites' VPCs, and the secret holding the site's CDS private key (Ed25519): the site
+ * signs its peer requests with it, and the other sites check them with its public key, which they take from the
+ * topology (`cdsPublicKey`; each peer's is on the task's command line: public keys are not secrets). The secret is
+ * created without a value so the key never enters Terraform state: make a key with `voiceplane cds keygen --out F`,
+ * put the file's content in the site's secret out of band (`aws secretsmanager put-secret-value --secret-string
+ * file://F`) before the task starts, and put the public key it prints in the site's `cdsPublicKey`.
  *
  * A Fargate task has no stable address, so the task sits behind an internal Network Load Balancer with a
  * fixed private address in each private subnet ({@link planCdsEndpoint}); {@link peerUrls} are the addresses
- * the other sites call, and they compute them from the topology alone ({@link cdsPeerUrls}). The load
- * balancer admits the CDS port only from the site's own VPC and the peers' VPCs.
+ * the other sites call, and they compute them from the topology alone ({@link cdsPeerUrls}). The local API
+ * and the peer API listen on ports of their own, each with its listener and target group: the load balancer
+ * admits the local port ({@link CDS_PORT}) only from `localClientCidrs` and the peer port ({@link CDS_PEER_PORT})
+ * only from the peers' VPCs. A local client also presents the site's local token, held in a second secret that is
+ * likewise created without a value: put a random value (32 or more visible ASCII characters) in it out of band and
+ * give it to the site's clients.
  */
 export class CallDataServer extends Construct {
   public readonly tableName: string;
@@ -108,10 +141,12 @@ export class CallDataServer extends Construct {
   public readonly serviceArn: string;
   public readonly taskRoleArn: string;
   public readonly peerKeySecretArn: string;
+  /** The secret holding the site's local API token, which its clients send (created without a value). */
+  public readonly localTokenSecretArn: string;
   public readonly loadBalancerArn: string;
   /** Fixed private addresses of the load balancer, one per availability zone, in zone order. */
   public readonly endpointAddresses: readonly string[];
-  /** Base URLs of this CDS for the other sites (`http://<address in each zone>:<CDS port>`). */
+  /** Base URLs of this CDS for the other sites (`http://<address in each zone>:<CDS peer port>`). */
   public readonly peerUrls: readonly string[];
 
   constructor(scope: Construct, id: string, props: CallDataServerProps) {
@@ -128,7 +163,9 @@ export class CallDataServer extends Construct {
     this.endpointAddresses = endpoint.map((address) => address.privateIp);
     this.peerUrls = cdsPeerUrls(props.vpcCidr, props.availabilityZones);
     if (eventSockets.length > 0 && !props.eslSecretArn) throw new Error(`eslSecretArn is required with mediaServerEventSockets (site ${props.siteId})`);
-    const table = new DurableTable(this, 'Table', { tableName: `${props.name}-cds`, ttlAttribute: 'expiresAt' });
+    const localClientCidrs = localClientCidrsOf(props);
+    validateKmsKeyArn(props.kmsKeyArn, props.region, 'kmsKeyArn');
+    const table = new DurableTable(this, 'Table', { tableName: `${props.name}-cds`, ttlAttribute: 'expiresAt', kmsKeyArn: props.kmsKeyArn });
     this.tableName = table.tableName;
     this.tableArn = table.tableArn;
 
@@ -145,44 +182,62 @@ export class CallDataServer extends Construct {
       cidrIpv4: '0.0.0.0/0',
     });
 
-    // The load balancer: the only fixed address of the CDS, for the site's clients and the peers.
+    // The load balancer: the only fixed address of the CDS, for the site's clients (local port) and the peers (peer port).
     const loadBalancerSecurityGroup = replaceableSecurityGroup(this, 'LoadBalancerSecurityGroup', {
       namePrefix: `${props.name}-cds-lb-`,
       description: `Call Data Server load balancer of site ${props.siteId}`,
       vpcId: props.vpcId,
     });
-    new VpcSecurityGroupIngressRule(this, 'LoadBalancerFromSite', {
-      securityGroupId: loadBalancerSecurityGroup.id,
-      description: 'CDS API from site clients',
-      ipProtocol: 'tcp',
-      fromPort: CDS_PORT,
-      toPort: CDS_PORT,
-      cidrIpv4: props.vpcCidr,
+    localClientCidrs.forEach((cidr, index) => {
+      new VpcSecurityGroupIngressRule(this, `LoadBalancerFromLocalClients${index}`, {
+        securityGroupId: loadBalancerSecurityGroup.id,
+        description: `CDS local API from site clients in ${cidr}`,
+        ipProtocol: 'tcp',
+        fromPort: CDS_PORT,
+        toPort: CDS_PORT,
+        cidrIpv4: cidr,
+      });
     });
     peers.forEach((peer) => {
       new VpcSecurityGroupIngressRule(this, `LoadBalancerFromPeer-${peer.siteId}`, {
         securityGroupId: loadBalancerSecurityGroup.id,
         description: `CDS peer API from site ${peer.siteId}`,
         ipProtocol: 'tcp',
-        fromPort: CDS_PORT,
-        toPort: CDS_PORT,
+        fromPort: CDS_PEER_PORT,
+        toPort: CDS_PEER_PORT,
         cidrIpv4: peer.vpcCidr,
       });
     });
     new VpcSecurityGroupEgressRule(this, 'LoadBalancerToTask', {
       securityGroupId: loadBalancerSecurityGroup.id,
-      description: 'Forward and health-check the CDS task',
+      description: 'Forward and health-check the CDS local API',
       ipProtocol: 'tcp',
       fromPort: CDS_PORT,
       toPort: CDS_PORT,
       referencedSecurityGroupId: securityGroup.id,
     });
+    new VpcSecurityGroupEgressRule(this, 'LoadBalancerToTaskPeerApi', {
+      securityGroupId: loadBalancerSecurityGroup.id,
+      description: 'Forward and health-check the CDS peer API',
+      ipProtocol: 'tcp',
+      fromPort: CDS_PEER_PORT,
+      toPort: CDS_PEER_PORT,
+      referencedSecurityGroupId: securityGroup.id,
+    });
     new VpcSecurityGroupIngressRule(this, 'ApiFromLoadBalancer', {
       securityGroupId: securityGroup.id,
-      description: 'CDS API and health checks from the load balancer',
+      description: 'CDS local API and health checks from the load balancer',
       ipProtocol: 'tcp',
       fromPort: CDS_PORT,
       toPort: CDS_PORT,
+      referencedSecurityGroupId: loadBalancerSecurityGroup.id,
+    });
+    new VpcSecurityGroupIngressRule(this, 'PeerApiFromLoadBalancer', {
+      securityGroupId: securityGroup.id,
+      description: 'CDS peer API and health checks from the load balancer',
+      ipProtocol: 'tcp',
+      fromPort: CDS_PEER_PORT,
+      toPort: CDS_PEER_PORT,
       referencedSecurityGroupId: loadBalancerSecurityGroup.id,
     });
     const loadBalancer = new Lb(this, 'LoadBalancer', {
@@ -196,36 +251,24 @@ export class CallDataServer extends Construct {
       enableDeletionProtection: true,
     });
     this.loadBalancerArn = loadBalancer.arn;
-    const targetGroup = new LbTargetGroup(this, 'TargetGroup', {
-      namePrefix: 'cds-',
-      targetType: 'ip',
-      protocol: 'TCP',
-      port: CDS_PORT,
-      vpcId: props.vpcId,
-      // ECS deregisters the old task, waits this long for requests in flight, then stops it: CDS requests are short.
-      deregistrationDelay: '30',
-      healthCheck: {
-        protocol: 'HTTP',
-        port: String(CDS_PORT),
-        path: '/health',
-        matcher: '200',
-        interval: 10,
-        healthyThreshold: 2,
-        unhealthyThreshold: 2,
-      },
-      tags: { Name: `${props.name}-cds` },
-      lifecycle: { createBeforeDestroy: true },
-    });
+    const targetGroup = cdsTargetGroup(this, 'TargetGroup', { port: CDS_PORT, vpcId: props.vpcId, name: `${props.name}-cds` });
     const listener = new LbListener(this, 'Listener', {
       loadBalancerArn: loadBalancer.arn,
       protocol: 'TCP',
       port: CDS_PORT,
       defaultAction: [{ type: 'forward', targetGroupArn: targetGroup.arn }],
     });
+    const peerTargetGroup = cdsTargetGroup(this, 'PeerTargetGroup', { port: CDS_PEER_PORT, vpcId: props.vpcId, name: `${props.name}-cds-peer` });
+    const peerListener = new LbListener(this, 'PeerListener', {
+      loadBalancerArn: loadBalancer.arn,
+      protocol: 'TCP',
+      port: CDS_PEER_PORT,
+      defaultAction: [{ type: 'forward', targetGroupArn: peerTargetGroup.arn }],
+    });
 
     const cluster = new EcsCluster(this, 'Cluster', { name: `${props.name}-cds`, setting: [{ name: 'containerInsights', value: 'enabled' }] });
     this.clusterArn = cluster.arn;
-    const logGroup = new CloudwatchLogGroup(this, 'LogGroup', { name: `/voiceplane/cds/${props.name}`, retentionInDays: props.logRetentionDays ?? 30 });
+    const logGroup = new CloudwatchLogGroup(this, 'LogGroup', { name: `/voiceplane/cds/${props.name}`, retentionInDays: props.logRetentionDays ?? 30, kmsKeyId: props.kmsKeyArn });
 
     const executionRole = new IamRole(this, 'ExecutionRole', {
       namePrefix: `${props.name}-cds-exec-`.slice(0, 38),
@@ -235,16 +278,29 @@ export class CallDataServer extends Construct {
     // No secret version: the value is put out of band, so it is never in Terraform state.
     const peerKey = new SecretsmanagerSecret(this, 'PeerKey', {
       name: `${props.name}-cds-peer-key`,
-      description: 'Shared key of the CDS peer API: the same value in every site, set outside Terraform',
+      description: "The site's CDS private key (PKCS#8 PEM from voiceplane cds keygen), set outside Terraform",
       recoveryWindowInDays: 7,
+      kmsKeyId: props.kmsKeyArn,
     });
     this.peerKeySecretArn = peerKey.arn;
+    // Likewise put out of band: the site's clients hold the same value.
+    const localToken = new SecretsmanagerSecret(this, 'LocalToken', {
+      name: `${props.name}-cds-local-token`,
+      description: `Token of the CDS local API of site ${props.siteId}: its clients send it as a bearer token, set outside Terraform`,
+      recoveryWindowInDays: 7,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    this.localTokenSecretArn = localToken.arn;
     // ECS fills these variables from Secrets Manager: `cds serve` reads the secrets from them.
-    const secrets = [{ name: CDS_PEER_KEY_VARIABLE, valueFrom: peerKey.arn }, ...(props.eslSecretArn ? [{ name: ESL_PASSWORD_VARIABLE, valueFrom: props.eslSecretArn }] : [])];
+    const secrets = [{ name: CDS_LOCAL_TOKEN_VARIABLE, valueFrom: localToken.arn }, { name: CDS_PEER_KEY_VARIABLE, valueFrom: peerKey.arn }, ...(props.eslSecretArn ? [{ name: ESL_PASSWORD_VARIABLE, valueFrom: props.eslSecretArn }] : [])];
     // ECS reads the secrets with the execution role when it starts the task.
     new IamRolePolicy(this, 'ExecutionSecretsPolicy', {
       role: executionRole.id,
-      policy: policyDocument([{ actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((secret) => secret.valueFrom) }]),
+      policy: policyDocument([
+        { actions: ['secretsmanager:GetSecretValue'], resources: secrets.map((secret) => secret.valueFrom) },
+        ...kmsKeyStatements(props.kmsKeyArn, ['secretsmanager'], 'read'),
+        ...(props.eslSecretArn ? kmsKeyStatements(props.dataCenterKmsKeyArn, ['secretsmanager'], 'read') : []),
+      ]),
     });
     const taskRole = new IamRole(this, 'TaskRole', {
       namePrefix: `${props.name}-cds-task-`.slice(0, 38),
@@ -262,6 +318,8 @@ export class CallDataServer extends Construct {
           resources: [props.archiveTableArn],
           conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [ownedArchiveKeys(props.siteId)] } },
         },
+        ...kmsKeyStatements(props.kmsKeyArn, ['dynamodb']),
+        ...kmsKeyStatements(props.dataCenterKmsKeyArn, ['dynamodb']),
       ]),
     });
 
@@ -281,13 +339,17 @@ export class CallDataServer extends Construct {
           command: cdsServeCommandLine({
             site: props.siteId,
             listen: { host: '0.0.0.0', port: CDS_PORT },
+            peerListen: { host: '0.0.0.0', port: CDS_PEER_PORT },
             dynamoDbEndpoint: AWS_DYNAMODB,
             table: table.tableName,
             archiveTable: props.archiveTableArn,
-            peers: peers.map((peer) => ({ id: peer.siteId, urls: peer.urls ?? [] })),
+            peers: peers.map((peer) => ({ id: peer.siteId, urls: peer.urls ?? [], publicKey: peer.publicKey })),
             mediaServers: eventSockets,
           }),
-          portMappings: [{ containerPort: CDS_PORT, protocol: 'tcp' }],
+          portMappings: [
+            { containerPort: CDS_PORT, protocol: 'tcp' },
+            { containerPort: CDS_PEER_PORT, protocol: 'tcp' },
+          ],
           environment: [{ name: 'AWS_REGION', value: props.region }],
           secrets,
           healthCheck: httpContainerHealthCheck(CDS_PORT, '/health', { interval: 15, timeout: 5, retries: 3, startPeriod: 30 }),
@@ -306,15 +368,53 @@ export class CallDataServer extends Construct {
       deploymentMinimumHealthyPercent: 0,
       deploymentMaximumPercent: 100,
       networkConfiguration: { subnets: props.subnetIds, securityGroups: [securityGroup.id], assignPublicIp: false },
-      loadBalancer: [{ targetGroupArn: targetGroup.arn, containerName: 'cds', containerPort: CDS_PORT }],
+      loadBalancer: [
+        { targetGroupArn: targetGroup.arn, containerName: 'cds', containerPort: CDS_PORT },
+        { targetGroupArn: peerTargetGroup.arn, containerName: 'cds', containerPort: CDS_PEER_PORT },
+      ],
       // The task's own health check has a 30 s start period; the load balancer's must not kill it sooner.
       healthCheckGracePeriodSeconds: 60,
       propagateTags: 'SERVICE',
       // ECS registers the task only with a target group that a listener already uses.
-      dependsOn: [listener],
+      dependsOn: [listener, peerListener],
     });
     this.serviceArn = service.id;
   }
+}
+
+/** A target group of the CDS task on one of its ports, health-checked on that port (each listener has its own `/health`). */
+function cdsTargetGroup(scope: Construct, id: string, target: { readonly port: number; readonly vpcId: string; readonly name: string }): LbTargetGroup {
+  return new LbTargetGroup(scope, id, {
+    namePrefix: 'cds-',
+    targetType: 'ip',
+    protocol: 'TCP',
+    port: target.port,
+    vpcId: target.vpcId,
+    // ECS deregisters the old task, waits this long for requests in flight, then stops it: CDS requests are short.
+    deregistrationDelay: '30',
+    healthCheck: {
+      protocol: 'HTTP',
+      port: String(target.port),
+      path: '/health',
+      matcher: '200',
+      interval: 10,
+      healthyThreshold: 2,
+      unhealthyThreshold: 2,
+    },
+    tags: { Name: target.name },
+    lifecycle: { createBeforeDestroy: true },
+  });
+}
+
+/** `localClientCidrs`, by default the site's private subnets; each must be an IPv4 CIDR inside the site's VPC. */
+function localClientCidrsOf(props: CallDataServerProps): readonly string[] {
+  const cidrs = props.localClientCidrs ?? planSubnets(props.vpcCidr, props.availabilityZones).map((subnet) => subnet.privateCidr);
+  if (cidrs.length === 0) throw new Error(`localClientCidrs must name at least one network (site ${props.siteId})`);
+  for (const cidr of cidrs) {
+    if (!parseCidr(cidr)) throw new Error(`localClientCidrs must be IPv4 CIDRs, got "${cidr}" (site ${props.siteId})`);
+  }
+  if (new Set(cidrs).size !== cidrs.length) throw new Error(`localClientCidrs name a network twice (site ${props.siteId})`);
+  return cidrs;
 }
 
 function validatePeers(siteId: string, vpcCidr: string, peers: readonly CdsPeerSite[]): void {
@@ -323,6 +423,8 @@ function validatePeers(siteId: string, vpcCidr: string, peers: readonly CdsPeerS
     if (peer.siteId === siteId) throw new Error(`peers of site ${siteId} include the site itself`);
     if (seen.has(peer.siteId)) throw new Error(`peers of site ${siteId} name ${peer.siteId} twice`);
     if (peer.vpcCidr === vpcCidr) throw new Error(`peer ${peer.siteId} has the VPC CIDR of site ${siteId} (${vpcCidr})`);
+    const publicKey = peerPublicKeySchema.safeParse(peer.publicKey);
+    if (!publicKey.success) throw new Error(`peer ${peer.siteId} publicKey ${publicKey.error.issues[0]?.message ?? 'is invalid'}`);
     for (const url of peer.urls ?? []) {
       if (!cdsPeerUrlSchema.safeParse(url).success) throw new Error(`peer ${peer.siteId} urls must be http(s)://HOST[:PORT], got "${url}"`);
     }

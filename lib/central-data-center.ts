@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Route53Zone } from '@cdktf/provider-aws/lib/route53-zone';
 import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -10,7 +11,10 @@ import { CallControlEndpoint } from './call-control-endpoint';
 import { CallControlGroup } from './call-control-group';
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
-import { ECS_TASK_EXECUTION_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
+import { assumeRolePolicy, policyDocument } from './iam-policy';
+import { validateKmsKeyArn } from './customer-managed-key';
+import { imagePullStatements } from './image-pull-policy';
+import { allowedImageRepositories, imageRepositoryRefusal } from '../runtime/contracts/image-allow-list';
 import { callControlRecordName, callControlServiceName, callControlZoneName, eslPasswordSecretName, shortName } from './naming';
 import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT, callControlListenerPort } from './ports';
 import { CallControlGroupSpec } from './topology';
@@ -46,6 +50,18 @@ export interface CentralDataCenterProps {
    * @default 1
    */
   readonly natGateways?: number;
+  /**
+   * The only image repositories the upgrade orchestrator may deploy and the call-control tasks may pull from
+   * private ECR (the topology's `allowedImageRepositories`); every group's image must be one of them.
+   * @default the repositories of the served groups
+   */
+  readonly allowedImageRepositories?: readonly string[];
+  /**
+   * Customer-managed KMS key (ARN, in `region`) for the tables, log groups and secrets of the data center; the roles
+   * that use them may decrypt and generate data keys with it, through DynamoDB and Secrets Manager only.
+   * @default AWS-managed keys
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /**
@@ -75,12 +91,21 @@ export class CentralDataCenter extends Construct {
       throw new Error(`mediaServers must be in another region than the data center (${props.region}): ${names} share it`);
     }
     const name = `${props.platform}-dc-${props.dataCenterId}`;
+    validateKmsKeyArn(props.kmsKeyArn, props.region, 'kmsKeyArn');
+    const allowedImages = allowedImageRepositories(props.allowedImageRepositories, props.mediaServers.flatMap((server) => server.groups.map((group) => group.image)));
+    props.mediaServers.forEach((server) =>
+      server.groups.forEach((group) => {
+        const refusal = imageRepositoryRefusal(group.image, allowedImages);
+        if (refusal !== undefined) throw new Error(`allowedImageRepositories must include the image of group ${group.id} of ${server.siteId}/${server.mediaServerId}: ${refusal}`);
+      }),
+    );
 
     this.network = new VpcNetwork(this, 'Network', {
       name,
       cidrBlock: props.cidrBlock,
       availabilityZones: props.availabilityZones,
       natGateways: props.natGateways,
+      kmsKeyArn: props.kmsKeyArn,
     });
 
     const cluster = new EcsCluster(this, 'Cluster', {
@@ -107,12 +132,13 @@ export class CentralDataCenter extends Construct {
           name: eslPasswordSecretName(props.platform, siteId),
           description: `FreeSWITCH event socket password of the media servers of site ${siteId}`,
           recoveryWindowInDays: 7,
+          kmsKeyId: props.kmsKeyArn,
         });
         return [siteId, secret.arn];
       }),
     );
 
-    const archive = new DurableTable(this, 'CdrArchive', { tableName: `${name}-cdr-archive` });
+    const archive = new DurableTable(this, 'CdrArchive', { tableName: `${name}-cdr-archive`, kmsKeyArn: props.kmsKeyArn });
     this.archiveTableName = archive.tableName;
     this.archiveTableArn = archive.tableArn;
 
@@ -120,7 +146,6 @@ export class CentralDataCenter extends Construct {
       namePrefix: `${name}-exec-`.slice(0, 38),
       assumeRolePolicy: assumeRolePolicy('ecs-tasks.amazonaws.com'),
     });
-    attachManagedPolicies(this, 'TaskExecutionRole', executionRole.name, [ECS_TASK_EXECUTION_POLICY_ARN]);
     // Call control needs no AWS API: its task role holds no permissions.
     const callControlTaskRole = new IamRole(this, 'CallControlTaskRole', {
       namePrefix: `${name}-cc-task-`.slice(0, 38),
@@ -172,10 +197,21 @@ export class CentralDataCenter extends Construct {
             instances: group.instances,
             executionRoleArn: executionRole.arn,
             taskRoleArn: callControlTaskRole.arn,
+            kmsKeyArn: props.kmsKeyArn,
           }),
         );
       });
     });
+    // Not the AWS managed execution policy, which pulls from any ECR repository: only the allowed ones, and logs of its groups.
+    if (this.callControlGroups.length > 0) {
+      new IamRolePolicy(this, 'TaskExecutionPolicy', {
+        role: executionRole.id,
+        policy: policyDocument([
+          ...imagePullStatements(allowedImages),
+          { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: this.callControlGroups.map((group) => `${group.logGroupArn}:*`) },
+        ]),
+      });
+    }
 
     this.orchestrator = new UpgradeOrchestrator(this, 'UpgradeOrchestrator', {
       name,
@@ -184,6 +220,7 @@ export class CentralDataCenter extends Construct {
       fleetInventory: fleetInventoryDocument({
         region: props.region,
         cluster: name,
+        allowedImageRepositories: allowedImages,
         mediaServers: props.mediaServers.map((server) => ({
           ...server,
           eslSecretId: eslPasswordSecretName(props.platform, server.siteId),
@@ -194,6 +231,7 @@ export class CentralDataCenter extends Construct {
       serviceArns: this.callControlGroups.map((group) => group.serviceArn),
       passRoleArns: [executionRole.arn, callControlTaskRole.arn],
       eslSecretArns: Object.values(this.eslSecretArns),
+      kmsKeyArn: props.kmsKeyArn,
     });
     // The orchestrator verifies every task itself (health and an outbound ESL connection) before it restores a route.
     for (const port of [CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT]) {

@@ -13,6 +13,11 @@ export interface DurableTableProps {
    * @default true
    */
   readonly deletionProtection?: boolean;
+  /**
+   * Customer-managed KMS key (ARN, in the table's region) encrypting the table.
+   * @default the AWS-managed key of DynamoDB
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /** Partition key attribute of every voiceplane table. */
@@ -22,7 +27,7 @@ export const SORT_KEY = 'sk';
 
 /**
  * A DynamoDB table for data that must not be lost: on-demand capacity, point-in-time recovery,
- * encryption at rest, deletion protection, and string `pk`/`sk` keys.
+ * encryption at rest (a customer-managed key when given), deletion protection, and string `pk`/`sk` keys.
  */
 export class DurableTable extends Construct {
   public readonly tableName: string;
@@ -43,7 +48,7 @@ export class DurableTable extends Construct {
         { name: SORT_KEY, type: 'S' },
       ],
       pointInTimeRecovery: { enabled: true },
-      serverSideEncryption: { enabled: true },
+      serverSideEncryption: { enabled: true, ...(props.kmsKeyArn === undefined ? {} : { kmsKeyArn: props.kmsKeyArn }) },
       deletionProtectionEnabled: props.deletionProtection ?? true,
       ...(props.ttlAttribute ? { ttl: { attributeName: props.ttlAttribute, enabled: true } } : {}),
     });

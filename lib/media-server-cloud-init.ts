@@ -28,6 +28,8 @@ export interface MediaServerCloudInitOptions {
   readonly eslSecretRegion: string;
   /** Route table written into the core db on first boot only; afterwards the orchestrator owns it. */
   readonly initialRoutes: RouteTable;
+  /** SRTP only on calls from the SIP cluster (a voice connector that requires encryption). @default false */
+  readonly srtp?: boolean;
 }
 
 /** Where cloud-init writes our configuration; the boot script installs it as FreeSWITCH's whole configuration. */
@@ -53,6 +55,7 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
     listenIp: options.privateIp,
     eslAllowedCidrs: [...options.eslAllowedCidrs],
     sipAllowedCidrs: [...options.sipAllowedCidrs],
+    srtp: options.srtp ?? false,
   });
   const files = [
     ...Object.entries(config).map(([relative, content]) => ({ path: `${MEDIA_SERVER_CONFIG_STAGING_DIR}/${relative}`, permissions: '0640', content })),

@@ -11,6 +11,7 @@ import { replaceableSecurityGroup } from './replaceable-security-group';
 import { markComponent } from './component';
 import { instanceLaunchTemplate } from './instance-launch-template';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
+import { kmsKeyStatements } from './customer-managed-key';
 import { renderMediaServerCloudInit } from './media-server-cloud-init';
 import { ESL_INBOUND_PORT, RTP_PORTS, SIP_PORT } from './ports';
 
@@ -57,8 +58,20 @@ export interface MediaServerProps {
   readonly eslSecretArn: string;
   readonly eslSecretName: string;
   readonly eslSecretRegion: string;
+  /**
+   * Customer-managed KMS key of the ESL password secret (a key of `eslSecretRegion`), which the instance may use
+   * through Secrets Manager to read and store the password.
+   * @default the AWS-managed key of Secrets Manager
+   */
+  readonly eslSecretKmsKeyArn?: string;
   /** Call-control route table written on first boot. */
   readonly initialRoutes: RouteTable;
+  /**
+   * Accept only SRTP (RTP/SAVP with SDES keys) on calls from the SIP cluster, as a voice connector that requires
+   * encryption sends them; plain RTP only otherwise.
+   * @default false
+   */
+  readonly srtp?: boolean;
 }
 
 /**
@@ -89,6 +102,7 @@ export class MediaServer extends Construct {
       eslSecretName: props.eslSecretName,
       eslSecretRegion: props.eslSecretRegion,
       initialRoutes: props.initialRoutes,
+      srtp: props.srtp,
     });
     if (Token.isUnresolved(this.userData)) {
       throw new Error('user data must not contain unresolved references: it is encoded at synth time');
@@ -153,7 +167,10 @@ export class MediaServer extends Construct {
     this.roleArn = role.arn;
     new IamRolePolicy(this, 'EslSecretPolicy', {
       role: role.id,
-      policy: policyDocument([{ actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [props.eslSecretArn] }]),
+      policy: policyDocument([
+        { actions: ['secretsmanager:GetSecretValue', 'secretsmanager:PutSecretValue'], resources: [props.eslSecretArn] },
+        ...kmsKeyStatements(props.eslSecretKmsKeyArn, ['secretsmanager']),
+      ]),
     });
 
     const launchTemplate = instanceLaunchTemplate(this, {

@@ -20,6 +20,11 @@ export interface ServingDataCenter {
   /** ESL password secret of this site, held in the data center's region. */
   readonly eslSecretArn: string;
   readonly archiveTableArn: string;
+  /**
+   * The data center's customer-managed KMS key (of its ESL secrets and archive), if it has one.
+   * @default AWS-managed keys
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /** Another site of the platform, as far as this site's Call Data Server needs to know it. */
@@ -28,6 +33,8 @@ export interface PeerSite {
   readonly vpcCidr: string;
   /** With `vpcCidr`, they fix the address of the site's CDS ({@link cdsPeerUrls}). */
   readonly availabilityZones: readonly string[];
+  /** The site's CDS public key: this site's CDS takes its peer requests only when signed with the matching private key. */
+  readonly cdsPublicKey: string;
 }
 
 export interface MspSiteProps {
@@ -84,9 +91,9 @@ export class MspSite extends Construct {
       throw new Error(`peerSites of site ${site.id} include the site itself`);
     }
 
-    this.network = new VpcNetwork(this, 'Network', { name, cidrBlock: site.vpcCidr, availabilityZones: site.availabilityZones });
+    this.network = new VpcNetwork(this, 'Network', { name, cidrBlock: site.vpcCidr, availabilityZones: site.availabilityZones, kmsKeyArn: site.kmsKeyArn });
     const placements = site.mediaServers.map((_, index) => placeMediaServer(site.vpcCidr, site.availabilityZones, index));
-    const peers = peerSites.map((peer): CdsPeerSite => ({ siteId: peer.id, vpcCidr: peer.vpcCidr, urls: cdsPeerUrls(peer.vpcCidr, peer.availabilityZones) }));
+    const peers = peerSites.map((peer): CdsPeerSite => ({ siteId: peer.id, vpcCidr: peer.vpcCidr, urls: cdsPeerUrls(peer.vpcCidr, peer.availabilityZones), publicKey: peer.cdsPublicKey }));
     const eventSockets = site.mediaServers
       .map((server, index) => ({ server, placement: placements[index] }))
       .filter(({ server }) => server.callControl.dataCenter === props.archiveDataCenterId)
@@ -105,15 +112,25 @@ export class MspSite extends Construct {
       peers,
       mediaServerEventSockets: eventSockets,
       eslSecretArn: eventSockets.length > 0 ? archive.eslSecretArn : undefined,
+      kmsKeyArn: site.kmsKeyArn,
+      dataCenterKmsKeyArn: archive.kmsKeyArn,
     });
 
+    // TLS signalling to the SIP cluster and SRTP to the media servers, as the voice connector then requires.
+    const encryptedVoiceConnector = site.pstn.enabled && site.pstn.requireEncryption;
     this.sipCluster = new SipHaCluster(this, 'SipCluster', {
       name: shortName([platform, site.id], 28),
       vpcId: this.network.vpcId,
       vpcCidr: site.vpcCidr,
       publicSubnetIds: this.network.publicSubnetIds,
       size: site.sipCluster.size,
-      site: { id: site.id, mediaServers: site.mediaServers.map((server, index) => ({ id: server.id, address: placements[index].privateIp, port: SIP_PORT })) },
+      site: {
+        id: site.id,
+        ...(encryptedVoiceConnector ? { tls: true } : {}),
+        mediaServers: site.mediaServers.map((server, index) => ({ id: server.id, address: placements[index].privateIp, port: SIP_PORT })),
+      },
+      region: site.region,
+      kmsKeyArn: site.kmsKeyArn,
       allowedSourceCidrs: site.sipCluster.allowedSourceCidrs,
       rpcAllowedCidrs: [...new Set(Object.values(props.dataCenters).flatMap((dataCenter) => dataCenter.orchestratorCidrs))],
     });
@@ -139,7 +156,9 @@ export class MspSite extends Construct {
         eslSecretArn: dataCenter.eslSecretArn,
         eslSecretName: eslPasswordSecretName(platform, site.id),
         eslSecretRegion: dataCenter.region,
+        eslSecretKmsKeyArn: dataCenter.kmsKeyArn,
         initialRoutes: initialRouteTable(platform, site.id, server),
+        srtp: encryptedVoiceConnector,
       });
     });
 
@@ -150,6 +169,7 @@ export class MspSite extends Construct {
         originationHosts: this.sipCluster.nodePublicIps,
         terminationCidrAllowList: site.pstn.terminationCidrAllowList,
         callingRegions: site.pstn.callingRegions,
+        requireEncryption: site.pstn.requireEncryption,
       });
     }
   }

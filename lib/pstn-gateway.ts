@@ -9,6 +9,8 @@ import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-co
 
 /** A voice connector takes at most this many origination routes. */
 export const MAX_ORIGINATION_ROUTES = 10;
+/** SIP over TLS: where an encrypted voice connector sends calls. */
+export const SIP_TLS_PORT = 5061;
 
 export interface PstnGatewayProps {
   /** Voice connector name. */
@@ -17,8 +19,8 @@ export interface PstnGatewayProps {
   readonly region: string;
   /**
    * Every node of the SIP cluster that receives calls from the PSTN (host name or address, SIP over TCP
-   * on 5060). All get priority 1 and weight 1: the voice connector spreads calls evenly over them and
-   * tries another when one fails. At most {@link MAX_ORIGINATION_ROUTES}.
+   * on 5060, or over TLS on 5061 with `requireEncryption`). All get priority 1 and weight 1: the voice
+   * connector spreads calls evenly over them and tries another when one fails. At most {@link MAX_ORIGINATION_ROUTES}.
    */
   readonly originationHosts: readonly string[];
   /** Carrier networks allowed to send calls out through the voice connector. */
@@ -31,8 +33,10 @@ export interface PstnGatewayProps {
    */
   readonly callsPerSecondLimit?: number;
   /**
-   * Require TLS signalling and SRTP media. Needs TLS origination on the SIP cluster, which it
-   * does not terminate yet, so it is off until then.
+   * Require TLS signalling and SRTP media: the voice connector then sends calls over TLS to port 5061 of the
+   * origination hosts, which must present a certificate it trusts and offer SRTP, and blocks unencrypted
+   * calls sent to it. Off by default because voiceplane's SIP cluster takes SIP over TCP/UDP 5060 only
+   * and its media servers plain RTP (see the README, *SIP cluster and PSTN edge*).
    * @default false
    */
   readonly requireEncryption?: boolean;
@@ -73,9 +77,11 @@ export class PstnGateway extends Construct {
     this.voiceConnectorId = voiceConnector.id;
     this.outboundHostName = voiceConnector.outboundHostName;
 
+    // An encrypted voice connector runs TLS over the route's TCP protocol.
+    const originationPort = props.requireEncryption === true ? SIP_TLS_PORT : SIP_PORT;
     new ChimeVoiceConnectorOrigination(this, 'Origination', {
       voiceConnectorId: voiceConnector.id,
-      route: props.originationHosts.map((host) => ({ host, port: SIP_PORT, protocol: 'TCP', priority: 1, weight: 1 })),
+      route: props.originationHosts.map((host) => ({ host, port: originationPort, protocol: 'TCP', priority: 1, weight: 1 })),
     });
     new ChimeVoiceConnectorTermination(this, 'Termination', {
       voiceConnectorId: voiceConnector.id,

@@ -2,11 +2,13 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { Instance } from '@cdktf/provider-aws/lib/instance';
 import { Lb } from '@cdktf/provider-aws/lib/lb';
 import { LbListener } from '@cdktf/provider-aws/lib/lb-listener';
 import { LbTargetGroup } from '@cdktf/provider-aws/lib/lb-target-group';
 import { LbTargetGroupAttachment } from '@cdktf/provider-aws/lib/lb-target-group-attachment';
+import { SecretsmanagerSecret } from '@cdktf/provider-aws/lib/secretsmanager-secret';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
 import { VpcSecurityGroupIngressRule } from '@cdktf/provider-aws/lib/vpc-security-group-ingress-rule';
 import {
@@ -23,9 +25,10 @@ import {
 } from '../runtime/sip';
 import { replaceableSecurityGroup } from './replaceable-security-group';
 import { markComponent } from './component';
+import { kmsKeyStatements } from './customer-managed-key';
 import { instanceLaunchTemplate } from './instance-launch-template';
 import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
-import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies } from './iam-policy';
+import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
 
 const KAMAILIO_SETTINGS = resolveKamailioSettings();
 /** Kamailio's JSON-RPC over HTTP (`voiceplane sip --rpc HOST:PORT`), reachable only from the orchestrators' subnets and the node itself. */
@@ -47,11 +50,25 @@ export interface SipHaClusterProps {
   readonly publicSubnetIds: string[];
   /** Number of Kamailio nodes (a voice connector takes at most 10 origination routes). */
   readonly size: number;
-  /** The site's id and its media servers at their SIP addresses, in dispatch order. */
+  /**
+   * The site's id and its media servers at their SIP addresses, in dispatch order. With `tls` (a voice connector that
+   * requires encryption) the nodes take SIP over TLS on 5061 with the certificate of the cluster's secret
+   * ({@link SipHaCluster.tlsCertificateSecretName}), and 5060 only from inside the VPC.
+   */
   readonly site: SipSite;
   /**
-   * Sources allowed to send SIP to 5060 (the site's voice connector's signalling networks): admitted by
-   * the security group and checked again by Kamailio, which answers others 403.
+   * Region of the site, where the TLS certificate secret lives; required with `site.tls`.
+   * @default none
+   */
+  readonly region?: string;
+  /**
+   * Customer-managed KMS key of the TLS certificate secret (a key of `region`).
+   * @default the AWS-managed key of Secrets Manager
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * Sources allowed to send SIP to 5060, or to 5061 over TLS with `site.tls` (the site's voice connector's signalling
+   * networks): admitted by the security group and checked again by Kamailio, which answers others 403.
    */
   readonly allowedSourceCidrs: readonly string[];
   /**
@@ -90,6 +107,11 @@ export class SipHaCluster extends Construct {
   public readonly configFiles: SipConfigFiles;
   /** The rendered cloud-init, exposed for review and tests. */
   public readonly userData: string;
+  /**
+   * With `site.tls`: the secret the nodes read their TLS private key and certificate chain from at boot (one PEM
+   * string), created without a value: put it out of band.
+   */
+  public readonly tlsCertificateSecretName?: string;
 
   constructor(scope: Construct, id: string, props: SipHaClusterProps) {
     super(scope, id);
@@ -104,9 +126,24 @@ export class SipHaCluster extends Construct {
     if (props.allowedSourceCidrs.length === 0) {
       throw new Error('allowedSourceCidrs must name at least one network (the voice connector sends SIP from its signalling networks)');
     }
+    const tls = props.site.tls === true;
+    if (tls && props.region === undefined) {
+      throw new Error('region is required with site.tls (the TLS certificate secret is read from the site\'s region at boot)');
+    }
+    // Put out of band like the other secrets: its value is never in Terraform state or user data.
+    const certificateSecret = tls
+      ? new SecretsmanagerSecret(this, 'TlsCertificate', {
+          name: `${props.name}-sip-tls-certificate`,
+          description: `TLS private key and certificate chain (one PEM) of the SIP nodes of site ${props.site.id}, set outside Terraform`,
+          recoveryWindowInDays: 7,
+          kmsKeyId: props.kmsKeyArn,
+        })
+      : undefined;
+    this.tlsCertificateSecretName = certificateSecret?.name;
     this.userData = renderSipNodeCloudInit(this.configFiles, {
       rpcAllowedCidrs: [NODE_LOOPBACK_CIDR, ...props.rpcAllowedCidrs],
       allowedSourceCidrs: props.allowedSourceCidrs,
+      tlsCertificate: certificateSecret ? { secretName: `${props.name}-sip-tls-certificate`, region: props.region! } : undefined,
     });
 
     const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
@@ -117,8 +154,12 @@ export class SipHaCluster extends Construct {
     this.securityGroupId = securityGroup.id;
     const ingress = (ruleId: string, description: string, ipProtocol: string, port: number, cidrIpv4: string) =>
       new VpcSecurityGroupIngressRule(this, ruleId, { securityGroupId: securityGroup.id, description, ipProtocol, fromPort: port, toPort: port, cidrIpv4 });
-    for (const protocol of ['udp', 'tcp']) {
-      props.allowedSourceCidrs.forEach((cidr, index) => ingress(`Sip-${protocol}-${index}`, 'SIP signalling', protocol, KAMAILIO_SETTINGS.sipPort, cidr));
+    if (tls) {
+      props.allowedSourceCidrs.forEach((cidr, index) => ingress(`SipTls-${index}`, 'SIP signalling over TLS', 'tcp', KAMAILIO_SETTINGS.tlsPort, cidr));
+    } else {
+      for (const protocol of ['udp', 'tcp']) {
+        props.allowedSourceCidrs.forEach((cidr, index) => ingress(`Sip-${protocol}-${index}`, 'SIP signalling', protocol, KAMAILIO_SETTINGS.sipPort, cidr));
+      }
     }
     ingress('SipHealthFromVpc', 'Load balancer health checks', 'tcp', KAMAILIO_SETTINGS.sipPort, props.vpcCidr);
     ingress('SipFromMediaServers', 'In-dialog SIP from the media servers', 'udp', KAMAILIO_SETTINGS.mediaServerFacingPort, props.vpcCidr);
@@ -135,6 +176,12 @@ export class SipHaCluster extends Construct {
       assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
     });
     attachManagedPolicies(this, 'Role', role.name, [SSM_MANAGED_INSTANCE_POLICY_ARN]);
+    if (certificateSecret) {
+      new IamRolePolicy(this, 'TlsCertificatePolicy', {
+        role: role.id,
+        policy: policyDocument([{ actions: ['secretsmanager:GetSecretValue'], resources: [certificateSecret.arn] }, ...kmsKeyStatements(props.kmsKeyArn, ['secretsmanager'], 'read')]),
+      });
+    }
     const launchTemplate = instanceLaunchTemplate(this, {
       namePrefix: `${props.name}-sip-`,
       profileNamePrefix: `${props.name}-sip-`.slice(0, 38),
@@ -197,7 +244,14 @@ export class SipHaCluster extends Construct {
  * Installs the rendered files, then (once the Elastic IP is attached: no public address, no package
  * mirror) writes the node's environment from the instance metadata and starts Kamailio with it.
  */
-function renderSipNodeCloudInit(files: SipConfigFiles, sources: { readonly rpcAllowedCidrs: readonly string[]; readonly allowedSourceCidrs: readonly string[] }): string {
+interface SipNodeBootOptions {
+  readonly rpcAllowedCidrs: readonly string[];
+  readonly allowedSourceCidrs: readonly string[];
+  /** The secret the node's TLS key and certificate chain come from, for sites with TLS. */
+  readonly tlsCertificate?: { readonly secretName: string; readonly region: string };
+}
+
+function renderSipNodeCloudInit(files: SipConfigFiles, sources: SipNodeBootOptions): string {
   const file = (name: keyof SipConfigFiles) => [
     `  - path: ${CONFIG_DIRECTORY}/${name}`,
     "    permissions: '0644'",
@@ -225,8 +279,8 @@ ${RPC_ALLOWED_CIDRS_VARIABLE}=${sources.rpcAllowedCidrs.join(',')}
 ${ALLOWED_SOURCE_CIDRS_VARIABLE}=${sources.allowedSourceCidrs.join(',')}
 EOF
 apt-get update -q
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q kamailio
-systemctl enable kamailio
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${sources.tlsCertificate ? 'kamailio kamailio-tls-modules awscli' : 'kamailio'}
+${sources.tlsCertificate ? installTlsCertificate(sources.tlsCertificate) : ''}systemctl enable kamailio
 systemctl restart kamailio
 `;
   return [
@@ -243,4 +297,27 @@ systemctl restart kamailio
     '  - [/usr/local/sbin/voiceplane-sip-node-setup]',
     '',
   ].join('\n');
+}
+
+/**
+ * Boot step of a node with TLS: the key and certificate chain from the site's secret into a file only Kamailio can
+ * read. Fails closed: without a usable secret the boot stops before Kamailio is enabled or started.
+ */
+function installTlsCertificate(secret: { readonly secretName: string; readonly region: string }): string {
+  const file = KAMAILIO_SETTINGS.tlsCertificatePath;
+  const directory = path.posix.dirname(file);
+  return `umask 077
+install -d -m 0750 -o root -g kamailio ${directory}
+bundle=$(aws secretsmanager get-secret-value --region ${secret.region} --secret-id ${secret.secretName} --query SecretString --output text) || {
+  echo 'voiceplane: cannot read the TLS certificate secret ${secret.secretName}; Kamailio not started' >&2; exit 1; }
+case "$bundle" in
+  *'PRIVATE KEY-----'*'-----BEGIN CERTIFICATE-----'*) ;;
+  *) echo 'voiceplane: secret ${secret.secretName} holds no PEM private key followed by its certificate chain; Kamailio not started' >&2; exit 1 ;;
+esac
+printf '%s\\n' "$bundle" > ${file}.new
+unset bundle
+chown kamailio:kamailio ${file}.new
+chmod 0400 ${file}.new
+mv ${file}.new ${file}
+`;
 }

@@ -1,9 +1,12 @@
 import { z } from 'zod';
 import { groupIdSchema } from '../runtime/contracts/call-control-ids';
 import { imageReferenceSchema, imageRepositorySchema, imageTagSchema } from '../runtime/contracts/container-image';
+import { allowedImageRepositories, allowedImageRepositoriesSchema } from '../runtime/contracts/image-allow-list';
+import { kmsKeyArnSchema, kmsKeyRegion } from './customer-managed-key';
 import { DialplanError, encodeRouteTable } from '../runtime/dialplan';
 import { cidrsOverlap, parseCidr } from '../runtime/net/ipv4';
 import { formatPath } from '../runtime/validation/zod-issues';
+import { peerPublicKeySchema } from '../runtime/cds/network/peer-identity';
 import { initialRouteTable } from './initial-route-table';
 import { MAX_MEDIA_SERVERS_PER_SITE, MAX_VPC_PREFIX, MIN_VPC_PREFIX } from '../runtime/net/network-plan';
 import { MIN_TERMINATION_CIDR_PREFIX, VOICE_CONNECTOR_REGIONS } from './voice-connector-regions';
@@ -74,6 +77,12 @@ const pstnSchema = z.strictObject({
     .default([]),
   /** ISO country codes the voice connector may call. Default ["US"]. */
   callingRegions: z.array(z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 country code')).min(1).default(['US']),
+  /**
+   * Require TLS signalling and SRTP media on the voice connector: the SIP cluster then takes SIP over TLS on 5061
+   * (certificate from the site's `<platform>-<site>-sip-tls-certificate` secret, put out of band) and the media servers
+   * SRTP only. Default false: SIP over TCP/UDP 5060 and plain RTP (see README, *SIP cluster and PSTN edge*).
+   */
+  requireEncryption: z.boolean().default(false),
 });
 
 const siteSchema = z
@@ -82,7 +91,7 @@ const siteSchema = z
     region,
     vpcCidr,
     availabilityZones,
-    pstn: pstnSchema.default({ enabled: false, terminationCidrAllowList: [], callingRegions: ['US'] }),
+    pstn: pstnSchema.default({ enabled: false, terminationCidrAllowList: [], callingRegions: ['US'], requireEncryption: false }),
     sipCluster: z.strictObject({
       /** Kamailio instances behind the site's SIP load balancer. */
       size: z.number().int().min(1, 'a SIP cluster needs at least one node').max(10),
@@ -93,6 +102,13 @@ const siteSchema = z
       allowedSourceCidrs: z.array(z.string().refine((value) => parseCidr(value) !== undefined, 'not an IPv4 CIDR block')).min(1).optional(),
     }),
     mediaServers: z.array(mediaServerSchema).min(1, 'a site needs at least one media server').max(MAX_MEDIA_SERVERS_PER_SITE),
+    /**
+     * The public key of the site's Call Data Server (Ed25519, base64 SPKI DER), as `voiceplane cds keygen` prints
+     * it; the private key stays in the site's secret. The other sites' CDS take requests signed by it only.
+     */
+    cdsPublicKey: peerPublicKeySchema,
+    /** Customer-managed KMS key (in the site's region) for what the site keeps at rest. Default: AWS-managed keys. */
+    kmsKeyArn: kmsKeyArnSchema.optional(),
   })
   .transform((site) => ({
     ...site,
@@ -104,6 +120,8 @@ const dataCenterSchema = z.strictObject({
   region,
   vpcCidr,
   availabilityZones,
+  /** Customer-managed KMS key (in the data center's region) for what the data center keeps at rest. Default: AWS-managed keys. */
+  kmsKeyArn: kmsKeyArnSchema.optional(),
 });
 
 /** S3 bucket naming rules; no dots, which break TLS with virtual-hosted addressing. */
@@ -135,13 +153,21 @@ export const stateBackendSchema = z.discriminatedUnion('kind', [s3StateBackendSc
   error: (issue) => (typeof issue.input === 'object' && issue.input !== null ? 'must be "s3" or "local"' : 'must be an object with "kind": "s3" or "local"'),
 });
 
-const topologySchema = z.strictObject({
+/** The topology file's model; {@link topologyJsonSchema} is generated from it for editors. */
+export const topologySchema = z.strictObject({
+  /** The JSON Schema editors check the file against (ignored here). */
+  $schema: z.string().optional(),
   /** Platform name: prefixes resource names and tags everything. */
   platform: id('platform name'),
   /** Container image of the voiceplane runtime (CDS node, orchestrator tasks), with tag. */
   runtimeImage: imageReferenceSchema,
   dataCenters: z.array(dataCenterSchema).min(1, 'at least one data center is required'),
   sites: z.array(siteSchema).min(1, 'at least one site is required'),
+  /**
+   * The only image repositories the upgrade orchestrator may deploy (exact repositories, without tag). Default: the
+   * repositories the call-control groups run.
+   */
+  allowedImageRepositories: allowedImageRepositoriesSchema.optional(),
   /** Terraform state of the stacks. Optional: the VOICEPLANE_STATE_* variables can set it instead. */
   stateBackend: stateBackendSchema.optional(),
 });
@@ -198,6 +224,9 @@ function crossReferenceIssues(topology: Topology): string[] {
 
   duplicates(topology.dataCenters.map((dc) => dc.id)).forEach((index) => report(['dataCenters', index, 'id'], `duplicate id "${topology.dataCenters[index].id}"`));
   duplicates(topology.sites.map((site) => site.id)).forEach((index) => report(['sites', index, 'id'], `duplicate id "${topology.sites[index].id}"`));
+  duplicates(topology.sites.map((site) => site.cdsPublicKey)).forEach((index) =>
+    report(['sites', index, 'cdsPublicKey'], 'is another site\'s key too: each site needs its own (`voiceplane cds keygen`), or one could sign as the other'),
+  );
   const dcIds = new Set(topology.dataCenters.map((dc) => dc.id));
   topology.sites.forEach((site, siteIndex) => {
     if (dcIds.has(site.id)) report(['sites', siteIndex, 'id'], `"${site.id}" is also a data center id (stack names must be unique)`);
@@ -208,6 +237,10 @@ function crossReferenceIssues(topology: Topology): string[] {
     ...topology.sites.map((site, index) => ({ path: ['sites', index], network: site })),
   ];
   networks.forEach(({ path, network }) => {
+    const keyRegion = network.kmsKeyArn === undefined ? undefined : kmsKeyRegion(network.kmsKeyArn);
+    if (keyRegion !== undefined && keyRegion !== network.region) {
+      report([...path, 'kmsKeyArn'], `the key is in ${keyRegion}, not in ${network.region}: KMS keys are regional`);
+    }
     network.availabilityZones.forEach((zone, zoneIndex) => {
       if (!zone.startsWith(network.region) || zone.length !== network.region.length + 1) {
         report([...path, 'availabilityZones', zoneIndex], `"${zone}" is not in region ${network.region}`);
@@ -233,6 +266,9 @@ function crossReferenceIssues(topology: Topology): string[] {
     if (site.sipCluster.allowedSourceCidrs.length === 0) {
       report([...sitePath, 'sipCluster', 'allowedSourceCidrs'], `required in ${site.region}, which has no Amazon Chime SDK Voice Connector whose networks could be the default`);
     }
+    if (site.pstn.requireEncryption && !site.pstn.enabled) {
+      report([...sitePath, 'pstn', 'requireEncryption'], 'applies to the voice connector: set pstn.enabled too, or leave it false');
+    }
     if (site.pstn.enabled && site.pstn.terminationCidrAllowList.length === 0) {
       report([...sitePath, 'pstn', 'terminationCidrAllowList'], 'at least one carrier CIDR is required when the PSTN voice connector is enabled');
     }
@@ -246,6 +282,11 @@ function crossReferenceIssues(topology: Topology): string[] {
       }
       const groups = server.callControl.groups;
       duplicates(groups.map((group) => group.id)).forEach((index) => report([...callControlPath, 'groups', index, 'id'], `duplicate group id "${groups[index].id}"`));
+      groups.forEach((group, groupIndex) => {
+        if (topology.allowedImageRepositories !== undefined && !topology.allowedImageRepositories.includes(group.image)) {
+          report([...callControlPath, 'groups', groupIndex, 'image'], `"${group.image}" is not in allowedImageRepositories`);
+        }
+      });
       const routeTableProblem = encodingProblem(topology.platform, site.id, server);
       if (routeTableProblem) report([...sitePath, 'mediaServers', serverIndex, 'id'], routeTableProblem);
       if (groups.length < 2 && !server.callControl.allowSingleGroup) {
@@ -254,6 +295,12 @@ function crossReferenceIssues(topology: Topology): string[] {
     });
   });
   return issues;
+}
+
+/** The image repositories the upgrade orchestrator may deploy: `allowedImageRepositories`, by default those the groups run. */
+export function platformImageRepositories(topology: Topology): string[] {
+  const groupImages = topology.sites.flatMap((site) => site.mediaServers.flatMap((server) => server.callControl.groups.map((group) => group.image)));
+  return allowedImageRepositories(topology.allowedImageRepositories, groupImages);
 }
 
 /** Why the media server's route table cannot be stored in FreeSWITCH (names too long), if it cannot. */

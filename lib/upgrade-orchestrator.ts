@@ -13,6 +13,7 @@ import { replaceableSecurityGroup } from './replaceable-security-group';
 import { markComponent } from './component';
 import { DurableTable } from './durable-table';
 import { assumeRolePolicy, policyDocument, type PolicyStatement } from './iam-policy';
+import { kmsKeyStatements } from './customer-managed-key';
 import { LAMBDA_RUNTIME, LambdaBundle } from './lambda-bundle';
 import { ESL_INBOUND_PORT } from './ports';
 import { KAMAILIO_RPC_PORT } from './sip-ha-cluster';
@@ -51,6 +52,12 @@ export interface UpgradeOrchestratorProps {
    * @default 90
    */
   readonly logRetentionDays?: number;
+  /**
+   * Customer-managed KMS key (ARN, in the data center's region) of its state table and log group, and of the ESL
+   * password secrets it reads: its role may decrypt and generate data keys with it through DynamoDB and Secrets Manager.
+   * @default AWS-managed keys
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /**
@@ -78,13 +85,14 @@ export class UpgradeOrchestrator extends Construct {
   constructor(scope: Construct, id: string, props: UpgradeOrchestratorProps) {
     super(scope, id);
     markComponent(this, 'upgrade-orchestrator');
-    const stateTable = new DurableTable(this, 'StateTable', { tableName: `${props.name}-upgrades`, ttlAttribute: 'expiresAt' });
+    const stateTable = new DurableTable(this, 'StateTable', { tableName: `${props.name}-upgrades`, ttlAttribute: 'expiresAt', kmsKeyArn: props.kmsKeyArn });
     this.stateTableName = stateTable.tableName;
     this.stateTableArn = stateTable.tableArn;
 
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', {
       name: `/voiceplane/upgrade-orchestrator/${props.name}`,
       retentionInDays: props.logRetentionDays ?? 90,
+      kmsKeyId: props.kmsKeyArn,
     });
     this.logGroupName = logGroup.name;
     this.logGroupArn = logGroup.arn;
@@ -140,6 +148,8 @@ export class UpgradeOrchestrator extends Construct {
           ? [{ actions: ['iam:PassRole'], resources: props.passRoleArns, conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } } }]
           : []),
         ...(props.eslSecretArns.length > 0 ? [{ actions: ['secretsmanager:GetSecretValue'], resources: props.eslSecretArns }] : []),
+        ...kmsKeyStatements(props.kmsKeyArn, ['dynamodb']),
+        ...(props.eslSecretArns.length > 0 ? kmsKeyStatements(props.kmsKeyArn, ['secretsmanager'], 'read') : []),
         { actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [`${logGroup.arn}:*`] },
         { actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'], resources: ['*'] },
         // Lambda functions in a VPC manage their own network interfaces; EC2 offers no resource scoping here.

@@ -27,15 +27,22 @@ export interface VpcNetworkProps {
    */
   readonly natGateways?: number;
   /**
-   * Days to keep VPC flow logs of rejected traffic.
-   * @default 30
+   * Days to keep the VPC flow logs (accepted and rejected traffic).
+   * @default 365
    */
   readonly flowLogRetentionDays?: number;
+  /**
+   * Customer-managed KMS key (ARN, in the VPC's region) encrypting the flow logs; its key policy must let
+   * CloudWatch Logs of the region use it.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /**
  * A VPC with one public and one private subnet per availability zone, an internet gateway, NAT for
- * the private subnets and flow logs of rejected traffic. Addresses follow {@link planSubnets}.
+ * the private subnets and flow logs of all its traffic, accepted and rejected (an investigation needs
+ * what got through, not only what was refused). Addresses follow {@link planSubnets}.
  */
 export class VpcNetwork extends Construct {
   public readonly vpcId: string;
@@ -113,7 +120,8 @@ export class VpcNetwork extends Construct {
 
     const flowLogGroup = new CloudwatchLogGroup(this, 'FlowLogGroup', {
       name: `/voiceplane/${props.name}/vpc-flow-logs`,
-      retentionInDays: props.flowLogRetentionDays ?? 30,
+      retentionInDays: props.flowLogRetentionDays ?? 365,
+      kmsKeyId: props.kmsKeyArn,
     });
     const flowLogRole = new IamRole(this, 'FlowLogRole', {
       namePrefix: `${props.name}-flow-logs-`.slice(0, 38),
@@ -125,9 +133,9 @@ export class VpcNetwork extends Construct {
         { actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'], resources: [flowLogGroup.arn, `${flowLogGroup.arn}:*`] },
       ]),
     });
-    new FlowLog(this, 'RejectedTrafficFlowLog', {
+    new FlowLog(this, 'TrafficFlowLog', {
       vpcId: vpc.id,
-      trafficType: 'REJECT',
+      trafficType: 'ALL',
       logDestination: flowLogGroup.arn,
       iamRoleArn: flowLogRole.arn,
     });

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { Aspects, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
-import { CentralDataCenter, ComponentTags, DataCenter, RequireImdsV2, RestrictOpenIngress, StateBackend, Topology, dataCenterStackName, placeMediaServer, planSubnets } from '../lib';
+import { CentralDataCenter, ComponentTags, DataCenter, RequireImdsV2, RestrictOpenIngress, StateBackend, Topology, dataCenterStackName, placeMediaServer, planSubnets, platformImageRepositories } from '../lib';
 import { DeploymentProfile } from './deployment-profile';
 import { publishDataCenterOutputs } from './data-center-outputs';
 import { awsProviderConfig } from './provider-config';
@@ -38,6 +38,8 @@ export class DataCenterStack extends TerraformStack {
       availabilityZones: dc.availabilityZones,
       mediaServers: served,
       mediaServerCidrs: servedSites.flatMap((site) => planSubnets(site.vpcCidr, site.availabilityZones).map((subnet) => subnet.publicCidr)),
+      allowedImageRepositories: platformImageRepositories(topology),
+      kmsKeyArn: dc.kmsKeyArn,
     });
     publishDataCenterOutputs(this, this.dataCenter);
 

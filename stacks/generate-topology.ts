@@ -1,4 +1,15 @@
+import { createHash, createPrivateKey, createPublicKey } from 'crypto';
 import { TopologyInput } from '../lib';
+
+/** PKCS#8 DER of an Ed25519 private key, less its 32-byte seed. */
+const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+
+/** A CDS public key for a generated site, the same in every run (its private key is thrown away: a benchmark topology is never deployed as is). */
+function generatedCdsPublicKey(siteId: string): string {
+  const seed = createHash('sha256').update(`voiceplane benchmark site ${siteId}`).digest();
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  return createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+}
 
 const SITE_REGIONS = [
   { region: 'us-west-2', zones: ['a', 'b', 'c'] },
@@ -31,6 +42,7 @@ export function generateTopology(options: GeneratedTopologyOptions): TopologyInp
       availabilityZones: zones.map((zone) => `${region}${zone}`),
       pstn: { enabled: true, terminationCidrAllowList: ['198.51.100.0/28'], callingRegions: ['US'] },
       sipCluster: { size: 2 },
+      cdsPublicKey: generatedCdsPublicKey(`site-${siteIndex}`),
       mediaServers: Array.from({ length: options.mediaServersPerSite }, (_, serverIndex) => ({
         id: `ms-${serverIndex}`,
         callControl: {

@@ -57,6 +57,7 @@ export class SiteStack extends TerraformStack {
             orchestratorCidrs: planSubnets(dc.vpcCidr, dc.availabilityZones).map((subnet) => subnet.privateCidr),
             eslSecretArn: reference.eslSecretArn(site.id),
             archiveTableArn: reference.archiveTableArn,
+            kmsKeyArn: dc.kmsKeyArn,
           },
         ]),
       ),

@@ -20,7 +20,7 @@ export class ActiveCalls {
   }
 
   /** Holds `call` until `done` settles. */
-  track(call: ControlledCall, done: Promise<void>): void {
+  track(call: ControlledCall, done: Promise<unknown>): void {
     this.calls.add(call);
     const release = (): void => this.release(call);
     void done.then(release, release);

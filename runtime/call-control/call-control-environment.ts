@@ -3,6 +3,7 @@ import { groupIdSchema, mediaServerIdSchema } from '../contracts/call-control-id
 import { IMAGE_TAG_SYNTAX, isImageTag } from '../contracts/container-image';
 import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT } from './call-control-ports';
 import { bridgeTargetSchema } from './default-call-flow';
+import { DEFAULT_LOG_LEVEL, LOG_LEVEL_VARIABLE, logLevelSchema, type LogLevel } from '../shared/logger';
 
 /**
  * The environment that configures a call-control container: built here for its task definition (the constructs) and
@@ -18,6 +19,7 @@ export const CALL_CONTROL_VARIABLES = {
   listenHost: 'CALL_CONTROL_LISTEN_HOST',
   bridgeTarget: 'CALL_CONTROL_BRIDGE_TARGET',
   shutdownGraceMs: 'CALL_CONTROL_SHUTDOWN_GRACE_MS',
+  logLevel: LOG_LEVEL_VARIABLE,
 } as const;
 
 export const MAX_SHUTDOWN_GRACE_MS = 3_600_000;
@@ -40,6 +42,8 @@ export interface CallControlSettings {
   readonly bridgeTarget?: string;
   /** @default the service's */
   readonly shutdownGraceMs?: number;
+  /** @default info */
+  readonly logLevel?: LogLevel;
 }
 
 /** The variables that configure a container with `settings`; the ports are always spelled out. */
@@ -54,6 +58,7 @@ export function callControlEnvironment(settings: CallControlSettings): Record<st
     ...optional(CALL_CONTROL_VARIABLES.listenHost, settings.listenHost),
     ...optional(CALL_CONTROL_VARIABLES.bridgeTarget, settings.bridgeTarget),
     ...optional(CALL_CONTROL_VARIABLES.shutdownGraceMs, settings.shutdownGraceMs),
+    ...optional(CALL_CONTROL_VARIABLES.logLevel, settings.logLevel),
   };
 }
 
@@ -79,6 +84,7 @@ const environmentSchema = z
     [CALL_CONTROL_VARIABLES.listenHost]: variable(z.string().regex(/^\S+$/, 'must be a host name or IP address').default(ANY_ADDRESS)),
     [CALL_CONTROL_VARIABLES.bridgeTarget]: variable(bridgeTargetSchema.optional()),
     [CALL_CONTROL_VARIABLES.shutdownGraceMs]: variable(wholeNumber(MAX_SHUTDOWN_GRACE_MS, `a number of milliseconds (0-${MAX_SHUTDOWN_GRACE_MS})`).optional()),
+    [CALL_CONTROL_VARIABLES.logLevel]: variable(logLevelSchema.default(DEFAULT_LOG_LEVEL)),
   })
   .transform(
     (env) =>
@@ -91,6 +97,7 @@ const environmentSchema = z
         listenHost: env.CALL_CONTROL_LISTEN_HOST,
         bridgeTarget: env.CALL_CONTROL_BRIDGE_TARGET,
         shutdownGraceMs: env.CALL_CONTROL_SHUTDOWN_GRACE_MS,
+        logLevel: env[LOG_LEVEL_VARIABLE],
       }) satisfies CallControlSettings,
   );
 

@@ -2,6 +2,8 @@ import { OutboundEslServer, type OutboundCall, type Timers } from '../esl';
 import { settlesWithin, systemTimers } from '../esl/timers';
 import { ListenError } from '../net/listen';
 import { ActiveCalls } from './active-calls';
+import { CallControlMetrics } from './call-control-metrics';
+import { EmfPublisher } from '../metrics/emf-publisher';
 import type { CallFlow } from './call-flow';
 import { ControlledCall } from './controlled-call';
 import { createDefaultCallFlow } from './default-call-flow';
@@ -50,7 +52,18 @@ export interface CallControlServiceOptions {
   readonly timers?: Timers;
   /** Milliseconds clock for call durations (default Date.now). */
   readonly now?: () => number;
+  /** How often the metrics are written as a CloudWatch EMF line (default 60 000 ms). */
+  readonly metricsIntervalMs?: number;
+  /** Receives each EMF line (default: stdout, which the task's log driver ships to CloudWatch Logs). */
+  readonly writeMetrics?: (line: string) => void;
+  /** Timers of the metrics interval (default: the system's, not holding the process open). */
+  readonly metricsTimers?: Timers;
 }
+
+export const DEFAULT_METRICS_INTERVAL_MS = 60_000;
+
+/** A pending metrics publication never keeps the process alive. */
+const unrefTimers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms).unref(), clearTimeout: (handle) => clearTimeout(handle) };
 
 export interface BoundPorts {
   readonly eslPort: number;
@@ -67,6 +80,7 @@ export interface ShutdownSummary {
 interface Listeners {
   readonly esl: OutboundEslServer;
   readonly http: StatusHttpServer;
+  readonly metrics: EmfPublisher;
 }
 
 type State = 'created' | 'starting' | 'running' | 'draining' | 'stopped';
@@ -76,6 +90,7 @@ export class CallControlService {
   private readonly log: Logger;
   private readonly timers: Timers;
   private readonly calls = new ActiveCalls();
+  private readonly metrics: CallControlMetrics;
   private readonly flow: CallFlow;
   private readonly drainCutShort: Promise<void>;
   private cutDrainShort!: () => void;
@@ -88,6 +103,7 @@ export class CallControlService {
     this.log = withFields(options.logger ?? jsonLinesLogger(), { group: options.group, version: options.version });
     this.timers = options.timers ?? systemTimers;
     this.flow = options.flow ?? createDefaultCallFlow({ bridgeTarget: options.bridgeTarget });
+    this.metrics = new CallControlMetrics(options.group, () => this.calls.size);
     this.drainCutShort = new Promise((resolve) => (this.cutDrainShort = resolve));
   }
 
@@ -136,9 +152,11 @@ export class CallControlService {
       logger: this.log,
       now: this.options.now ?? Date.now,
     });
+    this.metrics.callsStarted.add();
     const done = controlled.run();
     this.calls.track(controlled, done);
-    void done.then(() => {
+    void done.then((detachReason) => {
+      this.metrics.finished(detachReason);
       if (this.state === 'draining') this.log.info('draining', { activeCalls: this.calls.size });
     });
   }
@@ -153,12 +171,20 @@ export class CallControlService {
     const http = await StatusHttpServer.listen({
       ...this.options.httpListen,
       status: () => this.status(),
+      metrics: () => this.metrics.registry.prometheus(),
       onError: (error) => this.log.error('status HTTP server error', { error: errorMessage(error) }),
     }).catch(async (error: unknown) => {
       await esl.close();
       throw error;
     });
-    this.listeners = { esl, http };
+    const metrics = new EmfPublisher({
+      registry: this.metrics.registry,
+      write: this.options.writeMetrics ?? ((line) => process.stdout.write(line)),
+      intervalMs: this.options.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
+      timers: this.options.metricsTimers ?? unrefTimers,
+      now: this.options.now ?? Date.now,
+    });
+    this.listeners = { esl, http, metrics };
     this.state = 'running';
     const ports = { eslPort: esl.port, httpPort: http.port };
     this.log.info('call control started', { ...ports, shutdownGraceMs: this.graceMs });
@@ -185,6 +211,7 @@ export class CallControlService {
 
     await eslClosed;
     await listeners.http.close();
+    listeners.metrics.stop();
     this.state = 'stopped';
     this.log.info('shutdown complete', { ...summary });
     return summary;

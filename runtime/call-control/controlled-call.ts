@@ -31,8 +31,8 @@ export class ControlledCall {
     return this.call.uuid;
   }
 
-  /** Resolves once the call has ended or been detached; never rejects. */
-  async run(): Promise<void> {
+  /** Resolves once the call has ended or been detached, with why it was detached if it was; never rejects. */
+  async run(): Promise<DetachReason | undefined> {
     this.log.info('call started', { caller: this.call.callerIdNumber, destination: this.call.destinationNumber });
     try {
       await this.call.setVariable(CALL_CONTROL_CONNECTED_VARIABLE, CALL_CONTROL_CONNECTED_VALUE);
@@ -48,6 +48,7 @@ export class ControlledCall {
     const durationMs = this.options.now() - this.startedAt;
     if (this.detachReason === undefined) this.log.info('call ended', { durationMs, hangupCause: end.hangupCause });
     else this.log.warn('call detached', { durationMs, reason: this.detachReason });
+    return this.detachReason;
   }
 
   /** Lets go of the call without hanging up (`exit`): FreeSWITCH keeps it and the dialplan re-homes it. */

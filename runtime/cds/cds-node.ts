@@ -1,8 +1,11 @@
+import type { KeyObject } from 'crypto';
 import type { BackoffPolicy } from '../esl/backoff';
 import { errorMessage, jsonLinesLogger, type Logger } from '../shared/logger';
 import type { CallArchive } from './store/call-archive';
 import { CallEnding } from './replication/call-ending';
 import { CallEventStreams } from './api/call-event-streams';
+import { CallSweeper } from './store/call-sweeper';
+import { resolveLimits, type CdsNodeLimits } from './cds-limits';
 import { systemClock, type CdsClock } from './clock/cds-clock';
 import { CdsHttpServer } from './api/cds-http-server';
 import { DeferredWrites } from './store/deferred-writes';
@@ -11,6 +14,7 @@ import type { CdsStore } from './store/cds-store';
 import { CallTimestamps } from './clock/call-timestamps';
 import { HybridClock, type FencedError } from './clock/hybrid-clock';
 import { LocalApi } from './api/local-api';
+import { LocalToken } from './api/local-token';
 import { LocalCallStore } from './store/local-call-store';
 import { NetworkHealthMonitor } from './network/network-health-monitor';
 import { NetworkProxy } from './network/network-proxy';
@@ -37,12 +41,23 @@ export const DEFAULT_TIMERS: CdsNodeTimers = { heartbeatMs: 30_000, expiryMs: 30
 
 export interface CdsNodeOptions {
   readonly site: string;
+  /** Where the local API (the site's clients) listens. */
   readonly host: string;
   readonly port: number;
+  /** Where the peer API (the other sites' nodes) listens. @default `host` */
+  readonly peerHost?: string;
+  readonly peerPort: number;
+  /** The site's local API token: local clients send it as `Authorization: Bearer <token>`. */
+  readonly localToken: string;
   /** Peer site id -> base URL of its CDS (every other site), or several: one per availability zone. */
   readonly peers: ReadonlyMap<string, string | readonly string[]>;
-  /** The shared key of the peer API. */
-  readonly peerKey: Buffer;
+  /** This site's private key (Ed25519): it signs every request to a peer. */
+  readonly privateKey: KeyObject;
+  /**
+   * The public key (Ed25519) of every admitted peer: a request is taken only when signed by its sender's key.
+   * Every peer in `peers` needs one; a peer with a key but no URL is admitted but not called.
+   */
+  readonly peerPublicKeys: ReadonlyMap<string, KeyObject>;
   readonly store: CdsStore;
   readonly archive: CallArchive;
   readonly timers?: Partial<CdsNodeTimers>;
@@ -57,6 +72,8 @@ export interface CdsNodeOptions {
   readonly mediaServers?: readonly MediaServerTarget[];
   /** How long `/health` reuses its check of the table (default 5 s). */
   readonly tableCheckCacheMs?: number;
+  /** Bounds on open calls, memory and event streams (see CdsNodeLimits for each default). */
+  readonly limits?: Partial<CdsNodeLimits>;
 }
 
 /** Largest accepted skew between a peer's request timestamp and this clock (a ±30 s wrong clock still talks). */
@@ -77,6 +94,7 @@ interface BuiltParts {
   readonly offsets: OwnerClockOffsets;
   readonly cursorWrites: DeferredWrites;
   readonly calls: LocalCallStore;
+  readonly sweeper: CallSweeper;
   readonly client: PeerClient;
   readonly proxy: NetworkProxy;
   readonly owner: OwnerReplication;
@@ -93,12 +111,13 @@ interface BuiltParts {
 /** What a running node is made of. */
 interface NodeParts extends BuiltParts {
   readonly server: CdsHttpServer;
+  readonly peerServer: CdsHttpServer;
   readonly collector?: EslEventCollector;
 }
 
 type HealthReply = { readonly status: 200 | 503; readonly body: Record<string, unknown> };
 
-/** `/health` of the local API, answered by the node once it exists. */
+/** `/health` of both listeners, answered by the node once it exists. */
 class DeferredHealth {
   private check: () => Promise<HealthReply> = () => Promise.resolve({ status: 503, body: { status: 'starting' } });
 
@@ -122,12 +141,24 @@ async function buildParts(options: CdsNodeOptions, logger: Logger): Promise<Buil
   const offsets = new OwnerClockOffsets(clock);
   const timestamps = new CallTimestamps({ site, hlc, offsets, maxAheadMs: MAX_AHEAD_MS });
   const cursorWrites = new DeferredWrites(clock, CURSOR_SAVE_INTERVAL_MS, logger);
-  const calls = new LocalCallStore({ site, store, timestamps, maxCallBytes: MAX_CALL_BYTES });
-  const client = new PeerClient({ site, peers: new Map([...options.peers].map(([peer, urls]) => [peer, [urls].flat()])), key: options.peerKey, clock, timeoutMs: options.peerTimeoutMs ?? 5_000 });
+  const limits = resolveLimits(options.limits);
+  const calls = new LocalCallStore({ site, store, timestamps, maxCallBytes: MAX_CALL_BYTES, clock, limits, backoff, random });
+  const sweeper = new CallSweeper({ calls, clock, limits, logger });
+  const unkeyed = peers.filter((peer) => !options.peerPublicKeys.has(peer));
+  if (unkeyed.length > 0) throw new Error(`peers ${unkeyed.join(', ')} have no public key`);
+  const client = new PeerClient({
+    site,
+    peers: new Map([...options.peers].map(([peer, urls]) => [peer, [urls].flat()])),
+    privateKey: options.privateKey,
+    clock,
+    // Never behind this clock: a peer whose own clock was set back since it started still takes real time.
+    peerNow: (peer) => clock.now() + Math.max(0, offsets.offsetOf(peer) ?? 0),
+    timeoutMs: options.peerTimeoutMs ?? 5_000,
+  });
   const proxy = new NetworkProxy({ site, peers, outbox: store, client, timestamps, clock, backoff, random, logger });
   const participants = new RegistrationMonitor({ site, calls, cursorWrites, logger });
   const owner = new OwnerReplication({ site, calls, participants, timestamps, archive: options.archive, transport: proxy, logger });
-  const participant = new ParticipantReplication({ site, calls, timestamps, cursorWrites, transport: proxy, clock, logger });
+  const participant = new ParticipantReplication({ site, calls, timestamps, cursorWrites, transport: proxy, clock, backoff, random, logger });
   const monitor = new NetworkHealthMonitor({
     peers,
     clock,
@@ -154,20 +185,21 @@ async function buildParts(options: CdsNodeOptions, logger: Logger): Promise<Buil
     },
   });
   const ending = new CallEnding({ site, calls, owner, archive: options.archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
-  const streams = new CallEventStreams(calls, clock, SSE_KEEP_ALIVE_MS);
+  const streams = new CallEventStreams(calls, { clock, keepAliveMs: SSE_KEEP_ALIVE_MS, limits, logger });
   const peerApi = new PeerApi({
-    key: options.peerKey,
-    peers: new Set(peers),
+    site,
+    peerKeys: options.peerPublicKeys,
     clock,
     clockWindowMs: PEER_CLOCK_WINDOW_MS,
-    nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY),
+    // Nonces live in memory: a request signed before this start is refused, so none can be replayed across a restart.
+    nonces: new NonceCache(PEER_CLOCK_WINDOW_MS, NONCE_CAPACITY, clock.now()),
     proxy,
     heard: (peer) => monitor.heard(peer),
   });
   const table = new TableHealth({ check: () => store.checkReachable(), clock, cacheMs: options.tableCheckCacheMs ?? 5_000, timeoutMs: TABLE_CHECK_TIMEOUT_MS });
   const healthCheck = new DeferredHealth();
-  const localApi = new LocalApi({ calls, participant, streams, registrationWaitMs: REGISTRATION_WAIT_MS, health: () => healthCheck.status() });
-  return { peers, backoff, timestamps, offsets, cursorWrites, calls, client, proxy, owner, participant, monitor, ending, streams, table, healthCheck, localApi, peerApi };
+  const localApi = new LocalApi({ calls, participant, streams, registrationWaitMs: REGISTRATION_WAIT_MS });
+  return { peers, backoff, timestamps, offsets, cursorWrites, calls, sweeper, client, proxy, owner, participant, monitor, ending, streams, table, healthCheck, localApi, peerApi };
 }
 
 /** Connects the parts that hear of each other: peer replies feed the clock offsets and the health monitor; the proxy routes to both replication sides. */
@@ -203,40 +235,59 @@ export class CdsNode {
 
   /** Builds the parts (none refers to one built after it), wires them to each other, then starts them. */
   static async start(options: CdsNodeOptions): Promise<CdsNode> {
+    // A bad token fails the start before anything is built, recovered or listens.
+    const localToken = new LocalToken(options.localToken);
     const logger = options.logger ?? jsonLinesLogger();
     const parts = await buildParts(options, logger);
     wireParts(parts);
     let node: CdsNode | undefined;
     parts.healthCheck.use(() => (node ? node.checkedHealth() : Promise.resolve({ status: 503, body: { status: 'starting' } })));
-    let server: CdsHttpServer;
+    const health = () => parts.healthCheck.status();
+    let server: CdsHttpServer | undefined;
+    let peerServer: CdsHttpServer;
     let recovered: number;
     try {
       const openCalls = await parts.calls.recover();
       recovered = openCalls.length;
       await parts.proxy.resume(openCalls);
       parts.ending.resume(openCalls);
-      server = await CdsHttpServer.listen({ host: options.host, port: options.port, localApi: parts.localApi, peerApi: parts.peerApi, logger, peerTime: () => parts.timestamps.nowMs() });
+      server = await CdsHttpServer.listen({ host: options.host, port: options.port, endpoint: { listener: 'local', api: parts.localApi, token: localToken }, health, logger });
+      peerServer = await CdsHttpServer.listen({
+        host: options.peerHost ?? options.host,
+        port: options.peerPort,
+        endpoint: { listener: 'peer', api: parts.peerApi, time: () => parts.timestamps.nowMs() },
+        health,
+        logger,
+      });
     } catch (error) {
       // Its timers (keep-alives, resumed deliveries, grace periods) would keep a node that never served running.
       parts.streams.closeAll();
+      await server?.close();
       await stopParts(parts);
       throw error;
     }
     parts.monitor.start();
+    parts.sweeper.start();
     const mediaServers = options.mediaServers ?? [];
     const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls: parts.calls, mediaServers, backoff: parts.backoff, logger }) : undefined;
-    node = new CdsNode(options.site, { ...parts, server, collector }, options.store, logger);
-    logger.info('cds node started', { site: options.site, port: server.port, peers: parts.peers.join(','), openCalls: recovered });
+    node = new CdsNode(options.site, { ...parts, server, peerServer, collector }, options.store, logger);
+    logger.info('cds node started', { site: options.site, port: server.port, peerPort: peerServer.port, peers: parts.peers.join(','), openCalls: recovered });
     return node;
   }
 
+  /** The local API's port. */
   get port(): number {
     return this.parts.server.port;
   }
 
+  /** The peer API's port. */
+  get peerPort(): number {
+    return this.parts.peerServer.port;
+  }
+
   /** `/health`: peers as the health monitor sees them, pending deliveries, bytes sent to peers. */
   health(): Record<string, unknown> {
-    const { monitor, offsets, calls, proxy, streams, client } = this.parts;
+    const { monitor, offsets, calls, proxy, participant, streams, client } = this.parts;
     const peers: Record<string, unknown> = {};
     for (const peer of this.parts.peers) {
       peers[peer] = { ...monitor.status(peer), offsetMs: offsets.offsetOf(peer) ?? null };
@@ -244,10 +295,14 @@ export class CdsNode {
     return {
       site: this.site,
       status: 'ok',
-      openCalls: calls.cachedCalls().filter((call) => !call.ended).length,
+      openCalls: calls.openCallCount,
+      cachedCalls: calls.cachedCallCount,
       pendingDeliveries: proxy.pending,
       deliveriesIdle: proxy.idle,
+      pendingRegistrations: participant.pendingRegistrations,
       eventStreams: streams.openStreams,
+      eventStreamBufferedBytes: streams.bufferedBytes,
+      droppedEventStreams: streams.droppedStreams,
       peers,
       sent: client.traffic(),
     };
@@ -268,17 +323,18 @@ export class CdsNode {
 
   /** Stops taking requests, then waits for the work under way, so nothing touches storage afterwards. */
   async stop(): Promise<void> {
-    const { collector, streams, server } = this.parts;
+    const { collector, streams, server, peerServer } = this.parts;
     await collector?.close();
     streams.closeAll();
-    await server.close();
+    await Promise.all([server.close(), peerServer.close()]);
     await stopParts(this.parts);
   }
 }
 
 /** Stops what works behind the listener: once it has settled, nothing touches storage or peers. */
-async function stopParts(parts: Pick<BuiltParts, 'monitor' | 'proxy' | 'ending' | 'calls' | 'cursorWrites' | 'client'>): Promise<void> {
+async function stopParts(parts: Pick<BuiltParts, 'monitor' | 'sweeper' | 'proxy' | 'ending' | 'calls' | 'cursorWrites' | 'client'>): Promise<void> {
   await parts.monitor.stop();
+  await parts.sweeper.stop();
   await parts.proxy.stop();
   await parts.ending.stop();
   await parts.calls.idle();

@@ -1,41 +1,64 @@
+import type { KeyObject } from 'crypto';
 import { accessSync, constants, mkdirSync, readFileSync } from 'fs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { errorMessage, jsonLinesLogger } from '../shared/logger';
 import { DynamoCallArchive } from '../cds/store/call-archive';
 import { systemClock } from '../cds/clock/cds-clock';
 import { CdsNode, DEFAULT_TIMERS } from '../cds/cds-node';
+import { parsePeerPrivateKey, parsePeerPublicKey } from '../cds/network/peer-identity';
 import { createDocumentClient } from '../dynamodb/document-client';
 import { ensureTable, tableExists } from '../dynamodb/tables';
 import { DynamoCdsStore } from '../cds/store/dynamo-cds-store';
 import { CliError, UsageError } from './cli-error';
 import { openEmbeddedDatabase, type EmbeddedDatabase } from './embedded-database';
 import { AWS_DYNAMODB, parseCdsServeOptions as parseServeOptions, type CdsServeOptions, type CdsServeRawOptions } from './cds-serve-options';
-import { CDS_PEER_KEY_VARIABLE } from './secret-variables';
+import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE } from './secret-variables';
+import { localTokenProblem } from '../cds/api/local-token';
 import type { Output } from './output';
 
 export { CDS_SERVE_OPTIONS, type CdsServeRawOptions } from './cds-serve-options';
-
-/** Rotating the shared key means restarting every node; a short key is refused rather than weakening HMAC. */
-const MIN_PEER_KEY_BYTES = 32;
 
 /** Validates the raw option values (timers default to the node's); the first problem as one line naming its flag. */
 export function parseCdsServeOptions(raw: CdsServeRawOptions): CdsServeOptions {
   return parseServeOptions(raw, DEFAULT_TIMERS);
 }
 
-function readPeerKey(options: CdsServeOptions): Buffer {
+/** This site's private key, from --peer-key-file or the environment; never printed, even in a refusal. */
+function readPrivateKey(options: CdsServeOptions): KeyObject {
   const file = options['peer-key-file'];
   let text = options.peerKey ?? '';
   if (file !== undefined) {
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new UsageError(`--peer-key-file: cannot read ${file}: ${(error as Error).message}`);
+      throw new UsageError(`--peer-key-file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
     }
   }
-  const key = Buffer.from(text.trim());
-  if (key.length < MIN_PEER_KEY_BYTES) throw new UsageError(`${file === undefined ? CDS_PEER_KEY_VARIABLE : '--peer-key-file'}: the key is shorter than ${MIN_PEER_KEY_BYTES} bytes`);
+  const key = parsePeerPrivateKey(text.trim());
+  if (typeof key === 'string') throw new UsageError(`${file === undefined ? CDS_PEER_KEY_VARIABLE : '--peer-key-file'}: the key ${key}`);
   return key;
+}
+
+/** The admitted peers' public keys (validated by the option schema). */
+function peerPublicKeys(options: CdsServeOptions): Map<string, KeyObject> {
+  return new Map(options['peer-public-key'].map(({ id, publicKey }) => [id, parsePeerPublicKey(publicKey) as KeyObject]));
+}
+
+/** The site's local API token, from --local-token-file or the environment; never printed, even in a refusal. */
+function readLocalToken(options: CdsServeOptions): string {
+  const file = options['local-token-file'];
+  let token = options.localToken ?? '';
+  if (file !== undefined) {
+    try {
+      token = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new UsageError(`--local-token-file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
+    }
+  }
+  token = token.trim();
+  const problem = localTokenProblem(token);
+  if (problem) throw new UsageError(`${file === undefined ? CDS_LOCAL_TOKEN_VARIABLE : '--local-token-file'}: the token ${problem}`);
+  return token;
 }
 
 /** Creates the directory if need be: dynalite never answers (nor closes) when it cannot open its database there. */
@@ -61,7 +84,8 @@ const TABLE_CHECK_TIMEOUT_MS = 10_000;
  */
 export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output, stop?: AbortSignal): Promise<void> {
   const options = parseCdsServeOptions(raw);
-  const peerKey = readPeerKey(options);
+  const privateKey = readPrivateKey(options);
+  const localToken = readLocalToken(options);
   const table = options.table ?? `cds-${options.site}`;
   const archive = options['archive-table'] ?? { name: 'cds-archive' };
   const logger = jsonLinesLogger({ write: (line) => output.line(line.trimEnd()) });
@@ -88,8 +112,12 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
       site: options.site,
       host: options.listen.host,
       port: options.listen.port,
+      peerHost: options['peer-listen'].host,
+      peerPort: options['peer-listen'].port,
+      localToken,
       peers: new Map(options.peer.map((peer) => [peer.id, peer.urls])),
-      peerKey,
+      privateKey,
+      peerPublicKeys: peerPublicKeys(options),
       store: new DynamoCdsStore({
         client,
         tableName: table,
@@ -102,6 +130,7 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
       logger,
       mediaServers: options['media-server'].map((target) => ({ ...target, password: options.password ?? '' })),
     });
+    output.line(`cds: site ${options.site} peers call http://${options['peer-listen'].host}:${node.peerPort}`);
     output.line(`cds: site ${options.site} listening on http://${options.listen.host}:${node.port}`);
     const fenced = await Promise.race([node.fenced, stopped(stop)]);
     // Exiting non-zero makes ECS replace a zombie task rather than leave it running beside the newer node.

@@ -1,9 +1,10 @@
 import { z } from 'zod';
 import { siteIdSchema } from '../cds/call/identifiers';
+import { peerPublicKeySchema } from '../cds/network/peer-identity';
 import { tableReferenceSchema } from '../dynamodb/table-reference';
 import { formatHostPort, hostPortSchema, type HostPort } from '../net/host-port';
 import { UsageError } from './cli-error';
-import { CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from './secret-variables';
+import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from './secret-variables';
 
 /**
  * The `voiceplane cds serve` command line, built and parsed from one option table: the constructs build the CDS
@@ -11,8 +12,10 @@ import { CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from './secret-variables
  * {@link parseCdsServeOptions}. Pure, so the constructs may import it.
  */
 
-/** The CDS HTTP API (local clients and peers) in its container. */
+/** The CDS local API (the site's own clients, with the site token) in its container. */
 export const CDS_PORT = 7070;
+/** The CDS peer API (the other sites' nodes) in its container: `cds serve --peer-listen`'s default port. */
+export const CDS_PEER_PORT = 7071;
 /** `--dynamodb-endpoint aws`: the region's own endpoint, reached with the credentials of the task role. */
 export const AWS_DYNAMODB = 'aws';
 
@@ -20,7 +23,10 @@ export const AWS_DYNAMODB = 'aws';
 export const CDS_SERVE_OPTIONS = {
   site: { type: 'string' },
   listen: { type: 'string' },
+  'peer-listen': { type: 'string' },
+  'local-token-file': { type: 'string' },
   peer: { type: 'string', multiple: true },
+  'peer-public-key': { type: 'string', multiple: true },
   'peer-key-file': { type: 'string' },
   'dynamodb-endpoint': { type: 'string' },
   table: { type: 'string' },
@@ -38,23 +44,27 @@ export const CDS_SERVE_OPTIONS = {
 type CdsServeFlag = keyof typeof CDS_SERVE_OPTIONS;
 const flag = (name: CdsServeFlag) => `--${name}`;
 
-/** Another site's CDS: its id and base URLs, one per availability zone. */
+/** Another site's CDS: its id, base URLs (one per availability zone) and public key. */
 export interface CdsPeer {
   readonly id: string;
   readonly urls: readonly string[];
+  /** The peer's CDS public key (Ed25519, base64 SPKI DER): its requests are checked with it. Not a secret. */
+  readonly publicKey: string;
 }
 
 /** What the constructs pass to `cds serve`. */
 export interface CdsServeCommandLine {
   readonly site: string;
   readonly listen: HostPort;
+  /** Where the peer API listens. @default `listen`'s host, port {@link CDS_PEER_PORT} */
+  readonly peerListen?: HostPort;
   /** {@link AWS_DYNAMODB} or an http(s) URL. @default an embedded DynamoDB */
   readonly dynamoDbEndpoint?: string;
   /** @default `cds-<site>` */
   readonly table?: string;
   /** Table name or ARN. @default `cds-archive` */
   readonly archiveTable?: string;
-  /** Peers without URLs are admitted but not called, so they are left off. @default none */
+  /** Every peer is admitted by its public key (`--peer-public-key`); only those with URLs are called (`--peer`). @default none */
   readonly peers?: readonly CdsPeer[];
   /** Event sockets of the media servers whose channel events the node collects. @default none */
   readonly mediaServers?: readonly HostPort[];
@@ -68,10 +78,12 @@ export function cdsServeCommandLine(command: CdsServeCommandLine): string[] {
     'serve',
     ...option('site', command.site),
     ...option('listen', formatHostPort(command.listen)),
+    ...option('peer-listen', command.peerListen && formatHostPort(command.peerListen)),
     ...option('dynamodb-endpoint', command.dynamoDbEndpoint),
     ...option('table', command.table),
     ...option('archive-table', command.archiveTable),
     ...(command.peers ?? []).filter((peer) => peer.urls.length > 0).flatMap((peer) => option('peer', `${peer.id}=${peer.urls.join(',')}`)),
+    ...(command.peers ?? []).flatMap((peer) => option('peer-public-key', `${peer.id}=${peer.publicKey}`)),
     ...(command.mediaServers ?? []).flatMap((socket) => option('media-server', formatHostPort(socket))),
   ];
 }
@@ -84,7 +96,12 @@ export interface CdsServeRawOptions {
   readonly peerKey?: string;
   readonly site?: string;
   readonly listen?: string;
+  readonly 'peer-listen'?: string;
+  readonly 'local-token-file'?: string;
+  /** The local API token from the environment ({@link CDS_LOCAL_TOKEN_VARIABLE}). */
+  readonly localToken?: string;
   readonly peer?: readonly string[];
+  readonly 'peer-public-key'?: readonly string[];
   readonly 'peer-key-file'?: string;
   readonly 'dynamodb-endpoint'?: string;
   readonly table?: string;
@@ -99,8 +116,8 @@ export interface CdsServeRawOptions {
 }
 
 /** The raw options of a parsed command line, with the secrets the environment holds. */
-export function cdsServeRawOptions(values: Omit<CdsServeRawOptions, 'peerKey'>, env: Readonly<Record<string, string | undefined>>): CdsServeRawOptions {
-  return { ...values, password: values.password ?? env[ESL_PASSWORD_VARIABLE], peerKey: env[CDS_PEER_KEY_VARIABLE] };
+export function cdsServeRawOptions(values: Omit<CdsServeRawOptions, 'peerKey' | 'localToken'>, env: Readonly<Record<string, string | undefined>>): CdsServeRawOptions {
+  return { ...values, password: values.password ?? env[ESL_PASSWORD_VARIABLE], peerKey: env[CDS_PEER_KEY_VARIABLE], localToken: env[CDS_LOCAL_TOKEN_VARIABLE] };
 }
 
 const required = (what: string) => z.string({ error: (issue) => (issue.input === undefined ? `required (${what})` : 'must be text') });
@@ -124,6 +141,13 @@ const peerSpec = z
   .transform((value) => ({ id: value.slice(0, value.indexOf('=')), urls: value.slice(value.indexOf('=') + 1).split(',') }))
   .pipe(z.object({ id: siteIdSchema, urls: z.array(cdsPeerUrlSchema) }));
 
+/** `ID=KEY`: a peer site admitted by its CDS public key (base64 SPKI DER, or the body of its PEM). */
+const peerPublicKeySpec = z
+  .string()
+  .regex(/^[^=]+=.+$/, 'must be ID=PUBLIC-KEY')
+  .transform((value) => ({ id: value.slice(0, value.indexOf('=')), publicKey: value.slice(value.indexOf('=') + 1) }))
+  .pipe(z.object({ id: siteIdSchema, publicKey: peerPublicKeySchema }));
+
 /** Defaults of the timer options: the node's own. */
 export interface CdsServeTimerDefaults {
   readonly heartbeatMs: number;
@@ -136,7 +160,11 @@ function cdsServeOptionsSchema(timers: CdsServeTimerDefaults) {
     .object({
       site: required('this site id').pipe(siteIdSchema),
       listen: required('HOST:PORT to listen on').pipe(hostPort),
+      'peer-listen': hostPort.optional(),
+      'local-token-file': z.string().optional(),
+      localToken: z.string().optional(),
       peer: z.array(peerSpec).default([]),
+      'peer-public-key': z.array(peerPublicKeySpec).default([]),
       peerKey: z.string().optional(),
       'peer-key-file': z.string().optional(),
       'dynamodb-endpoint': dynamoDbEndpoint.optional(),
@@ -156,11 +184,24 @@ function cdsServeOptionsSchema(timers: CdsServeTimerDefaults) {
         if (id === options.site) ctx.addIssue({ code: 'custom', path: ['peer'], message: `"${id}" is this site` });
         else if (ids.indexOf(id) !== index) ctx.addIssue({ code: 'custom', path: ['peer'], message: `"${id}" is given twice` });
       });
+      const keyed = options['peer-public-key'].map((peer) => peer.id);
+      keyed.forEach((id, index) => {
+        if (id === options.site) ctx.addIssue({ code: 'custom', path: ['peer-public-key'], message: `"${id}" is this site` });
+        else if (keyed.indexOf(id) !== index) ctx.addIssue({ code: 'custom', path: ['peer-public-key'], message: `"${id}" is given twice` });
+      });
+      ids.filter((id) => !keyed.includes(id)).forEach((id) => ctx.addIssue({ code: 'custom', path: ['peer-public-key'], message: `required for peer "${id}" (ID=PUBLIC-KEY, as \`voiceplane cds keygen\` prints)` }));
       if (options['expiry-ms'] <= 2 * options['heartbeat-ms']) {
         ctx.addIssue({ code: 'custom', path: ['expiry-ms'], message: 'must exceed two heartbeats (an outage is reported after two missed heartbeats)' });
       }
       if ((options['peer-key-file'] === undefined) === (options.peerKey === undefined)) {
-        ctx.addIssue({ code: 'custom', path: ['peer-key-file'], message: `give exactly one of --peer-key-file and ${CDS_PEER_KEY_VARIABLE} (the shared peer key)` });
+        ctx.addIssue({ code: 'custom', path: ['peer-key-file'], message: `give exactly one of --peer-key-file and ${CDS_PEER_KEY_VARIABLE} (this site's private key, from voiceplane cds keygen)` });
+      }
+      if ((options['local-token-file'] === undefined) === (options.localToken === undefined)) {
+        ctx.addIssue({ code: 'custom', path: ['local-token-file'], message: `give exactly one of --local-token-file and ${CDS_LOCAL_TOKEN_VARIABLE} (the token of the site's clients)` });
+      }
+      const peerListen = peerListenOf(options);
+      if (peerListen.port !== 0 && peerListen.port === options.listen.port && peerListen.host === options.listen.host) {
+        ctx.addIssue({ code: 'custom', path: ['peer-listen'], message: `must differ from --listen (${formatHostPort(options.listen)}): the peer API listens apart` });
       }
       if (options['state-dir'] !== undefined && options['dynamodb-endpoint'] !== undefined) {
         ctx.addIssue({ code: 'custom', path: ['state-dir'], message: 'keeps the embedded DynamoDB on disk; leave it out with --dynamodb-endpoint' });
@@ -168,10 +209,22 @@ function cdsServeOptionsSchema(timers: CdsServeTimerDefaults) {
       if (options['media-server'].length > 0 && !options.password) {
         ctx.addIssue({ code: 'custom', path: ['password'], message: 'required with --media-server (the event socket password)' });
       }
-    });
+    })
+    .transform((options) => ({ ...options, 'peer-listen': peerListenOf(options) }));
+}
+
+/**
+ * `--peer-listen`, by default `--listen`'s host on {@link CDS_PEER_PORT}, or on any free port when `--listen`
+ * asks for any free port (nodes started side by side, as tests do).
+ */
+function peerListenOf(options: { readonly listen: HostPort; readonly 'peer-listen'?: HostPort }): HostPort {
+  return options['peer-listen'] ?? { host: options.listen.host, port: options.listen.port === 0 ? 0 : CDS_PEER_PORT };
 }
 
 export type CdsServeOptions = z.output<ReturnType<typeof cdsServeOptionsSchema>>;
+
+/** Raw options that come from the environment, named by their variable in errors. */
+const SECRET_FIELDS: Readonly<Record<string, string>> = { peerKey: CDS_PEER_KEY_VARIABLE, localToken: CDS_LOCAL_TOKEN_VARIABLE };
 
 /** Validates the raw option values, timers defaulting to `timers`; the first problem as one line naming its flag (or variable). */
 export function parseCdsServeOptions(raw: CdsServeRawOptions, timers: CdsServeTimerDefaults): CdsServeOptions {
@@ -179,5 +232,5 @@ export function parseCdsServeOptions(raw: CdsServeRawOptions, timers: CdsServeTi
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const field = String(issue?.path[0] ?? 'options');
-  throw new UsageError(`${field === 'peerKey' ? CDS_PEER_KEY_VARIABLE : `--${field}`}: ${issue?.message ?? 'invalid'}`);
+  throw new UsageError(`${SECRET_FIELDS[field] ?? `--${field}`}: ${issue?.message ?? 'invalid'}`);
 }

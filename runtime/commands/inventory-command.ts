@@ -64,6 +64,8 @@ export function runInventoryCommand(values: InventoryOptionValues, output: Outpu
   const outputs = readStackOutputs(options.outputs);
   const inventory: FleetInventoryInput = {
     mediaServers: dataCenters.flatMap((dataCenter) => fleetInventoryDocument(deployedFleet(dataCenter, outputs)).mediaServers),
+    // The platform's list: the same for every data center.
+    allowedImageRepositories: [...dataCenters[0].allowedImageRepositories],
   };
   try {
     parseFleetInventory(inventory);
@@ -135,7 +137,7 @@ function deployedFleet(dataCenter: FleetDataCenter, outputs: StackOutputs): Flee
     });
     return { siteId: server.siteId, mediaServerId: server.mediaServerId, privateIp: server.privateIp, eslSecretId, groups };
   });
-  return { region: dataCenter.region, cluster, mediaServers };
+  return { region: dataCenter.region, cluster, mediaServers, allowedImageRepositories: dataCenter.allowedImageRepositories };
 }
 
 /** Writes `text` to `file` readable by its owner only, whether or not the file existed. */

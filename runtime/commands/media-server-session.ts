@@ -1,5 +1,5 @@
 import { DialplanError } from '../dialplan';
-import { EslError } from '../esl';
+import { EslAuthError, EslError } from '../esl';
 import { MediaServerClient, MediaServerReplyError, MissingRouteTableError, RouteVerificationError } from '../media-server';
 import { CliError } from './cli-error';
 import { EslTarget } from './esl-target';
@@ -13,6 +13,7 @@ export async function withMediaServer<T>(target: EslTarget, work: (client: Media
   try {
     client = await MediaServerClient.connect({ ...target, connectTimeoutMs: CLI_CONNECT_TIMEOUT_MS });
   } catch (error) {
+    if (error instanceof EslAuthError) throw new CliError(`authentication failed at media server ${target.host}:${target.port}: wrong event socket password (${error.replyText.trim()})`);
     throw new CliError(`cannot reach media server ${target.host}:${target.port}: ${(error as Error).message}`);
   }
   try {

@@ -1,10 +1,11 @@
 import { groupIdSchema } from '../contracts/call-control-ids';
-import { DialplanError, RouteTable, parseRouteSpec, parseRouteTable } from '../dialplan';
-import { UsageError } from './cli-error';
+import { DialplanError, RouteTable, activeGroups, parseRouteSpec, parseRouteTable } from '../dialplan';
+import { CliError, UsageError } from './cli-error';
 import { EslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
 import { parseOptions } from './option-schema';
 import { Output, formatTable } from './output';
+import { describeRouteChange } from './route-change';
 
 export interface RoutesCommand {
   readonly action: string | undefined;
@@ -12,6 +13,12 @@ export interface RoutesCommand {
   /** `--group` values: specs for `set`, one id for `drain`/`restore`. */
   readonly groups: readonly string[];
   readonly json: boolean;
+  /** `set`: accept a table with fewer than two active groups (its upgrades cannot avoid dropping calls). */
+  readonly allowSingleGroup?: boolean;
+  /** `set`: show the change and make none. */
+  readonly dryRun?: boolean;
+  /** `set`: asked before the change is made, after it is shown (on a terminal); false leaves the table as it is. */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 const ACTIONS = ['show', 'set', 'drain', 'restore'] as const;
@@ -20,14 +27,37 @@ const ACTIONS = ['show', 'set', 'drain', 'restore'] as const;
 export async function runRoutesCommand(command: RoutesCommand, output: Output): Promise<void> {
   const action = ACTIONS.find((candidate) => candidate === command.action);
   if (!action) throw new UsageError(`routes: expected one of ${ACTIONS.join('|')}, got ${command.action ?? 'nothing'}`);
-  const next = action === 'set' ? tableFromSpecs(command.groups) : undefined;
+  if (action === 'set') {
+    await setRoutes(command, output);
+    return;
+  }
   const groupId = action === 'drain' || action === 'restore' ? singleGroupId(action, command.groups) : undefined;
   const table = await withMediaServer(command.target, async (client) => {
     if (action === 'show') return client.routes();
-    if (next) return client.setRoutes(next);
     return action === 'drain' ? client.drain(groupId!) : client.restore(groupId!);
   });
   printRoutes(table, command.json, output);
+}
+
+/** `routes set`: refuses a table with one active group unless allowed, shows the change, then makes it (unless a dry run or declined). */
+async function setRoutes(command: RoutesCommand, output: Output): Promise<void> {
+  const next = tableFromSpecs(command.groups);
+  const active = activeGroups(next);
+  if (active.length < 2 && !command.allowSingleGroup) {
+    throw new UsageError(`routes set: only ${active.map((group) => group.id).join(', ')} would take new calls; upgrading it would drop calls (give a second --group, or --allow-single-group)`);
+  }
+  const table = await withMediaServer(command.target, async (client) => {
+    const current = await client.routes();
+    const change = describeRouteChange(current, next);
+    if (!command.json) change.forEach((line) => output.line(line));
+    if (command.dryRun) {
+      if (command.json) output.line(JSON.stringify({ dryRun: true, current: routesJson(current), next: routesJson(next), change }));
+      return undefined;
+    }
+    if (command.confirm && !(await command.confirm('apply this route table? [y/N] '))) throw new CliError('routes set: not confirmed; the route table is unchanged');
+    return client.setRoutes(next);
+  });
+  if (table) printRoutes(table, command.json, output);
 }
 
 function tableFromSpecs(specs: readonly string[]): RouteTable {

@@ -5,5 +5,7 @@
 
 /** The media servers' Event Socket password (instead of `--password`). */
 export const ESL_PASSWORD_VARIABLE = 'VOICEPLANE_ESL_PASSWORD';
-/** The CDS peer API's shared key (instead of `cds serve --peer-key-file`). */
+/** This site's CDS private key, PKCS#8 PEM (instead of `cds serve --peer-key-file`). */
 export const CDS_PEER_KEY_VARIABLE = 'VOICEPLANE_CDS_PEER_KEY';
+/** The CDS local API's token, which the site's clients present (instead of `cds serve --local-token-file`). */
+export const CDS_LOCAL_TOKEN_VARIABLE = 'VOICEPLANE_CDS_LOCAL_TOKEN';

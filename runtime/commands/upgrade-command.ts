@@ -1,7 +1,6 @@
 import { readFileSync } from 'fs';
 import type { Logger } from '../shared/logger';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../shared/clock';
-import { createDocumentClient } from '../dynamodb/document-client';
 import { parseFleetInventory, type FleetInventory } from '../upgrade/inventory/fleet-inventory';
 import { createFleetUpgradeSteps } from '../upgrade/steps/fleet-upgrade-steps';
 import { formatPath } from '../validation/zod-issues';
@@ -9,11 +8,15 @@ import { progressPrinter } from '../upgrade/progress/progress-printer';
 import { newUpgradeId } from '../upgrade/request/upgrade-id';
 import { runUpgrade } from '../upgrade/flow/upgrade-orchestrator';
 import { planUpgrade, type UpgradePlan } from '../upgrade/flow/upgrade-plan';
-import { upgradeRequestSchema, type UpgradeRequest } from '../upgrade/request/upgrade-request';
+import { upgradeRequestSchemaAllowing, type UpgradeRequest } from '../upgrade/request/upgrade-request';
 import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
 import { UpgradeStepError } from '../upgrade/flow/upgrade-steps';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { previewLines, previewUpgrade } from '../upgrade/report/upgrade-preview';
+import { inventoryPasswordSource } from '../upgrade/steps/esl-password-source';
+import { inventoryMediaServerSessions } from '../upgrade/steps/media-server-sessions';
 import { CliError, UsageError } from './cli-error';
-import { openEmbeddedDatabase } from './embedded-database';
+import { openUpgradeState, UPGRADE_STATE_OPTIONS, type UpgradeStateOptionValues } from './upgrade-state-options';
 import type { Output } from './output';
 
 /** `parseArgs` options of `voiceplane upgrade` (merged into the CLI's option table). */
@@ -27,22 +30,23 @@ export const UPGRADE_OPTIONS = {
   'on-timeout': { type: 'string' },
   concurrency: { type: 'string' },
   'upgrade-id': { type: 'string' },
-  'dynamodb-endpoint': { type: 'string' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  'state-dir': { type: 'string' },
+  ...UPGRADE_STATE_OPTIONS,
+  plan: { type: 'boolean', default: false },
+  limit: { type: 'string' },
+  out: { type: 'string' },
   json: { type: 'boolean', default: false },
 } as const;
 
 export const UPGRADE_USAGE = `  upgrade --inventory FILE --media-server ID|all [--media-server ID...] --group ID [--group ID...]
           --image REPOSITORY --version TAG [--max-drain-seconds N] [--on-timeout wait|force|abort]
-          [--concurrency N] [--upgrade-id ID] [--json]
+          [--concurrency N] [--upgrade-id ID] [--plan] [--json]
           [--dynamodb-endpoint URL --table NAME [--region R] | --table NAME --region R | --state-dir DIR]
       Blue-green upgrade of call control: groups in the order given, media servers in parallel.
       State: an existing DynamoDB table, or an embedded one (in memory, or in --state-dir to resume later).
-      Resume an interrupted upgrade with the same options and its --upgrade-id.`;
+      Resume an interrupted upgrade with the same options and its --upgrade-id. --plan shows the order, the
+      drain policy and the calls now on each group, and changes nothing.`;
 
-export interface UpgradeOptionValues {
+export interface UpgradeOptionValues extends UpgradeStateOptionValues {
   readonly inventory?: string;
   readonly 'media-server'?: readonly string[];
   readonly group?: readonly string[];
@@ -52,10 +56,8 @@ export interface UpgradeOptionValues {
   readonly 'on-timeout'?: string;
   readonly concurrency?: string;
   readonly 'upgrade-id'?: string;
-  readonly 'dynamodb-endpoint'?: string;
-  readonly table?: string;
-  readonly region?: string;
-  readonly 'state-dir'?: string;
+  /** Show what the upgrade would do (and the calls now on each group), change nothing. */
+  readonly plan?: boolean;
   readonly json?: boolean;
 }
 
@@ -75,8 +77,6 @@ export interface UpgradeCommandContext {
   readonly leaseTtlMs?: number;
   readonly log?: Logger;
 }
-
-const EMBEDDED_TABLE = 'voiceplane-upgrades';
 
 /** Request fields as the options that set them, for error messages. */
 const OPTION_OF_FIELD: Readonly<Record<string, string>> = {
@@ -98,10 +98,11 @@ const OPTION_OF_FIELD: Readonly<Record<string, string>> = {
 export async function runUpgradeCommand(values: UpgradeOptionValues, context: UpgradeCommandContext): Promise<number> {
   const clock = context.clock ?? systemClock;
   const inventory = loadInventory(values.inventory);
-  const request = requestFromOptions(values);
+  const request = requestFromOptions(values, inventory.allowedImageRepositories);
   const upgradeId = request.upgradeId ?? newUpgradeId(clock.now());
   const plan = planOrThrow(request, inventory, upgradeId);
-  const state = await openState(values, context.env);
+  if (values.plan) return showPlan(plan, request, inventory, context, values.json === true);
+  const state = await openUpgradeState(values, context.env);
   const store = new DynamoUpgradeStateStore({ client: state.client, tableName: state.tableName, clock });
   const fleet = createFleetUpgradeSteps({
     inventory,
@@ -140,6 +141,20 @@ export async function runUpgradeCommand(values: UpgradeOptionValues, context: Up
   }
 }
 
+/** `upgrade --plan`: the plan with each media server's routes and calls now; 1 if a media server cannot be reached. */
+async function showPlan(plan: UpgradePlan, request: UpgradeRequest, inventory: FleetInventory, context: UpgradeCommandContext, json: boolean): Promise<number> {
+  const passwords = inventoryPasswordSource({ inventory, env: context.env, secrets: (region) => new SecretsManagerClient({ region }), clock: context.clock ?? systemClock });
+  const sessions = inventoryMediaServerSessions({ inventory, passwords, keepOpen: false });
+  const previews = await previewUpgrade(plan, sessions);
+  if (json) {
+    const { maxDrainSeconds, onDrainTimeout } = request;
+    context.stdout.line(JSON.stringify({ type: 'plan', upgradeId: plan.upgradeId, image: request.image, version: request.version, concurrency: plan.concurrency, drainPolicy: { maxDrainSeconds, onDrainTimeout }, mediaServers: previews }));
+  } else {
+    previewLines(plan, request, previews).forEach((line) => context.stdout.line(line));
+  }
+  return previews.some((preview) => 'unreachable' in preview) ? 1 : 0;
+}
+
 function loadInventory(file: string | undefined): FleetInventory {
   if (file === undefined) throw new UsageError('--inventory: required (a fleet inventory JSON file)');
   let text: string;
@@ -161,8 +176,8 @@ function loadInventory(file: string | undefined): FleetInventory {
   }
 }
 
-/** The request the options describe; every bad option is named in one line. */
-export function requestFromOptions(values: UpgradeOptionValues): UpgradeRequest {
+/** The request the options describe, its image one of the inventory's allowed repositories (if it lists any); every bad option is named in one line. */
+export function requestFromOptions(values: UpgradeOptionValues, allowedImageRepositories?: readonly string[]): UpgradeRequest {
   const mediaServers = values['media-server'] ?? [];
   const number = (text: string | undefined) => (text === undefined ? undefined : /^[0-9]{1,9}$/.test(text) ? Number(text) : text);
   const input = {
@@ -175,7 +190,7 @@ export function requestFromOptions(values: UpgradeOptionValues): UpgradeRequest 
     onDrainTimeout: values['on-timeout'],
     concurrency: number(values.concurrency),
   };
-  const parsed = upgradeRequestSchema.safeParse(input);
+  const parsed = upgradeRequestSchemaAllowing(allowedImageRepositories).safeParse(input);
   if (parsed.success) return parsed.data;
   const problems = parsed.error.issues.map((issue) => {
     const [field, ...rest] = issue.path;
@@ -194,25 +209,6 @@ function planOrThrow(request: UpgradeRequest, inventory: FleetInventory, upgrade
     if (error instanceof UpgradeStepError) throw new UsageError(error.message);
     throw error;
   }
-}
-
-interface OpenState {
-  readonly client: ReturnType<typeof createDocumentClient>;
-  readonly tableName: string;
-  close(): Promise<void>;
-}
-
-async function openState(values: UpgradeOptionValues, env: Readonly<Record<string, string | undefined>>): Promise<OpenState> {
-  const endpoint = values['dynamodb-endpoint'];
-  if (values.table !== undefined) {
-    const region = values.region ?? env.AWS_REGION ?? (endpoint === undefined ? undefined : 'us-east-1');
-    if (region === undefined) throw new UsageError('--region: required with --table (or set AWS_REGION)');
-    const client = createDocumentClient({ endpoint, region });
-    return { client, tableName: values.table, close: async () => client.destroy() };
-  }
-  if (endpoint !== undefined) throw new UsageError('--table: required with --dynamodb-endpoint');
-  const embedded = await openEmbeddedDatabase({ path: values['state-dir'], tables: [EMBEDDED_TABLE] });
-  return { client: embedded.client, tableName: EMBEDDED_TABLE, close: () => embedded.close() };
 }
 
 function announce(output: Output, plan: UpgradePlan, request: UpgradeRequest, json: boolean): void {

@@ -41,7 +41,7 @@ export const MEDIA_SERVER_MODULES = [
 export function renderMediaServerConfig(input: MediaServerSettingsInput): MediaServerConfigFiles {
   const config = parseMediaServerSettings(input);
   return {
-    [MAIN_CONFIG_FILE]: xmlDocument(mainDocument()),
+    [MAIN_CONFIG_FILE]: xmlDocument(mainDocument(config)),
     'autoload_configs/modules.conf.xml': xmlDocument(modulesConfig()),
     'autoload_configs/switch.conf.xml': xmlDocument(switchConfig(config)),
     'autoload_configs/logfile.conf.xml': xmlDocument(logfileConfig(config)),
@@ -78,7 +78,10 @@ function include(children: readonly XmlElement[]): XmlElement {
   return xmlElement('include', {}, children);
 }
 
-function mainDocument(): XmlElement {
+/** SDES suites offered and accepted with `srtp`, strongest first (AES_CM_128_HMAC_SHA1_80 is what SIP trunks offer). */
+const SRTP_SUITES = ['AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32'];
+
+function mainDocument(config: MediaServerSettings): XmlElement {
   return xmlElement('document', { type: 'freeswitch/xml' }, [
     preProcess('include', HOST_VARIABLES_FILE),
     preProcess('include', SECRETS_FILE),
@@ -86,6 +89,9 @@ function mainDocument(): XmlElement {
     // went away without a BYE. The SIP profile's rtp-timeout-sec is deprecated for these.
     preProcess('set', 'media_timeout=300000'),
     preProcess('set', 'media_hold_timeout=1800000'),
+    // Every call arrives from the SIP cluster (inbound), and FreeSWITCH settles SRTP when it reads the INVITE's offer,
+    // before any dialplan runs: only a channel default applies in time. Unset, inbound calls would take SRTP if offered.
+    preProcess('set', `rtp_secure_media_inbound=${config.srtp ? `mandatory:${SRTP_SUITES.join(':')}` : 'forbidden'}`),
     xmlElement('section', { name: 'configuration', description: 'Modules' }, [preProcess('include', 'autoload_configs/*.xml')]),
     xmlElement('section', { name: 'dialplan', description: 'Call routing' }, [preProcess('include', 'dialplan/*.xml')]),
   ]);

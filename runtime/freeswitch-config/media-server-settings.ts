@@ -45,6 +45,12 @@ export const mediaServerSettingsSchema = z
      * (0 turns the guard off). @default 10
      */
     minIdleCpuPercent: z.number().min(0).max(99).default(10),
+    /**
+     * SRTP on calls from the SIP cluster (a voice connector that requires encryption): an offer must be RTP/SAVP with
+     * an SDES key (`a=crypto`) and is answered the same way; a plain RTP offer is refused (488). Without it calls are
+     * plain RTP only and an SRTP-only offer is refused. @default false
+     */
+    srtp: z.boolean().default(false),
     /** Lowest level written to the log file. @default 'info' */
     logLevel: z.enum(LOG_LEVELS).default('info'),
   })

@@ -20,6 +20,7 @@ const topologySchema = z.looseObject({
         vpcCidr: cidr,
         availabilityZones: zones,
         mediaServers: z.array(z.looseObject({ id: z.string(), callControl: z.looseObject({ dataCenter: z.string() }) })).min(1),
+        pstn: z.looseObject({ enabled: z.boolean().optional(), requireEncryption: z.boolean().optional() }).optional(),
       }),
     )
     .min(1, 'at least one site is required'),
@@ -47,5 +48,6 @@ export function mediaServerSettingsFromTopology(topology: unknown, siteId: strin
     listenIp: placeMediaServer(site.vpcCidr, site.availabilityZones, index).privateIp,
     eslAllowedCidrs: [...planSubnets(dataCenter.vpcCidr, dataCenter.availabilityZones).map((subnet) => subnet.privateCidr), ...siteSubnets.map((subnet) => subnet.privateCidr)],
     sipAllowedCidrs: siteSubnets.map((subnet) => subnet.publicCidr),
+    srtp: site.pstn?.enabled === true && site.pstn.requireEncryption === true,
   };
 }

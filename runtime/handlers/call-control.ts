@@ -34,7 +34,8 @@ export async function main(
     return 1;
   }
   const { settings } = parsed;
-  const logger = settings.mediaServer === undefined ? jsonLinesLogger() : withFields(jsonLinesLogger(), { mediaServer: settings.mediaServer });
+  const base = jsonLinesLogger({ level: settings.logLevel });
+  const logger = settings.mediaServer === undefined ? base : withFields(base, { mediaServer: settings.mediaServer });
   const service = new CallControlService({
     group: settings.group,
     version: settings.version,

@@ -7,6 +7,7 @@ import { createFleetUpgradeSteps } from '../upgrade/steps/fleet-upgrade-steps';
 import { parseFleetInventory } from '../upgrade/inventory/fleet-inventory';
 import { createDocumentClient } from '../dynamodb/document-client';
 import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
+import { storePublishingAuditMetrics } from '../upgrade/state/audit-metrics';
 import { createUpgradeTaskHandlers, type UpgradeTaskHandlers } from '../upgrade/flow/upgrade-task-handlers';
 
 /**
@@ -30,11 +31,13 @@ function handlersFromEnvironment(env: NodeJS.ProcessEnv): UpgradeTaskHandlers {
   }
   const config = parsed.data;
   const inventory = parseFleetInventory(JSON.parse(readFileSync(path.join(__dirname, config.FLEET_INVENTORY_FILE), 'utf8')));
-  const store = new DynamoUpgradeStateStore({
+  const tableStore = new DynamoUpgradeStateStore({
     client: createDocumentClient({ region: config.AWS_REGION, endpoint: config.DYNAMODB_ENDPOINT }),
     tableName: config.STATE_TABLE,
     clock: systemClock,
   });
+  // Lambda's stdout is the function's log group: CloudWatch turns the EMF lines there into metrics.
+  const store = storePublishingAuditMetrics(tableStore, (line) => process.stdout.write(line), systemClock);
   // A Lambda invocation is one step: connect per step, never hold ESL connections across invocations.
   const { steps } = createFleetUpgradeSteps({ inventory, store, env, keepConnectionsOpen: false, log: jsonLinesLogger() });
   return createUpgradeTaskHandlers({ steps, store, inventory, clock: systemClock });

@@ -47,6 +47,8 @@ export interface LocalFreeSwitchOptions {
   readonly readyTimeoutMs?: number;
   /** How long a SIGTERM gets before SIGKILL. @default 10 000 ms */
   readonly stopTimeoutMs?: number;
+  /** The media server's profile takes SRTP only, as with a voice connector that requires encryption. @default false */
+  readonly srtp?: boolean;
   /** RTP ports (each SIP leg takes a pair). @default 2,000 ports drawn at random below the ephemeral range */
   readonly rtpPorts?: { readonly from: number; readonly to: number };
 }
@@ -164,6 +166,7 @@ export class LocalFreeSwitch {
         sessionsPerSecond: 1000,
         // The carrier, call control and the tests share this machine: FreeSWITCH must not refuse calls for their CPU.
         minIdleCpuPercent: 0,
+        srtp: this.options.srtp ?? false,
       }),
       [HOST_VARIABLES_FILE]: renderHostVariables(LOOPBACK),
       [SECRETS_FILE]: renderSecretsInclude(this.password),

@@ -11,6 +11,8 @@ const MEDIA_SERVER_SOCKET_NAME = 'media-servers';
 const RATE_SAMPLING_SECONDS = 2;
 
 const MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'sanity', 'ipops', 'pike', 'xhttp', 'jsonrpcs', 'dispatcher'];
+/** What the voice connector negotiates; older protocol versions are refused. */
+const TLS_METHOD = 'TLSv1.2+';
 
 /**
  * kamailio.cfg of every node of a site's SIP cluster: new INVITEs from the PSTN side are spread
@@ -20,8 +22,11 @@ const MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'sanit
  * in-dialog requests on the cluster; JSON-RPC over HTTP lets operators change a destination's state.
  */
 export function renderKamailioConfig(site: SipSite, settings: KamailioSettings): string {
-  const { sipPort, mediaServerFacingPort, rpcPort } = settings;
+  const { sipPort, tlsPort, mediaServerFacingPort, rpcPort } = settings;
   const attempts = Math.min(settings.maxAttempts, site.mediaServers.length);
+  const tls = site.tls === true;
+  // The PSTN side: where the allow-list and the rate limit apply.
+  const pstnSide = tls ? `$Rp == ${sipPort} || $Rp == ${tlsPort}` : `$Rp == ${sipPort}`;
   return `#!KAMAILIO
 # SIP cluster node of site ${site.id}, rendered by voiceplane: regenerate with 'voiceplane sip config', do not edit.
 # Per-node values come from the environment (/etc/default/kamailio.d/voiceplane on the node).
@@ -47,11 +52,14 @@ run_dir="${settings.runDirectory}"
 # Two sockets make record_route() add one Record-Route per side.
 listen=udp:NODE_ADDRESS:${sipPort} advertise PUBLIC_ADDRESS:${sipPort}
 listen=tcp:NODE_ADDRESS:${sipPort} advertise PUBLIC_ADDRESS:${sipPort}
-listen=udp:NODE_ADDRESS:${mediaServerFacingPort} name "${MEDIA_SERVER_SOCKET_NAME}"
+${tls ? `# SIP over TLS from an encrypted voice connector.
+enable_tls=yes
+listen=tls:NODE_ADDRESS:${tlsPort} advertise PUBLIC_ADDRESS:${tlsPort}
+` : ''}listen=udp:NODE_ADDRESS:${mediaServerFacingPort} name "${MEDIA_SERVER_SOCKET_NAME}"
 listen=tcp:NODE_ADDRESS:${rpcPort}
 
-${MODULES.map((name) => `loadmodule "${name}.so"`).join('\n')}
-
+${[...MODULES, ...(tls ? ['tls'] : [])].map((name) => `loadmodule "${name}.so"`).join('\n')}
+${tls ? tlsModuleParameters(settings) : ''}
 modparam("jsonrpcs", "transport", 1)
 modparam("jsonrpcs", "pretty_format", 0)
 modparam("pike", "sampling_time_unit", ${RATE_SAMPLING_SECONDS})
@@ -76,7 +84,7 @@ request_route {
 	}
 	# The security group admits the same sources; this holds if it is ever opened wider. A flooding source
 	# is dropped without a reply; others get a 403 (no larger than their request, so no amplification).
-	if ($Rp == ${sipPort}) {
+	if (${pstnSide}) {
 		if (!pike_check_req()) {
 			exit;
 		}
@@ -180,5 +188,15 @@ event_route[xhttp:request] {
 	}
 	xhttp_reply("404", "Not Found", "text/plain", "not found\\n");
 }
+`;
+}
+
+/** The node's key and certificate chain from one PEM file; the voice connector presents no client certificate. */
+function tlsModuleParameters(settings: KamailioSettings): string {
+  return `modparam("tls", "tls_method", "${TLS_METHOD}")
+modparam("tls", "certificate", "${settings.tlsCertificatePath}")
+modparam("tls", "private_key", "${settings.tlsCertificatePath}")
+modparam("tls", "verify_certificate", 0)
+modparam("tls", "require_certificate", 0)
 `;
 }

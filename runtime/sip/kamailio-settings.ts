@@ -14,6 +14,13 @@ const kamailioSettingsSchema = z
   .strictObject({
     /** SIP from the PSTN side (voice connector, carriers), UDP and TCP; advertised with the node's public address. */
     sipPort: port.default(5060),
+    /** SIP over TLS from the PSTN side (sites with `tls`), TCP; advertised with the node's public address. */
+    tlsPort: port.default(5061),
+    /**
+     * PEM file with the node's private key and its certificate chain (sites with `tls`): written at boot from the
+     * site's secret, readable by Kamailio only.
+     */
+    tlsCertificatePath: absolutePath.default('/etc/voiceplane/sip/tls/node.pem'),
     /** SIP to and from the media servers, UDP, on the private address only. */
     mediaServerFacingPort: port.default(5070),
     /** JSON-RPC over HTTP (jsonrpcs via xhttp), TCP, on the private address only. */
@@ -42,8 +49,8 @@ const kamailioSettingsSchema = z
     runDirectory: absolutePath.default('/run/kamailio'),
   })
   .superRefine((settings, ctx) => {
-    const ports = [settings.sipPort, settings.mediaServerFacingPort, settings.rpcPort];
-    if (new Set(ports).size !== ports.length) ctx.addIssue({ code: 'custom', message: `sipPort, mediaServerFacingPort and rpcPort must differ, got ${ports.join(', ')}` });
+    const ports = [settings.sipPort, settings.tlsPort, settings.mediaServerFacingPort, settings.rpcPort];
+    if (new Set(ports).size !== ports.length) ctx.addIssue({ code: 'custom', message: `sipPort, tlsPort, mediaServerFacingPort and rpcPort must differ, got ${ports.join(', ')}` });
   });
 
 export type KamailioSettings = z.output<typeof kamailioSettingsSchema>;

@@ -22,6 +22,11 @@ const sipSiteSchema = z
   .strictObject({
     id,
     mediaServers: z.array(mediaServerSchema).min(1, 'at least one media server is required').max(MAX_MEDIA_SERVERS_PER_SIP_SITE),
+    /**
+     * SIP over TLS from the PSTN side (a voice connector with `requireEncryption`), on the TLS port with the node's
+     * certificate; SIP in the clear then stays on the VPC side only. @default false
+     */
+    tls: z.boolean().optional(),
   })
   .superRefine((site, ctx) => {
     const seenIds = new Set<string>();

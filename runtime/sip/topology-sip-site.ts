@@ -20,6 +20,7 @@ const topologySchema = z.looseObject({
         vpcCidr: z.string().refine((value) => parseCidr(value) !== undefined, 'not an IPv4 CIDR block'),
         availabilityZones: z.array(z.string()).min(1, 'at least one availability zone is required'),
         mediaServers: z.array(z.looseObject({ id: z.string() })).min(1, 'a site needs at least one media server'),
+        pstn: z.looseObject({ enabled: z.boolean().optional(), requireEncryption: z.boolean().optional() }).optional(),
       }),
     )
     .min(1, 'at least one site is required'),
@@ -32,6 +33,7 @@ export function sipSiteFromTopology(topology: unknown, siteId: string): SipSite 
   if (!site) throw new SipError(`no site "${siteId}" in the topology (sites: ${sites.map((candidate) => candidate.id).join(', ')})`);
   return {
     id: site.id,
+    ...(site.pstn?.enabled === true && site.pstn.requireEncryption === true ? { tls: true } : {}),
     mediaServers: site.mediaServers.map((server, index) => ({
       id: server.id,
       address: placeMediaServer(site.vpcCidr, site.availabilityZones, index).privateIp,

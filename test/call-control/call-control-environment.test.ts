@@ -14,7 +14,7 @@ describe('the call-control environment', () => {
     });
     expect(parseCallControlEnvironment(env)).toEqual({
       ok: true,
-      settings: { group: 'blue', version: '1.4.0', mediaServer: 'west/ms-1', eslPort: 8084, healthPort: 8080, listenHost: '0.0.0.0' },
+      settings: { group: 'blue', version: '1.4.0', mediaServer: 'west/ms-1', eslPort: 8084, healthPort: 8080, listenHost: '0.0.0.0', logLevel: 'info' },
     });
   });
 
@@ -30,20 +30,27 @@ describe('the call-control environment', () => {
         listenHost: pick(random, [undefined, '127.0.0.1', '::']),
         bridgeTarget: pick(random, [undefined, 'user/1000', 'sofia/gateway/carrier/${destination_number}']),
         shutdownGraceMs: pick(random, [undefined, 0, Math.floor(random() * 3_600_001)]),
+        logLevel: pick(random, [undefined, 'debug', 'warn', 'error'] as const),
       };
       const parsed = parseCallControlEnvironment(callControlEnvironment(settings));
       expect(parsed).toEqual({
         ok: true,
-        settings: { ...settings, eslPort: settings.eslPort ?? CALL_CONTROL_ESL_PORT, healthPort: settings.healthPort ?? CALL_CONTROL_HEALTH_PORT, listenHost: settings.listenHost ?? '0.0.0.0' },
+        settings: {
+          ...settings,
+          eslPort: settings.eslPort ?? CALL_CONTROL_ESL_PORT,
+          healthPort: settings.healthPort ?? CALL_CONTROL_HEALTH_PORT,
+          listenHost: settings.listenHost ?? '0.0.0.0',
+          logLevel: settings.logLevel ?? 'info',
+        },
       });
     }
   });
 
   it('names each bad variable in one line', () => {
-    const env = { ...callControlEnvironment({ group: 'blue', version: '1+build' }), CALL_CONTROL_MEDIA_SERVER: 'ms-1' };
+    const env = { ...callControlEnvironment({ group: 'blue', version: '1+build' }), CALL_CONTROL_MEDIA_SERVER: 'ms-1', VOICEPLANE_LOG_LEVEL: 'verbose' };
     expect(parseCallControlEnvironment(env)).toEqual({
       ok: false,
-      problem: expect.stringMatching(/^CALL_CONTROL_VERSION must be 1-128 letters, digits.*; CALL_CONTROL_MEDIA_SERVER "ms-1" is not SITE\/MEDIA-SERVER/),
+      problem: expect.stringMatching(/^CALL_CONTROL_VERSION must be 1-128 letters, digits.*; CALL_CONTROL_MEDIA_SERVER "ms-1" is not SITE\/MEDIA-SERVER.*; VOICEPLANE_LOG_LEVEL must be one of debug, info, warn, error$/),
     });
   });
 });

@@ -1,3 +1,4 @@
+import { get } from 'http';
 import { connect } from 'net';
 import { CALL_CONTROL_CONNECTED_VALUE, CALL_CONTROL_CONNECTED_VARIABLE } from '../../runtime/dialplan';
 import {
@@ -19,9 +20,10 @@ const legs: FreeSwitchLeg[] = [];
 
 async function startService(
   extra: Partial<CallControlServiceOptions> = {},
-): Promise<{ service: CallControlService; ports: BoundPorts; entries: ReturnType<typeof recordingLogger>['entries'] }> {
+): Promise<{ service: CallControlService; ports: BoundPorts; entries: ReturnType<typeof recordingLogger>['entries']; metricLines: string[] }> {
   let clock = 1_000;
   const { logger, entries } = recordingLogger(() => clock);
+  const metricLines: string[] = [];
   const service = new CallControlService({
     group: 'blue',
     version: '2.4.1',
@@ -30,10 +32,11 @@ async function startService(
     logger,
     // Every reading advances the clock by 250 ms, so durations are predictable.
     now: () => (clock += 250),
+    writeMetrics: (line) => metricLines.push(line),
     ...extra,
   });
   running.push(service);
-  return { service, ports: await service.start(), entries };
+  return { service, ports: await service.start(), entries, metricLines };
 }
 
 async function dial(port: number, headers = CALL_HEADERS): Promise<FreeSwitchLeg> {
@@ -79,7 +82,7 @@ describe('CallControlService HTTP', () => {
 
   it('answers unknown paths with 404, other methods with 405, and survives a garbled request', async () => {
     const { ports } = await startService();
-    expect(await requestJson(ports.httpPort, '/metrics')).toMatchObject({ status: 404, body: { error: 'no such resource: /metrics' } });
+    expect(await requestJson(ports.httpPort, '/stats')).toMatchObject({ status: 404, body: { error: 'no such resource: /stats' } });
     const post = await requestJson(ports.httpPort, '/health', 'POST');
     expect(post).toMatchObject({ status: 405, body: { error: 'method POST not allowed on /health' } });
     expect(post.headers.allow).toBe('GET, HEAD');
@@ -92,6 +95,46 @@ describe('CallControlService HTTP', () => {
     });
     expect(garbled).toMatch(/^HTTP\/1\.1 400/);
     expect((await requestJson(ports.httpPort, '/health')).status).toBe(200);
+  });
+});
+
+describe('CallControlService metrics', () => {
+  const emfValues = (line: string) => {
+    const document = JSON.parse(line);
+    const names = document._aws.CloudWatchMetrics[0].Metrics.map((metric: { Name: string }) => metric.Name);
+    return { namespace: document._aws.CloudWatchMetrics[0].Namespace, dimensions: document._aws.CloudWatchMetrics[0].Dimensions, values: Object.fromEntries(names.map((name: string) => [name, document[name]])), group: document.Group };
+  };
+
+  it('counts calls for /metrics (Prometheus) and publishes them as CloudWatch EMF every interval and at shutdown, counters as what they added', async () => {
+    const timers = scaledTimers(0.001);
+    const { service, ports, metricLines } = await startService({ metricsIntervalMs: 60_000, metricsTimers: timers });
+    const leg = await dial(ports.eslPort);
+    await expectMarkedConnected(leg);
+    await leg.expectExecute('answer');
+    await waitFor(async () => ((await activeCalls(ports.httpPort)) as { active: number }).active === 1, { message: 'the call held' });
+
+    const { contentType, text } = await new Promise<{ contentType?: string; text: string }>((resolve, reject) => {
+      get({ host: '127.0.0.1', port: ports.httpPort, path: '/metrics' }, (response) => {
+        let body = '';
+        response.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
+        response.on('end', () => resolve({ contentType: response.headers['content-type'], text: body }));
+      }).on('error', reject);
+    });
+    expect(contentType).toBe('text/plain; version=0.0.4; charset=utf-8');
+    expect(text).toContain('# TYPE voiceplane_calls_started_total counter\nvoiceplane_calls_started_total{group="blue"} 1');
+    expect(text).toContain('voiceplane_active_calls{group="blue"} 1');
+
+    await waitFor(() => metricLines.length >= 1, { message: 'the first EMF line after one interval' });
+    expect(emfValues(metricLines[0])).toEqual({
+      namespace: 'voiceplane/call-control',
+      dimensions: [['Group']],
+      group: 'blue',
+      values: { CallsStarted: 1, CallsEnded: 0, CallsDetached: 0, FailedFlows: 0, ActiveCalls: 1 },
+    });
+    leg.hangUp('NORMAL_CLEARING');
+    await waitFor(async () => ((await activeCalls(ports.httpPort)) as { active: number }).active === 0, { message: 'the call gone' });
+    await service.shutdown();
+    expect(emfValues(metricLines[metricLines.length - 1]).values).toEqual({ CallsStarted: 0, CallsEnded: 1, CallsDetached: 0, FailedFlows: 0, ActiveCalls: 0 });
   });
 });
 

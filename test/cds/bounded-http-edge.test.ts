@@ -5,7 +5,8 @@ import { PEER_BODY_LIMIT_BYTES } from '../../runtime/cds/api/peer-api';
 import { MAX_ENTRY_JSON_BYTES, type CallEntry } from '../../runtime/cds/call/call-entries';
 import { MAX_ENTRIES_PER_MESSAGE, updateChunks } from '../../runtime/cds/network/peer-messages';
 import { PEER_HEADERS, peerSignature } from '../../runtime/cds/network/peer-signature';
-import { CdsCluster, TEST_PEER_KEY } from '../support/cds/cds-cluster';
+import { CdsCluster } from '../support/cds/cds-cluster';
+import { testPrivateKey } from '../support/cds/test-identities';
 import { cdsRequest } from '../support/cds/cds-http';
 import { sendSigned, signPeerRequest, type SignedRequest } from '../support/cds/signed-peer-request';
 import { startSingleNode, type SingleNode } from '../support/cds/single-node';
@@ -21,7 +22,7 @@ beforeAll(async () => {
 });
 afterAll(() => west.stop());
 
-const signedAsEast = (path: string, body: unknown) => signPeerRequest(TEST_PEER_KEY, 'east', path, body);
+const signedAsEast = (path: string, body: unknown) => signPeerRequest('east', 'west', path, body);
 
 /** JSON nested `depth` levels deep: [[[...0...]]]. */
 const nested = (depth: number): string => `${'['.repeat(depth)}0${']'.repeat(depth)}`;
@@ -44,7 +45,7 @@ describe('the CDS HTTP edge', () => {
   it('refuses an unauthenticated peer request from its headers, before the client has sent its body', async () => {
     const declared = 1024 * 1024; // within the body limit, so only authentication can refuse it early
     const head = `POST /v1/peer/updates HTTP/1.1\r\nHost: cds\r\nContent-Type: application/json\r\nContent-Length: ${declared}\r\n\r\n`;
-    const stranger = await startSending(west.node.port, head, 1024);
+    const stranger = await startSending(west.node.peerPort, head, 1024);
     try {
       await waitFor(() => stranger.received().startsWith('HTTP/1.1 401'), { timeoutMs: 3_000, message: 'a 401 while the body is still being sent' });
       expect(stranger.received()).toMatch(/connection: close/i);
@@ -62,7 +63,7 @@ describe('the CDS HTTP edge', () => {
       ['south', Date.now()],
       ['east', Date.now() - 10 * 60_000],
     ] as const) {
-      const sender = await startSending(west.node.port, head(site, timestamp), 0x400);
+      const sender = await startSending(west.node.peerPort, head(site, timestamp), 0x400);
       try {
         await waitFor(() => sender.received().startsWith('HTTP/1.1 401'), { timeoutMs: 3_000, message: `a 401 for ${site} at ${timestamp}` });
       } finally {
@@ -85,9 +86,11 @@ describe('the CDS HTTP edge', () => {
     expect(PEER_BODY_LIMIT_BYTES).toBeLessThan(2 * largest);
 
     const [firstChunk] = updateChunks(big.map(({ recordedTs: _recorded, ...entry }) => entry));
-    expect(await sendSigned(west.node.port, signedAsEast('/v1/peer/updates', { callId, site: 'east', entries: firstChunk }))).toMatchObject({ status: 200 });
+    await west.client.put(callId, 'caller', '+15550100');
+    expect(await sendSigned(west.node.peerPort, signedAsEast('/v1/peer/register', { callId, site: 'east' }))).toMatchObject({ status: 200 });
+    expect(await sendSigned(west.node.peerPort, signedAsEast('/v1/peer/updates', { callId, site: 'east', entries: firstChunk }))).toMatchObject({ status: 200 });
     const over = signedAsEast('/v1/peer/updates', { callId, site: 'east', entries: firstChunk, padding: 'x'.repeat(PEER_BODY_LIMIT_BYTES) });
-    expect(await sendSigned(west.node.port, over)).toMatchObject({ status: 413 });
+    expect(await sendSigned(west.node.peerPort, over)).toMatchObject({ status: 413 });
   });
 
   it('answers deeply nested JSON with a 400 naming the depth, on the local and the peer API', async () => {
@@ -99,7 +102,7 @@ describe('the CDS HTTP edge', () => {
     });
     expect(await cdsRequest(west.node.port, 'POST', `/v1/calls/${callId}/logs`, `{"entry":${nested(5_000)}}`)).toMatchObject({ status: 400 });
     const peerBody = Buffer.from(`{"callId":"${callId}","site":"east","entries":[{"kind":"property","name":"deep","value":${nested(5_000)},"ts":1,"site":"east"}]}`);
-    const reply = await sendSigned(west.node.port, signRaw('/v1/peer/updates', peerBody));
+    const reply = await sendSigned(west.node.peerPort, signRaw('/v1/peer/updates', peerBody));
     expect(reply).toMatchObject({ status: 400, body: { reason: 'malformed', error: expect.stringMatching(/^body: is nested deeper than \d+ levels$/) } });
     expect(await west.client.call(callId)).toBeUndefined();
     expect(await west.client.put(callId, 'shallow', JSON.parse(nested(LOCAL_JSON_DEPTH_LIMIT - 1)))).toMatchObject({ site: 'west' });
@@ -112,6 +115,7 @@ describe('a value as deep as the local API takes, written at a participant', () 
     try {
       const callId = 'west:edge-deep-replicated';
       const value: unknown = JSON.parse(nested(LOCAL_JSON_DEPTH_LIMIT - 1));
+      await cluster.site('west').client.put(callId, 'caller', '+15550100');
       await cluster.site('east').client.put(callId, 'deepest', value);
       await waitFor(async () => (await cluster.site('west').client.call(callId))?.properties.deepest !== undefined, { message: 'the write at the owner' });
       expect((await cluster.site('west').client.call(callId))?.properties.deepest).toMatchObject({ value, site: 'east' });
@@ -127,9 +131,10 @@ function signRaw(path: string, body: Buffer): SignedRequest {
   const nonce = randomUUID();
   const headers = {
     [PEER_HEADERS.site]: 'east',
+    [PEER_HEADERS.receiver]: 'west',
     [PEER_HEADERS.timestamp]: timestamp,
     [PEER_HEADERS.nonce]: nonce,
-    [PEER_HEADERS.signature]: peerSignature(TEST_PEER_KEY, { method: 'POST', path, site: 'east', timestamp, nonce, body }),
+    [PEER_HEADERS.signature]: peerSignature(testPrivateKey('east'), { method: 'POST', path, site: 'east', receiver: 'west', timestamp, nonce, body }),
   };
   return { path, body, headers };
 }

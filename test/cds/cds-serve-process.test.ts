@@ -4,17 +4,19 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { callPk } from '../../runtime/cds/store/store-items';
-import { cdsRequest, LocalCdsClient } from '../support/cds/cds-http';
+import { cdsRequest, LocalCdsClient, TEST_LOCAL_TOKEN } from '../support/cds/cds-http';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 import { killEntryProcesses, spawnCli, spawnEntry } from '../support/cli-process';
 import { refusingPort } from '../support/route-tables';
 import { waitFor } from '../support/wait-for';
+import { testPrivateKeyPem, testPublicKeyText } from '../support/cds/test-identities';
 
 // `voiceplane cds serve` as the runtime image runs it: a process that either serves, stops on SIGTERM with exit 0,
 // or fails within seconds with one line naming what failed.
 
-const PEER_KEY = 'a shared key that is long enough for the peer API';
-const withKey = { VOICEPLANE_CDS_PEER_KEY: PEER_KEY };
+const PEER_KEY = testPrivateKeyPem('west');
+const LOCAL_TOKEN = TEST_LOCAL_TOKEN;
+const withKey = { VOICEPLANE_CDS_PEER_KEY: PEER_KEY, VOICEPLANE_CDS_LOCAL_TOKEN: LOCAL_TOKEN };
 /** Starting ts-node takes a few seconds on a loaded machine; the processes' own bounds come on top. */
 const STARTUP_ALLOWANCE_MS = 15_000;
 const serve = (...args: string[]) => ['cds', 'serve', '--site', 'west', '--listen', '127.0.0.1:0', ...args];
@@ -45,6 +47,7 @@ describe('voiceplane cds serve as a process', () => {
     expect(await node.exitWithin(5_000)).toBe(0);
     expect(node.stderr()).toBe('');
     expect(node.stdout()).not.toContain(PEER_KEY);
+    expect(node.stdout()).not.toContain(LOCAL_TOKEN);
   });
 
   it('exits 1 with one line naming the address when the port is taken', async () => {
@@ -52,7 +55,7 @@ describe('voiceplane cds serve as a process', () => {
     try {
       const node = spawnCli(['cds', 'serve', '--site', 'west', '--listen', `127.0.0.1:${taken.port}`], withKey);
       expect(await node.exitWithin(STARTUP_ALLOWANCE_MS)).toBe(1);
-      expect(node.stderr()).toBe(`voiceplane: cds serve: cannot listen on 127.0.0.1:${taken.port} (the CDS API): address already in use (EADDRINUSE)\n`);
+      expect(node.stderr()).toBe(`voiceplane: cds serve: cannot listen on 127.0.0.1:${taken.port} (the CDS local API): address already in use (EADDRINUSE)\n`);
     } finally {
       await closeServer(taken);
     }
@@ -62,10 +65,10 @@ describe('voiceplane cds serve as a process', () => {
     const taken = await silentServer();
     try {
       // No process.exit in this process: it ends only once no timer, socket or embedded DynamoDB is left.
-      const options = { site: 'west', listen: `127.0.0.1:${taken.port}`, peerKey: PEER_KEY, peer: ['east=http://127.0.0.1:9'] };
+      const options = { site: 'west', listen: `127.0.0.1:${taken.port}`, peerKey: PEER_KEY, localToken: LOCAL_TOKEN, peer: ['east=http://127.0.0.1:9'], 'peer-public-key': [`east=${testPublicKeyText('east')}`] };
       const node = spawnEntry('test/support/cds/serve-without-exit.ts', [JSON.stringify(options)], {});
       expect(await node.exitWithin(STARTUP_ALLOWANCE_MS)).toBe(0);
-      expect(node.stdout()).toBe(`cds serve: cannot listen on 127.0.0.1:${taken.port} (the CDS API): address already in use (EADDRINUSE)\n`);
+      expect(node.stdout()).toBe(`cds serve: cannot listen on 127.0.0.1:${taken.port} (the CDS local API): address already in use (EADDRINUSE)\n`);
     } finally {
       await closeServer(taken);
     }
@@ -140,14 +143,14 @@ describe('voiceplane cds serve as a process', () => {
     writeFileSync(aFile, '');
     const badFlag = spawnCli(['cds', 'serve', '--site', 'west', '--listen', 'localhost'], withKey);
     const badStateDir = spawnCli(serve('--state-dir', path.join(aFile, 'state')), withKey);
-    const shortKey = spawnCli(serve(), { VOICEPLANE_CDS_PEER_KEY: 'short' });
+    const shortKey = spawnCli(serve(), { ...withKey, VOICEPLANE_CDS_PEER_KEY: 'short' });
     const twoKeys = spawnCli(serve('--peer-key-file', '/nonexistent'), withKey);
     expect(await badFlag.exitWithin(STARTUP_ALLOWANCE_MS)).toBe(2);
     expect(badFlag.stderr()).toBe('voiceplane: --listen: must be HOST:PORT\n');
     expect(await badStateDir.exitWithin(STARTUP_ALLOWANCE_MS)).toBe(2);
     expect(badStateDir.stderr()).toBe(`voiceplane: --state-dir: cannot use ${path.join(aFile, 'state')} (ENOTDIR)\n`);
     expect(await shortKey.exitWithin(STARTUP_ALLOWANCE_MS)).toBe(2);
-    expect(shortKey.stderr()).toBe('voiceplane: VOICEPLANE_CDS_PEER_KEY: the key is shorter than 32 bytes\n');
+    expect(shortKey.stderr()).toBe('voiceplane: VOICEPLANE_CDS_PEER_KEY: the key must be an Ed25519 private key in PKCS#8 PEM (-----BEGIN PRIVATE KEY-----)\n');
     expect(await twoKeys.exitWithin(STARTUP_ALLOWANCE_MS)).toBe(2);
     expect(twoKeys.stderr()).toMatch(/^voiceplane: --peer-key-file: give exactly one of --peer-key-file and VOICEPLANE_CDS_PEER_KEY[^\n]*\n$/);
   });

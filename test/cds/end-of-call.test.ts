@@ -34,9 +34,9 @@ describe('end of call', () => {
   it("keeps a participant's acknowledged writes racing the end: in the archive and in every view", async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
+    await writer.put(west, callId, 'caller', '+15550100');
     await east.client.register(callId, 'esl:leg-b');
     await north.client.register(callId, 'supervisor');
-    await writer.put(west, callId, 'caller', '+15550100');
     await waitFor(async () => (await north.client.call(callId))?.properties.caller !== undefined, { message: 'the caller at north' });
 
     // Both legs hang up at once: east's hangup data is acknowledged locally while the owner ends the call.
@@ -54,6 +54,7 @@ describe('end of call', () => {
 
   it('refuses local writes at a participant once the owner is ending the call, rather than acknowledging and losing them', async () => {
     const callId = newCallId();
+    await west.client.put(callId, 'caller', '+15550100');
     await east.client.register(callId, 'agent');
     await west.client.end(callId);
     await waitFor(async () => (await east.client.call(callId))?.state === 'ended', { message: 'the end at east' });
@@ -63,6 +64,7 @@ describe('end of call', () => {
   it('ends a call without sending its record in one message, so a large record still reaches every participant', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
+    await writer.put(west, callId, 'caller', '+15550100');
     await east.client.register(callId, 'agent');
     const stream = await EventStreamReader.open(east.runningNode.port, callId);
     try {

@@ -38,9 +38,9 @@ describe('faults', () => {
   it('reports a silent peer, and after a partition shorter than the expiry resyncs the delta with nothing lost', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
+    await writer.put(west, callId, 'caller', '+15550100');
     await east.client.register(callId, 'agent');
     await north.client.register(callId, 'supervisor');
-    await writer.put(west, callId, 'caller', '+15550100');
     await writer.put(east, callId, 'crm.note', 'before');
     await waitFor(() => east.runningNode.deliveriesIdle && west.runningNode.deliveriesIdle, { message: 'the first writes to settle' });
 
@@ -65,8 +65,8 @@ describe('faults', () => {
   it('drops a participant silent for longer than the expiry: it gets nothing more until it registers again', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
-    await east.client.register(callId, 'agent');
     await west.client.register(callId, 'keeps-the-call-open');
+    await east.client.register(callId, 'agent');
     const stream = await EventStreamReader.open(east.runningNode.port, callId);
     try {
       cluster.partition('east');
@@ -93,8 +93,8 @@ describe('faults', () => {
   it('delivers writes of a call it is no longer registered for after a restart', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
-    await east.client.register(callId, 'agent');
     await west.client.register(callId, 'keeps-the-call-open');
+    await east.client.register(callId, 'agent');
     cluster.partition('east');
     await writer.put(east, callId, 'east.note', 'acknowledged during the partition');
     await waitFor(async () => (await east.client.participants(callId)).upstream === 'expired', { message: "east's registration to lapse", timeoutMs: 5000 });
@@ -109,8 +109,8 @@ describe('faults', () => {
   it('re-registers with the last timestamp it holds after a restart', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
-    await east.client.register(callId, 'agent');
     await writer.put(west, callId, 'a', 1);
+    await east.client.register(callId, 'agent');
     await waitFor(async () => (await east.client.call(callId))?.properties.a !== undefined, { message: 'a at east' });
     const registrationsBefore = registrationsLogged(west, callId, 'east').length;
     await east.stop();
@@ -131,6 +131,7 @@ describe('faults', () => {
       await waitFor(() => Math.abs((peerHealth(north, 'west').offsetMs ?? 0) + skewMs) < 1_000, { message: "north's offset to west to account for its skew" });
       const callId = newCallId();
       const writer = new RecordingWriter();
+      await writer.put(west, callId, 'caller', '+15550100');
       await north.client.register(callId, 'a');
       await east.client.register(callId, 'b');
       await writer.put(north, callId, 'status', 'from the skewed clock');
@@ -151,8 +152,8 @@ describe('faults', () => {
   ])("orders a property's writes when the owner's clock is %s 30 s", async (_, skewMs) => {
     const callId = newCallId();
     const writer = new RecordingWriter();
-    await east.client.register(callId, 'agent');
     await writer.put(west, callId, 'status', 'first');
+    await east.client.register(callId, 'agent');
     west.clock.offsetMs = skewMs;
     try {
       await waitFor(async () => (await east.client.call(callId))?.properties.status !== undefined, { message: "west's write at east" });
@@ -168,6 +169,7 @@ describe('faults', () => {
 
   it("keeps its participants when the owner's wall clock jumps forward past the expiry", async () => {
     const callId = newCallId();
+    await west.client.put(callId, 'caller', '+15550100');
     await east.client.register(callId, 'agent');
     const logBefore = west.log.length;
     // Last in this file: the owner's clock stays ahead after this (its stamps never go back).

@@ -1,4 +1,3 @@
-import { TEST_PEER_KEY } from '../support/cds/cds-cluster';
 import { cdsRequest } from '../support/cds/cds-http';
 import { convergenceViolations } from '../support/cds/convergence-checker';
 import { ProcessCluster, type ProcessSite } from '../support/cds/process-cluster';
@@ -30,9 +29,9 @@ describe('CDS nodes as separate processes', () => {
   it('loses nothing acknowledged when the owner, then a participant holding undelivered writes, is SIGKILLed and restarted', async () => {
     const callId = 'west:killed-mid-call';
     const writer = new RecordingWriter();
+    await writer.put(west, callId, 'caller', '+15550100');
     await east.client.register(callId, 'agent');
     await north.client.register(callId, 'supervisor');
-    await writer.put(west, callId, 'caller', '+15550100');
     await Promise.all([writer.put(east, callId, 'crm.note', 'first note'), writer.log(north, callId, 'supervisor listening'), writer.put(west, callId, 'answeredAt', 1)]);
 
     await west.process.kill();
@@ -61,9 +60,10 @@ describe('CDS nodes as separate processes', () => {
     const callId = 'west:replayed';
     await west.client.put(callId, 'kept', 'yes');
     const before = await west.client.call(callId);
-    const port = west.process.port ?? 0;
+    const port = west.process.peerPort ?? 0;
     const later = (before?.properties.kept.ts ?? 0) + 1;
-    const update = signPeerRequest(TEST_PEER_KEY, 'east', '/v1/peer/updates', { callId, site: 'east', entries: [{ kind: 'property', name: 'kept', value: 'no', ts: later, site: 'east' }] });
+    expect((await sendSigned(port, signPeerRequest('east', 'west', '/v1/peer/register', { callId, site: 'east' }))).status).toBe(200);
+    const update = signPeerRequest('east', 'west', '/v1/peer/updates', { callId, site: 'east', entries: [{ kind: 'property', name: 'kept', value: 'no', ts: later, site: 'east' }] });
     expect((await sendSigned(port, update)).status).toBe(200);
     expect(await sendSigned(port, update)).toMatchObject({ status: 401, body: { error: 'unauthenticated: replayed request' } });
     expect(await cdsRequest(port, 'POST', '/v1/peer/updates', update.body)).toMatchObject({ status: 401 });

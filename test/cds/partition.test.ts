@@ -86,8 +86,8 @@ describe('a cut link between an owner and a participant', () => {
   it("keeps a participant's writes acknowledged during a cut past the expiry when the owner ended the call meanwhile", async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
-    await east.client.register(callId, 'agent');
     await writer.put(west, callId, 'caller', '+15550100');
+    await east.client.register(callId, 'agent');
     await waitFor(async () => (await east.client.call(callId))?.properties.caller !== undefined, { message: 'the caller at east' });
     await cutPastExpiry(callId, async () => {
       await writer.put(east, callId, 'disposition', 'sale');

@@ -2,7 +2,7 @@ import { systemClock } from '../../runtime/cds/clock/cds-clock';
 import { PeerClient, PeerRequestError } from '../../runtime/cds/network/peer-client';
 import { PeerDelivery } from '../../runtime/cds/network/peer-delivery';
 import { PEER_PATHS, timeReplySchema } from '../../runtime/cds/network/peer-messages';
-import { TEST_PEER_KEY } from '../support/cds/cds-cluster';
+import { testPrivateKey } from '../support/cds/test-identities';
 import { startSingleNode, type SingleNode } from '../support/cds/single-node';
 import { waitFor } from '../support/wait-for';
 
@@ -12,7 +12,7 @@ let client: PeerClient;
 
 beforeAll(async () => {
   west = await startSingleNode('west', { east: 'http://127.0.0.1:9' }, { endGraceMs: 60_000, heartbeatMs: 60_000 });
-  client = new PeerClient({ site: 'east', peers: new Map([['west', [`http://127.0.0.1:${west.node.port}`]]]), key: TEST_PEER_KEY, clock: systemClock, timeoutMs: 2_000 });
+  client = new PeerClient({ site: 'east', peers: new Map([['west', [`http://127.0.0.1:${west.node.peerPort}`]]]), privateKey: testPrivateKey('east'), clock: systemClock, timeoutMs: 2_000 });
 });
 afterAll(async () => {
   client.close();

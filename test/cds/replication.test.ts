@@ -70,9 +70,26 @@ describe('replication between sites', () => {
     await expectConverged(writer, [{ callId, participants: ['east'] }]);
   });
 
+  it("holds a registration for a call the owner has not seen yet as pending, and registers once the owner's collector has it", async () => {
+    const callId = newCallId();
+    const writer = new RecordingWriter();
+    // A client at a participant site can be quicker than the owner's collector: the owner refuses to create the call.
+    expect(await east.client.register(callId, 'crm')).toMatchObject({ status: 201, body: { upstream: 'pending' } });
+    expect(await east.client.participants(callId)).toMatchObject({ local: ['crm'], upstream: 'pending' });
+    await writer.put(east, callId, 'crm.note', 'written before the owner knew the call');
+    expect(await west.client.call(callId)).toBeUndefined();
+
+    await writer.put(west, callId, 'caller', '+15550100');
+    await waitFor(async () => (await east.client.participants(callId)).upstream === 'registered', { message: "east's pending registration to be taken" });
+    expect(await west.client.participants(callId)).toMatchObject({ remote: ['east'] });
+    await expectConverged(writer, [{ callId, participants: ['east'] }]);
+    expect((await west.client.call(callId))?.properties['crm.note']).toMatchObject({ site: 'east' });
+  });
+
   it("sends a participant's writes to the owner, which records them and fans them out to the other participants", async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
+    await writer.put(west, callId, 'caller', '+15550100');
     await east.client.register(callId, 'crm');
     await north.client.register(callId, 'supervisor');
     await writer.put(east, callId, 'crm.note', 'customer is upset');
@@ -86,6 +103,7 @@ describe('replication between sites', () => {
   it('lets the latest write of a property win everywhere and keeps every log entry once', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
+    await writer.put(west, callId, 'caller', '+15550100');
     await east.client.register(callId, 'a');
     await north.client.register(callId, 'b');
     const sites = [west, east, north];
@@ -112,6 +130,7 @@ describe('replication between sites', () => {
   it('ends a call at the owner: participants get the final record, the archive gets it once', async () => {
     const callId = newCallId();
     const writer = new RecordingWriter();
+    await writer.put(west, callId, 'caller', '+15550100');
     await east.client.register(callId, 'agent');
     const stream = await EventStreamReader.open(east.runningNode.port, callId);
     await writer.put(east, callId, 'disposition', 'sale');
@@ -128,6 +147,8 @@ describe('replication between sites', () => {
   it('waits for a re-registration after the last participant leaves, then ends the call', async () => {
     const kept = newCallId();
     const abandoned = newCallId();
+    await west.client.put(kept, 'caller', '+15550100');
+    await west.client.put(abandoned, 'caller', '+15550101');
     await east.client.register(kept, 'agent');
     await east.client.unregister(kept, 'agent');
     await waitFor(async () => (await west.client.participants(kept)).remote.length === 0, { message: 'east to unregister' });

@@ -9,8 +9,9 @@ import { hlcAtMs } from '../../runtime/cds/clock/hlc';
 import { FencedError } from '../../runtime/cds/clock/hybrid-clock';
 import { CLOCK_SK, NODE_PK } from '../../runtime/cds/store/store-items';
 import { runCdsServeCommand } from '../../runtime/commands/cds-command';
-import { CDS_TABLE, FAST_TIMERS, TEST_PEER_KEY } from '../support/cds/cds-cluster';
-import { cdsRequest, LocalCdsClient } from '../support/cds/cds-http';
+import { CDS_TABLE, FAST_TIMERS } from '../support/cds/cds-cluster';
+import { testPeerPublicKeys, testPrivateKey, testPrivateKeyPem } from '../support/cds/test-identities';
+import { cdsRequest, LocalCdsClient, TEST_LOCAL_TOKEN } from '../support/cds/cds-http';
 import { CdsProcess } from '../support/cds/cds-process';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 import { memoryLogger } from '../support/cds/memory-logger';
@@ -87,12 +88,16 @@ describe('nodes sharing a table', () => {
     const newerClient = new LocalCdsClient(() => newer?.port ?? 0);
     try {
       const before = await zombie.client.put('west:fenced', 'caller', '+15550100');
+      expect(await sendSigned(zombie.node.peerPort, signPeerRequest('east', 'west', '/v1/peer/register', { callId: 'west:fenced', site: 'east' }))).toMatchObject({ status: 200 });
       newer = await CdsNode.start({
         site: 'west',
         host: '127.0.0.1',
         port: 0,
+        peerPort: 0,
+        localToken: TEST_LOCAL_TOKEN,
         peers: new Map([['east', 'http://127.0.0.1:9']]),
-        peerKey: TEST_PEER_KEY,
+        privateKey: testPrivateKey('west'),
+        peerPublicKeys: testPeerPublicKeys(['east']),
         store: storeOn(zombie.dynamo, CDS_TABLE),
         archive: zombie.archive,
         timers: FAST_TIMERS,
@@ -106,12 +111,12 @@ describe('nodes sharing a table', () => {
       const put = await cdsRequest(zombie.node.port, 'PUT', '/v1/calls/west:fenced/properties/caller', { value: 'rolled back' });
       expect(put).toMatchObject({ status: 503, body: { error: expect.stringContaining('fenced: another CDS node took over table cds') } });
       expect(await cdsRequest(zombie.node.port, 'POST', '/v1/calls/west:fenced/logs', { entry: 'zombie' })).toMatchObject({ status: 503 });
-      const update = signPeerRequest(TEST_PEER_KEY, 'east', '/v1/peer/updates', {
+      const update = signPeerRequest('east', 'west', '/v1/peer/updates', {
         callId: 'west:fenced',
         site: 'east',
         entries: [{ kind: 'property', name: 'callee', value: '1000', ts: hlcAtMs(Date.now()), site: 'east' }],
       });
-      expect(await sendSigned(zombie.node.port, update)).toMatchObject({ status: 503, body: { error: expect.stringContaining('fenced') } });
+      expect(await sendSigned(zombie.node.peerPort, update)).toMatchObject({ status: 503, body: { error: expect.stringContaining('fenced') } });
 
       const stored = await newerClient.call('west:fenced');
       expect(stored?.properties).toEqual({ caller: { value: '+15550100', ts: before.ts, site: 'west' } });
@@ -130,7 +135,7 @@ describe('nodes sharing a table', () => {
 
 describe('cds serve sharing a table', () => {
   const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'cds-fence-')), 'peer.key');
-  writeFileSync(keyFile, 'a shared key that is long enough for the peer API\n');
+  writeFileSync(keyFile, testPrivateKeyPem('west'));
   let dynamo: LocalDynamo;
 
   beforeEach(async () => {
@@ -139,7 +144,7 @@ describe('cds serve sharing a table', () => {
   afterEach(() => dynamo.close());
 
   async function serve(lines: string[], stop: AbortSignal): Promise<{ running: Promise<void>; port: number }> {
-    const running = runCdsServeCommand({ site: 'west', listen: '127.0.0.1:0', 'peer-key-file': keyFile, 'dynamodb-endpoint': dynamo.endpoint }, { line: (text) => lines.push(text) }, stop);
+    const running = runCdsServeCommand({ site: 'west', listen: '127.0.0.1:0', 'peer-key-file': keyFile, localToken: TEST_LOCAL_TOKEN, 'dynamodb-endpoint': dynamo.endpoint }, { line: (text) => lines.push(text) }, stop);
     running.catch(() => undefined);
     const listening = (): RegExpExecArray | null => lines.map((line) => /^cds: site west listening on http:\/\/[^:]+:(\d+)$/.exec(line)).find(Boolean) ?? null;
     await waitFor(() => listening() !== null, { message: 'cds serve to listen', timeoutMs: 10_000 });

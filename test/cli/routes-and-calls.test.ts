@@ -50,12 +50,64 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
   });
 
   it('refuses to drain the last active group and leaves the table unchanged', async () => {
-    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084']);
+    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--allow-single-group']);
     const before = routesInDb();
     const result = await cli(['routes', 'drain', ...esl, '--group', 'blue']);
     expect(result.code).toBe(1);
     expect(result.stderr).toEqual([expect.stringMatching(/^voiceplane: refusing to drain 'blue': it is the last active call-control group/)]);
     expect(routesInDb()).toBe(before);
+  });
+
+  it('refuses a table with one active group unless told, changing nothing', async () => {
+    const single = await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084']);
+    expect(single).toEqual({
+      code: 2,
+      stdout: [],
+      stderr: ['voiceplane: routes set: only blue would take new calls; upgrading it would drop calls (give a second --group, or --allow-single-group)'],
+    });
+    expect(routesInDb()).toMatch(/^-ERR no reply/);
+    expect((await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--allow-single-group'])).code).toBe(0);
+  });
+
+  it('shows the change before making it; a dry run makes none', async () => {
+    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085']);
+    const before = routesInDb();
+    const change = ['--group', 'blue=10.100.0.5:8084|10.100.16.5:8084', '--group', 'red=10.100.0.7:8086@50'];
+    const dryRun = await cli(['routes', 'set', ...esl, ...change, '--dry-run']);
+    expect(dryRun).toEqual({ code: 0, stdout: ['~ blue: endpoints 10.100.0.5:8084 → 10.100.0.5:8084|10.100.16.5:8084', '+ red active 10.100.0.7:8086 weight 50', '- green active 10.100.0.6:8085 weight -'], stderr: [] });
+    expect(routesInDb()).toBe(before);
+
+    const json = await cli(['routes', 'set', ...esl, ...change, '--dry-run', '--json']);
+    expect(JSON.parse(json.stdout[0])).toMatchObject({ dryRun: true, current: { groups: [{ id: 'blue' }, { id: 'green' }] }, next: { groups: [{ id: 'blue' }, { id: 'red', weight: 50 }] } });
+    expect(routesInDb()).toBe(before);
+
+    const applied = await cli(['routes', 'set', ...esl, ...change]);
+    expect(applied.code).toBe(0);
+    expect(applied.stdout.slice(0, 3)).toEqual(dryRun.stdout);
+    expect(applied.stdout.slice(3).join('\n')).toMatch(/^GROUP\s+STATE\s+WEIGHT\s+ENDPOINTS\nblue\s+active/);
+    expect(routesInDb()).not.toBe(before);
+  });
+
+  it('asks on a terminal after showing the change, and changes nothing unless the answer is yes', async () => {
+    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085']);
+    const before = routesInDb();
+    const asked: string[] = [];
+    const answering = (answer: boolean) => async (question: string) => {
+      asked.push(question);
+      return answer;
+    };
+    const swap = ['routes', 'set', ...esl, '--group', 'green=10.100.0.6:8085', '--group', 'blue=10.100.0.5:8084'];
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const output = { stdout: { line: (text: string) => stdout.push(text) }, stderr: { line: (text: string) => stderr.push(text) } };
+    expect(await main(swap, { env: {}, ...output, confirm: answering(false) })).toBe(1);
+    expect(stdout).toEqual(['= green active 10.100.0.6:8085 weight -', '= blue active 10.100.0.5:8084 weight -', '~ order: blue,green → green,blue']);
+    expect(stderr).toEqual(['voiceplane: routes set: not confirmed; the route table is unchanged']);
+    expect(routesInDb()).toBe(before);
+
+    expect(await main(swap, { env: {}, ...output, confirm: answering(true) })).toBe(0);
+    expect(asked).toEqual(['apply this route table? [y/N] ', 'apply this route table? [y/N] ']);
+    expect(routesInDb()).not.toBe(before);
   });
 
   it('rejects invalid route input with a usage error naming the bad part, changing nothing', async () => {
@@ -131,7 +183,7 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
     expect((await cli(['routes', 'show', ...esl2], { VOICEPLANE_ESL_PASSWORD: SIMULATOR_PASSWORD })).code).toBe(0);
     const wrong = await cli(['routes', 'show', ...esl2], { VOICEPLANE_ESL_PASSWORD: 'nope' });
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toEqual([expect.stringMatching(/^voiceplane: cannot reach media server 127\.0\.0\.1:\d+: ESL authentication .* failed: -ERR invalid$/)]);
+    expect(wrong.stderr).toEqual([expect.stringMatching(/^voiceplane: authentication failed at media server 127\.0\.0\.1:\d+: wrong event socket password \(-ERR invalid\)$/)]);
   });
 
   it('names missing and malformed options', async () => {

@@ -1,4 +1,5 @@
-import { randomBytes } from 'crypto';
+import { generateKeyPairSync, randomBytes } from 'crypto';
+import { CDS_PEER_KEY_VARIABLE } from '../../runtime/commands/secret-variables';
 import * as path from 'path';
 import { loadTopologyFile } from '../../stacks/load-topology';
 import { imageConfig } from '../support/contract/dockerfile';
@@ -8,6 +9,12 @@ import { buildImageFilesystem } from '../support/contract/image-filesystem';
 import { containerSandboxOrSkip, runInContainerSandbox } from '../support/contract/run-in-container-sandbox';
 import { platformTables, synthesizedStacks } from '../support/contract/synthesized-stacks';
 import { synthPlatform } from '../support/synth-platform';
+
+/** A value of the shape the secret holds in AWS (the site's Ed25519 private key for the peer key, else a random token). */
+function standInSecretValue(variable: string): string {
+  if (variable === CDS_PEER_KEY_VARIABLE) return generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  return `contract-${randomBytes(24).toString('hex')}`;
+}
 
 /**
  * Every ECS container the stacks define, started from what synth wrote: the image's entry point (from the
@@ -60,7 +67,7 @@ let image: ReturnType<typeof buildImageFilesystem>;
       const { definition } = container;
       const config = imageConfig(DOCKERFILE, imageTarget(definition.image));
       const argv = [...(definition.entryPoint ?? config.entryPoint), ...(definition.command ?? config.cmd)];
-      const secrets = Object.fromEntries((definition.secrets ?? []).map((secret) => [secret.name, `contract-${randomBytes(24).toString('hex')}`]));
+      const secrets = Object.fromEntries((definition.secrets ?? []).map((secret) => [secret.name, standInSecretValue(secret.name)]));
       const env: Record<string, string> = {
         PATH: IMAGE_PATH,
         HOME: '/home/node',

@@ -111,4 +111,16 @@ describe('Lambda functions as synthesized', () => {
       client.destroy();
     }
   }, 60_000);
+
+  it("refuses to plan an image from a repository the topology does not allow, storing nothing", async () => {
+    const planStep = functions.find(({ config }) => config.handler === 'index.plan')!;
+    const request = { image: 'registry.example.net/attacker/call-control', version: '1.5.0', groups: ['blue', 'green'], mediaServers: [MEDIA_SERVER] };
+    const before = dynamo.calls().length;
+    const result = await invoke(planStep.stack, planStep.config, { request, executionName: 'contract-foreign-image' });
+    expect(result.value).toBeUndefined();
+    expect(result.error).toBe(
+      'upgrade request: image: "registry.example.net/attacker/call-control" is not an allowed image repository (allowedImageRepositories: public.ecr.aws/voiceplane/call-control)',
+    );
+    expect(dynamo.calls().slice(before)).toEqual([]);
+  }, 60_000);
 });

@@ -45,10 +45,11 @@ function readTopology(): Topology {
  * The example platform with every VPC moved into 127.0.0.0/8: its user data differs only in addresses, and the boot
  * tests may then bind, admit and reach each of them on the namespace's loopback, never on another network.
  */
-function loopbackTopology(): Topology {
-  const raw = JSON.parse(readFileSync(EXAMPLE_TOPOLOGY, 'utf8')) as { dataCenters: { vpcCidr: string }[]; sites: { vpcCidr: string }[] };
+function loopbackTopology(encryptedSiteIds: readonly string[] = []): Topology {
+  const raw = JSON.parse(readFileSync(EXAMPLE_TOPOLOGY, 'utf8')) as { dataCenters: { vpcCidr: string }[]; sites: { id: string; vpcCidr: string; pstn: Record<string, unknown> }[] };
   raw.dataCenters.forEach((dataCenter, index) => (dataCenter.vpcCidr = `127.${100 + index}.0.0/16`));
   raw.sites.forEach((site, index) => (site.vpcCidr = `127.${1 + index}.0.0/16`));
+  raw.sites.filter((site) => encryptedSiteIds.includes(site.id)).forEach((site) => (site.pstn.requireEncryption = true));
   return parseTopology(raw);
 }
 
@@ -274,5 +275,52 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
   it('runs Kamailio as its own user, its RPC socket listening on the node\'s address', () => {
     expect(report.kamailioUser).toBe('kamailio');
     expect(report.rpcListening).toBe(true);
+  });
+});
+
+(canBoot && sipTools ? describe : describe.skip)('a SIP node of a site whose voice connector requires encryption, booting its synthesized user data', () => {
+  const settings = resolveKamailioSettings();
+  const scratch = mkdtempSync(path.join(tmpdir(), 'voiceplane-user-data-tls-'));
+  let withCertificate: SipNodeBootReport;
+  let withoutCertificate: SipNodeBootReport;
+
+  beforeAll(async () => {
+    const siteName = siteStackName('acme', 'west');
+    const site = stacksOf(loopbackTopology(['west']))[siteName];
+    const template = launchTemplateAt(siteName, site, '/SipCluster/LaunchTemplate');
+    const [, node] = resourceAt(site, 'aws_instance', '/SipCluster/Node0');
+    const [, secret] = resourceAt(site, 'aws_secretsmanager_secret', '/SipCluster/TlsCertificate');
+    const base = {
+      userDataFile: path.join(scratch, 'sip-node-tls.user-data'),
+      privateIp: hostInCidr(String(referenced(site, node.subnet_id).cidr_block), 20),
+      publicIp: '127.203.0.21',
+      rpcPort: settings.rpcPort,
+    };
+    writeFileSync(base.userDataFile, template.raw);
+    const tls = { secretName: String(secret.name), region: String(site.provider.aws[0].region), port: settings.tlsPort, path: settings.tlsCertificatePath };
+    const boot = (name: string, putValue: boolean) =>
+      runInInstanceNamespace<SipNodeBootReport>(path.join(PROBES, 'sip-node-boot-probe.ts'), [writeInput(scratch, name, { ...base, tls: { ...tls, putValue } } satisfies SipNodeBootInput)], 120_000);
+    withCertificate = await boot('sip-node-tls', true);
+    withoutCertificate = await boot('sip-node-tls-missing', false);
+  }, 300_000);
+
+  afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+  it("reads the certificate from the site's secret into a file only Kamailio can read, and takes TLS with it", () => {
+    expect(stageOutcomes(withCertificate.stages)).toEqual(BOOT_STAGES);
+    expect(withCertificate.secretsManagerCalls).toEqual([expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-tls-certificate', accessKeyId: 'ASIACONTRACTTEST0002' })]);
+    expect(withCertificate.certificateFile).toEqual({ mode: '400', owner: 'kamailio' });
+    expect(withCertificate.configCheck).toEqual({ status: 0, output: expect.stringMatching(/config file ok/) });
+    expect(withCertificate.kamailioUser).toBe('kamailio');
+    expect(withCertificate.tlsHandshake).toBe('ok');
+  });
+
+  it('fails closed when the secret has no value: the boot stops, Kamailio is neither enabled nor started', () => {
+    expect(withoutCertificate.stages.map(({ output }) => output).join('\n')).toContain('cannot read the TLS certificate secret acme-west-sip-tls-certificate; Kamailio not started');
+    expect(withoutCertificate.secretsManagerCalls).toEqual([expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-tls-certificate' })]);
+    expect(withoutCertificate.systemctl).toEqual([]);
+    expect(withoutCertificate.kamailioUser).toBe('');
+    expect(withoutCertificate.certificateFile).toBeUndefined();
+    expect(withoutCertificate.tlsHandshake).toMatch(/^failed: /);
   });
 });

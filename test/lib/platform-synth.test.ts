@@ -200,8 +200,8 @@ describe('site stack', () => {
     const command = (stack: StackJson) => JSON.parse(String(resourcesOf(stack, 'aws_ecs_task_definition')[0].container_definitions))[0].command as string[];
     const peerFlags = (args: string[]) => args.flatMap((arg, index) => (args[index - 1] === '--peer' ? [arg] : []));
     const frankfurtStack: StackJson = JSON.parse(readStackJson(platform.stackDirs[siteStackName('acme', 'frankfurt')]));
-    expect(peerFlags(command(westStack))).toEqual(['frankfurt=http://10.2.0.6:7070,http://10.2.16.6:7070']);
-    expect(peerFlags(command(frankfurtStack))).toEqual(['west=http://10.1.0.6:7070,http://10.1.16.6:7070']);
+    expect(peerFlags(command(westStack))).toEqual(['frankfurt=http://10.2.0.6:7071,http://10.2.16.6:7071']);
+    expect(peerFlags(command(frankfurtStack))).toEqual(['west=http://10.1.0.6:7071,http://10.1.16.6:7071']);
     const [westLoadBalancer] = resourcesOf(westStack, 'aws_lb').filter((lb) => String(lb.name).endsWith('-cds'));
     expect((westLoadBalancer.subnet_mapping as Array<{ private_ipv4_address: string }>).map((mapping) => mapping.private_ipv4_address)).toEqual(['10.1.0.6', '10.1.16.6']);
   });

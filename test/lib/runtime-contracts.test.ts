@@ -2,11 +2,12 @@ import { parseArgs } from 'util';
 import { parseTopology, TopologyError, type Topology, type TopologyInput } from '../../lib/topology';
 import { parseCallControlEnvironment } from '../../runtime/call-control/call-control-environment';
 import { parseCdsServeOptions } from '../../runtime/commands/cds-command';
-import { CDS_PORT, CDS_SERVE_OPTIONS, cdsServeRawOptions } from '../../runtime/commands/cds-serve-options';
+import { CDS_PEER_PORT, CDS_PORT, CDS_SERVE_OPTIONS, cdsServeRawOptions } from '../../runtime/commands/cds-serve-options';
 import { upgradeRequestSchema } from '../../runtime/upgrade/request/upgrade-request';
 import { synthesizedContainers, type SynthesizedContainer } from '../support/contract/ecs-containers';
 import { synthesizedStacks } from '../support/contract/synthesized-stacks';
 import { candidateId, candidateRepository, candidateTag, pick, seededRandom, type Random } from '../support/generated-values';
+import { testPublicKeyText } from '../support/cds/test-identities';
 import { synthPlatform } from '../support/synth-platform';
 
 /**
@@ -27,6 +28,7 @@ function baseTopology(group: { id: string; image: string; version: string }, run
         vpcCidr: '10.1.0.0/16',
         availabilityZones: ['us-west-2a', 'us-west-2b'],
         sipCluster: { size: 1 },
+        cdsPublicKey: testPublicKeyText('west'),
         mediaServers: [{ id: 'ms-1', callControl: { dataCenter: 'east', groups: [{ ...group, instances: 1 }, { id: 'other', instances: 1, image: 'cc', version: '1' }] } }],
       },
     ],
@@ -144,6 +146,7 @@ function generatedTopology(random: Random): Topology {
       vpcCidr: `10.${siteIndex + 1}.0.0/16`,
       availabilityZones: pick(random, [['a'], ['a', 'b']]).map((zone) => `${SITE_REGIONS[siteIndex]}${zone}`),
       sipCluster: { size: 1 },
+      cdsPublicKey: testPublicKeyText(`site-${siteIndex}`),
       mediaServers: Array.from({ length: 1 + Math.floor(random() * 2) }, (_, serverIndex) => {
         const first = groupId([]);
         const second = groupId([first]);
@@ -199,6 +202,7 @@ describe.each([1, 2, 3])('a generated topology (seed %i) synthesizes containers 
       expect(site).toBeDefined();
       expect(container.definition.image).toBe(topology.runtimeImage);
       expect(options.listen).toEqual({ host: '0.0.0.0', port: CDS_PORT });
+      expect(options['peer-listen']).toEqual({ host: '0.0.0.0', port: CDS_PEER_PORT });
       expect(options.peer.map((peer) => peer.id).sort()).toEqual(topology.sites.filter((other) => other !== site).map((other) => other.id).sort());
       expect(options['media-server']).toHaveLength(site!.mediaServers.length);
     }

@@ -28,13 +28,20 @@ describeWithFreeSwitch('the SIP call load on the real FreeSWITCH', () => {
   };
   /** The one call's channels once it is bridged: the media server's leg from the carrier and the carrier's far end. */
   const bridgedCall = async () => {
-    await waitFor(async () => (await channelRows(esl)).some(isFarEndLeg), { timeoutMs: 10_000, message: 'the call is bridged to the far end' });
-    const rows = await channelRows(esl);
-    const mediaServerLeg = rows.find(isMediaServerLeg);
-    // The far end as the carrier answered it: the carrier profile's inbound leg named after the caller.
-    const farEnd = rows.find((row) => row.name.startsWith('sofia/carrier/5550100@'));
-    if (!mediaServerLeg || !farEnd) throw new Error(`expected both legs of the call, got ${rows.map((row) => row.name).join(', ')}`);
-    return { mediaServerLeg, farEnd };
+    // The far end as the carrier answered it: the carrier profile's inbound leg named after the caller (it shows
+    // up a moment after the media server's outbound leg, so both are waited for).
+    const isCarrierFarEnd = (row: { name: string }) => row.name.startsWith('sofia/carrier/5550100@');
+    let rows = await channelRows(esl);
+    await waitFor(
+      async () => {
+        rows = await channelRows(esl);
+        return rows.some(isFarEndLeg) && rows.some(isMediaServerLeg) && rows.some(isCarrierFarEnd);
+      },
+      { timeoutMs: 10_000, message: 'the call is bridged to the far end' },
+    ).catch((error: Error) => {
+      throw new Error(`${error.message}: expected both legs of the call, got ${rows.map((row) => row.name).join(', ')}`);
+    });
+    return { mediaServerLeg: rows.find(isMediaServerLeg)!, farEnd: rows.find(isCarrierFarEnd)! };
   };
 
   beforeAll(async () => {

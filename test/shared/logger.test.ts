@@ -1,11 +1,29 @@
 import { errorMessage, jsonLinesLogger, withFields } from '../../runtime/shared/logger';
 
 describe('jsonLinesLogger', () => {
-  it('writes one JSON line per entry with ts, level and msg first', () => {
+  it('writes one JSON line per entry with level and ts first', () => {
     const lines: string[] = [];
     const logger = jsonLinesLogger({ write: (line) => lines.push(line), now: () => Date.UTC(2026, 0, 2, 3, 4, 5, 6) });
     logger.warn('call detached', { uuid: 'u-1', durationMs: 1500, hangupCause: undefined });
-    expect(lines).toEqual(['{"ts":"2026-01-02T03:04:05.006Z","level":"warn","msg":"call detached","uuid":"u-1","durationMs":1500}\n']);
+    expect(lines).toEqual(['{"level":"warn","ts":"2026-01-02T03:04:05.006Z","uuid":"u-1","durationMs":1500,"msg":"call detached"}\n']);
+  });
+
+  it('drops entries below its level', () => {
+    const lines: string[] = [];
+    const logger = jsonLinesLogger({ write: (line) => lines.push(line), now: () => 0, level: 'warn' });
+    logger.debug('noise');
+    logger.info('more noise');
+    logger.warn('kept');
+    logger.error('kept too');
+    expect(lines.map((line) => JSON.parse(line).msg)).toEqual(['kept', 'kept too']);
+  });
+
+  it('never writes a secret field, whatever logs it', () => {
+    const lines: string[] = [];
+    const logger = withFields(jsonLinesLogger({ write: (line) => lines.push(line), now: () => 0 }), { password: 'ClueCon' });
+    logger.info('connecting', { token: 'tok-123', authorization: 'Bearer abc', peerKey: 'k', host: '10.0.0.5' });
+    expect(lines[0]).not.toMatch(/ClueCon|tok-123|Bearer abc/);
+    expect(JSON.parse(lines[0])).toMatchObject({ password: '[redacted]', token: '[redacted]', authorization: '[redacted]', peerKey: '[redacted]', host: '10.0.0.5' });
   });
 
   it('keeps its own ts, level and msg when a field has the same name', () => {
@@ -19,7 +37,7 @@ describe('jsonLinesLogger', () => {
 describe('withFields', () => {
   it('adds its fields to every level, letting an entry override them', () => {
     const lines: string[] = [];
-    const base = jsonLinesLogger({ write: (line) => lines.push(line), now: () => 0 });
+    const base = jsonLinesLogger({ write: (line) => lines.push(line), now: () => 0, level: 'debug' });
     const logger = withFields(withFields(base, { group: 'blue', version: '1' }), { uuid: 'u-1' });
     logger.debug('a');
     logger.info('b', { version: '2' });

@@ -28,6 +28,17 @@ describe('Kamailio configuration of a site', () => {
     expect(config).toContain('record_route();');
   });
 
+  it('takes TLS on 5061 only for a site with tls, under the same allow-list and rate limit as 5060', () => {
+    const plain = renderKamailioConfig(site, resolveKamailioSettings());
+    expect(plain).not.toMatch(/tls/i);
+    const encrypted = renderKamailioConfig({ ...site, tls: true }, resolveKamailioSettings());
+    expect(encrypted).toContain('enable_tls=yes\nlisten=tls:NODE_ADDRESS:5061 advertise PUBLIC_ADDRESS:5061\n');
+    expect(encrypted).toContain('loadmodule "tls.so"');
+    expect(encrypted).toContain('modparam("tls", "private_key", "/etc/voiceplane/sip/tls/node.pem")');
+    expect(encrypted).toContain('modparam("tls", "tls_method", "TLSv1.2+")');
+    expect(encrypted).toContain('if ($Rp == 5060 || $Rp == 5061) {\n\t\tif (!pike_check_req()) {');
+  });
+
   it('tries at most maxAttempts media servers per call, and never more than the site has', () => {
     expect(renderKamailioConfig(site, resolveKamailioSettings())).toContain('ds_select_dst("1", "4", "2")');
     const tenServers = parseSipSite({ id: 'big', mediaServers: Array.from({ length: 10 }, (_, index) => ({ id: `ms-${index}`, address: `10.1.128.${10 + index}`, port: 5060 })) });
@@ -42,7 +53,7 @@ describe('Kamailio configuration of a site', () => {
     expect(() => parseSipSite({ ...site, mediaServers: [...site.mediaServers, { id: 'ms-1', address: '10.1.128.11', port: 5060 }] })).toThrow(new SipError('SIP site: mediaServers[2].id: duplicate media server id "ms-1"'));
     expect(() => parseSipSite({ ...site, mediaServers: [{ id: 'ms-1', address: '10.1.128.256', port: 5060 }] })).toThrow(new SipError('SIP site: mediaServers[0].address: not an IPv4 address'));
     expect(() => parseSipSite({ id: 'west', mediaServers: [] })).toThrow(new SipError('SIP site: mediaServers: at least one media server is required'));
-    expect(() => resolveKamailioSettings({ rpcPort: 5060 })).toThrow(new SipError('Kamailio settings: sipPort, mediaServerFacingPort and rpcPort must differ, got 5060, 5070, 5060'));
+    expect(() => resolveKamailioSettings({ rpcPort: 5060 })).toThrow(new SipError('Kamailio settings: sipPort, tlsPort, mediaServerFacingPort and rpcPort must differ, got 5060, 5061, 5070, 5060'));
     expect(() => resolveKamailioSettings({ dispatcherListPath: 'dispatcher.list' })).toThrow(/^Kamailio settings: dispatcherListPath: must be an absolute path/);
   });
 });

@@ -23,6 +23,7 @@ export async function startCallControl(
     eslListen: { host: '127.0.0.1', port: 0 },
     httpListen: { host: '127.0.0.1', port: 0 },
     logger: jsonLinesLogger({ write: () => undefined }),
+    writeMetrics: () => undefined,
     ...options,
   });
   const ports = await service.start();

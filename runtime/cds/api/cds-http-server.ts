@@ -3,29 +3,39 @@ import type { AddressInfo } from 'net';
 import { errorMessage, type Logger } from '../../shared/logger';
 import { listen } from '../../net/listen';
 import { CdsRequestError } from '../call/cds-errors';
-import { matchRoute } from './cds-routes';
+import { matchRoute, type CdsRoute } from './cds-routes';
 import { sendJson } from './http-body';
 import type { LocalApi } from './local-api';
+import type { LocalToken } from './local-token';
 import type { PeerApi } from './peer-api';
+
+/** What one listener serves: the site's clients (each request carries the site token) or the other sites' nodes. */
+export type CdsEndpoint =
+  | { readonly listener: 'local'; readonly api: LocalApi; readonly token: LocalToken }
+  | {
+      readonly listener: 'peer';
+      readonly api: PeerApi;
+      /** This site's clock, put into refusals too (a participant corrects its offset from it). */
+      readonly time: () => number;
+    };
 
 export interface CdsHttpServerOptions {
   readonly host: string;
   readonly port: number;
-  readonly localApi: LocalApi;
-  readonly peerApi: PeerApi;
+  readonly endpoint: CdsEndpoint;
+  /** `GET /health`, open to anyone who reaches the port: 503 tells the load balancer to stop routing to this node. */
+  readonly health: () => Promise<{ readonly status: 200 | 503; readonly body: unknown }>;
   readonly logger: Logger;
-  /** This site's clock, put into refusals of peer requests too (a participant corrects its offset from it). */
-  readonly peerTime: () => number;
 }
 
 /** A client slower than this to send its headers is cut off (slow-header attacks hold no connection long). */
 const HEADERS_TIMEOUT_MS = 10_000;
 /** The whole request, body included (a peer's largest body is 1.5 MiB; event streams are long responses, not requests). */
 const REQUEST_TIMEOUT_MS = 30_000;
-/** Open connections at once, event streams of local clients included; beyond it new ones are dropped. */
+/** Open connections at once on one listener, event streams of local clients included; beyond it new ones are dropped. */
 const MAX_CONNECTIONS = 4_096;
 
-/** One listener for the local and the peer API. A refused request changes nothing; a failure of storage is a 503. */
+/** One listener: the local or the peer API, never both. A refused request changes nothing; a failure of storage is a 503. */
 export class CdsHttpServer {
   readonly port: number;
 
@@ -40,7 +50,7 @@ export class CdsHttpServer {
     );
     server.keepAliveTimeout = 65_000;
     server.maxConnections = MAX_CONNECTIONS;
-    await listen(server, options.host, options.port, 'the CDS API');
+    await listen(server, options.host, options.port, `the CDS ${options.endpoint.listener} API`);
     server.on('error', (error) => options.logger.error('http server error', { error: error.message }));
     return new CdsHttpServer(server);
   }
@@ -53,13 +63,19 @@ export class CdsHttpServer {
 }
 
 async function answer(options: CdsHttpServerOptions, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const { endpoint } = options;
   const url = new URL(request.url ?? '/', 'http://cds.invalid');
-  const match = matchRoute(request.method ?? '', url.pathname);
+  const match = matchRoute(endpoint.listener, request.method ?? '', url.pathname);
   try {
+    if ('route' in match && match.route.name === 'health') {
+      const { status, body } = await options.health();
+      sendJson(response, status, body);
+      return;
+    }
+    // Before anything else, the body included: a client without the site token learns nothing, not even the routes.
+    if (endpoint.listener === 'local') endpoint.token.authenticate(request);
     if ('status' in match) throw new CdsRequestError(match.status, match.message, match.status === 404 ? 'not-found' : 'method-not-allowed');
-    const { route } = match;
-    if (route.name === 'peer') await options.peerApi.handle(route.action, request, response);
-    else await options.localApi.handle(route, request, response);
+    await dispatch(endpoint, match.route, request, response);
   } catch (error) {
     if (response.headersSent) {
       response.destroy();
@@ -68,11 +84,17 @@ async function answer(options: CdsHttpServerOptions, request: IncomingMessage, r
     if (error instanceof CdsRequestError) {
       // A request refused before all its body was read (too large, unauthenticated): the connection cannot be reused.
       if (!request.complete) response.setHeader('connection', 'close');
-      const isPeer = 'route' in match && match.route.name === 'peer';
-      sendJson(response, error.status, { error: error.message, reason: error.reason, ...(isPeer ? { time: options.peerTime() } : {}) });
+      sendJson(response, error.status, { error: error.message, reason: error.reason, ...(endpoint.listener === 'peer' ? { time: endpoint.time() } : {}) });
       return;
     }
     options.logger.error('request failed', { method: request.method, path: url.pathname, error: errorMessage(error) });
     sendJson(response, 503, { error: `unavailable: ${errorMessage(error)}` });
   }
+}
+
+/** Hands a routed request to the endpoint's API (the router gives each listener only its own routes). */
+function dispatch(endpoint: CdsEndpoint, route: CdsRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (endpoint.listener === 'peer' && route.name === 'peer') return endpoint.api.handle(route.action, request, response);
+  if (endpoint.listener === 'local' && route.name !== 'peer' && route.name !== 'health') return endpoint.api.handle(route, request, response);
+  throw new Error(`route ${route.name} reached the ${endpoint.listener} listener`);
 }

@@ -17,14 +17,19 @@ const PEER_ACTIONS: readonly PeerAction[] = ['register', 'unregister', 'updates'
 
 export type RouteMatch = { readonly route: CdsRoute } | { readonly status: 404 | 405; readonly message: string };
 
+/** The two listeners of a node: the site's own clients, and the other sites' nodes. Each knows only its paths. */
+export type CdsListenerName = 'local' | 'peer';
+
 interface Pattern {
   readonly method: string;
   readonly segments: readonly string[];
   readonly build: (parameters: readonly string[]) => CdsRoute;
 }
 
-const PATTERNS: readonly Pattern[] = [
-  { method: 'GET', segments: ['health'], build: () => ({ name: 'health' }) },
+const HEALTH: Pattern = { method: 'GET', segments: ['health'], build: () => ({ name: 'health' }) };
+
+const LOCAL_PATTERNS: readonly Pattern[] = [
+  HEALTH,
   { method: 'GET', segments: ['v1', 'calls', ':'], build: ([callId]) => ({ name: 'call', callId }) },
   { method: 'POST', segments: ['v1', 'calls', ':', 'registrations'], build: ([callId]) => ({ name: 'register-client', callId }) },
   { method: 'DELETE', segments: ['v1', 'calls', ':', 'registrations', ':'], build: ([callId, client]) => ({ name: 'unregister-client', callId, client }) },
@@ -33,13 +38,21 @@ const PATTERNS: readonly Pattern[] = [
   { method: 'POST', segments: ['v1', 'calls', ':', 'logs'], build: ([callId]) => ({ name: 'log', callId }) },
   { method: 'POST', segments: ['v1', 'calls', ':', 'end'], build: ([callId]) => ({ name: 'end', callId }) },
   { method: 'GET', segments: ['v1', 'calls', ':', 'participants'], build: ([callId]) => ({ name: 'participants', callId }) },
+];
+
+/** `/health` too: the load balancer checks the peer port through its own target group. */
+const PEER_PATTERNS: readonly Pattern[] = [
+  HEALTH,
   ...PEER_ACTIONS.map((action): Pattern => ({ method: 'POST', segments: ['v1', 'peer', action], build: () => ({ name: 'peer', action }) })),
 ];
 
-export function matchRoute(method: string, pathname: string): RouteMatch {
+const PATTERNS: Readonly<Record<CdsListenerName, readonly Pattern[]>> = { local: LOCAL_PATTERNS, peer: PEER_PATTERNS };
+
+/** The route of a request on `listener`; the other listener's paths are unknown there (404). */
+export function matchRoute(listener: CdsListenerName, method: string, pathname: string): RouteMatch {
   const segments = pathname.split('/').slice(1);
   let pathMatched = false;
-  for (const pattern of PATTERNS) {
+  for (const pattern of PATTERNS[listener]) {
     const parameters = matchSegments(pattern.segments, segments);
     if (!parameters) continue;
     if (pattern.method === method) return { route: pattern.build(parameters) };

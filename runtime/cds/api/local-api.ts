@@ -7,7 +7,7 @@ import type { CdsRoute } from './cds-routes';
 import { parseJsonBody, parsePathParameter, readRequestBody, sendJson } from './http-body';
 import { callIdSchema, clientIdSchema, propertyNameSchema } from '../call/identifiers';
 import type { LocalCallStore } from '../store/local-call-store';
-import { durableStatus } from '../replication/owner-registration';
+import { clientStatus } from '../replication/owner-registration';
 import type { ParticipantReplication } from '../replication/participant-replication';
 
 export interface LocalApiOptions {
@@ -16,8 +16,6 @@ export interface LocalApiOptions {
   readonly streams: CallEventStreams;
   /** How long a registration for a foreign call waits for the owner's answer before replying `pending`. */
   readonly registrationWaitMs: number;
-  /** `/health`: 503 tells the load balancer to stop routing to this node. */
-  readonly health: () => Promise<{ readonly status: 200 | 503; readonly body: unknown }>;
 }
 
 /** Bound on a local request body: one value or log entry with some room. */
@@ -30,18 +28,14 @@ const registrationBody = z.strictObject({ client: clientIdSchema });
 const propertyBody = z.strictObject({ value: jsonValueSchema });
 const logBody = z.strictObject({ entry: jsonValueSchema });
 
-type LocalRoute = Exclude<CdsRoute, { name: 'peer' }>;
+/** `/health` is the listener's (open to the load balancer); every route here has been authenticated. */
+type LocalRoute = Exclude<CdsRoute, { name: 'peer' | 'health' }>;
 
 /** The site-internal API of local clients (see the issue's contract). */
 export class LocalApi {
   constructor(private readonly options: LocalApiOptions) {}
 
   async handle(route: LocalRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
-    if (route.name === 'health') {
-      const { status, body } = await this.options.health();
-      sendJson(response, status, body);
-      return;
-    }
     const callId = parsePathParameter(route.callId, callIdSchema, 'callId');
     const { calls } = this.options;
     switch (route.name) {
@@ -67,6 +61,8 @@ export class LocalApi {
         return;
       }
       case 'events': {
+        // Refused before the table is read: a stream beyond the caps costs nothing.
+        this.options.streams.checkRoom(callId);
         const call = await calls.find(callId);
         this.options.streams.open(callId, response, call?.record.view());
         return;
@@ -98,7 +94,7 @@ export class LocalApi {
           owner: call.owner,
           local: [...call.clients].sort(),
           remote: [...call.participants.keys()].sort(),
-          upstream: call.upstream ? durableStatus(call.upstream.status) : null,
+          upstream: call.upstream ? clientStatus(call.upstream.status) : null,
         });
         return;
       }

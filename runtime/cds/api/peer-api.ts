@@ -1,3 +1,4 @@
+import type { KeyObject } from 'crypto';
 import type { IncomingMessage, ServerResponse } from 'http';
 import type { z } from 'zod';
 import type { CdsClock } from '../clock/cds-clock';
@@ -6,15 +7,18 @@ import type { PeerAction } from './cds-routes';
 import { parseJsonBody, readRequestBody, sendJson } from './http-body';
 import type { NetworkProxy } from '../network/network-proxy';
 import type { NonceCache } from './nonce-cache';
-import { endRequestSchema, heartbeatRequestSchema, registerRequestSchema, unregisterRequestSchema, updatesRequestSchema } from '../network/peer-messages';
-import { PEER_HEADERS, signatureMatches } from '../network/peer-signature';
+import { STALE_REQUEST, endRequestSchema, heartbeatRequestSchema, registerRequestSchema, unregisterRequestSchema, updatesRequestSchema } from '../network/peer-messages';
+import { PEER_HEADERS, SIGNATURE_HEX_LENGTH, signatureMatches } from '../network/peer-signature';
 
 export interface PeerApiOptions {
-  readonly key: Buffer;
-  readonly peers: ReadonlySet<string>;
+  /** This site: the receiver every request must be signed for. */
+  readonly site: string;
+  /** The admitted peers: site id -> its public key. */
+  readonly peerKeys: ReadonlyMap<string, KeyObject>;
   readonly clock: CdsClock;
   /** Largest accepted difference between a request's timestamp and this node's clock. */
   readonly clockWindowMs: number;
+  /** Nonces seen, and the floor below which requests are refused as stale (the process's start at first). */
   readonly nonces: NonceCache;
   readonly proxy: NetworkProxy;
   /** An authenticated request arrived from `site`. */
@@ -32,9 +36,9 @@ export const PEER_BODY_LIMIT_BYTES = 1.5 * 1024 * 1024;
 export const PEER_JSON_DEPTH_LIMIT = 64;
 
 const NONCE_PATTERN = /^[A-Za-z0-9-]{16,128}$/;
-const SIGNATURE_PATTERN = /^[0-9a-f]{64}$/;
+const SIGNATURE_PATTERN = new RegExp(`^[0-9a-f]{${SIGNATURE_HEX_LENGTH}}$`);
 
-/** The site-to-site API: every request signed with the shared key, fresh, and never seen before. */
+/** The site-to-site API: every request signed by the sending site's key for this site, fresh, and never seen before. */
 export class PeerApi {
   constructor(private readonly options: PeerApiOptions) {}
 
@@ -78,21 +82,26 @@ export class PeerApi {
       return typeof value === 'string' ? value : '';
     };
     const claim = { site: header(PEER_HEADERS.site), timestamp: header(PEER_HEADERS.timestamp), nonce: header(PEER_HEADERS.nonce), signature: header(PEER_HEADERS.signature) };
-    if (!this.options.peers.has(claim.site)) throw refuse(`${PEER_HEADERS.site} "${claim.site}" is not a configured peer`);
+    if (!this.options.peerKeys.has(claim.site)) throw refuse(`${PEER_HEADERS.site} "${claim.site}" is not a configured peer`);
+    if (header(PEER_HEADERS.receiver) !== this.options.site) throw refuse(`${PEER_HEADERS.receiver} "${header(PEER_HEADERS.receiver)}" is not this site (${this.options.site})`);
     if (!/^[0-9]{1,16}$/.test(claim.timestamp)) throw refuse(`${PEER_HEADERS.timestamp} is missing or not milliseconds`);
     if (!NONCE_PATTERN.test(claim.nonce)) throw refuse(`${PEER_HEADERS.nonce} is missing or malformed`);
     if (!SIGNATURE_PATTERN.test(claim.signature)) throw refuse(`${PEER_HEADERS.signature} is missing or malformed`);
     if (Math.abs(this.options.clock.now() - Number(claim.timestamp)) > this.options.clockWindowMs) {
       throw refuse(`${PEER_HEADERS.timestamp} is more than ${this.options.clockWindowMs} ms from this site's clock`);
     }
+    if (this.options.nonces.isStale(Number(claim.timestamp))) throw stale(this.options.nonces.floorMs);
     return claim;
   }
 
-  /** The sending site, if the body is signed with the shared key and the request is not a replay. */
+  /** The sending site, if the body is signed with its key for this site and the request is not a replay. */
   private verify(claim: SignatureClaim, method: string, path: string, body: Buffer): string {
     const { site, timestamp, nonce, signature } = claim;
-    if (!signatureMatches(this.options.key, { method, path, site, timestamp, nonce, body }, signature)) throw refuse('bad signature');
-    if (!this.options.nonces.remember(nonce, this.options.clock.now())) throw refuse('replayed request');
+    const publicKey = this.options.peerKeys.get(site);
+    if (!publicKey || !signatureMatches(publicKey, { method, path, site, receiver: this.options.site, timestamp, nonce, body }, signature)) throw refuse(`bad signature (not ${site}'s key)`);
+    const refusal = this.options.nonces.remember(nonce, Number(timestamp), this.options.clock.now());
+    if (refusal === 'replayed') throw refuse('replayed request');
+    if (refusal === 'stale') throw stale(this.options.nonces.floorMs);
     return site;
   }
 }
@@ -106,4 +115,9 @@ interface SignatureClaim {
 
 function refuse(why: string): CdsRequestError {
   return new CdsRequestError(401, `unauthenticated: ${why}`, 'unauthenticated');
+}
+
+/** Signed before this node could tell it from a replay (before it started, or before nonces it had to forget): the sender signs it again. */
+function stale(floorMs: number): CdsRequestError {
+  return new CdsRequestError(401, `stale request: ${PEER_HEADERS.timestamp} is before ${floorMs}, when this node started or last forgot nonces; sign it again with a later time`, STALE_REQUEST);
 }

@@ -1,7 +1,7 @@
 /** A request the node refuses; `status` is the HTTP status the APIs answer with. Nothing was changed. */
 export class CdsRequestError extends Error {
   constructor(
-    readonly status: 400 | 401 | 404 | 405 | 409 | 413,
+    readonly status: 400 | 401 | 403 | 404 | 405 | 409 | 413 | 429 | 503,
     message: string,
     /** Machine-readable reason, for peers that react to it. */
     readonly reason: string,

@@ -62,7 +62,7 @@ export class NetworkProxy implements ReplicationTransport {
           sendControl: (message) => this.sendControl(message),
           sendCall: (callId) => this.sendCall(peer, callId),
           onRetry: (error, delayMs) => options.logger.debug('peer delivery will retry', { peer, delayMs, error: errorMessage(error) }),
-          onRefused: (error) => options.logger.warn('peer refused a message as malformed; given up', { peer, error: error.message }),
+          onRefused: (error) => options.logger.warn('peer refused a message for good; given up', { peer, error: error.message }),
         }),
       );
     }
@@ -210,7 +210,7 @@ export class NetworkProxy implements ReplicationTransport {
           break;
       }
     } catch (error) {
-      if (!(error instanceof PeerRequestError) || error.unreachable) throw error;
+      if (!(error instanceof PeerRequestError) || error.retryable) throw error;
       this.options.logger.warn('peer refused a control message; dropping it', { peer: message.peer, callId: message.callId, kind: message.kind, error: error.message });
     }
     await this.options.outbox.deleteOutbox(message);

@@ -1,9 +1,9 @@
-import { randomUUID } from 'crypto';
+import { randomUUID, type KeyObject } from 'crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'https';
 import type { z } from 'zod';
 import type { CdsClock } from '../clock/cds-clock';
-import { errorReplySchema } from './peer-messages';
+import { STALE_REQUEST, errorReplySchema } from './peer-messages';
 import { PEER_HEADERS, peerSignature } from './peer-signature';
 
 /** A peer's answer other than 2xx, or no answer at all (`status` undefined: unreachable, timed out, garbled). */
@@ -21,9 +21,17 @@ export class PeerRequestError extends Error {
     return this.status === undefined || this.status >= 500;
   }
 
-  /** The peer refused the message itself (400, 413): sending it again unchanged cannot succeed. */
-  get refusedAsMalformed(): boolean {
-    return this.status === 400 || this.status === 413;
+  /** Worth sending again: the peer did not answer, or refused the request only as signed too long ago. */
+  get retryable(): boolean {
+    return this.unreachable || this.reason === STALE_REQUEST;
+  }
+
+  /**
+   * The peer refused the message itself: malformed (400, 413), from a site that is no participant of the call
+   * (403), or for a call it does not know (404). Sending it again unchanged cannot succeed.
+   */
+  get refusedAsFinal(): boolean {
+    return this.status === 400 || this.status === 403 || this.status === 404 || this.status === 413;
   }
 }
 
@@ -32,8 +40,14 @@ export interface PeerClientOptions {
   readonly site: string;
   /** Peer site id -> base URLs of its CDS (one per availability zone), tried in turn when one is unreachable. */
   readonly peers: ReadonlyMap<string, readonly string[]>;
-  readonly key: Buffer;
+  /** This site's private key: every request is signed with it, for the peer it goes to. */
+  readonly privateKey: KeyObject;
   readonly clock: CdsClock;
+  /**
+   * A peer's clock as estimated here, stamped on requests to it: a peer refuses requests signed before it
+   * started, so a sender whose clock is behind stamps the peer's time rather than its own. @default `clock.now()`
+   */
+  readonly peerNow?: (peer: string) => number;
   readonly timeoutMs: number;
 }
 
@@ -92,15 +106,16 @@ export class PeerClient {
   /** One attempt at one URL, with a fresh nonce: the same node may sit behind every URL and would refuse a replay. */
   private async postTo<T>(peer: { site: string; url: string }, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
     const payload = Buffer.from(JSON.stringify(body));
-    const timestamp = String(this.options.clock.now());
+    const timestamp = String(Math.round(this.options.peerNow?.(peer.site) ?? this.options.clock.now()));
     const nonce = randomUUID();
     const headers = {
       'content-type': 'application/json',
       'content-length': String(payload.length),
       [PEER_HEADERS.site]: this.options.site,
+      [PEER_HEADERS.receiver]: peer.site,
       [PEER_HEADERS.timestamp]: timestamp,
       [PEER_HEADERS.nonce]: nonce,
-      [PEER_HEADERS.signature]: peerSignature(this.options.key, { method: 'POST', path, site: this.options.site, timestamp, nonce, body: payload }),
+      [PEER_HEADERS.signature]: peerSignature(this.options.privateKey, { method: 'POST', path, site: this.options.site, receiver: peer.site, timestamp, nonce, body: payload }),
     };
     this.count(path, payload.length + Object.entries(headers).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0));
     const sentAt = this.options.clock.now();

@@ -15,7 +15,7 @@ export interface PeerDeliveryOptions {
   /** Sends what this peer lacks of a call; throws only when it should be retried. */
   readonly sendCall: (callId: string) => Promise<void>;
   readonly onRetry: (error: unknown, delayMs: number) => void;
-  /** The peer refused a call's message as malformed (400, 413): it is given up, not retried (see `PeerDelivery`). */
+  /** The peer refused a call's message for good (see `PeerRequestError.refusedAsFinal`): it is given up, not retried (see `PeerDelivery`). */
   readonly onRefused: (error: PeerRequestError) => void;
 }
 
@@ -23,7 +23,8 @@ export interface PeerDeliveryOptions {
  * Delivery to one peer: control messages from the outbox (registrations, ends) one at a time in order, and
  * alongside them up to `concurrency` calls with something undelivered, each call sent by one worker at a
  * time. A failure pauses new sends to the peer with exponential backoff; a peer heard from again is retried
- * at once. A call whose message the peer refuses as malformed is given up and reported, not retried: resending
+ * at once. A call whose message the peer refuses for good (malformed, not a participant, unknown call) is given
+ * up and reported, not retried: resending
  * it unchanged would fail forever and, with the backoff, hold up everything else for the peer; it is sent again
  * (with what the peer then lacks) only when it changes. (`sendControl` drops a refused control message itself.)
  */
@@ -139,5 +140,5 @@ export class PeerDelivery {
 }
 
 function isRefusal(error: unknown): error is PeerRequestError {
-  return error instanceof PeerRequestError && error.refusedAsMalformed;
+  return error instanceof PeerRequestError && error.refusedAsFinal && !error.retryable;
 }

@@ -12,6 +12,9 @@ export const PEER_PATHS = {
   end: '/v1/peer/end',
 } as const;
 
+/** The reason of a refusal of a request signed too long ago to be told from a replay: the sender signs it again (retries). */
+export const STALE_REQUEST = 'stale-request';
+
 /** Entries per updates message; a longer delta goes in several. */
 export const MAX_ENTRIES_PER_MESSAGE = 2000;
 

@@ -1,8 +1,9 @@
-import { createHash, createHmac, timingSafeEqual } from 'crypto';
+import { createHash, sign, verify, type KeyObject } from 'crypto';
 
 /** Headers of an authenticated site-to-site request. */
 export const PEER_HEADERS = {
   site: 'x-cds-site',
+  receiver: 'x-cds-receiver',
   timestamp: 'x-cds-timestamp',
   nonce: 'x-cds-nonce',
   signature: 'x-cds-signature',
@@ -11,21 +12,30 @@ export const PEER_HEADERS = {
 export interface SignedParts {
   readonly method: string;
   readonly path: string;
+  /** The sending site. */
   readonly site: string;
-  /** Sender's clock, milliseconds since the epoch. */
+  /** The site the request is for: a request captured on its way to one site is refused by every other. */
+  readonly receiver: string;
+  /** Milliseconds since the epoch, on the receiver's clock as the sender estimates it. */
   readonly timestamp: string;
   readonly nonce: string;
   readonly body: Buffer | string;
 }
 
-/** HMAC-SHA256 (hex) with the shared key over method, path, sender, timestamp, nonce and the body's SHA-256. */
-export function peerSignature(key: Buffer, parts: SignedParts): string {
+/** Length of the hex Ed25519 signature. */
+export const SIGNATURE_HEX_LENGTH = 128;
+
+function signedText(parts: SignedParts): Buffer {
   const bodyHash = createHash('sha256').update(parts.body).digest('hex');
-  return createHmac('sha256', key).update([parts.method.toUpperCase(), parts.path, parts.site, parts.timestamp, parts.nonce, bodyHash].join('\n')).digest('hex');
+  return Buffer.from([parts.method.toUpperCase(), parts.path, parts.site, parts.receiver, parts.timestamp, parts.nonce, bodyHash].join('\n'));
 }
 
-export function signatureMatches(key: Buffer, parts: SignedParts, signature: string): boolean {
-  const expected = Buffer.from(peerSignature(key, parts), 'hex');
-  const given = Buffer.from(signature, 'hex');
-  return given.length === expected.length && timingSafeEqual(given, expected);
+/** Ed25519 signature (hex) by the sender's private key over method, path, sender, receiver, timestamp, nonce and the body's SHA-256. */
+export function peerSignature(privateKey: KeyObject, parts: SignedParts): string {
+  return sign(null, signedText(parts), privateKey).toString('hex');
+}
+
+/** Whether `signature` is the claimed sender's (checked with its public key) over exactly these parts. */
+export function signatureMatches(publicKey: KeyObject, parts: SignedParts, signature: string): boolean {
+  return verify(null, signedText(parts), publicKey, Buffer.from(signature, 'hex'));
 }

@@ -63,22 +63,23 @@ export class OwnerReplication {
     return { time: this.options.timestamps.nowMs(), state: call.record.state, ...(call.record.endedTs === undefined ? {} : { endedTs: call.record.endedTs }), entries: delta };
   }
 
-  handleUnregister(request: { callId: string; site: string }): Promise<void> {
-    return this.options.participants.unregister(request.callId, request.site);
+  /** Only a participant unregisters; a call not known here is not created. */
+  async handleUnregister(request: { callId: string; site: string }): Promise<void> {
+    await this.options.calls.inLane(request.callId, () => this.options.participants.participation(request.callId, request.site));
+    await this.options.participants.unregister(request.callId, request.site);
   }
 
   /**
    * A participant's writes, stamped with their recording time; returns the highest write stamp acknowledged. An
    * ended call takes them until it is sealed (the other leg's hangup data races the end); once sealed, they
-   * amend the record and its archive before they are acknowledged.
+   * amend the record and its archive before they are acknowledged. Only from a participant of a call known here.
    */
   async handleParticipantWrites(request: UpdatesRequest): Promise<HlcTimestamp> {
     const { calls, timestamps } = this.options;
     const { call, amends } = await calls.inLane(request.callId, async () => {
+      const target = await this.options.participants.participation(request.callId, request.site);
       timestamps.refuseStampsAhead(request.entries);
-      const held = await calls.load(request.callId);
-      const sealed = held?.ended === true && !held.finishing;
-      const target = held ?? (await calls.loadOrCreate(request.callId));
+      const sealed = target.ended && !target.finishing;
       const recorded: CallEntry[] = [];
       for (const entry of entriesToStore(target.record, request.entries)) recorded.push({ ...entry, recordedTs: await timestamps.recordingStamp(entry.ts) });
       // A sealed record may go over the budget: refusing would lose writes the participant acknowledged.

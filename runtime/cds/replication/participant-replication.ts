@@ -1,5 +1,6 @@
+import { backoffDelayMs, type BackoffPolicy } from '../../esl/backoff';
 import type { CdsClock } from '../clock/cds-clock';
-import type { Logger } from '../../shared/logger';
+import { errorMessage, type Logger } from '../../shared/logger';
 import { logIdOf, type CallEntry } from '../call/call-entries';
 import type { CallTimestamps } from '../clock/call-timestamps';
 import { CdsRequestError, notRegistered } from '../call/cds-errors';
@@ -23,6 +24,9 @@ export interface ParticipantReplicationOptions {
   readonly cursorWrites: DeferredWrites;
   readonly transport: ReplicationTransport;
   readonly clock: CdsClock;
+  /** Delays between registrations asked for again while the owner does not know the call yet. */
+  readonly backoff: BackoffPolicy;
+  readonly random: () => number;
   readonly logger: Logger;
 }
 
@@ -31,10 +35,15 @@ export interface ParticipantReplicationOptions {
  * call, this site is registered with the owner (one OwnerRegistration per call), sends it this site's writes
  * and takes in its updates. After an outage the registration is renewed with the stamp of what this site
  * holds, also when the owner had dropped it (expired), so both sides converge; own writes the owner never
- * acknowledged are delivered before the owner's final record replaces what this site holds.
+ * acknowledged are delivered before the owner's final record replaces what this site holds. A registration the
+ * owner refuses as for a call it does not know (yet: its collector may not have seen the call) stays `pending`
+ * and is asked for again with backoff, apart from the other deliveries, until the owner has the call or the call
+ * ends here (at the latest at the maximum call age): there is one retry per open call, so the node's caps bound them.
  */
 export class ParticipantReplication {
-  private readonly registrationWaiters = new Map<string, Array<() => void>>();
+  private readonly registrationWaiters = new Map<string, Array<(registered: boolean) => void>>();
+  /** Per call whose owner does not know it yet: registrations refused so far, and the next retry. */
+  private readonly pendingRetries = new Map<string, { attempts: number; cancel?: () => void }>();
 
   constructor(private readonly options: ParticipantReplicationOptions) {}
 
@@ -59,9 +68,14 @@ export class ParticipantReplication {
     }
   }
 
-  /** Registers (again) with the owner, asking for what was recorded after what this site holds. */
+  /** Foreign calls whose owner did not know them when asked: their registrations are asked for again. */
+  get pendingRegistrations(): number {
+    return this.pendingRetries.size;
+  }
+
+  /** Registers (again) with the owner, asking for what was recorded after what this site holds; one pending stays so until the owner answers. */
   async register(call: TrackedCall): Promise<void> {
-    this.transition(call, 'requested');
+    this.transition(call, call.upstream?.status === 'pending' ? 'pending' : 'requested');
     await this.saveRegistration(call);
     const since = call.upstream?.receivedTs ?? 0;
     await this.options.transport.send({ kind: 'register', peer: call.owner, callId: call.callId, body: { callId: call.callId, site: this.site, ...(since > 0 ? { since } : {}) } });
@@ -69,27 +83,37 @@ export class ParticipantReplication {
     this.options.transport.markDirty(call.owner, call.callId);
   }
 
-  /** Resolves true once the owner has answered this site's registration, false after `timeoutMs`. */
+  /**
+   * Resolves true once the owner has answered this site's registration; false when the owner does not know the
+   * call yet (the registration is `pending`), or after `timeoutMs`.
+   */
   waitUntilRegistered(callId: string, timeoutMs: number): Promise<boolean> {
-    if (this.options.calls.cached(callId)?.upstream?.status === 'confirmed') return Promise.resolve(true);
+    const status = this.options.calls.cached(callId)?.upstream?.status;
+    if (status === 'confirmed' || status === 'pending') return Promise.resolve(status === 'confirmed');
     return new Promise((resolve) => {
       const cancel = this.options.clock.schedule(() => done(false), timeoutMs);
       const waiters = this.registrationWaiters.get(callId) ?? [];
       const done = (registered: boolean): void => {
         cancel();
-        const index = waiters.indexOf(wake);
+        const index = waiters.indexOf(done);
         if (index >= 0) waiters.splice(index, 1);
         resolve(registered);
       };
-      const wake = (): void => done(true);
-      waiters.push(wake);
+      waiters.push(done);
       this.registrationWaiters.set(callId, waiters);
     });
   }
 
   /** Sends a registration from the outbox and takes in the owner's answer. */
   async sendRegistration(message: Extract<OutboxMessage, { kind: 'register' }>): Promise<void> {
-    const reply = await this.options.transport.post(message.peer, PEER_PATHS.register, message.body, registerReplySchema);
+    let reply: RegisterReply;
+    try {
+      reply = await this.options.transport.post(message.peer, PEER_PATHS.register, message.body, registerReplySchema);
+    } catch (error) {
+      if (!(error instanceof PeerRequestError && error.reason === 'unknown-call')) throw error;
+      await this.ownerLacksCall(message.callId);
+      return;
+    }
     try {
       if (reply.state === 'ended') await this.takeFinalRecord(message, reply);
       else await this.acceptOwnerEntries(message.callId, reply.entries);
@@ -97,16 +121,22 @@ export class ParticipantReplication {
       // Unregistered again while the registration was on its way: the unregistration follows it.
       if (!(error instanceof CdsRequestError && error.reason === 'not-registered')) throw error;
     }
+    this.cancelRetry(message.callId);
     const call = this.options.calls.cached(message.callId);
-    if (call?.upstream?.status === 'requested') this.transition(call, 'confirmed');
-    const waiters = this.registrationWaiters.get(message.callId) ?? [];
-    this.registrationWaiters.delete(message.callId);
-    waiters.forEach((wake) => wake());
+    if (call?.upstream?.status === 'requested' || call?.upstream?.status === 'pending') {
+      this.transition(call, 'confirmed');
+      // Own writes held back until the owner had this site on the call's participants go now.
+      this.deliverPendingWrites(call);
+    }
+    this.wakeWaiters(message.callId, true);
   }
 
-  /** Sends the owner this site's writes it has not acknowledged; closes a call nothing more is owed for. */
+  /**
+   * Sends the owner this site's writes it has not acknowledged; closes a call nothing more is owed for. Not while
+   * a registration is on its way: the owner takes writes only from its participants (they follow the answer).
+   */
   async sendCall(peer: string, call: TrackedCall): Promise<void> {
-    if (call.owner !== peer || call.ended) return;
+    if (call.owner !== peer || call.ended || call.upstream?.status === 'requested' || call.upstream?.status === 'pending') return;
     await this.sendToOwner(call);
     const upstream = call.upstream;
     if (upstream && !isRegistering(upstream) && this.pendingWrites(call).length === 0) await this.options.calls.close(call.callId);
@@ -120,6 +150,7 @@ export class ParticipantReplication {
 
   /** The owner ends the call: `ending` hands over own writes it lacks, `final` tells local clients. */
   async handleEnd(request: EndRequest): Promise<EndReply['entries']> {
+    this.cancelRetry(request.callId);
     if (request.step === 'ending') return this.beginOwnerEnd(request.callId, request.endedTs);
     await this.finishOwnerEnd(request.callId, request.endedTs);
     if (this.options.calls.cached(request.callId)) await this.options.calls.close(request.callId);
@@ -128,26 +159,28 @@ export class ParticipantReplication {
 
   /** The owner is heard from again after an outage: registrations are renewed, own writes delivered. */
   async peerRecovered(peer: string): Promise<void> {
-    for (const call of this.options.calls.cachedCalls()) {
-      if (call.owner !== peer || call.ended) continue;
+    await this.options.calls.forEachOpenCall(peer, async (call) => {
+      if (call.ended) return;
       if (this.wantsRegistration(call)) await this.register(call);
       else this.deliverPendingWrites(call);
-    }
+    });
   }
 
   /** The owner has been silent past the expiry: it has dropped this site, whose clients hear the registration lapsed. */
   async peerExpired(peer: string): Promise<void> {
-    for (const call of this.options.calls.cachedCalls()) {
-      if (call.owner !== peer || call.ended || !isRegistering(call.upstream)) continue;
+    await this.options.calls.forEachOpenCall(peer, async (call) => {
+      if (call.ended || !isRegistering(call.upstream)) return;
       this.transition(call, 'expired');
       await this.saveRegistration(call);
       this.options.transport.markDirty(peer, call.callId);
-    }
+    });
   }
 
   stop(): void {
-    this.registrationWaiters.forEach((waiters) => waiters.forEach((wake) => wake()));
+    this.registrationWaiters.forEach((waiters) => [...waiters].forEach((wake) => wake(false)));
     this.registrationWaiters.clear();
+    this.pendingRetries.forEach((retry) => retry.cancel?.());
+    this.pendingRetries.clear();
   }
 
   private get site(): string {
@@ -159,7 +192,62 @@ export class ParticipantReplication {
     return isRegistering(call.upstream) || (call.upstream?.status === 'expired' && call.clients.size > 0);
   }
 
+  private wakeWaiters(callId: string, registered: boolean): void {
+    const waiters = this.registrationWaiters.get(callId) ?? [];
+    this.registrationWaiters.delete(callId);
+    [...waiters].forEach((wake) => wake(registered));
+  }
+
+  /**
+   * The owner refused the registration as for a call it does not know: not yet, maybe (its collector has not
+   * seen the call). Still wanted, it stays `pending` and is asked for again after a backoff.
+   */
+  private async ownerLacksCall(callId: string): Promise<void> {
+    const call = await this.options.calls.find(callId);
+    if (call && !call.ended && (call.upstream?.status === 'requested' || call.upstream?.status === 'pending')) {
+      this.transition(call, 'pending');
+      this.options.logger.info('owner does not know the call yet; registration pending', { callId, owner: call.owner });
+      this.retryRegistrationLater(callId);
+    }
+    this.wakeWaiters(callId, false);
+  }
+
+  private retryRegistrationLater(callId: string): void {
+    const retry = this.pendingRetries.get(callId) ?? { attempts: 0 };
+    retry.cancel?.();
+    const delayMs = backoffDelayMs(retry.attempts, this.options.backoff, this.options.random);
+    retry.attempts += 1;
+    retry.cancel = this.options.clock.schedule(() => {
+      retry.cancel = undefined;
+      this.options.transport.background(
+        () => this.retryRegistration(callId),
+        (error) => this.options.logger.error('could not ask for a pending registration again', { callId, error: errorMessage(error) }),
+      );
+    }, delayMs);
+    this.pendingRetries.set(callId, retry);
+  }
+
+  /**
+   * Asks again for a registration still pending; one no longer wanted (unregistered, expired, ended, gone) is given
+   * up. A pending call evicted from memory comes back from the table as `requested`: it is asked for again too.
+   */
+  private async retryRegistration(callId: string): Promise<void> {
+    const call = await this.options.calls.find(callId);
+    const status = call?.upstream?.status;
+    if (!call || call.ended || !(status === 'pending' || status === 'requested')) {
+      this.cancelRetry(callId);
+      return;
+    }
+    await this.register(call);
+  }
+
+  private cancelRetry(callId: string): void {
+    this.pendingRetries.get(callId)?.cancel?.();
+    this.pendingRetries.delete(callId);
+  }
+
   private async unregister(call: TrackedCall): Promise<void> {
+    this.cancelRetry(call.callId);
     this.transition(call, 'unregistered');
     await this.saveRegistration(call);
     await this.options.transport.send({ kind: 'unregister', peer: call.owner, callId: call.callId, body: { callId: call.callId, site: this.site } });
@@ -199,7 +287,7 @@ export class ParticipantReplication {
         const reply = await transport.post(call.owner, PEER_PATHS.updates, { callId: call.callId, site: this.site, entries: chunk }, updatesReplySchema);
         this.advanceAcked(call, reply.ackedTs);
       } catch (error) {
-        if (!(error instanceof PeerRequestError) || error.unreachable) throw error;
+        if (!(error instanceof PeerRequestError) || error.retryable) throw error;
         if (error.reason === 'timestamp-ahead') {
           logger.warn('owner refused stamps ahead of its clock; restamping', { callId: call.callId, owner: call.owner });
           await this.restampOwnWrites(call.callId);

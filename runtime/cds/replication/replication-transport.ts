@@ -7,6 +7,8 @@ export interface ReplicationTransport {
   send(message: NewOutboxMessage): Promise<void>;
   /** Something of the call is undelivered to `peer`: its delivery sends it when it can. */
   markDirty(peer: string, callId: string): void;
+  /** Runs work in the background, tracked so that stopping waits for it. */
+  background(work: () => Promise<void>, onError: (error: unknown) => void): void;
   /** One signed request to a peer. */
   post<T>(peer: string, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T>;
 }

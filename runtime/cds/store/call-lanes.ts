@@ -16,6 +16,11 @@ export class CallLanes {
     return result;
   }
 
+  /** Whether a task of the call is running or waiting. */
+  busy(callId: string): boolean {
+    return this.tails.has(callId);
+  }
+
   /** Resolves once every task submitted so far has settled. */
   async idle(): Promise<void> {
     while (this.tails.size > 0) await Promise.all(this.tails.values());

@@ -10,6 +10,8 @@ export interface StoredCallMeta {
   readonly state: CallState;
   /** The owner's stamp of the end of call. */
   readonly endedTs?: number;
+  /** Wall-clock ms when this node opened the call (its age is counted from it). */
+  readonly openedAt?: number;
 }
 
 /** A remote site registered with this node (the owner) for a call; `ackedTs` is the delivery cursor. */

@@ -35,7 +35,7 @@ const jsonText = z.string().transform((text, ctx): JsonValue => {
   }
 });
 
-const metaItem = z.object({ callId: callIdSchema, owner: siteIdSchema, state: z.enum(['active', 'ended']), endedTs: timestampSchema.optional() });
+const metaItem = z.object({ callId: callIdSchema, owner: siteIdSchema, state: z.enum(['active', 'ended']), endedTs: timestampSchema.optional(), openedAt: z.number().int().nonnegative().optional() });
 const propertyItem = z.object({ name: z.string(), value: jsonText, ts: timestampSchema, site: z.string(), recordedTs: timestampSchema.optional() });
 const logItem = z.object({ entry: jsonText, ts: timestampSchema, site: z.string(), recordedTs: timestampSchema.optional() });
 const clientItem = z.object({ client: clientIdSchema });

@@ -15,12 +15,17 @@ export class TrackedCall {
   upstream?: OwnerRegistration;
   /** Owner: ended, but participants' writes racing the end are still taken until the record is sealed. */
   finishing = false;
+  /** Wall-clock ms when the call was opened here (unknown for calls stored before it was recorded). */
+  openedAt?: number;
+  /** Wall-clock ms of the last use, for the eviction of idle calls. */
+  lastUsedAt = 0;
 
   constructor(readonly record: CallRecord) {}
 
   static fromStored(stored: StoredCall): TrackedCall {
     const call = new TrackedCall(new CallRecord(stored.meta.callId, stored.meta.owner, stored.meta.state));
     call.record.endedTs = stored.meta.endedTs;
+    call.openedAt = stored.meta.openedAt;
     call.record.apply(stored.entries);
     stored.clients.forEach((client) => call.clients.add(client));
     stored.participants.forEach((participant) => call.participants.set(participant.site, { ackedTs: participant.ackedTs }));

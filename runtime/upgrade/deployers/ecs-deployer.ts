@@ -21,6 +21,7 @@ import { formatImage, parseImage } from './image-reference';
 import { describeIssues } from '../request/input-error';
 import { UpgradeStepError, type DeploymentCheck } from '../flow/upgrade-steps';
 import { CALL_CONTROL_VARIABLES } from '../../call-control/call-control-environment';
+import { imageRepositoryRefusal } from '../../contracts/image-allow-list';
 
 /** The ECS calls the deployer makes: `ECSClient` satisfies it (and so does a test double at this boundary). */
 export interface EcsApi {
@@ -96,9 +97,14 @@ const taskSchema = z.looseObject({
  * Deploys a group that runs as an ECS service: a new task-definition revision with the image (the rest
  * of the definition copied, the version variable kept in step with the tag), UpdateService, then the
  * PRIMARY deployment's rollout state. Instances are the running tasks of the service's task definition.
+ * With `allowedImageRepositories` (the fleet inventory's) it refuses any other image before calling ECS.
  */
 export class EcsDeployer implements GroupDeployer {
-  constructor(private readonly ecs: EcsApi, private readonly deployment: EcsDeployment) {}
+  constructor(
+    private readonly ecs: EcsApi,
+    private readonly deployment: EcsDeployment,
+    private readonly allowedImageRepositories?: readonly string[],
+  ) {}
 
   async current(): Promise<Release> {
     const definition = await this.taskDefinition((await this.service()).taskDefinition);
@@ -109,6 +115,8 @@ export class EcsDeployer implements GroupDeployer {
   }
 
   async start(release: Release): Promise<string> {
+    const refusal = imageRepositoryRefusal(release.image, this.allowedImageRepositories);
+    if (refusal !== undefined) throw new UpgradeStepError('InvalidInput', `${this.name}: image: ${refusal}`);
     const service = await this.service();
     const { taskDefinition, tags } = await this.taskDefinition(service.taskDefinition);
     const container = this.container(taskDefinition);

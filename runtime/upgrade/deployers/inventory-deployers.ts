@@ -33,7 +33,7 @@ export function inventoryDeployers(options: InventoryDeployersOptions): Deployer
     const { deployment } = inventoryGroup(options.inventory, mediaServerId, groupId);
     const deployer =
       deployment.kind === 'ecs'
-        ? new EcsDeployer(ecsClient(deployment.region), deployment)
+        ? new EcsDeployer(ecsClient(deployment.region), deployment, options.inventory.allowedImageRepositories)
         : new LocalProcessDeployer({ mediaServerId, groupId, deployment, env: options.env, command: options.localCommand });
     deployers.set(cacheKey, deployer);
     return deployer;

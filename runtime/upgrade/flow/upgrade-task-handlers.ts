@@ -58,7 +58,7 @@ export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeT
   return {
     plan: async (input): Promise<UpgradePlan> => {
       const { request: requestInput, executionName } = parseInput(planInputSchema, input, 'plan input');
-      const request = parseUpgradeRequest(requestInput);
+      const request = parseUpgradeRequest(requestInput, context.inventory.allowedImageRepositories);
       const upgradeId = request.upgradeId ?? executionName ?? newUpgradeId(context.clock.now());
       // Every execution is a run of its own: a second live execution of the same upgrade cannot take its lease.
       const plan = planUpgrade(request, context.inventory, upgradeId, newRunId());

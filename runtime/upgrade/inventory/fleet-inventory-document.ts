@@ -20,6 +20,8 @@ export interface FleetInventoryDocumentProps {
   /** Name or ARN of the data center's ECS cluster. */
   readonly cluster: string;
   readonly mediaServers: readonly FleetMediaServer[];
+  /** The only image repositories its upgrades may deploy (the topology's allow-list). */
+  readonly allowedImageRepositories: readonly string[];
 }
 
 /**
@@ -46,5 +48,6 @@ export function fleetInventoryDocument(props: FleetInventoryDocumentProps): Flee
         },
       })),
     })),
+    allowedImageRepositories: [...props.allowedImageRepositories],
   };
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseInput, strictObjectError } from '../request/input-error';
 import { groupIdSchema, mediaServerIdSchema, portSchema } from '../request/upgrade-fields';
 import { UpgradeStepError } from '../flow/upgrade-steps';
+import { allowedImageRepositoriesSchema } from '../../contracts/image-allow-list';
 
 /**
  * The fleet the orchestrator manages: each media server's event socket, where its ESL password comes
@@ -76,6 +77,8 @@ export const inventoryMediaServerSchema = strict({
 
 export const fleetInventorySchema = strict({
   mediaServers: z.array(inventoryMediaServerSchema, { error: 'must be a list of media servers' }).min(1, 'must list at least one media server'),
+  /** The only image repositories upgrades may deploy (the topology's); absent: any (hand-written local fleets). */
+  allowedImageRepositories: allowedImageRepositoriesSchema.optional(),
 }).superRefine((inventory, context) =>
   reportDuplicates(
     inventory.mediaServers.map((mediaServer) => mediaServer.id),

@@ -4,6 +4,7 @@ import { MAX_MEDIA_SERVERS_PER_SITE, MAX_VPC_PREFIX, MIN_VPC_PREFIX, placeMediaS
 import { dataCenterStackName } from '../../naming/stack-names';
 import { parseInput } from '../request/input-error';
 import { UpgradeStepError } from '../flow/upgrade-steps';
+import { allowedImageRepositories, allowedImageRepositoriesSchema } from '../../contracts/image-allow-list';
 
 const text = z.string({ error: 'must be a string' }).min(1, 'must not be empty');
 const idList = <Item extends z.ZodType>(item: Item, what: string) => z.array(item, { error: `must be a list of ${what}` }).min(1, `must list at least one ${what.replace(/s$/, '')}`);
@@ -24,13 +25,14 @@ const topologySchema = z.looseObject({
       id: text,
       vpcCidr,
       availabilityZones: idList(text, 'availability zones').max(4, 'at most four availability zones are supported'),
-      mediaServers: idList(z.looseObject({ id: text, callControl: z.looseObject({ dataCenter: text, groups: idList(z.looseObject({ id: text }), 'groups') }) }), 'media servers').max(
+      mediaServers: idList(z.looseObject({ id: text, callControl: z.looseObject({ dataCenter: text, groups: idList(z.looseObject({ id: text, image: text }), 'groups') }) }), 'media servers').max(
         MAX_MEDIA_SERVERS_PER_SITE,
         `at most ${MAX_MEDIA_SERVERS_PER_SITE} media servers`,
       ),
     }),
     'sites',
   ),
+  allowedImageRepositories: allowedImageRepositoriesSchema.optional(),
 });
 
 /** A media server at its planned address, with the ids of its call-control groups in topology order. */
@@ -48,6 +50,8 @@ export interface FleetDataCenter {
   readonly stackName: string;
   /** The media servers whose call control it runs, in topology order (sites, then their media servers). */
   readonly mediaServers: readonly ServedMediaServer[];
+  /** The image repositories its upgrades may deploy: the platform's allow-list. */
+  readonly allowedImageRepositories: readonly string[];
 }
 
 /**
@@ -55,7 +59,9 @@ export interface FleetDataCenter {
  * throws an `InvalidInput` step error naming the offending field.
  */
 export function fleetDataCenters(topology: unknown): FleetDataCenter[] {
-  const { platform, dataCenters, sites } = parseInput(topologySchema, topology, 'topology');
+  const { platform, dataCenters, sites, ...listed } = parseInput(topologySchema, topology, 'topology');
+  const groupImages = sites.flatMap((site) => site.mediaServers.flatMap((server) => server.callControl.groups.map((group) => group.image)));
+  const allowed = allowedImageRepositories(listed.allowedImageRepositories, groupImages);
   const served = sites.flatMap((site, siteIndex) =>
     site.mediaServers.map((server, serverIndex) => {
       const dataCenterId = server.callControl.dataCenter;
@@ -76,5 +82,6 @@ export function fleetDataCenters(topology: unknown): FleetDataCenter[] {
     region: dataCenter.region,
     stackName: dataCenterStackName(platform, dataCenter.id),
     mediaServers: served.filter((server) => server.dataCenterId === dataCenter.id).map((server) => server.mediaServer),
+    allowedImageRepositories: allowed,
   }));
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseInput, strictObjectError } from './input-error';
 import { groupIdSchema, imageSchema, mediaServerIdSchema, uniqueList, versionSchema } from './upgrade-fields';
+import { imageRepositoryRefusal } from '../../contracts/image-allow-list';
 
 /** Step Functions' inline Map runs at most 40 iterations at once. */
 export const MAX_CONCURRENCY = 40;
@@ -55,7 +56,18 @@ export const upgradeRequestSchema = z.strictObject(
 export type UpgradeRequest = z.output<typeof upgradeRequestSchema>;
 export type UpgradeRequestInput = z.input<typeof upgradeRequestSchema>;
 
-/** Validates an upgrade request; throws `InvalidInput` naming every bad field in one line. */
-export function parseUpgradeRequest(input: unknown): UpgradeRequest {
-  return parseInput(upgradeRequestSchema, input, 'upgrade request');
+/**
+ * The request schema of a fleet that deploys only `allowedImageRepositories` (the fleet inventory's list): any other
+ * `image` is refused. Without a list (a hand-written local inventory) every repository is accepted.
+ */
+export function upgradeRequestSchemaAllowing(allowedImageRepositories: readonly string[] | undefined) {
+  return upgradeRequestSchema.superRefine((request, context) => {
+    const refusal = imageRepositoryRefusal(request.image, allowedImageRepositories);
+    if (refusal !== undefined) context.addIssue({ code: 'custom', path: ['image'], message: refusal });
+  });
+}
+
+/** Validates an upgrade request against the fleet's image allow-list; throws `InvalidInput` naming every bad field in one line. */
+export function parseUpgradeRequest(input: unknown, allowedImageRepositories?: readonly string[]): UpgradeRequest {
+  return parseInput(upgradeRequestSchemaAllowing(allowedImageRepositories), input, 'upgrade request');
 }

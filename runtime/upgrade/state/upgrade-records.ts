@@ -84,6 +84,9 @@ export const upgradeRecordSchema = z.object({
 });
 export type UpgradeRecord = z.output<typeof upgradeRecordSchema>;
 
+/** An upgrade's entry in the history partition, which lists upgrades in start order. */
+export const historyEntrySchema = z.object({ upgradeId: z.string(), createdAt: z.number() });
+
 export const leaseSchema = z.object({
   mediaServerId: z.string(),
   owner: z.string(),

@@ -13,6 +13,7 @@ import {
   type GroupRecordChanges,
   groupRecordSchema,
   type Lease,
+  historyEntrySchema,
   leaseSchema,
   type UpgradeRecord,
   upgradeRecordSchema,
@@ -40,6 +41,8 @@ export interface UpgradeStateStore {
   /** Stores the upgrade's request unless the upgrade exists; resolves with the stored record either way. */
   ensureUpgrade(upgradeId: string, requestJson: string): Promise<UpgradeRecord>;
   getUpgrade(upgradeId: string): Promise<UpgradeRecord | undefined>;
+  /** The `limit` most recent upgrades, newest first. */
+  listUpgrades(limit: number): Promise<UpgradeRecord[]>;
   getGroup(key: GroupKey): Promise<GroupRecord | undefined>;
   /** Creates the group's record in phase `pending` unless it exists; resolves with the stored record. */
   ensureGroup(key: GroupKey, release: { image: string; version: string }): Promise<GroupRecord>;
@@ -70,6 +73,9 @@ const MS_PER_DAY = 86_400_000;
 const upgradeKey = (upgradeId: string) => ({ pk: `upgrade#${upgradeId}`, sk: 'upgrade' });
 const groupKey = (key: GroupKey) => ({ pk: `upgrade#${key.upgradeId}`, sk: `group#${key.mediaServerId}#${key.groupId}` });
 const leaseKey = (mediaServerId: string) => ({ pk: `lease#${mediaServerId}`, sk: 'lease' });
+/** Every upgrade, in start order: one partition read newest first by `upgrade history`. */
+const HISTORY_PARTITION = 'history';
+const historyKey = (record: { upgradeId: string; createdAt: number }) => ({ pk: HISTORY_PARTITION, sk: `${String(record.createdAt).padStart(15, '0')}#${record.upgradeId}` });
 const auditPrefix = (filter?: { mediaServerId: string; groupId?: string }) =>
   filter === undefined ? 'audit#' : filter.groupId === undefined ? `audit#${filter.mediaServerId}#` : `audit#${filter.mediaServerId}#${filter.groupId}#`;
 
@@ -93,7 +99,18 @@ export class DynamoUpgradeStateStore implements UpgradeStateStore {
     await this.putIfAbsent(item);
     const stored = await this.getUpgrade(upgradeId);
     if (stored === undefined) throw new CorruptStateError(`upgrade ${upgradeId}`, 'missing right after it was written');
+    // Keyed by the stored record, so a resumed upgrade writes the same history entry again, not a second one.
+    await this.putIfAbsent({ ...historyKey(stored), upgradeId, createdAt: stored.createdAt, expiresAt: this.expiresAt(stored.createdAt) });
     return stored;
+  }
+
+  async listUpgrades(limit: number): Promise<UpgradeRecord[]> {
+    const page = await this.options.client.send(
+      new QueryCommand({ TableName: this.options.tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': HISTORY_PARTITION }, ScanIndexForward: false, Limit: limit, ConsistentRead: true }),
+    );
+    const ids = (page.Items ?? []).map((item) => parseItem(historyEntrySchema, item, 'an upgrade history entry').upgradeId);
+    const records = await Promise.all(ids.map((upgradeId) => this.getUpgrade(upgradeId)));
+    return records.filter((record): record is UpgradeRecord => record !== undefined);
   }
 
   async getUpgrade(upgradeId: string): Promise<UpgradeRecord | undefined> {

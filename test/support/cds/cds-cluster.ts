@@ -2,12 +2,12 @@ import { DynamoCallArchive } from '../../../runtime/cds/store/call-archive';
 import { CdsNode, type CdsNodeOptions, type CdsNodeTimers } from '../../../runtime/cds/cds-node';
 import { DynamoCdsStore } from '../../../runtime/cds/store/dynamo-cds-store';
 import { FaultMesh } from './fault-mesh';
-import { LocalCdsClient } from './cds-http';
+import { LocalCdsClient, TEST_LOCAL_TOKEN } from './cds-http';
 import { startLocalDynamo, type LocalDynamo } from './local-dynamo';
 import { memoryLogger, type LoggedEntry } from './memory-logger';
 import { SkewedClock } from './test-clocks';
+import { testPeerPublicKeys, testPrivateKey } from './test-identities';
 
-export const TEST_PEER_KEY = Buffer.from('a shared key for the tests, 32 bytes or more');
 export const CDS_TABLE = 'cds';
 export const ARCHIVE_TABLE = 'archive';
 
@@ -42,8 +42,11 @@ export class ClusterSite {
       site: this.id,
       host: '127.0.0.1',
       port: 0,
+      peerPort: 0,
+      localToken: TEST_LOCAL_TOKEN,
       peers: this.cluster.mesh.peersOf(this.id),
-      peerKey: TEST_PEER_KEY,
+      privateKey: testPrivateKey(this.id),
+      peerPublicKeys: testPeerPublicKeys(this.cluster.mesh.peersOf(this.id).keys()),
       store,
       archive: this.archive,
       timers: this.cluster.timers,
@@ -53,7 +56,7 @@ export class ClusterSite {
       peerTimeoutMs: 1_000,
       ...this.cluster.extraOptions(this.id),
     });
-    this.cluster.mesh.pointAt(this.id, this.node.port);
+    this.cluster.mesh.pointAt(this.id, this.node.peerPort);
   }
 
   async stop(): Promise<void> {

@@ -1,12 +1,21 @@
 import { request } from 'http';
 
+/** The local API token the tests give their nodes (a site's clients hold its token). */
+export const TEST_LOCAL_TOKEN = 'test-site-local-api-token-0123456789abcdef';
+
+/** The header a client of a test site sends. */
+export const TEST_LOCAL_AUTHORIZATION: Readonly<Record<string, string>> = { authorization: `Bearer ${TEST_LOCAL_TOKEN}` };
+
 export interface CdsResponse {
   readonly status: number;
   readonly body: unknown;
 }
 
-/** One request to a CDS on 127.0.0.1 over a fresh connection; the reply body parsed as JSON when there is one. */
-export function cdsRequest(port: number, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<CdsResponse> {
+/**
+ * One request to a CDS on 127.0.0.1 over a fresh connection; the reply body parsed as JSON when there is one.
+ * `headers` default to those of a client of the site (its token); give others (`{}`: none) to be someone else.
+ */
+export function cdsRequest(port: number, method: string, path: string, body?: unknown, headers: Readonly<Record<string, string>> = TEST_LOCAL_AUTHORIZATION): Promise<CdsResponse> {
   const payload = body === undefined ? undefined : typeof body === 'string' || Buffer.isBuffer(body) ? Buffer.from(body) : Buffer.from(JSON.stringify(body));
   return new Promise((resolve, reject) => {
     const outgoing = request(

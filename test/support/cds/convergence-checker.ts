@@ -65,6 +65,17 @@ export async function convergenceViolations(sites: readonly CheckedSite[], calls
   return violations;
 }
 
+/** Every acknowledged write of each call is in its archive record (the winning value of each property, every log entry). */
+export async function archivedWriteViolations(archiveOf: (callId: string) => CallArchive, callIds: readonly string[], acknowledged: readonly AcknowledgedWrite[]): Promise<string[]> {
+  const violations: string[] = [];
+  for (const callId of callIds) {
+    const archived = await archiveOf(callId).read(callId);
+    if (!archived) violations.push(`${callId}: not archived`);
+    else violations.push(...missingWrites(archived.view as CallViewBody, acknowledged.filter((write) => write.callId === callId)));
+  }
+  return violations;
+}
+
 function missingWrites(view: CallViewBody, writes: readonly AcknowledgedWrite[]): string[] {
   const violations: string[] = [];
   const winners = new Map<string, AcknowledgedWrite>();

@@ -1,11 +1,12 @@
 import { request, type ClientRequest } from 'http';
+import { TEST_LOCAL_AUTHORIZATION } from './cds-http';
 
 export interface ServerSentEvent {
   readonly event: string;
   readonly data: unknown;
 }
 
-/** Reads a CDS event stream (`GET /v1/calls/{callId}/events`) into a list, until closed. */
+/** Reads a CDS event stream (`GET /v1/calls/{callId}/events`) into a list, until closed, as a client of the test site. */
 export class EventStreamReader {
   readonly events: ServerSentEvent[] = [];
   private buffer = '';
@@ -18,7 +19,7 @@ export class EventStreamReader {
   /** `onEvent` hears each event as it arrives (it is also kept in `events`). */
   static open(port: number, callId: string, onEvent?: (event: ServerSentEvent) => void): Promise<EventStreamReader> {
     return new Promise((resolve, reject) => {
-      const outgoing = request({ host: '127.0.0.1', port, path: `/v1/calls/${callId}/events`, agent: false }, (response) => {
+      const outgoing = request({ host: '127.0.0.1', port, path: `/v1/calls/${callId}/events`, agent: false, headers: TEST_LOCAL_AUTHORIZATION }, (response) => {
         if (response.statusCode !== 200) {
           reject(new Error(`event stream answered ${response.statusCode}`));
           return;

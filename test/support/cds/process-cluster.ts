@@ -6,7 +6,7 @@ import { LocalCdsClient } from './cds-http';
 import { CdsProcess } from './cds-process';
 import { FaultMesh } from './fault-mesh';
 import { startLocalDynamo, type LocalDynamo } from './local-dynamo';
-import { TEST_PEER_KEY } from './cds-cluster';
+import { testPrivateKeyPem, testPublicKeyText } from './test-identities';
 
 const ARCHIVE_TABLE = 'cds-archive';
 
@@ -27,19 +27,21 @@ export class ProcessCluster {
 
   private constructor(private readonly mesh: FaultMesh) {}
 
-  static async start(siteIds: readonly string[], timers: { heartbeatMs: number; expiryMs: number; endGraceMs: number }): Promise<ProcessCluster> {
+  /** `options.cli`: a compiled `runtime/cli.js` to run (as the image does) instead of the sources. */
+  static async start(siteIds: readonly string[], timers: { heartbeatMs: number; expiryMs: number; endGraceMs: number }, options: { cli?: string } = {}): Promise<ProcessCluster> {
     const cluster = new ProcessCluster(await FaultMesh.start(siteIds));
-    const keyFile = path.join(mkdtempSync(path.join(tmpdir(), 'cds-key-')), 'peer.key');
-    writeFileSync(keyFile, TEST_PEER_KEY, { mode: 0o600 });
+    const keyDir = mkdtempSync(path.join(tmpdir(), 'cds-key-'));
     for (const id of siteIds) {
       const dynamo = await startLocalDynamo([`cds-${id}`, ARCHIVE_TABLE]);
-      const peers = [...cluster.mesh.peersOf(id)].flatMap(([other, url]) => ['--peer', `${other}=${url}`]);
+      const keyFile = path.join(keyDir, `${id}.pem`);
+      writeFileSync(keyFile, testPrivateKeyPem(id), { mode: 0o600 });
+      const peers = [...cluster.mesh.peersOf(id)].flatMap(([other, url]) => ['--peer', `${other}=${url}`, '--peer-public-key', `${other}=${testPublicKeyText(other)}`]);
       const args = [
         ...['--site', id, '--listen', '127.0.0.1:0', '--peer-key-file', keyFile, '--dynamodb-endpoint', dynamo.endpoint],
         ...['--heartbeat-ms', String(timers.heartbeatMs), '--expiry-ms', String(timers.expiryMs), '--end-grace-ms', String(timers.endGraceMs)],
         ...peers,
       ];
-      const child = new CdsProcess(id, () => args);
+      const child = new CdsProcess(id, () => args, options.cli === undefined ? undefined : [options.cli]);
       cluster.sites.set(id, { id, process: child, client: new LocalCdsClient(() => child.port ?? 0), archive: new DynamoCallArchive(dynamo.client, ARCHIVE_TABLE), dynamo });
     }
     await Promise.all(siteIds.map((id) => cluster.startSite(id)));
@@ -57,7 +59,9 @@ export class ProcessCluster {
   }
 
   async startSite(id: string): Promise<void> {
-    this.mesh.pointAt(id, await this.site(id).process.start());
+    const { process } = this.site(id);
+    await process.start();
+    this.mesh.pointAt(id, process.peerPort ?? 0);
   }
 
   partition(id: string): void {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'crypto';
 import { PEER_HEADERS, peerSignature } from '../../../runtime/cds/network/peer-signature';
 import { cdsRequest, type CdsResponse } from './cds-http';
+import { testPrivateKey } from './test-identities';
 
 export interface SignedRequest {
   readonly path: string;
@@ -8,19 +9,28 @@ export interface SignedRequest {
   readonly headers: Record<string, string>;
 }
 
-/** Builds a peer request as site `site` would send it (tests tamper with it or send it twice). */
-export function signPeerRequest(key: Buffer, site: string, path: string, body: unknown, { timestamp = Date.now(), nonce = randomUUID() as string }: { timestamp?: number; nonce?: string } = {}): SignedRequest {
+export interface SigningOptions {
+  readonly timestamp?: number;
+  readonly nonce?: string;
+  /** The key that signs. @default the sender's own (its test identity) */
+  readonly signingSite?: string;
+}
+
+/** Builds a peer request as site `site` would send it to `receiver` (tests tamper with it or send it twice). */
+export function signPeerRequest(site: string, receiver: string, path: string, body: unknown, options: SigningOptions = {}): SignedRequest {
   const payload = Buffer.from(JSON.stringify(body));
+  return { path, body: payload, headers: signedPeerHeaders(site, receiver, path, payload, options) };
+}
+
+/** The signature headers of a POST of `body` (any bytes) from `site` to `receiver`. */
+export function signedPeerHeaders(site: string, receiver: string, path: string, body: Buffer, { timestamp = Date.now(), nonce = randomUUID() as string, signingSite = site }: SigningOptions = {}): Record<string, string> {
   const stamp = String(timestamp);
   return {
-    path,
-    body: payload,
-    headers: {
-      [PEER_HEADERS.site]: site,
-      [PEER_HEADERS.timestamp]: stamp,
-      [PEER_HEADERS.nonce]: nonce,
-      [PEER_HEADERS.signature]: peerSignature(key, { method: 'POST', path, site, timestamp: stamp, nonce, body: payload }),
-    },
+    [PEER_HEADERS.site]: site,
+    [PEER_HEADERS.receiver]: receiver,
+    [PEER_HEADERS.timestamp]: stamp,
+    [PEER_HEADERS.nonce]: nonce,
+    [PEER_HEADERS.signature]: peerSignature(testPrivateKey(signingSite), { method: 'POST', path, site, receiver, timestamp: stamp, nonce, body }),
   };
 }
 

@@ -1,11 +1,12 @@
 import { DynamoCallArchive } from '../../../runtime/cds/store/call-archive';
 import { CdsNode, type CdsNodeOptions, type CdsNodeTimers } from '../../../runtime/cds/cds-node';
 import { DynamoCdsStore } from '../../../runtime/cds/store/dynamo-cds-store';
-import { ARCHIVE_TABLE, CDS_TABLE, FAST_TIMERS, TEST_PEER_KEY } from './cds-cluster';
-import { LocalCdsClient } from './cds-http';
+import { ARCHIVE_TABLE, CDS_TABLE, FAST_TIMERS } from './cds-cluster';
+import { LocalCdsClient, TEST_LOCAL_TOKEN } from './cds-http';
 import { startLocalDynamo, type LocalDynamo } from './local-dynamo';
 import { memoryLogger, type LoggedEntry } from './memory-logger';
 import { SkewedClock } from './test-clocks';
+import { testPeerPublicKeys, testPrivateKey } from './test-identities';
 
 /** One node on its own dynalite, with peers that may not exist (tests play them by signing requests). */
 export interface SingleNode {
@@ -26,8 +27,11 @@ export async function startSingleNode(site: string, peers: Record<string, string
     site,
     host: '127.0.0.1',
     port: 0,
+    peerPort: 0,
+    localToken: TEST_LOCAL_TOKEN,
     peers: new Map(Object.entries(peers)),
-    peerKey: TEST_PEER_KEY,
+    privateKey: testPrivateKey(site),
+    peerPublicKeys: testPeerPublicKeys([...Object.keys(peers), ...(extra.peers?.keys() ?? [])]),
     store: new DynamoCdsStore({ client: dynamo.client, tableName: CDS_TABLE, clock, retentionMs: 86_400_000, onInvalidItem: () => undefined }),
     archive,
     timers: { ...FAST_TIMERS, ...timers },

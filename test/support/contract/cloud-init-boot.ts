@@ -22,6 +22,15 @@ export function sh(command: string, args: readonly string[], env?: NodeJS.Proces
   return result.stdout;
 }
 
+/** A self-signed certificate for host name `host` (files under `directory`): its key, certificate and the CA bundle trusting it. */
+export function selfSignedCertificate(host: string, directory: string): { key: string; cert: string; caBundle: string } {
+  mkdirSync(directory, { recursive: true });
+  const key = path.join(directory, 'key.pem');
+  const cert = path.join(directory, 'cert.pem');
+  sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`, '-keyout', key, '-out', cert]);
+  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), caBundle: cert };
+}
+
 export function appendHosts(entries: Record<string, string>): void {
   writeFileSync('/etc/hosts', Object.entries(entries).map(([name, address]) => `${address} ${name}\n`).join(''), { flag: 'a' });
 }

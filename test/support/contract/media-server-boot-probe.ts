@@ -4,7 +4,7 @@
  * one JSON line what a user of that media server would see. Argument: a JSON file of {@link MediaServerBootInput}.
  */
 import { spawn, spawnSync } from 'child_process';
-import { cpSync, existsSync, mkdirSync, readFileSync, statSync } from 'fs';
+import { cpSync, existsSync, readFileSync, statSync } from 'fs';
 import { connect } from 'net';
 import * as path from 'path';
 import { CallControlService } from '../../../runtime/call-control';
@@ -14,7 +14,7 @@ import { MediaServerClient } from '../../../runtime/media-server';
 import { ESL_INBOUND_PORT, MEDIA_SERVER_SIP_PORT } from '../../../runtime/freeswitch-config/media-server-ports';
 import { reportAsJsonLine } from '../probe-report';
 import { waitFor } from '../wait-for';
-import { appendHosts, type BootReport, bootWithCloudInit, installStandIns, sh, systemctlCalls } from './cloud-init-boot';
+import { appendHosts, type BootReport, bootWithCloudInit, installStandIns, selfSignedCertificate, sh, systemctlCalls } from './cloud-init-boot';
 import { InstanceMetadataStandIn } from './instance-metadata-stand-in';
 import { type SecretsManagerCall, SecretsManagerStandIn } from './secrets-manager-stand-in';
 
@@ -92,15 +92,6 @@ async function eslOutcome(host: string, password: string, command: string): Prom
   }
 }
 
-function certificateFor(host: string): { key: string; cert: string; caBundle: string } {
-  const directory = '/run/voiceplane-contract/tls';
-  mkdirSync(directory, { recursive: true });
-  const key = path.join(directory, 'key.pem');
-  const cert = path.join(directory, 'cert.pem');
-  sh('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', `/CN=${host}`, '-addext', `subjectAltName=DNS:${host}`, '-keyout', key, '-out', cert]);
-  return { key: readFileSync(key, 'utf8'), cert: readFileSync(cert, 'utf8'), caBundle: cert };
-}
-
 async function placeCall(input: MediaServerBootInput, groups: Map<string, { service: CallControlService; httpPort: number }>) {
   const sipp = spawn(
     input.sipp,
@@ -138,7 +129,7 @@ async function main(): Promise<MediaServerBootReport> {
   if (existsSync(stockConfig)) cpSync(stockConfig, '/etc/freeswitch', { recursive: true });
   installStandIns(input.freeswitchBinary);
 
-  const tls = certificateFor(secretsHost);
+  const tls = selfSignedCertificate(secretsHost, '/run/voiceplane-contract/tls');
   const secretsManager = input.secretsManagerUnreachable
     ? undefined
     : await SecretsManagerStandIn.start({ secretName: input.secret.name, host: '127.0.0.1', port: 443, key: tls.key, cert: tls.cert });

@@ -23,7 +23,8 @@ interface SecretVersion {
 /**
  * AWS Secrets Manager's JSON protocol (GetSecretValue, PutSecretValue) for one secret, over HTTPS with the given
  * certificate: the real AWS CLI talks to it unchanged once its endpoint's host name resolves here and its CA bundle
- * trusts the certificate. The secret starts without a value, as Terraform creates it.
+ * trusts the certificate. The secret starts without a value, as Terraform creates it, unless `value` is given (one put
+ * out of band).
  */
 export class SecretsManagerStandIn {
   readonly calls: SecretsManagerCall[] = [];
@@ -34,9 +35,10 @@ export class SecretsManagerStandIn {
     private readonly secretName: string,
   ) {}
 
-  static async start(options: { secretName: string; host: string; port: number; key: string; cert: string }): Promise<SecretsManagerStandIn> {
+  static async start(options: { secretName: string; host: string; port: number; key: string; cert: string; value?: string }): Promise<SecretsManagerStandIn> {
     const server = createServer({ key: options.key, cert: options.cert });
     const standIn = new SecretsManagerStandIn(server, options.secretName);
+    if (options.value !== undefined) standIn.current = { versionId: 'put-out-of-band', value: options.value };
     server.on('request', (request, response) => standIn.receive(request, response));
     await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
     return standIn;

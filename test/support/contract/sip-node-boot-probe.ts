@@ -6,10 +6,15 @@
  */
 import { reportAsJsonLine } from '../probe-report';
 import { spawnSync } from 'child_process';
-import { existsSync, readFileSync } from 'fs';
+import { existsSync, readFileSync, statSync } from 'fs';
 import { connect } from 'net';
-import { type BootReport, bootWithCloudInit, installStandIns, sh, systemctlCalls } from './cloud-init-boot';
+import { connect as tlsConnect } from 'tls';
+import { appendHosts, type BootReport, bootWithCloudInit, installStandIns, selfSignedCertificate, sh, systemctlCalls } from './cloud-init-boot';
 import { InstanceMetadataStandIn } from './instance-metadata-stand-in';
+import { type SecretsManagerCall, SecretsManagerStandIn } from './secrets-manager-stand-in';
+
+/** The name the node's test certificate is made for (the voice connector would check the origination host's). */
+const NODE_CERTIFICATE_NAME = 'sip-node.voiceplane.test';
 
 export interface SipNodeBootInput {
   readonly userDataFile: string;
@@ -17,6 +22,11 @@ export interface SipNodeBootInput {
   readonly privateIp: string;
   readonly publicIp: string;
   readonly rpcPort: number;
+  /**
+   * A node of a site whose voice connector requires encryption: the secret its certificate comes from, holding a
+   * fresh self-signed key and certificate when `putValue`, else no value (never put), and the TLS port.
+   */
+  readonly tls?: { readonly secretName: string; readonly region: string; readonly putValue: boolean; readonly port: number; readonly path: string };
 }
 
 export interface SipNodeBootReport extends BootReport {
@@ -24,6 +34,11 @@ export interface SipNodeBootReport extends BootReport {
   readonly configCheck: { status: number | null; output: string };
   readonly kamailioUser: string;
   readonly rpcListening: boolean;
+  readonly secretsManagerCalls?: readonly SecretsManagerCall[];
+  /** Mode and owner of the certificate file the boot wrote, if any. */
+  readonly certificateFile?: { mode: string; owner: string };
+  /** Whether a TLS handshake with the node's address succeeds, the certificate checked against the secret's. */
+  readonly tlsHandshake?: string;
 }
 
 /** `kamailio -c` on the unit's configuration file, with the unit's environment (defaults, then its environment files). */
@@ -48,12 +63,35 @@ function listening(host: string, port: number): Promise<boolean> {
   });
 }
 
+/** 'ok' once a TLS handshake with host:port verifies against `ca` for {@link NODE_CERTIFICATE_NAME}, else why not. */
+function tlsHandshake(host: string, port: number, ca: string): Promise<string> {
+  return new Promise((resolve) => {
+    const socket = tlsConnect({ host, port, ca, servername: NODE_CERTIFICATE_NAME }, () => {
+      socket.destroy();
+      resolve('ok');
+    });
+    socket.on('error', (error) => resolve(`failed: ${error.message}`));
+  });
+}
+
 async function main(): Promise<SipNodeBootReport> {
   const input = JSON.parse(readFileSync(process.argv[2], 'utf8')) as SipNodeBootInput;
   sh('ip', ['addr', 'add', `${input.privateIp}/32`, 'dev', 'lo']);
   installStandIns();
   const metadata = await InstanceMetadataStandIn.start({ localIpv4: input.privateIp, publicIpv4: input.publicIp, roleName: 'voiceplane-sip-node', accessKeyId: 'ASIACONTRACTTEST0002' });
-  const stages = await bootWithCloudInit(readFileSync(input.userDataFile), 'i-0contract0sip0node', { metadataEndpoint: metadata.endpoint });
+  let secretsManager: SecretsManagerStandIn | undefined;
+  let nodeCertificate: ReturnType<typeof selfSignedCertificate> | undefined;
+  let caBundle: string | undefined;
+  if (input.tls) {
+    const secretsHost = `secretsmanager.${input.tls.region}.amazonaws.com`;
+    appendHosts({ [secretsHost]: '127.0.0.1' });
+    const endpoint = selfSignedCertificate(secretsHost, '/run/voiceplane-contract/tls');
+    caBundle = endpoint.caBundle;
+    nodeCertificate = selfSignedCertificate(NODE_CERTIFICATE_NAME, '/run/voiceplane-contract/node-tls');
+    const value = input.tls.putValue ? `${nodeCertificate.key}${nodeCertificate.cert}` : undefined;
+    secretsManager = await SecretsManagerStandIn.start({ secretName: input.tls.secretName, host: '127.0.0.1', port: 443, key: endpoint.key, cert: endpoint.cert, value });
+  }
+  const stages = await bootWithCloudInit(readFileSync(input.userDataFile), 'i-0contract0sip0node', { metadataEndpoint: metadata.endpoint, caBundle });
   const environmentFile = '/etc/default/kamailio.d/voiceplane';
   const report: SipNodeBootReport = {
     stages,
@@ -62,6 +100,13 @@ async function main(): Promise<SipNodeBootReport> {
     configCheck: checkAsTheUnitWould(),
     kamailioUser: spawnSync('ps', ['-o', 'user=', '-C', 'kamailio'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '',
     rpcListening: await listening(input.privateIp, input.rpcPort),
+    ...(input.tls
+      ? {
+          secretsManagerCalls: secretsManager?.calls ?? [],
+          certificateFile: existsSync(input.tls.path) ? { mode: (statSync(input.tls.path).mode & 0o777).toString(8), owner: sh('stat', ['-c', '%U', input.tls.path]).trim() } : undefined,
+          tlsHandshake: await tlsHandshake(input.privateIp, input.tls.port, nodeCertificate!.cert),
+        }
+      : {}),
   };
 
   return report;
