@@ -1,14 +1,18 @@
-import { createHash, createPrivateKey, createPublicKey } from 'crypto';
+import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'crypto';
 import { TopologyInput } from '../lib';
 
 /** PKCS#8 DER of an Ed25519 private key, less its 32-byte seed. */
 const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
-/** A CDS public key for a generated site, the same in every run (its private key is thrown away: a benchmark topology is never deployed as is). */
+/** An Ed25519 private key derived from `label`, the same in every run: for generated topologies and tests, never a real site. */
+export function deterministicEd25519Key(label: string): KeyObject {
+  const seed = createHash('sha256').update(label).digest();
+  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+}
+
+/** A CDS public key for a generated site (its private key is thrown away: a benchmark topology is never deployed as is). */
 function generatedCdsPublicKey(siteId: string): string {
-  const seed = createHash('sha256').update(`voiceplane benchmark site ${siteId}`).digest();
-  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
-  return createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+  return createPublicKey(deterministicEd25519Key(`voiceplane benchmark site ${siteId}`)).export({ type: 'spki', format: 'der' }).toString('base64');
 }
 
 const SITE_REGIONS = [

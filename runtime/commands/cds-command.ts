@@ -23,19 +23,24 @@ export function parseCdsServeOptions(raw: CdsServeRawOptions): CdsServeOptions {
   return parseServeOptions(raw, DEFAULT_TIMERS);
 }
 
-/** This site's private key, from --peer-key-file or the environment; never printed, even in a refusal. */
-function readPrivateKey(options: CdsServeOptions): KeyObject {
-  const file = options['peer-key-file'];
-  let text = options.peerKey ?? '';
-  if (file !== undefined) {
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--peer-key-file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
-    }
+/**
+ * A secret given as a file (`fileFlag`) or in the environment (`variable`): its text, trimmed, and the name to
+ * blame in a refusal. The value itself never appears in a message.
+ */
+function readSecret(file: string | undefined, fromEnvironment: string | undefined, fileFlag: string, variable: string): { text: string; source: string } {
+  if (file === undefined) return { text: (fromEnvironment ?? '').trim(), source: variable };
+  try {
+    return { text: readFileSync(file, 'utf8').trim(), source: fileFlag };
+  } catch (error) {
+    throw new UsageError(`${fileFlag}: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
   }
-  const key = parsePeerPrivateKey(text.trim());
-  if (typeof key === 'string') throw new UsageError(`${file === undefined ? CDS_PEER_KEY_VARIABLE : '--peer-key-file'}: the key ${key}`);
+}
+
+/** This site's private key, from --peer-key-file or the environment. */
+function readPrivateKey(options: CdsServeOptions): KeyObject {
+  const { text, source } = readSecret(options['peer-key-file'], options.peerKey, '--peer-key-file', CDS_PEER_KEY_VARIABLE);
+  const key = parsePeerPrivateKey(text);
+  if (typeof key === 'string') throw new UsageError(`${source}: the key ${key}`);
   return key;
 }
 
@@ -44,21 +49,12 @@ function peerPublicKeys(options: CdsServeOptions): Map<string, KeyObject> {
   return new Map(options['peer-public-key'].map(({ id, publicKey }) => [id, parsePeerPublicKey(publicKey) as KeyObject]));
 }
 
-/** The site's local API token, from --local-token-file or the environment; never printed, even in a refusal. */
+/** The site's local API token, from --local-token-file or the environment. */
 function readLocalToken(options: CdsServeOptions): string {
-  const file = options['local-token-file'];
-  let token = options.localToken ?? '';
-  if (file !== undefined) {
-    try {
-      token = readFileSync(file, 'utf8');
-    } catch (error) {
-      throw new UsageError(`--local-token-file: cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? errorMessage(error)}`);
-    }
-  }
-  token = token.trim();
-  const problem = localTokenProblem(token);
-  if (problem) throw new UsageError(`${file === undefined ? CDS_LOCAL_TOKEN_VARIABLE : '--local-token-file'}: the token ${problem}`);
-  return token;
+  const { text, source } = readSecret(options['local-token-file'], options.localToken, '--local-token-file', CDS_LOCAL_TOKEN_VARIABLE);
+  const problem = localTokenProblem(text);
+  if (problem) throw new UsageError(`${source}: the token ${problem}`);
+  return text;
 }
 
 /** Creates the directory if need be: dynalite never answers (nor closes) when it cannot open its database there. */

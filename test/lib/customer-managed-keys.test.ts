@@ -1,6 +1,5 @@
-import { readFileSync } from 'fs';
-import * as path from 'path';
-import { TopologyError, parseTopology, type TopologyInput } from '../../lib';
+import { exampleTopology, topologyIssues } from '../support/topology-issues';
+import { parseTopology, type TopologyInput } from '../../lib';
 import { reportMissingTool } from '../support/missing-tool';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
 import { terraform, terraformAvailable } from '../support/terraform';
@@ -8,24 +7,13 @@ import { terraform, terraformAvailable } from '../support/terraform';
 const DC_KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
 const WEST_KEY = 'arn:aws:kms:us-west-2:123456789012:key/mrk-0123456789abcdef0123456789abcdef';
 
-const example = (): TopologyInput => JSON.parse(readFileSync(path.join(__dirname, '../../stacks/topology.example.json'), 'utf8'));
 
 /** The example with a key for the data center and for site west; frankfurt keeps AWS-managed keys. */
 function keyed(): TopologyInput {
-  const input = example();
+  const input = exampleTopology();
   input.dataCenters[0].kmsKeyArn = DC_KEY;
   input.sites[0].kmsKeyArn = WEST_KEY;
   return input;
-}
-
-function issuesOf(input: unknown): readonly string[] {
-  try {
-    parseTopology(input);
-  } catch (error) {
-    if (error instanceof TopologyError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected the topology to be rejected');
 }
 
 type Resources = Record<string, Record<string, Record<string, unknown>>>;
@@ -62,12 +50,12 @@ const grant = (key: string, services: string[], actions = ['kms:Decrypt', 'kms:G
 
 describe('customer-managed KMS keys', () => {
   it("refuses a key of another region than its site's or data center's, and an alias, naming the field", () => {
-    const wrongRegion = example();
+    const wrongRegion = exampleTopology();
     wrongRegion.sites[0].kmsKeyArn = DC_KEY;
-    expect(issuesOf(wrongRegion)).toEqual(['sites[0].kmsKeyArn: the key is in us-east-1, not in us-west-2: KMS keys are regional']);
-    const alias = example();
+    expect(topologyIssues(wrongRegion)).toEqual(['sites[0].kmsKeyArn: the key is in us-east-1, not in us-west-2: KMS keys are regional']);
+    const alias = exampleTopology();
     alias.dataCenters[0].kmsKeyArn = 'arn:aws:kms:us-east-1:123456789012:alias/voiceplane';
-    expect(issuesOf(alias)).toEqual([
+    expect(topologyIssues(alias)).toEqual([
       'dataCenters[0].kmsKeyArn: must be a KMS key ARN, arn:aws:kms:REGION:ACCOUNT:key/KEY-ID (not an alias: IAM policies cannot be scoped to one)',
     ]);
   });
@@ -149,7 +137,7 @@ describe('customer-managed KMS keys', () => {
   });
 
   it('are not used without a key: no table, log group or secret names one, and no role gets a KMS permission', () => {
-    for (const { resource } of Object.values(synthesized(example()))) {
+    for (const { resource } of Object.values(synthesized(exampleTopology()))) {
       expect(all(resource, 'aws_dynamodb_table').every((table) => (table.server_side_encryption as { kms_key_arn?: string }).kms_key_arn === undefined)).toBe(true);
       expect(all(resource, 'aws_cloudwatch_log_group').every((group) => group.kms_key_id === undefined)).toBe(true);
       expect(all(resource, 'aws_secretsmanager_secret').every((secret) => secret.kms_key_id === undefined)).toBe(true);

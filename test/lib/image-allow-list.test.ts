@@ -1,33 +1,21 @@
-import { readFileSync } from 'fs';
+import { exampleTopology, topologyIssues } from '../support/topology-issues';
 import * as path from 'path';
-import { TopologyError, parseTopology, type TopologyInput } from '../../lib';
+import { parseTopology, type TopologyInput } from '../../lib';
 import { ecrRepositoryArn } from '../../lib/image-pull-policy';
 import { parseFleetInventory } from '../../runtime/upgrade/inventory/fleet-inventory';
 import { buildPlatform } from '../../stacks/platform';
 import { App } from 'cdktf';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
 
-const EXAMPLE = path.join(__dirname, '../../stacks/topology.example.json');
 const PUBLIC = 'public.ecr.aws/voiceplane/call-control';
 const PRIVATE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/voiceplane/call-control';
 
-const example = (): TopologyInput => JSON.parse(readFileSync(EXAMPLE, 'utf8'));
 
 /** The example with every group on `image` and the given allow-list. */
 function topologyWith(image: string, allowedImageRepositories?: string[]): TopologyInput {
-  const input = example();
+  const input = exampleTopology();
   input.sites.forEach((site) => site.mediaServers.forEach((server) => server.callControl.groups.forEach((group) => (group.image = image))));
   return allowedImageRepositories === undefined ? input : { ...input, allowedImageRepositories };
-}
-
-function issuesOf(input: unknown): readonly string[] {
-  try {
-    parseTopology(input);
-  } catch (error) {
-    if (error instanceof TopologyError) return error.issues;
-    throw error;
-  }
-  throw new Error('expected the topology to be rejected');
 }
 
 interface Statement {
@@ -51,15 +39,15 @@ function executionRoleStatements(resource: Resources): Statement[] {
 describe('the topology allow-list of image repositories', () => {
   it('refuses a group whose image it does not list, naming the group', () => {
     const input = topologyWith(PUBLIC, [PRIVATE]);
-    const issues = issuesOf(input);
+    const issues = topologyIssues(input);
     expect(issues).toContain(`sites[0].mediaServers[0].callControl.groups[0].image: "${PUBLIC}" is not in allowedImageRepositories`);
     expect(issues).toHaveLength(8);
   });
 
   it('refuses a malformed or repeated entry, naming it', () => {
-    expect(issuesOf(topologyWith(PUBLIC, [PUBLIC, `${PUBLIC}:1.0`]))).toEqual([`allowedImageRepositories[1]: "${PUBLIC}:1.0" must not include a tag (":1.0"); give the tag as version`]);
-    expect(issuesOf(topologyWith(PUBLIC, [PUBLIC, PUBLIC]))).toEqual([`allowedImageRepositories[1]: "${PUBLIC}" is listed twice`]);
-    expect(issuesOf(topologyWith(PUBLIC, []))).toEqual(['allowedImageRepositories: must name at least one image repository']);
+    expect(topologyIssues(topologyWith(PUBLIC, [PUBLIC, `${PUBLIC}:1.0`]))).toEqual([`allowedImageRepositories[1]: "${PUBLIC}:1.0" must not include a tag (":1.0"); give the tag as version`]);
+    expect(topologyIssues(topologyWith(PUBLIC, [PUBLIC, PUBLIC]))).toEqual([`allowedImageRepositories[1]: "${PUBLIC}" is listed twice`]);
+    expect(topologyIssues(topologyWith(PUBLIC, []))).toEqual(['allowedImageRepositories: must name at least one image repository']);
   });
 
   it("ships it with the orchestrator's step functions: the listed repositories, by default those of the groups", () => {
@@ -67,7 +55,7 @@ describe('the topology allow-list of image repositories', () => {
       const app = new App({ outdir: path.join(require('os').tmpdir(), `voiceplane-allow-list-${process.pid}`) });
       return parseFleetInventory(buildPlatform(app, parseTopology(input), 'aws').dataCenterStacks[0].dataCenter.orchestrator.fleetInventory).allowedImageRepositories;
     };
-    expect(shipped(example())).toEqual([PUBLIC]);
+    expect(shipped(exampleTopology())).toEqual([PUBLIC]);
     expect(shipped(topologyWith(PRIVATE, [PRIVATE, PUBLIC]))).toEqual([PRIVATE, PUBLIC]);
   });
 });
@@ -98,7 +86,7 @@ describe('the call-control tasks pull images only from the allowed private ECR r
   });
 
   it('grants no ECR permission at all when no allowed repository is private ECR', () => {
-    const statements = executionRoleStatements(dataCenterResources(example()));
+    const statements = executionRoleStatements(dataCenterResources(exampleTopology()));
     expect(statements.flatMap((statement) => statement.Action).filter((action) => action.startsWith('ecr:'))).toEqual([]);
   });
 });

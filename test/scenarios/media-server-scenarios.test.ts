@@ -289,6 +289,11 @@ describe.each(scenarioMediaServers())('call-path scenarios on $name', ({ start }
         }
       })();
 
+      // Blue's drain must find calls to wait for: the upgrade starts once some are up on it.
+      await waitFor(async () => (await groupCount('blue')) >= 2, { timeoutMs: 15_000, message: 'calls up on blue before the upgrade' }).catch((error: Error) => {
+        placing = false;
+        throw error;
+      });
       const { summary, progress } = await upgradeFleet(fleet, table, { upgradeId: `scenario-${process.pid}`, wakeOnCallEnd: true }).finally(() => (placing = false));
       await load;
       const results = await Promise.all(outcomes);

@@ -44,7 +44,7 @@ export function describeIssue(error: z.ZodError, prefix: string): string {
  */
 export function parseJsonBody<T>(body: Buffer, schema: z.ZodType<T>, maxDepth: number): T {
   const text = body.toString('utf8');
-  if (nestingExceeds(text, maxDepth)) throw new CdsRequestError(400, `body: is nested deeper than ${maxDepth} levels`, 'malformed');
+  if (jsonNestingExceeds(text, maxDepth)) throw new CdsRequestError(400, `body: is nested deeper than ${maxDepth} levels`, 'malformed');
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -57,7 +57,7 @@ export function parseJsonBody<T>(body: Buffer, schema: z.ZodType<T>, maxDepth: n
 }
 
 /** Whether brackets and braces outside strings nest deeper than `maxDepth` (`[]` is depth 1). */
-function nestingExceeds(text: string, maxDepth: number): boolean {
+export function jsonNestingExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
   let inString = false;
   for (let index = 0; index < text.length; index++) {

@@ -3,8 +3,17 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from
 import { Agent as HttpsAgent, request as httpsRequest } from 'https';
 import type { z } from 'zod';
 import type { CdsClock } from '../clock/cds-clock';
+import { jsonNestingExceeds } from '../api/http-body';
+import { PEER_JSON_DEPTH_LIMIT } from '../api/peer-api';
 import { STALE_REQUEST, errorReplySchema } from './peer-messages';
 import { PEER_HEADERS, peerSignature } from './peer-signature';
+
+/**
+ * Bound on a peer's reply. The largest is a registration's: the call's entries, at most the 4 MiB a call may hold,
+ * in their envelope. A longer reply is cut off (the peer is treated as unreachable), so a broken or hostile peer
+ * cannot make this node buffer without limit.
+ */
+export const PEER_REPLY_LIMIT_BYTES = 6 * 1024 * 1024;
 
 /** A peer's answer other than 2xx, or no answer at all (`status` undefined: unreachable, timed out, garbled). */
 export class PeerRequestError extends Error {
@@ -149,7 +158,12 @@ export class PeerClient {
         { method: 'POST', headers, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.options.timeoutMs },
         (response: IncomingMessage) => {
           const chunks: Buffer[] = [];
-          response.on('data', (chunk: Buffer) => chunks.push(chunk));
+          let length = 0;
+          response.on('data', (chunk: Buffer) => {
+            length += chunk.length;
+            if (length > PEER_REPLY_LIMIT_BYTES) response.destroy(new Error(`the reply is longer than ${PEER_REPLY_LIMIT_BYTES} bytes`));
+            else chunks.push(chunk);
+          });
           response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
           response.on('error', fail);
         },
@@ -161,7 +175,9 @@ export class PeerClient {
   }
 }
 
+/** The reply's JSON; undefined if it is not JSON, or nests deeper than a peer message may (parsing it could overflow the stack). */
 function parseJson(text: string): unknown {
+  if (jsonNestingExceeds(text, PEER_JSON_DEPTH_LIMIT)) return undefined;
   try {
     return JSON.parse(text);
   } catch {

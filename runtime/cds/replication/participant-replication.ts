@@ -234,8 +234,12 @@ export class ParticipantReplication {
   private async retryRegistration(callId: string): Promise<void> {
     const call = await this.options.calls.find(callId);
     const status = call?.upstream?.status;
-    if (!call || call.ended || !(status === 'pending' || status === 'requested')) {
+    // Wanted only while local clients hold the call or own writes wait for the owner (the clients may have left
+    // while the call was read back from the table).
+    const wanted = call !== undefined && (call.clients.size > 0 || this.pendingWrites(call).length > 0);
+    if (!call || call.ended || !(status === 'pending' || status === 'requested') || !wanted) {
       this.cancelRetry(callId);
+      if (call && !call.ended && !wanted && (status === 'pending' || status === 'requested')) await this.unregister(call);
       return;
     }
     await this.register(call);

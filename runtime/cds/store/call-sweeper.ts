@@ -51,7 +51,9 @@ export class CallSweeper {
     for (const callId of calls.openCallIds()) {
       const ageMs = now - (calls.openedAt(callId) ?? now);
       if (this.stopped || ageMs < limits.maxCallAgeMs || this.expiring.has(callId)) continue;
-      this.expiring.add(callId);
+      // An owned call's end takes its grace period: it is not ended again meanwhile. A foreign one is looked at again
+      // at every sweep until it has closed.
+      if (calls.isOwnerOf(callId)) this.expiring.add(callId);
       try {
         await this.expire(callId, ageMs);
       } catch (error) {
@@ -68,7 +70,14 @@ export class CallSweeper {
       await calls.endCall(callId);
       return;
     }
+    const clients = calls.clientsOf(callId);
+    if (clients.length === 0) {
+      // Its clients were unregistered at an earlier sweep and it is still open: nothing here wants it any more.
+      logger.warn('call open past the maximum age without local clients; closing it', { callId, ageMs });
+      await calls.close(callId);
+      return;
+    }
     logger.warn('call open past the maximum age; unregistering its local clients', { callId, ageMs });
-    for (const client of calls.clientsOf(callId)) await calls.unregisterClient(callId, client);
+    for (const client of clients) await calls.unregisterClient(callId, client);
   }
 }

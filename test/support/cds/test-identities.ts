@@ -1,13 +1,10 @@
-import { createHash, createPrivateKey, createPublicKey, type KeyObject } from 'crypto';
+import { createPublicKey, type KeyObject } from 'crypto';
+import { deterministicEd25519Key } from '../../../stacks/generate-topology';
 import { formatPeerPublicKey } from '../../../runtime/cds/network/peer-identity';
-
-/** PKCS#8 DER of an Ed25519 private key, less its 32-byte seed. */
-const ED25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
 
 /** The CDS identity of a test site: its Ed25519 private key, the same in every run (child processes read it from a file). */
 export function testPrivateKey(site: string): KeyObject {
-  const seed = createHash('sha256').update(`voiceplane test site ${site}`).digest();
-  return createPrivateKey({ key: Buffer.concat([ED25519_PKCS8_PREFIX, seed]), format: 'der', type: 'pkcs8' });
+  return deterministicEd25519Key(`voiceplane test site ${site}`);
 }
 
 export function testPublicKey(site: string): KeyObject {

@@ -1,3 +1,5 @@
+import { waitFor } from '../wait-for';
+
 /** SIP messages written and read by hand in tests, where SIPp cannot go (TLS, SRTP offers). */
 
 export interface SipMessage {
@@ -76,4 +78,15 @@ export function recordRoutes(message: SipMessage): string[] {
 /** The URI inside the first `<...>` of a header value. */
 export function uriOf(value: string): string {
   return /<([^>]+)>/.exec(value)?.[1] ?? value;
+}
+
+/** The first of `received` (a list that grows as messages arrive) that `matches`, waiting up to `timeoutMs`; the error lists what did arrive. */
+export async function awaitSipMessage(received: readonly SipMessage[], matches: (message: SipMessage) => boolean, timeoutMs: number, what: string): Promise<SipMessage> {
+  let found: SipMessage | undefined;
+  try {
+    await waitFor(() => (found = received.find(matches)) !== undefined, { timeoutMs, intervalMs: 20, message: what });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; received: ${received.map((message) => message.firstLine).join(' | ') || 'nothing'}`);
+  }
+  return found!;
 }

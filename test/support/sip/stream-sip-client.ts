@@ -1,7 +1,6 @@
 import { connect as tcpConnect, type Socket } from 'net';
 import { connect as tlsConnect, type TLSSocket } from 'tls';
-import { type SipMessage, splitSipMessages } from './sip-message';
-import { waitFor } from '../wait-for';
+import { awaitSipMessage, type SipMessage, splitSipMessages } from './sip-message';
 
 export interface StreamSipClientOptions {
   readonly host: string;
@@ -59,13 +58,7 @@ export class StreamSipClient {
 
   /** The first message received (since the start) that `matches`, waiting up to `timeoutMs`. */
   async reply(matches: (message: SipMessage) => boolean, timeoutMs = 5_000, what = 'a matching SIP message'): Promise<SipMessage> {
-    let found: SipMessage | undefined;
-    try {
-      await waitFor(() => (found = this.received.find(matches)) !== undefined, { timeoutMs, intervalMs: 20, message: what });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; received: ${this.received.map((message) => message.firstLine).join(' | ') || 'nothing'}`);
-    }
-    return found!;
+    return awaitSipMessage(this.received, matches, timeoutMs, what);
   }
 
   close(): void {

@@ -1,6 +1,5 @@
 import { createSocket, type Socket } from 'dgram';
-import { type SipMessage, splitSipMessages } from './sip-message';
-import { waitFor } from '../wait-for';
+import { awaitSipMessage, type SipMessage, splitSipMessages } from './sip-message';
 
 /** A SIP endpoint on one UDP socket of 127.0.0.x: sends text to a peer, collects every message that comes back. */
 export class UdpSipClient {
@@ -28,13 +27,7 @@ export class UdpSipClient {
 
   /** The first message received that `matches`, waiting up to `timeoutMs`. */
   async reply(matches: (message: SipMessage) => boolean, timeoutMs: number, what: string): Promise<SipMessage> {
-    let found: SipMessage | undefined;
-    try {
-      await waitFor(() => (found = this.received.find(matches)) !== undefined, { timeoutMs, intervalMs: 20, message: what });
-    } catch (error) {
-      throw new Error(`${(error as Error).message}; received: ${this.received.map((message) => message.firstLine).join(' | ') || 'nothing'}`);
-    }
-    return found!;
+    return awaitSipMessage(this.received, matches, timeoutMs, what);
   }
 
   close(): void {
