@@ -18,6 +18,8 @@ import {
   NODE_ADDRESS_VARIABLE,
   PUBLIC_ADDRESS_VARIABLE,
   RPC_ALLOWED_CIDRS_VARIABLE,
+  RPC_AUTHORIZATION_DEFINE,
+  RPC_TOKEN_PATTERN,
   SipConfigFiles,
   SipSite,
   renderSipConfigFiles,
@@ -56,13 +58,10 @@ export interface SipHaClusterProps {
    * ({@link SipHaCluster.tlsCertificateSecretName}), and 5060 only from inside the VPC.
    */
   readonly site: SipSite;
+  /** Region of the site, where the nodes read their secrets (RPC token, TLS certificate) from at boot. */
+  readonly region: string;
   /**
-   * Region of the site, where the TLS certificate secret lives; required with `site.tls`.
-   * @default none
-   */
-  readonly region?: string;
-  /**
-   * Customer-managed KMS key of the TLS certificate secret (a key of `region`).
+   * Customer-managed KMS key of the RPC token and TLS certificate secrets (a key of `region`).
    * @default the AWS-managed key of Secrets Manager
    */
   readonly kmsKeyArn?: string;
@@ -73,7 +72,8 @@ export interface SipHaClusterProps {
   readonly allowedSourceCidrs: readonly string[];
   /**
    * The only networks allowed to reach the RPC socket (the upgrade orchestrators' subnets); nothing else
-   * in the site VPC may, as the RPC can take every media server out of the dispatcher.
+   * in the site VPC may, as the RPC can take every media server out of the dispatcher. Requests must also carry
+   * the site's RPC token ({@link SipHaCluster.rpcTokenSecretArn}).
    */
   readonly rpcAllowedCidrs: readonly string[];
   /**
@@ -112,6 +112,11 @@ export class SipHaCluster extends Construct {
    * string), created without a value: put it out of band.
    */
   public readonly tlsCertificateSecretName?: string;
+  /**
+   * The secret holding the bearer token every RPC request must carry (`voiceplane sip drain --rpc-token-file`), read by
+   * the nodes at boot; created without a value: put one of at least 32 characters out of band before the nodes boot.
+   */
+  public readonly rpcTokenSecretArn: string;
 
   constructor(scope: Construct, id: string, props: SipHaClusterProps) {
     super(scope, id);
@@ -127,10 +132,15 @@ export class SipHaCluster extends Construct {
       throw new Error('allowedSourceCidrs must name at least one network (the voice connector sends SIP from its signalling networks)');
     }
     const tls = props.site.tls === true;
-    if (tls && props.region === undefined) {
-      throw new Error('region is required with site.tls (the TLS certificate secret is read from the site\'s region at boot)');
-    }
-    // Put out of band like the other secrets: its value is never in Terraform state or user data.
+    // Put out of band like the other secrets: their values are never in Terraform state or user data.
+    const rpcTokenSecretName = `${props.name}-sip-rpc-token`;
+    const rpcTokenSecret = new SecretsmanagerSecret(this, 'RpcToken', {
+      name: rpcTokenSecretName,
+      description: `Bearer token of the Kamailio RPC sockets of the SIP nodes of site ${props.site.id}, set outside Terraform`,
+      recoveryWindowInDays: 7,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    this.rpcTokenSecretArn = rpcTokenSecret.arn;
     const certificateSecret = tls
       ? new SecretsmanagerSecret(this, 'TlsCertificate', {
           name: `${props.name}-sip-tls-certificate`,
@@ -143,7 +153,9 @@ export class SipHaCluster extends Construct {
     this.userData = renderSipNodeCloudInit(this.configFiles, {
       rpcAllowedCidrs: [NODE_LOOPBACK_CIDR, ...props.rpcAllowedCidrs],
       allowedSourceCidrs: props.allowedSourceCidrs,
-      tlsCertificate: certificateSecret ? { secretName: `${props.name}-sip-tls-certificate`, region: props.region! } : undefined,
+      region: props.region,
+      rpcTokenSecretName,
+      tlsCertificateSecretName: certificateSecret ? `${props.name}-sip-tls-certificate` : undefined,
     });
 
     const securityGroup = replaceableSecurityGroup(this, 'SecurityGroup', {
@@ -176,12 +188,13 @@ export class SipHaCluster extends Construct {
       assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
     });
     attachManagedPolicies(this, 'Role', role.name, [SSM_MANAGED_INSTANCE_POLICY_ARN]);
-    if (certificateSecret) {
-      new IamRolePolicy(this, 'TlsCertificatePolicy', {
-        role: role.id,
-        policy: policyDocument([{ actions: ['secretsmanager:GetSecretValue'], resources: [certificateSecret.arn] }, ...kmsKeyStatements(props.kmsKeyArn, ['secretsmanager'], 'read')]),
-      });
-    }
+    new IamRolePolicy(this, 'NodeSecretsPolicy', {
+      role: role.id,
+      policy: policyDocument([
+        { actions: ['secretsmanager:GetSecretValue'], resources: [rpcTokenSecret.arn, ...(certificateSecret ? [certificateSecret.arn] : [])] },
+        ...kmsKeyStatements(props.kmsKeyArn, ['secretsmanager'], 'read'),
+      ]),
+    });
     const launchTemplate = instanceLaunchTemplate(this, {
       namePrefix: `${props.name}-sip-`,
       profileNamePrefix: `${props.name}-sip-`.slice(0, 38),
@@ -247,8 +260,12 @@ export class SipHaCluster extends Construct {
 interface SipNodeBootOptions {
   readonly rpcAllowedCidrs: readonly string[];
   readonly allowedSourceCidrs: readonly string[];
+  /** Where the secrets are. */
+  readonly region: string;
+  /** The secret the RPC token comes from. */
+  readonly rpcTokenSecretName: string;
   /** The secret the node's TLS key and certificate chain come from, for sites with TLS. */
-  readonly tlsCertificate?: { readonly secretName: string; readonly region: string };
+  readonly tlsCertificateSecretName?: string;
 }
 
 function renderSipNodeCloudInit(files: SipConfigFiles, sources: SipNodeBootOptions): string {
@@ -279,8 +296,9 @@ ${RPC_ALLOWED_CIDRS_VARIABLE}=${sources.rpcAllowedCidrs.join(',')}
 ${ALLOWED_SOURCE_CIDRS_VARIABLE}=${sources.allowedSourceCidrs.join(',')}
 EOF
 apt-get update -q
-DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${sources.tlsCertificate ? 'kamailio kamailio-tls-modules awscli' : 'kamailio'}
-${sources.tlsCertificate ? installTlsCertificate(sources.tlsCertificate) : ''}systemctl enable kamailio
+DEBIAN_FRONTEND=noninteractive apt-get install -y -q ${sources.tlsCertificateSecretName ? 'kamailio kamailio-tls-modules awscli' : 'kamailio awscli'}
+umask 077
+${installRpcToken(sources.rpcTokenSecretName, sources.region)}${sources.tlsCertificateSecretName ? installTlsCertificate(sources.tlsCertificateSecretName, sources.region) : ''}systemctl enable kamailio
 systemctl restart kamailio
 `;
   return [
@@ -303,19 +321,38 @@ systemctl restart kamailio
  * Boot step of a node with TLS: the key and certificate chain from the site's secret into a file only Kamailio can
  * read. Fails closed: without a usable secret the boot stops before Kamailio is enabled or started.
  */
-function installTlsCertificate(secret: { readonly secretName: string; readonly region: string }): string {
+function installTlsCertificate(secretName: string, region: string): string {
   const file = KAMAILIO_SETTINGS.tlsCertificatePath;
   const directory = path.posix.dirname(file);
-  return `umask 077
-install -d -m 0750 -o root -g kamailio ${directory}
-bundle=$(aws secretsmanager get-secret-value --region ${secret.region} --secret-id ${secret.secretName} --query SecretString --output text) || {
-  echo 'voiceplane: cannot read the TLS certificate secret ${secret.secretName}; Kamailio not started' >&2; exit 1; }
+  return `install -d -m 0750 -o root -g kamailio ${directory}
+bundle=$(aws secretsmanager get-secret-value --region ${region} --secret-id ${secretName} --query SecretString --output text) || {
+  echo 'voiceplane: cannot read the TLS certificate secret ${secretName}; Kamailio not started' >&2; exit 1; }
 case "$bundle" in
   *'PRIVATE KEY-----'*'-----BEGIN CERTIFICATE-----'*) ;;
-  *) echo 'voiceplane: secret ${secret.secretName} holds no PEM private key followed by its certificate chain; Kamailio not started' >&2; exit 1 ;;
+  *) echo 'voiceplane: secret ${secretName} holds no PEM private key followed by its certificate chain; Kamailio not started' >&2; exit 1 ;;
 esac
 printf '%s\\n' "$bundle" > ${file}.new
 unset bundle
+chown kamailio:kamailio ${file}.new
+chmod 0400 ${file}.new
+mv ${file}.new ${file}
+`;
+}
+
+/**
+ * Boot step of every node: the RPC token from the site's secret into the kamailio.cfg include defining the
+ * Authorization header RPC requests must carry, readable by Kamailio only. Fails closed: without a token of the
+ * accepted form (which cannot break out of the quoted string) the boot stops before Kamailio is enabled or started.
+ */
+function installRpcToken(secretName: string, region: string): string {
+  const file = KAMAILIO_SETTINGS.rpcTokenPath;
+  return `install -d -m 0750 -o root -g kamailio ${path.posix.dirname(file)}
+rpc_token=$(aws secretsmanager get-secret-value --region ${region} --secret-id ${secretName} --query SecretString --output text) || {
+  echo 'voiceplane: cannot read the RPC token secret ${secretName}; Kamailio not started' >&2; exit 1; }
+[ "$(printf '%s\\n' "$rpc_token" | wc -l)" -eq 1 ] && printf '%s\\n' "$rpc_token" | grep -Eqx '${RPC_TOKEN_PATTERN}' || {
+  echo 'voiceplane: secret ${secretName} holds no RPC token (32 to 512 of A-Z a-z 0-9 . _ ~ + / = -); Kamailio not started' >&2; exit 1; }
+printf '#!define ${RPC_AUTHORIZATION_DEFINE} "Bearer %s"\\n' "$rpc_token" > ${file}.new
+unset rpc_token
 chown kamailio:kamailio ${file}.new
 chmod 0400 ${file}.new
 mv ${file}.new ${file}

@@ -13,7 +13,7 @@ import { Output } from './commands/output';
 import { MEDIA_SERVER_USAGE, runMediaServerCommand } from './commands/media-server-command';
 import { parseGroupIdOption, runRoutesCommand } from './commands/routes-command';
 import { runSipCommand } from './commands/sip-command';
-import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from './commands/secret-variables';
+import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE, SIP_RPC_TOKEN_VARIABLE } from './commands/secret-variables';
 import { runSynthCommand } from './commands/synth-command';
 import { TOPOLOGY_OPTIONS, TOPOLOGY_USAGE, runTopologyCommand } from './commands/topology-command';
 import { UPGRADE_OPTIONS, UPGRADE_USAGE, runUpgradeCommand } from './commands/upgrade-command';
@@ -43,13 +43,14 @@ ${DEMO_USAGE}
             (--peer-key-file: this site's private key; --peer-public-key: each peer's, as cds keygen prints them)
 ${CDS_KEYGEN_USAGE}
   sip config     --site ID [--topology FILE] --out DIR       write kamailio.cfg and dispatcher.list
-  sip drain|undrain|status --site ID --media-server ID --rpc HOST:PORT [--rpc ...]
+  sip drain|undrain|status --site ID --media-server ID --rpc HOST:PORT [--rpc ...] --rpc-token-file F
                  [--esl HOST:PORT --password-file F] [--json]
 ${MEDIA_SERVER_USAGE}
 ${TOPOLOGY_USAGE}
 
 The ESL password may come from ${ESL_PASSWORD_VARIABLE} or --password PW (shown by ps) instead of --password-file, the CDS private key from
-${CDS_PEER_KEY_VARIABLE} instead of --peer-key-file, the CDS local API token from ${CDS_LOCAL_TOKEN_VARIABLE} instead of --local-token-file.`;
+${CDS_PEER_KEY_VARIABLE} instead of --peer-key-file, the CDS local API token from ${CDS_LOCAL_TOKEN_VARIABLE} instead of --local-token-file, the SIP nodes' RPC token from
+${SIP_RPC_TOKEN_VARIABLE} instead of --rpc-token-file.`;
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -73,6 +74,7 @@ const SIP_OPTIONS = {
   site: { type: 'string' },
   'media-server': { type: 'string' },
   rpc: { type: 'string', multiple: true },
+  'rpc-token-file': { type: 'string' },
   esl: { type: 'string' },
   ...ESL_PASSWORD_OPTIONS,
   json: { type: 'boolean', default: false },
@@ -170,6 +172,8 @@ export async function main(argv: readonly string[], context: CliContext): Promis
             topology: values.topology,
             out: values.out,
             rpc: values.rpc,
+            rpcTokenFile: values['rpc-token-file'],
+            rpcToken: env[SIP_RPC_TOKEN_VARIABLE],
             esl: values.esl,
             password: eslPassword(values, env),
             json: values.json,

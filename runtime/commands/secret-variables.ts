@@ -9,3 +9,5 @@ export const ESL_PASSWORD_VARIABLE = 'VOICEPLANE_ESL_PASSWORD';
 export const CDS_PEER_KEY_VARIABLE = 'VOICEPLANE_CDS_PEER_KEY';
 /** The CDS local API's token, which the site's clients present (instead of `cds serve --local-token-file`). */
 export const CDS_LOCAL_TOKEN_VARIABLE = 'VOICEPLANE_CDS_LOCAL_TOKEN';
+/** The RPC bearer token of a site's SIP nodes (instead of `sip drain|undrain|status --rpc-token-file`). */
+export const SIP_RPC_TOKEN_VARIABLE = 'VOICEPLANE_SIP_RPC_TOKEN';

@@ -1,3 +1,4 @@
+import { readFileSync } from 'fs';
 import { request } from 'http';
 import { z } from 'zod';
 import {
@@ -9,6 +10,8 @@ import {
   drainMediaServer,
   readMediaServerState,
   renderSipConfigFiles,
+  rpcAuthorization,
+  rpcTokenSchema,
   sipSiteFromTopology,
   undrainMediaServer,
 } from '../sip';
@@ -20,6 +23,7 @@ import { EslTarget, parseEslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
 import { parseOptions } from './option-schema';
 import { Output, formatTable } from './output';
+import { SIP_RPC_TOKEN_VARIABLE } from './secret-variables';
 
 /** Option values of `voiceplane sip ...` as util.parseArgs returns them. */
 export interface SipCommand {
@@ -30,6 +34,10 @@ export interface SipCommand {
   readonly topology?: string;
   readonly out?: string;
   readonly rpc?: readonly string[];
+  /** A file holding the RPC bearer token of the site's SIP nodes (`--rpc-token-file`). */
+  readonly rpcTokenFile?: string;
+  /** The RPC bearer token from the environment ({@link SIP_RPC_TOKEN_VARIABLE}). */
+  readonly rpcToken?: string;
   readonly esl?: string;
   /** ESL password, from --password or the environment. */
   readonly password?: string;
@@ -66,8 +74,9 @@ export async function runSipCommand(command: SipCommand, output: Output): Promis
     return;
   }
   const options = parseOptions(maintenanceSchema, command);
+  const token = rpcToken(command);
   const eslTarget = command.esl === undefined ? undefined : parseEslTarget(command.esl, command.password);
-  const nodes = options.rpc.map(formatHostPort).map((endpoint) => new KamailioRpc(endpoint, httpJsonRpcTransport(endpoint)));
+  const nodes = options.rpc.map(formatHostPort).map((endpoint) => new KamailioRpc(endpoint, httpJsonRpcTransport(endpoint, token)));
   const target = { siteId: options.site, mediaServerId: options.mediaServer };
   const operation = { drain: drainMediaServer, undrain: undrainMediaServer, status: readMediaServerState }[action];
   const json = command.json ?? false;
@@ -80,6 +89,27 @@ export async function runSipCommand(command: SipCommand, output: Output): Promis
     const state = await sipOperation(() => operation(nodes, target));
     printState(action, state, await countActiveCalls(client, eslTarget), json, output);
   });
+}
+
+/** The RPC bearer token from exactly one of `--rpc-token-file` and the environment; never echoed in a message. */
+function rpcToken(command: SipCommand): string {
+  const file = command.rpcTokenFile;
+  if (file !== undefined && command.rpcToken !== undefined) throw new UsageError(`--rpc-token-file: give it or ${SIP_RPC_TOKEN_VARIABLE}, not both`);
+  if (file === undefined && command.rpcToken === undefined) {
+    throw new UsageError(`--rpc-token-file: required (a file holding the RPC token of the site's SIP nodes), or set ${SIP_RPC_TOKEN_VARIABLE}`);
+  }
+  const [source, text] = file === undefined ? [SIP_RPC_TOKEN_VARIABLE, command.rpcToken!] : ['--rpc-token-file', readTokenFile(file)];
+  const token = rpcTokenSchema.safeParse(text.replace(/\r?\n$/, ''));
+  if (!token.success) throw new UsageError(`${source}: ${token.error.issues[0].message}`);
+  return token.data;
+}
+
+function readTokenFile(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new UsageError(`--rpc-token-file: cannot read ${file}: ${(error as Error).message}`);
+  }
 }
 
 /** The count only informs: failing to read it must not make a SIP change that succeeded look failed. */
@@ -105,15 +135,15 @@ function writeSipConfig(options: z.output<typeof configSchema>, output: Output):
   writeConfigFiles(options.out, files, output);
 }
 
-/** POSTs JSON-RPC documents to a node's RPC socket (HOST:PORT), one connection per request. */
-export function httpJsonRpcTransport(endpoint: string): JsonRpcTransport {
+/** POSTs JSON-RPC documents to a node's RPC socket (HOST:PORT) with the site's bearer `token`, one connection per request. */
+export function httpJsonRpcTransport(endpoint: string, token: string): JsonRpcTransport {
   const target = splitHostPort(endpoint);
   if (target === undefined) throw new SipError(`Kamailio RPC endpoint "${endpoint}" is not HOST:PORT`);
   const { host, port } = target;
   return (body) =>
     new Promise((resolve, reject) => {
       const httpRequest = request(
-        { host, port, path: KAMAILIO_RPC_PATH, method: 'POST', agent: false, timeout: SIP_RPC_TIMEOUT_MS, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        { host, port, path: KAMAILIO_RPC_PATH, method: 'POST', agent: false, timeout: SIP_RPC_TIMEOUT_MS, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: rpcAuthorization(token) } },
         (response) => {
           const chunks: Buffer[] = [];
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -121,6 +151,7 @@ export function httpJsonRpcTransport(endpoint: string): JsonRpcTransport {
           response.on('end', () => {
             const text = Buffer.concat(chunks).toString('utf8');
             if (response.statusCode === 200) resolve(text);
+            else if (response.statusCode === 401) reject(new SipError(`authentication failed at SIP node ${endpoint}: wrong RPC token`));
             else reject(new SipError(`Kamailio RPC at ${endpoint} refused the request: HTTP ${response.statusCode} ${text.trim()}`));
           });
         },

@@ -7,6 +7,7 @@ export { DISPATCHER_LIST_FILE, KAMAILIO_CONFIG_FILE, type SipConfigFiles, render
 export { ALLOWED_SOURCE_CIDRS_VARIABLE, NODE_ADDRESS_VARIABLE, type NodeEnvironment, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE, nodeEnvironmentVariables } from './node-environment';
 export { MEDIA_SERVER_SIP_PORT, sipSiteFromTopology } from './topology-sip-site';
 export { type JsonRpcTransport, KamailioRpc } from './kamailio-rpc';
+export { RPC_AUTHORIZATION_DEFINE, RPC_TOKEN_DESCRIPTION, RPC_TOKEN_PATTERN, renderRpcTokenInclude, rpcAuthorization, rpcTokenSchema } from './rpc-token';
 export { type DestinationState, type DispatcherDestination, listDestinations } from './dispatcher-state';
 export {
   type MaintenanceTarget,

@@ -1,6 +1,7 @@
 import { MEDIA_SERVER_SET_ID } from './dispatcher-list';
 import { KAMAILIO_RPC_PATH, KamailioSettings } from './kamailio-settings';
 import { ALLOWED_SOURCE_CIDRS_VARIABLE, NODE_ADDRESS_VARIABLE, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE } from './node-environment';
+import { RPC_AUTHORIZATION_DEFINE } from './rpc-token';
 import { SipSite } from './sip-site';
 
 /** Dispatcher algorithm 4: round-robin over the active destinations of the set. */
@@ -19,7 +20,8 @@ const TLS_METHOD = 'TLSv1.2+';
  * round-robin over the media servers in the dispatcher list (only from the allowed sources, each under a
  * request-rate limit); a 5xx or no reply moves the call to the next
  * one; OPTIONS probes take a silent or refusing media server out and bring it back; record-routing keeps
- * in-dialog requests on the cluster; JSON-RPC over HTTP lets operators change a destination's state.
+ * in-dialog requests on the cluster; JSON-RPC over HTTP, with the site's bearer token, lets operators change a
+ * destination's state.
  */
 export function renderKamailioConfig(site: SipSite, settings: KamailioSettings): string {
   const { sipPort, tlsPort, mediaServerFacingPort, rpcPort } = settings;
@@ -34,6 +36,8 @@ export function renderKamailioConfig(site: SipSite, settings: KamailioSettings):
 #!defenv PUBLIC_ADDRESS=${PUBLIC_ADDRESS_VARIABLE}
 #!defenvs RPC_ALLOWED_CIDRS=${RPC_ALLOWED_CIDRS_VARIABLE}
 #!defenvs ALLOWED_SOURCE_CIDRS=${ALLOWED_SOURCE_CIDRS_VARIABLE}
+# Defines ${RPC_AUTHORIZATION_DEFINE}, the Authorization header of RPC requests; written at boot from the site's secret.
+include_file "${settings.rpcTokenPath}"
 
 debug=2
 log_stderror=no
@@ -176,10 +180,15 @@ failure_route[NEXT_MEDIA_SERVER] {
 	}
 }
 
-# JSON-RPC only on the RPC socket (never on the SIP ports the load balancer forwards) and only from allowed networks.
+# JSON-RPC only on the RPC socket (never on the SIP ports the load balancer forwards), only from allowed networks
+# and only with the site's bearer token.
 event_route[xhttp:request] {
 	if ($Rp != ${rpcPort} || !is_in_subnet("$si", RPC_ALLOWED_CIDRS)) {
 		xhttp_reply("403", "Forbidden", "text/plain", "forbidden\\n");
+		exit;
+	}
+	if (!is_present_hf("Authorization") || $hdr(Authorization) != ${RPC_AUTHORIZATION_DEFINE}) {
+		xhttp_reply("401", "Unauthorized", "text/plain", "unauthorized\\n");
 		exit;
 	}
 	if ($hu == "${KAMAILIO_RPC_PATH}") {

@@ -25,6 +25,11 @@ const kamailioSettingsSchema = z
     mediaServerFacingPort: port.default(5070),
     /** JSON-RPC over HTTP (jsonrpcs via xhttp), TCP, on the private address only. */
     rpcPort: port.default(5090),
+    /**
+     * kamailio.cfg include defining the `Authorization` header an RPC request must carry (see rpc-token.ts): written at
+     * boot from the site's secret, readable by Kamailio only. Kamailio does not start without it.
+     */
+    rpcTokenPath: absolutePath.default('/etc/voiceplane/sip/rpc/token.cfg'),
     /** OPTIONS probe period. */
     pingIntervalSeconds: z.number().int().min(1).max(300).default(5),
     /** Failed probes before a media server stops getting new calls. */

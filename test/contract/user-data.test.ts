@@ -237,8 +237,18 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
   });
 });
 
+/** What an operator puts into a site's RPC token secret. */
+const RPC_TOKEN = 'contract-test-rpc-token-0123456789abcdef';
+
+/** The RPC token secret of the site's SIP cluster, holding `value` if given. */
+function rpcTokenOf(site: StackJson, value: string | undefined): SipNodeBootInput['rpcToken'] {
+  const [, secret] = resourceAt(site, 'aws_secretsmanager_secret', '/SipCluster/RpcToken');
+  return { secretName: String(secret.name), region: String(site.provider.aws[0].region), value, path: resolveKamailioSettings().rpcTokenPath };
+}
+
 (canBoot && sipTools ? describe : describe.skip)('a SIP node booting its synthesized user data (real cloud-init, real Kamailio)', () => {
   let report: SipNodeBootReport;
+  let withoutToken: SipNodeBootReport;
   let nodeAddress: string;
   const scratch = mkdtempSync(path.join(tmpdir(), 'voiceplane-user-data-'));
 
@@ -254,10 +264,13 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
       privateIp: nodeAddress,
       publicIp: '127.203.0.20',
       rpcPort: resolveKamailioSettings().rpcPort,
+      rpcToken: rpcTokenOf(site, RPC_TOKEN),
     };
     writeFileSync(input.userDataFile, template.raw);
     report = await runInInstanceNamespace<SipNodeBootReport>(path.join(PROBES, 'sip-node-boot-probe.ts'), [writeInput(scratch, 'sip-node', input)], 120_000);
-  }, 150_000);
+    const unset = { ...input, rpcToken: rpcTokenOf(site, undefined) };
+    withoutToken = await runInInstanceNamespace<SipNodeBootReport>(path.join(PROBES, 'sip-node-boot-probe.ts'), [writeInput(scratch, 'sip-node-no-token', unset)], 120_000);
+  }, 300_000);
 
   afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
@@ -275,6 +288,20 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
   it('runs Kamailio as its own user, its RPC socket listening on the node\'s address', () => {
     expect(report.kamailioUser).toBe('kamailio');
     expect(report.rpcListening).toBe(true);
+  });
+
+  it("reads the RPC token from the site's secret into a file only Kamailio can read; RPC answers only with it", () => {
+    expect(report.secretsManagerCalls).toEqual([expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-rpc-token', accessKeyId: 'ASIACONTRACTTEST0002' })]);
+    expect(report.rpcTokenFile).toEqual({ mode: '400', owner: 'kamailio' });
+    expect(report.rpcStatus).toEqual({ withToken: 200, withoutToken: 401 });
+  });
+
+  it('fails closed when the RPC token secret has no value: the boot stops, Kamailio is neither enabled nor started', () => {
+    expect(withoutToken.stages.map(({ output }) => output).join('\n')).toContain('cannot read the RPC token secret acme-west-sip-rpc-token; Kamailio not started');
+    expect(withoutToken.systemctl).toEqual([]);
+    expect(withoutToken.kamailioUser).toBe('');
+    expect(withoutToken.rpcTokenFile).toBeUndefined();
+    expect(withoutToken.rpcListening).toBe(false);
   });
 });
 
@@ -295,6 +322,7 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
       privateIp: hostInCidr(String(referenced(site, node.subnet_id).cidr_block), 20),
       publicIp: '127.203.0.21',
       rpcPort: settings.rpcPort,
+      rpcToken: rpcTokenOf(site, RPC_TOKEN),
     };
     writeFileSync(base.userDataFile, template.raw);
     const tls = { secretName: String(secret.name), region: String(site.provider.aws[0].region), port: settings.tlsPort, path: settings.tlsCertificatePath };
@@ -308,7 +336,10 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
 
   it("reads the certificate from the site's secret into a file only Kamailio can read, and takes TLS with it", () => {
     expect(stageOutcomes(withCertificate.stages)).toEqual(BOOT_STAGES);
-    expect(withCertificate.secretsManagerCalls).toEqual([expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-tls-certificate', accessKeyId: 'ASIACONTRACTTEST0002' })]);
+    expect(withCertificate.secretsManagerCalls).toEqual([
+      expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-rpc-token' }),
+      expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-tls-certificate', accessKeyId: 'ASIACONTRACTTEST0002' }),
+    ]);
     expect(withCertificate.certificateFile).toEqual({ mode: '400', owner: 'kamailio' });
     expect(withCertificate.configCheck).toEqual({ status: 0, output: expect.stringMatching(/config file ok/) });
     expect(withCertificate.kamailioUser).toBe('kamailio');
@@ -317,7 +348,10 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
 
   it('fails closed when the secret has no value: the boot stops, Kamailio is neither enabled nor started', () => {
     expect(withoutCertificate.stages.map(({ output }) => output).join('\n')).toContain('cannot read the TLS certificate secret acme-west-sip-tls-certificate; Kamailio not started');
-    expect(withoutCertificate.secretsManagerCalls).toEqual([expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-tls-certificate' })]);
+    expect(withoutCertificate.secretsManagerCalls).toEqual([
+      expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-rpc-token' }),
+      expect.objectContaining({ operation: 'GetSecretValue', secretId: 'acme-west-sip-tls-certificate' }),
+    ]);
     expect(withoutCertificate.systemctl).toEqual([]);
     expect(withoutCertificate.kamailioUser).toBe('');
     expect(withoutCertificate.certificateFile).toBeUndefined();

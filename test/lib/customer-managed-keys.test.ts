@@ -104,9 +104,11 @@ describe('customer-managed KMS keys', () => {
           { role: 'cds-task-', statement: grant(DC_KEY, ['dynamodb.us-east-1.amazonaws.com']) },
           { role: 'ms-1-', statement: grant(DC_KEY, ['secretsmanager.us-east-1.amazonaws.com']) },
           { role: 'ms-2-', statement: grant(DC_KEY, ['secretsmanager.us-east-1.amazonaws.com']) },
+          // The SIP nodes read their RPC token secret, under the site's key.
+          { role: 'acme-west-sip-', statement: grant(WEST_KEY, ['secretsmanager.us-west-2.amazonaws.com'], ['kms:Decrypt']) },
         ]),
       );
-      expect(westGrants).toHaveLength(6);
+      expect(westGrants).toHaveLength(7);
       // Frankfurt has no key of its own: only the data center's.
       expect(byRole(frankfurt).map(({ statement }) => statement.Resource)).toEqual(byRole(frankfurt).map(() => [DC_KEY]));
       expect(byRole(frankfurt)).toHaveLength(4);

@@ -43,6 +43,7 @@ const props: SipHaClusterProps = {
   site: { id: 'west', mediaServers: [{ id: 'ms-1', address: '10.1.128.10', port: 5060 }] },
   allowedSourceCidrs: ['0.0.0.0/0'],
   rpcAllowedCidrs: ['10.100.0.0/20'],
+  region: 'us-west-2',
 };
 
 function newStack(): TerraformStack {
@@ -67,7 +68,27 @@ describe('SipHaCluster', () => {
     expect(userData).toContain('VOICEPLANE_SIP_PUBLIC_ADDRESS=$public');
     expect(userData).toContain('VOICEPLANE_SIP_RPC_ALLOWED_CIDRS=127.0.0.1/32,10.100.0.0/20,10.100.16.0/20\n');
     expect(userData).toContain(`VOICEPLANE_SIP_ALLOWED_SOURCE_CIDRS=${WEST_SIGNALLING_CIDRS.join(',')}\n`);
-    expect(userData).toMatch(/apt-get install -y -q kamailio\n +systemctl enable kamailio\n +systemctl restart kamailio\n/);
+    expect(userData).toMatch(/apt-get install -y -q kamailio awscli\n/);
+    // The token is in place (or the boot stopped) before Kamailio is enabled and started.
+    expect(userData.indexOf('mv /etc/voiceplane/sip/rpc/token.cfg.new /etc/voiceplane/sip/rpc/token.cfg\n')).toBeGreaterThan(0);
+    expect(userData.indexOf('mv /etc/voiceplane/sip/rpc/token.cfg.new')).toBeLessThan(userData.indexOf('systemctl enable kamailio'));
+  });
+
+  it("authenticates RPC with a token from the site's secret, created without a value and readable only by the nodes, never in user data", () => {
+    const secrets = resourcesOf(westStack, 'aws_secretsmanager_secret').filter((secret) => secret.name === 'acme-west-sip-rpc-token');
+    expect(secrets).toHaveLength(1);
+    expect(resourcesOf(westStack, 'aws_secretsmanager_secret_version').filter((version) => String(version.secret_id).includes('RpcToken'))).toHaveLength(0);
+    const userData = sipUserData(westStack);
+    expect(userData).toContain('aws secretsmanager get-secret-value --region us-west-2 --secret-id acme-west-sip-rpc-token');
+    expect(userData).toContain("printf '#!define SIP_RPC_AUTHORIZATION \"Bearer %s\"\\n' \"$rpc_token\" > /etc/voiceplane/sip/rpc/token.cfg.new");
+    expect(installedFile(userData, '/etc/voiceplane/sip/kamailio.cfg')).toContain('include_file "/etc/voiceplane/sip/rpc/token.cfg"');
+    const policies = resourcesOf(westStack, 'aws_iam_role_policy').filter((policy) => String(policy.policy).includes('SipCluster_RpcToken'));
+    expect(policies).toHaveLength(1);
+    const statements = (JSON.parse(String(policies[0].policy)) as { Statement: Array<{ Action: unknown; Resource: unknown }> }).Statement;
+    expect(statements.find((statement) => JSON.stringify(statement.Resource).includes('RpcToken'))?.Action).toEqual(['secretsmanager:GetSecretValue']);
+    expect(String(policies[0].role)).toContain('SipCluster_Role');
+    const cluster = new SipHaCluster(newStack(), 'Sip', props);
+    expect(cluster.rpcTokenSecretArn).toMatch(/^\$\{TfToken\[TOKEN\.\d+\]\}$/);
   });
 
   it('gives every node an Elastic IP in a public subnet, behind the load balancer', () => {

@@ -56,7 +56,8 @@ describe("the voice connector's encryption (TLS signalling, SRTP media)", () => 
     expect(Object.keys(west.aws_secretsmanager_secret_version ?? {})).toEqual([]);
     const secretReference = expect.stringMatching(/^\$\{aws_secretsmanager_secret\.\w*SipCluster_TlsCertificate_\w+\.arn\}$/);
     const sipPolicies = Object.values(west.aws_iam_role_policy).filter((policy) => String(policy.role).includes('SipCluster'));
-    expect(sipPolicies.map((policy) => JSON.parse(String(policy.policy)).Statement)).toEqual([[{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [secretReference] }]]);
+    const rpcTokenReference = expect.stringMatching(/^\$\{aws_secretsmanager_secret\.\w*SipCluster_RpcToken_\w+\.arn\}$/);
+    expect(sipPolicies.map((policy) => JSON.parse(String(policy.policy)).Statement)).toEqual([[{ Effect: 'Allow', Action: ['secretsmanager:GetSecretValue'], Resource: [rpcTokenReference, secretReference] }]]);
 
     // The nodes fetch the certificate at boot; it never travels in user data. Media servers take SRTP only.
     const sipUserData = Object.values(west.aws_launch_template)

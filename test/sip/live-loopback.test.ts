@@ -51,7 +51,7 @@ describeWithTools('SIP cluster on loopback: real Kamailio, SIPp media servers an
 
   const sip = async (command: SipCommand) => {
     const lines: string[] = [];
-    await runSipCommand({ site: SITE_ID, rpc: [kamailio.rpcEndpoint], ...command }, { line: (text) => lines.push(text) });
+    await runSipCommand({ site: SITE_ID, rpc: [kamailio.rpcEndpoint], rpcTokenFile: kamailio.files.rpcTokenFile, ...command }, { line: (text) => lines.push(text) });
     return lines.join('\n');
   };
   const stateOf = async (mediaServerId: string) => (await readMediaServerState([kamailio.rpc], { siteId: SITE_ID, mediaServerId })).nodes[0].state;
@@ -139,14 +139,14 @@ describeWithTools('SIP cluster on loopback: real Kamailio, SIPp media servers an
     await expect(sip({ action: 'drain', mediaServer: 'ms-1', esl: `${LOOPBACK}:${closedPort}`, password: 'unused' })).rejects.toThrow(
       new RegExp(`^cannot reach media server ${LOOPBACK}:${closedPort}: `),
     );
-    const onSipPort = new KamailioRpc(`${LOOPBACK}:${sipPort}`, httpJsonRpcTransport(`${LOOPBACK}:${sipPort}`));
+    const onSipPort = new KamailioRpc(`${LOOPBACK}:${sipPort}`, httpJsonRpcTransport(`${LOOPBACK}:${sipPort}`, kamailio.files.rpcToken));
     await expect(onSipPort.call('dispatcher.set_state', ['d', 1, `sip:${LOOPBACK}:${servers['ms-1'].port}`])).rejects.toThrow(/refused the request: HTTP 403/);
     expect(await listDestinations(kamailio.rpc)).toEqual(before);
   });
 
   it('puts the real Kamailio back as it was when a later node of the cluster refuses the drain', async () => {
     const before = await listDestinations(kamailio.rpc);
-    const forward = httpJsonRpcTransport(kamailio.rpcEndpoint);
+    const forward = httpJsonRpcTransport(kamailio.rpcEndpoint, kamailio.files.rpcToken);
     const refusingNode = await serveOverHttp(async (request) => {
       const { method, id } = JSON.parse(request) as { method: string; id: number };
       return method === 'dispatcher.set_state' ? JSON.stringify({ jsonrpc: '2.0', error: { code: 500, message: 'State Update Failed' }, id }) : forward(request);

@@ -17,6 +17,7 @@ async function sip(command: SipCommand): Promise<string[]> {
 }
 
 const scratch = () => mkdtempSync(path.join(tmpdir(), 'voiceplane-sip-command-'));
+const TOKEN = 'a-test-token-of-the-sip-nodes-rpc-socket';
 
 describe('voiceplane sip', () => {
   it.each<[string, SipCommand, string]>([
@@ -24,12 +25,16 @@ describe('voiceplane sip', () => {
     ['an unknown action', { action: 'pause' }, 'sip: expected one of config|drain|undrain|status, got pause'],
     ['config without --site', { action: 'config', out: '/tmp/x' }, '--site: required (site id)'],
     ['config without --out', { action: 'config', site: 'west' }, '--out: required (directory to write kamailio.cfg and dispatcher.list to)'],
-    ['a malformed --site', { action: 'drain', site: 'West!', mediaServer: 'ms-1', rpc: ['127.0.0.1:5090'] }, '--site: not a site id (lowercase letters, digits and dashes)'],
-    ['drain without --media-server', { action: 'drain', site: 'west', rpc: ['127.0.0.1:5090'] }, '--media-server: required (media server id)'],
-    ['status without --rpc', { action: 'status', site: 'west', mediaServer: 'ms-1' }, "--rpc: required (HOST:PORT of a Kamailio node's RPC socket; repeat it for every node of the site)"],
-    ['a malformed --rpc', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['http://10.1.0.5/rpc'] }, '--rpc: expected HOST:PORT'],
-    ['an --rpc port out of range', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['10.1.0.5:70000'] }, '--rpc: port out of range'],
-    ['a malformed --esl', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['10.1.0.5:5090'], esl: '10.1.128.10', password: 'pw' }, '--esl: "10.1.128.10" is not HOST:PORT'],
+    ['a malformed --site', { action: 'drain', site: 'West!', mediaServer: 'ms-1', rpc: ['127.0.0.1:5090'], rpcToken: TOKEN }, '--site: not a site id (lowercase letters, digits and dashes)'],
+    ['drain without --media-server', { action: 'drain', site: 'west', rpc: ['127.0.0.1:5090'], rpcToken: TOKEN }, '--media-server: required (media server id)'],
+    ['status without --rpc', { action: 'status', site: 'west', mediaServer: 'ms-1', rpcToken: TOKEN }, "--rpc: required (HOST:PORT of a Kamailio node's RPC socket; repeat it for every node of the site)"],
+    ['a malformed --rpc', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['http://10.1.0.5/rpc'], rpcToken: TOKEN }, '--rpc: expected HOST:PORT'],
+    ['an --rpc port out of range', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['10.1.0.5:70000'], rpcToken: TOKEN }, '--rpc: port out of range'],
+    ['drain without an RPC token', { action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: ['127.0.0.1:5090'] }, "--rpc-token-file: required (a file holding the RPC token of the site's SIP nodes), or set VOICEPLANE_SIP_RPC_TOKEN"],
+    ['both --rpc-token-file and the variable', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['127.0.0.1:5090'], rpcToken: TOKEN, rpcTokenFile: '/x' }, '--rpc-token-file: give it or VOICEPLANE_SIP_RPC_TOKEN, not both'],
+    ['an unreadable --rpc-token-file', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['127.0.0.1:5090'], rpcTokenFile: '/nonexistent/token' }, "--rpc-token-file: cannot read /nonexistent/token: ENOENT: no such file or directory, open '/nonexistent/token'"],
+    ['a short token in the variable', { action: 'undrain', site: 'west', mediaServer: 'ms-1', rpc: ['127.0.0.1:5090'], rpcToken: 'short' }, 'VOICEPLANE_SIP_RPC_TOKEN: not an RPC token (32 to 512 of A-Z a-z 0-9 . _ ~ + / = -)'],
+    ['a malformed --esl', { action: 'status', site: 'west', mediaServer: 'ms-1', rpc: ['10.1.0.5:5090'], rpcToken: TOKEN, esl: '10.1.128.10', password: 'pw' }, '--esl: "10.1.128.10" is not HOST:PORT'],
   ])('rejects %s with a one-line usage error naming the flag', async (_, command, message) => {
     await expect(sip(command)).rejects.toThrow(new UsageError(message));
   });
@@ -75,7 +80,7 @@ describe('voiceplane sip', () => {
     it('rolls back the nodes already drained when a later node fails, and says so in one line', async () => {
       const first = await clusterNode();
       const second = await clusterNode({ failSetState: () => true });
-      await expect(sip({ action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: [first.endpoint, second.endpoint] })).rejects.toThrow(
+      await expect(sip({ action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: [first.endpoint, second.endpoint], rpcToken: TOKEN })).rejects.toThrow(
         new CliError(`ms-1: not drained: Kamailio RPC at ${second.endpoint}: dispatcher.set_state failed: State Update Failed (500); rolled back on ${first.endpoint}`),
       );
       expect([first.flags.get('ms-1'), second.flags.get('ms-1')]).toEqual(['AP', 'AP']);
@@ -85,7 +90,7 @@ describe('voiceplane sip', () => {
       const nodes = [await clusterNode(), await clusterNode()];
       const freeswitch = await ScriptedEslPeer.start({ api: (command) => (/^(hash|db) select/.test(command) ? '-ERR no reply\n' : undefined) });
       closers.push(() => freeswitch.stop());
-      const command = { action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: nodes.map((node) => node.endpoint), esl: `127.0.0.1:${freeswitch.port}`, password: 'ClueCon' };
+      const command = { action: 'drain', site: 'west', mediaServer: 'ms-1', rpc: nodes.map((node) => node.endpoint), rpcToken: TOKEN, esl: `127.0.0.1:${freeswitch.port}`, password: 'ClueCon' };
 
       const lines = await sip(command);
       expect(lines[0]).toBe('media server ms-1 of site west (sip:10.1.128.11:5060): drained: no new calls; calls in progress continue');
@@ -99,7 +104,7 @@ describe('voiceplane sip', () => {
 
   it('fails with one line when the RPC socket cannot be reached', async () => {
     const [closedPort] = await freeLoopbackPorts(1);
-    await expect(sip({ action: 'status', site: 'west', mediaServer: 'ms-1', rpc: [`127.0.0.1:${closedPort}`] })).rejects.toThrow(
+    await expect(sip({ action: 'status', site: 'west', mediaServer: 'ms-1', rpc: [`127.0.0.1:${closedPort}`], rpcToken: TOKEN })).rejects.toThrow(
       new CliError(`cannot reach Kamailio RPC at 127.0.0.1:${closedPort}: connect ECONNREFUSED 127.0.0.1:${closedPort}`),
     );
   });

@@ -1,5 +1,5 @@
 import { request } from 'http';
-import { KAMAILIO_RPC_PATH, SipSite } from '../../runtime/sip';
+import { KAMAILIO_RPC_PATH, SipSite, rpcAuthorization } from '../../runtime/sip';
 import { freeLoopbackPorts } from '../support/sip/free-ports';
 import { KamailioNode, LOOPBACK } from '../support/sip/kamailio-node';
 import { optionsFlood, optionsPing } from '../support/sip/options-ping';
@@ -45,7 +45,7 @@ describeWithTools('SIP cluster node: allowed sources and per-source rate limit (
     new Promise<number | undefined>((resolve, reject) => {
       const [host, port] = kamailio.rpcEndpoint.split(':');
       const body = JSON.stringify({ jsonrpc: '2.0', method: 'dispatcher.list', id: 1 });
-      const call = request({ host, port: Number(port), localAddress, method: 'POST', path: KAMAILIO_RPC_PATH, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (response) => {
+      const call = request({ host, port: Number(port), localAddress, method: 'POST', path: KAMAILIO_RPC_PATH, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), authorization: rpcAuthorization(kamailio.files.rpcToken) } }, (response) => {
         response.resume();
         resolve(response.statusCode);
       });
@@ -68,7 +68,7 @@ describeWithTools('SIP cluster node: allowed sources and per-source rate limit (
     expect(invitesReceived()).toBe(1);
   });
 
-  it('answers JSON-RPC only to the allowed RPC sources (here 127.0.0.1), not to another host of the network', async () => {
+  it('answers JSON-RPC only to the allowed RPC sources (here 127.0.0.1), not to another host of the network even with the token', async () => {
     expect(await rpcStatusFrom(OUTSIDER)).toBe(403);
     expect(await rpcStatusFrom(LOOPBACK)).toBe(200);
   });

@@ -21,31 +21,43 @@ interface SecretVersion {
 }
 
 /**
- * AWS Secrets Manager's JSON protocol (GetSecretValue, PutSecretValue) for one secret, over HTTPS with the given
- * certificate: the real AWS CLI talks to it unchanged once its endpoint's host name resolves here and its CA bundle
- * trusts the certificate. The secret starts without a value, as Terraform creates it, unless `value` is given (one put
- * out of band).
+ * AWS Secrets Manager's JSON protocol (GetSecretValue, PutSecretValue) for one secret (and optionally more), over HTTPS
+ * with the given certificate: the real AWS CLI talks to it unchanged once its endpoint's host name resolves here and
+ * its CA bundle trusts the certificate. A secret starts without a value, as Terraform creates it, unless one is given
+ * (one put out of band).
  */
 export class SecretsManagerStandIn {
   readonly calls: SecretsManagerCall[] = [];
-  private current?: SecretVersion;
+  private readonly versions = new Map<string, SecretVersion | undefined>();
 
   private constructor(
     private readonly server: Server,
     private readonly secretName: string,
   ) {}
 
-  static async start(options: { secretName: string; host: string; port: number; key: string; cert: string; value?: string }): Promise<SecretsManagerStandIn> {
+  /** `furtherSecrets`: other secrets by name, each with its value or undefined (none put). */
+  static async start(options: {
+    secretName: string;
+    host: string;
+    port: number;
+    key: string;
+    cert: string;
+    value?: string;
+    furtherSecrets?: Readonly<Record<string, string | undefined>>;
+  }): Promise<SecretsManagerStandIn> {
     const server = createServer({ key: options.key, cert: options.cert });
     const standIn = new SecretsManagerStandIn(server, options.secretName);
-    if (options.value !== undefined) standIn.current = { versionId: 'put-out-of-band', value: options.value };
+    for (const [name, value] of [[options.secretName, options.value] as const, ...Object.entries(options.furtherSecrets ?? {})]) {
+      standIn.versions.set(name, value === undefined ? undefined : { versionId: 'put-out-of-band', value });
+    }
     server.on('request', (request, response) => standIn.receive(request, response));
     await new Promise<void>((resolve) => server.listen(options.port, options.host, resolve));
     return standIn;
   }
 
+  /** The value of the first secret. */
   get value(): string | undefined {
-    return this.current?.value;
+    return this.versions.get(this.secretName)?.value;
   }
 
   close(): Promise<void> {
@@ -72,19 +84,22 @@ export class SecretsManagerStandIn {
     const scope = CREDENTIAL_SCOPE.exec(String(request.headers.authorization ?? ''));
     this.calls.push({ operation, secretId: parsed.SecretId, accessKeyId: scope?.[1], region: scope?.[2], clientRequestToken: parsed.ClientRequestToken });
     if (!scope) return [403, { __type: 'MissingAuthenticationTokenException', message: 'Missing Authentication Token' }];
-    if (parsed.SecretId !== this.secretName) return error('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
-    const secret = { ARN: `arn:aws:secretsmanager:${scope[2]}:111122223333:secret:${this.secretName}-AbCdEf`, Name: this.secretName };
+    const name = parsed.SecretId;
+    if (!this.versions.has(name)) return error('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    const current = this.versions.get(name);
+    const secret = { ARN: `arn:aws:secretsmanager:${scope[2]}:111122223333:secret:${name}-AbCdEf`, Name: name };
     if (operation === 'GetSecretValue') {
-      if (!this.current) return error('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
-      return [200, { ...secret, VersionId: this.current.versionId, SecretString: this.current.value, VersionStages: ['AWSCURRENT'], CreatedDate: Date.now() / 1000 }];
+      if (!current) return error('ResourceNotFoundException', "Secrets Manager can't find the specified secret value for staging label: AWSCURRENT");
+      return [200, { ...secret, VersionId: current.versionId, SecretString: current.value, VersionStages: ['AWSCURRENT'], CreatedDate: Date.now() / 1000 }];
     }
     if (operation === 'PutSecretValue') {
       if (parsed.SecretString === undefined || parsed.ClientRequestToken === undefined) return error('InvalidParameterException', 'SecretString and ClientRequestToken are required here');
-      if (this.current?.versionId === parsed.ClientRequestToken && this.current.value !== parsed.SecretString) {
+      if (current?.versionId === parsed.ClientRequestToken && current.value !== parsed.SecretString) {
         return error('ResourceExistsException', 'You can\'t modify an existing version, you can only create a new version.');
       }
-      this.current = { versionId: parsed.ClientRequestToken, value: parsed.SecretString };
-      return [200, { ...secret, VersionId: this.current.versionId, VersionStages: ['AWSCURRENT'] }];
+      const version = { versionId: parsed.ClientRequestToken, value: parsed.SecretString };
+      this.versions.set(name, version);
+      return [200, { ...secret, VersionId: version.versionId, VersionStages: ['AWSCURRENT'] }];
     }
     return error('UnknownOperationException', `operation ${operation} is not served by this stand-in`);
   }

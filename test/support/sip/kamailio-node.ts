@@ -1,9 +1,19 @@
 import { ChildProcess, spawn } from 'child_process';
+import { randomBytes } from 'crypto';
 import { mkdirSync, mkdtempSync, openSync, closeSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { httpJsonRpcTransport } from '../../../runtime/commands/sip-command';
-import { DISPATCHER_LIST_FILE, KAMAILIO_CONFIG_FILE, KamailioRpc, KamailioSettingsInput, SipSite, nodeEnvironmentVariables, renderSipConfigFiles } from '../../../runtime/sip';
+import {
+  DISPATCHER_LIST_FILE,
+  KAMAILIO_CONFIG_FILE,
+  KamailioRpc,
+  KamailioSettingsInput,
+  SipSite,
+  nodeEnvironmentVariables,
+  renderRpcTokenInclude,
+  renderSipConfigFiles,
+} from '../../../runtime/sip';
 import { waitFor } from '../wait-for';
 
 export const LOOPBACK = '127.0.0.1';
@@ -19,21 +29,34 @@ export function loopbackNodeEnvironment(allowedSourceCidrs: readonly string[] = 
 export interface RenderedNode {
   readonly directory: string;
   readonly configFile: string;
+  /** The node's RPC bearer token, as the boot would have written it from the site's secret. */
+  readonly rpcToken: string;
+  /** A file holding the token, what `sip drain --rpc-token-file` reads. */
+  readonly rpcTokenFile: string;
 }
 
-/** Writes the rendered files of `site` to a fresh directory, the dispatcher list and run directory inside it. */
+/**
+ * Writes the rendered files of `site` to a fresh directory, the dispatcher list, run directory and the include with a
+ * fresh RPC token inside it.
+ */
 export function writeNodeFiles(site: SipSite, settings: KamailioSettingsInput = {}): RenderedNode {
   const directory = mkdtempSync(path.join(tmpdir(), 'voiceplane-kamailio-'));
   const runDirectory = path.join(directory, 'run');
   mkdirSync(runDirectory);
-  const files = renderSipConfigFiles(site, { ...settings, dispatcherListPath: path.join(directory, DISPATCHER_LIST_FILE), runDirectory });
+  const rpcTokenPath = path.join(directory, 'rpc-token.cfg');
+  const files = renderSipConfigFiles(site, { ...settings, dispatcherListPath: path.join(directory, DISPATCHER_LIST_FILE), runDirectory, rpcTokenPath });
   writeFileSync(path.join(directory, DISPATCHER_LIST_FILE), files[DISPATCHER_LIST_FILE]);
   writeFileSync(path.join(directory, KAMAILIO_CONFIG_FILE), files[KAMAILIO_CONFIG_FILE]);
-  return { directory, configFile: path.join(directory, KAMAILIO_CONFIG_FILE) };
+  const rpcToken = randomBytes(32).toString('base64url');
+  writeFileSync(rpcTokenPath, renderRpcTokenInclude(rpcToken), { mode: 0o600 });
+  const rpcTokenFile = path.join(directory, 'rpc-token');
+  writeFileSync(rpcTokenFile, `${rpcToken}\n`, { mode: 0o600 });
+  return { directory, configFile: path.join(directory, KAMAILIO_CONFIG_FILE), rpcToken, rpcTokenFile };
 }
 
 /** A Kamailio started in the foreground on loopback; `stop()` ends it and its children. */
 export class KamailioNode {
+  /** The node's RPC, authenticated with its token. */
   readonly rpc: KamailioRpc;
   readonly rpcEndpoint: string;
   private exitCode: number | null | undefined;
@@ -43,9 +66,11 @@ export class KamailioNode {
     private readonly process: ChildProcess,
     private readonly logFile: string,
     rpcPort: number,
+    /** The files the node runs with, its RPC token among them. */
+    readonly files: RenderedNode,
   ) {
     this.rpcEndpoint = `${LOOPBACK}:${rpcPort}`;
-    this.rpc = new KamailioRpc(this.rpcEndpoint, httpJsonRpcTransport(this.rpcEndpoint));
+    this.rpc = new KamailioRpc(this.rpcEndpoint, httpJsonRpcTransport(this.rpcEndpoint, files.rpcToken));
     this.exited = new Promise((resolve) => process.once('exit', (code) => resolve(void (this.exitCode = code))));
   }
 
@@ -60,7 +85,7 @@ export class KamailioNode {
       stdio: ['ignore', log, log],
     });
     closeSync(log);
-    const kamailio = new KamailioNode(child, logFile, settings.rpcPort);
+    const kamailio = new KamailioNode(child, logFile, settings.rpcPort, node);
     try {
       await waitFor(
         async () => {
