@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import type { Logger } from '../shared/logger';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../shared/clock';
 import { parseFleetInventory, type FleetInventory } from '../upgrade/inventory/fleet-inventory';
-import { createFleetUpgradeSteps } from '../upgrade/steps/fleet-upgrade-steps';
+import { createFleetUpgradeSteps, inventoryEslSessions } from '../upgrade/steps/fleet-upgrade-steps';
 import { formatPath } from '../validation/zod-issues';
 import { progressPrinter } from '../upgrade/progress/progress-printer';
 import { newUpgradeId } from '../upgrade/request/upgrade-id';
@@ -11,10 +11,7 @@ import { planUpgrade, type UpgradePlan } from '../upgrade/flow/upgrade-plan';
 import { upgradeRequestSchemaAllowing, type UpgradeRequest } from '../upgrade/request/upgrade-request';
 import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
 import { UpgradeStepError } from '../upgrade/flow/upgrade-steps';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { previewLines, previewUpgrade } from '../upgrade/report/upgrade-preview';
-import { inventoryPasswordSource } from '../upgrade/steps/esl-password-source';
-import { inventoryMediaServerSessions } from '../upgrade/steps/media-server-sessions';
 import { CliError, UsageError } from './cli-error';
 import { openUpgradeState, UPGRADE_STATE_OPTIONS, type UpgradeStateOptionValues } from './upgrade-state-options';
 import type { Output } from './output';
@@ -143,9 +140,7 @@ export async function runUpgradeCommand(values: UpgradeOptionValues, context: Up
 
 /** `upgrade --plan`: the plan with each media server's routes and calls now; 1 if a media server cannot be reached. */
 async function showPlan(plan: UpgradePlan, request: UpgradeRequest, inventory: FleetInventory, context: UpgradeCommandContext, json: boolean): Promise<number> {
-  const passwords = inventoryPasswordSource({ inventory, env: context.env, secrets: (region) => new SecretsManagerClient({ region }), clock: context.clock ?? systemClock });
-  const sessions = inventoryMediaServerSessions({ inventory, passwords, keepOpen: false });
-  const previews = await previewUpgrade(plan, sessions);
+  const previews = await previewUpgrade(plan, inventoryEslSessions({ inventory, env: context.env, keepConnectionsOpen: false, clock: context.clock }));
   if (json) {
     const { maxDrainSeconds, onDrainTimeout } = request;
     context.stdout.line(JSON.stringify({ type: 'plan', upgradeId: plan.upgradeId, image: request.image, version: request.version, concurrency: plan.concurrency, drainPolicy: { maxDrainSeconds, onDrainTimeout }, mediaServers: previews }));

@@ -1,3 +1,5 @@
+import { emfEvent } from './emf-event';
+
 /** What a metric counts: the CloudWatch unit its values are published in. */
 export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds' | 'Bytes' | 'None';
 
@@ -80,17 +82,12 @@ export class MetricRegistry {
 
   /** One EMF document: gauges as they are now, counters as what they added since the previous document. */
   emf(timestampMs: number): Record<string, unknown> {
-    const values: Record<string, number> = {};
-    for (const state of this.counters) {
-      values[state.definition.name] = state.total - state.published;
+    const counters = this.counters.map((state) => {
+      const value = state.total - state.published;
       state.published = state.total;
-    }
-    for (const { definition, read } of this.gauges) values[definition.name] = read();
-    const definitions = [...this.counters, ...this.gauges].map(({ definition }) => ({ Name: definition.name, Unit: definition.unit }));
-    return {
-      _aws: { Timestamp: timestampMs, CloudWatchMetrics: [{ Namespace: this.namespace, Dimensions: [Object.keys(this.dimensions)], Metrics: definitions }] },
-      ...this.dimensions,
-      ...values,
-    };
+      return { name: state.definition.name, unit: state.definition.unit, value };
+    });
+    const gauges = this.gauges.map(({ definition, read }) => ({ name: definition.name, unit: definition.unit, value: read() }));
+    return emfEvent(this.namespace, timestampMs, this.dimensions, [...counters, ...gauges]);
   }
 }

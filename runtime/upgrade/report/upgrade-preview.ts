@@ -1,5 +1,6 @@
 import { formatTable } from '../../commands/output';
 import { errorMessage } from '../../shared/logger';
+import { mapWithConcurrency } from '../flow/concurrency-pool';
 import type { UpgradePlan } from '../flow/upgrade-plan';
 import type { UpgradeRequest } from '../request/upgrade-request';
 import type { MediaServerSessions } from '../steps/media-server-sessions';
@@ -10,31 +11,21 @@ export type MediaServerPreview =
   | { readonly mediaServerId: string; readonly order: readonly string[]; readonly unreachable: string };
 
 /** Reads each planned media server's routes and calls per group, at most `concurrency` at once; changes nothing. */
-export async function previewUpgrade(plan: UpgradePlan, sessions: MediaServerSessions): Promise<MediaServerPreview[]> {
-  const previews: MediaServerPreview[] = [];
-  const queue = [...plan.mediaServers];
-  const worker = async () => {
-    for (let next = queue.shift(); next !== undefined; next = queue.shift()) {
-      const mediaServer = next;
-      const order = mediaServer.targets.map((target) => target.groupId);
-      try {
-        previews.push(
-          await sessions.use(mediaServer.mediaServerId, async ({ client }) => {
-            const table = await client.routes();
-            const groups = table?.groups.map((group) => group.id) ?? order;
-            const calls: Record<string, number> = {};
-            for (const groupId of groups) calls[groupId] = await client.groupCallCount(groupId);
-            return { mediaServerId: mediaServer.mediaServerId, order, routes: table?.groups.map((group) => `${group.id} ${group.state}`) ?? [], calls };
-          }),
-        );
-      } catch (error) {
-        previews.push({ mediaServerId: mediaServer.mediaServerId, order, unreachable: errorMessage(error) });
-      }
+export function previewUpgrade(plan: UpgradePlan, sessions: MediaServerSessions): Promise<MediaServerPreview[]> {
+  return mapWithConcurrency(plan.mediaServers, plan.concurrency, async (mediaServer): Promise<MediaServerPreview> => {
+    const order = mediaServer.targets.map((target) => target.groupId);
+    try {
+      return await sessions.use(mediaServer.mediaServerId, async ({ client }) => {
+        const table = await client.routes();
+        const groups = table?.groups.map((group) => group.id) ?? order;
+        const calls: Record<string, number> = {};
+        for (const groupId of groups) calls[groupId] = await client.groupCallCount(groupId);
+        return { mediaServerId: mediaServer.mediaServerId, order, routes: table?.groups.map((group) => `${group.id} ${group.state}`) ?? [], calls };
+      });
+    } catch (error) {
+      return { mediaServerId: mediaServer.mediaServerId, order, unreachable: errorMessage(error) };
     }
-  };
-  await Promise.all(Array.from({ length: Math.max(1, plan.concurrency) }, worker));
-  const position = new Map(plan.mediaServers.map((mediaServer, index) => [mediaServer.mediaServerId, index]));
-  return previews.sort((first, second) => position.get(first.mediaServerId)! - position.get(second.mediaServerId)!);
+  });
 }
 
 /** The drain policy in words. */

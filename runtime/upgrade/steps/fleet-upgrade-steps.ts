@@ -41,16 +41,21 @@ export interface FleetUpgradeSteps {
   close(): Promise<void>;
 }
 
-/** The steps wired to an inventory: its media servers (passwords as it says), its deployers, the given store. */
-export function createFleetUpgradeSteps(options: FleetUpgradeStepsOptions): FleetUpgradeSteps {
-  const clock = options.clock ?? systemClock;
+/** ESL sessions to the inventory's media servers, with the passwords where the inventory says they are. */
+export function inventoryEslSessions(options: Pick<FleetUpgradeStepsOptions, 'inventory' | 'env' | 'keepConnectionsOpen' | 'clock' | 'secrets'>): MediaServerSessions {
   const passwords = inventoryPasswordSource({
     inventory: options.inventory,
     env: options.env,
     secrets: options.secrets ?? ((region) => new SecretsManagerClient({ region })),
-    clock,
+    clock: options.clock ?? systemClock,
   });
-  const mediaServers = inventoryMediaServerSessions({ inventory: options.inventory, passwords, keepOpen: options.keepConnectionsOpen });
+  return inventoryMediaServerSessions({ inventory: options.inventory, passwords, keepOpen: options.keepConnectionsOpen });
+}
+
+/** The steps wired to an inventory: its media servers (passwords as it says), its deployers, the given store. */
+export function createFleetUpgradeSteps(options: FleetUpgradeStepsOptions): FleetUpgradeSteps {
+  const clock = options.clock ?? systemClock;
+  const mediaServers = inventoryEslSessions(options);
   const deployers = inventoryDeployers({ inventory: options.inventory, env: options.env, ecs: options.ecs, localCommand: options.localCommand });
   const steps = createGroupUpgradeSteps({
     inventory: options.inventory,
