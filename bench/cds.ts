@@ -68,9 +68,11 @@ async function until(predicate: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
+/** Updates sent, single or batched (a batch carries the deltas of many calls). */
 async function updatesBytesSent(client: LocalCdsClient): Promise<{ requests: number; bytes: number }> {
   const sent = (await client.health()).sent as Record<string, { requests: number; bytes: number }>;
-  return sent['/v1/peer/updates'] ?? { requests: 0, bytes: 0 };
+  const [single, batched] = [sent['/v1/peer/updates'], sent['/v1/peer/updates-batch']];
+  return { requests: (single?.requests ?? 0) + (batched?.requests ?? 0), bytes: (single?.bytes ?? 0) + (batched?.bytes ?? 0) };
 }
 
 /** A realistic record: switch facts, CRM notes, a few log entries. */

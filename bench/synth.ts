@@ -3,6 +3,7 @@
  * topology. Each case runs in a fresh child process so its memory peak is its own.
  * Target: the 20-site synth under 15 s on a 2-core machine.
  */
+import '../stacks/plain-stack-traces';
 import { execFileSync } from 'child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'fs';
 import { tmpdir } from 'os';

@@ -30,6 +30,8 @@ export interface CallControlEndpointProps {
  */
 export class CallControlEndpoint extends Construct {
   public readonly loadBalancerArn: string;
+  /** The load balancer's `arn_suffix`, its dimension in AWS/NetworkELB metrics. */
+  public readonly loadBalancerArnSuffix: string;
   public readonly securityGroupId: string;
   /** DNS name the dialplan uses: `<recordName>.<zone>`. */
   public readonly fqdn: string;
@@ -86,6 +88,7 @@ export class CallControlEndpoint extends Construct {
       enableDeletionProtection: true,
     });
     this.loadBalancerArn = loadBalancer.arn;
+    this.loadBalancerArnSuffix = loadBalancer.arnSuffix;
 
     const record = new Route53Record(this, 'DnsName', {
       zoneId: props.zoneId,

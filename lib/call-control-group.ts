@@ -77,6 +77,8 @@ export class CallControlGroup extends Construct {
   public readonly serviceArn: string;
   public readonly taskDefinitionFamily: string;
   public readonly targetGroupArn: string;
+  /** The target group's `arn_suffix`, its dimension in AWS/NetworkELB metrics. */
+  public readonly targetGroupArnSuffix: string;
   public readonly listenerArn: string;
   public readonly listenerPort: number;
   public readonly logGroupName: string;
@@ -130,6 +132,7 @@ export class CallControlGroup extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
     this.targetGroupArn = targetGroup.arn;
+    this.targetGroupArnSuffix = targetGroup.arnSuffix;
 
     const listener = new LbListener(this, 'Listener', {
       loadBalancerArn: props.loadBalancerArn,

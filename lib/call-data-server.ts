@@ -138,6 +138,9 @@ export class CallDataServer extends Construct {
   public readonly tableArn: string;
   public readonly securityGroupId: string;
   public readonly clusterArn: string;
+  /** The ECS cluster and service of the node (Container Insights dimensions). */
+  public readonly clusterName: string;
+  public readonly serviceName: string;
   public readonly serviceArn: string;
   public readonly taskRoleArn: string;
   public readonly peerKeySecretArn: string;
@@ -268,6 +271,7 @@ export class CallDataServer extends Construct {
 
     const cluster = new EcsCluster(this, 'Cluster', { name: `${props.name}-cds`, setting: [{ name: 'containerInsights', value: 'enabled' }] });
     this.clusterArn = cluster.arn;
+    this.clusterName = cluster.name;
     const logGroup = new CloudwatchLogGroup(this, 'LogGroup', { name: `/voiceplane/cds/${props.name}`, retentionInDays: props.logRetentionDays ?? 30, kmsKeyId: props.kmsKeyArn });
 
     const executionRole = new IamRole(this, 'ExecutionRole', {
@@ -379,6 +383,7 @@ export class CallDataServer extends Construct {
       dependsOn: [listener, peerListener],
     });
     this.serviceArn = service.id;
+    this.serviceName = service.name;
   }
 }
 

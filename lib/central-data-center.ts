@@ -10,9 +10,11 @@ import { replaceableSecurityGroup } from './replaceable-security-group';
 import { CallControlEndpoint } from './call-control-endpoint';
 import { CallControlGroup } from './call-control-group';
 import { markComponent } from './component';
+import { DataCenterMonitoring, MonitoredCallControlGroup } from './data-center-monitoring';
 import { DurableTable } from './durable-table';
 import { assumeRolePolicy, policyDocument } from './iam-policy';
 import { validateKmsKeyArn } from './customer-managed-key';
+import { validateSnsTopicArn } from './alarm-topic';
 import { imagePullStatements } from './image-pull-policy';
 import { allowedImageRepositories, imageRepositoryRefusal } from '../runtime/contracts/image-allow-list';
 import { callControlRecordName, callControlServiceName, callControlZoneName, eslPasswordSecretName, shortName } from './naming';
@@ -62,6 +64,11 @@ export interface CentralDataCenterProps {
    * @default AWS-managed keys
    */
   readonly kmsKeyArn?: string;
+  /**
+   * An SNS topic of `region` the data center's alarms notify (the topology's `alarms.snsTopicArn`).
+   * @default a topic created for them, encrypted with `kmsKeyArn` when given
+   */
+  readonly alarmTopicArn?: string;
 }
 
 /**
@@ -81,6 +88,8 @@ export class CentralDataCenter extends Construct {
   public readonly callControlGroups: CallControlGroup[] = [];
   public readonly callControlEndpoints: CallControlEndpoint[] = [];
   public readonly orchestrator: UpgradeOrchestrator;
+  /** Dashboard, alarms and their topic. */
+  public readonly monitoring: DataCenterMonitoring;
 
   constructor(scope: Construct, id: string, props: CentralDataCenterProps) {
     super(scope, id);
@@ -92,6 +101,7 @@ export class CentralDataCenter extends Construct {
     }
     const name = `${props.platform}-dc-${props.dataCenterId}`;
     validateKmsKeyArn(props.kmsKeyArn, props.region, 'kmsKeyArn');
+    validateSnsTopicArn(props.alarmTopicArn, props.region, 'alarmTopicArn');
     const allowedImages = allowedImageRepositories(props.allowedImageRepositories, props.mediaServers.flatMap((server) => server.groups.map((group) => group.image)));
     props.mediaServers.forEach((server) =>
       server.groups.forEach((group) => {
@@ -166,6 +176,7 @@ export class CentralDataCenter extends Construct {
       cidrIpv4: '0.0.0.0/0',
     });
 
+    const monitoredGroups: MonitoredCallControlGroup[] = [];
     props.mediaServers.forEach((server) => {
       const scopeId = `${server.siteId}-${server.mediaServerId}`;
       const endpoint = new CallControlEndpoint(this, `Endpoint-${scopeId}`, {
@@ -180,28 +191,38 @@ export class CentralDataCenter extends Construct {
       });
       this.callControlEndpoints.push(endpoint);
       server.groups.forEach((group, groupIndex) => {
-        this.callControlGroups.push(
-          new CallControlGroup(this, `Group-${scopeId}-${group.id}`, {
-            name: callControlServiceName(props.platform, server.siteId, server.mediaServerId, group.id),
-            groupId: group.id,
-            mediaServer: `${server.siteId}/${server.mediaServerId}`,
-            region: props.region,
-            clusterArn: cluster.arn,
-            vpcId: this.network.vpcId,
-            subnetIds: this.network.privateSubnetIds,
-            taskSecurityGroupId: taskSecurityGroup.id,
-            loadBalancerArn: endpoint.loadBalancerArn,
-            listenerPort: callControlListenerPort(groupIndex),
-            image: group.image,
-            version: group.version,
-            instances: group.instances,
-            executionRoleArn: executionRole.arn,
-            taskRoleArn: callControlTaskRole.arn,
-            kmsKeyArn: props.kmsKeyArn,
-          }),
-        );
+        const callControlGroup = new CallControlGroup(this, `Group-${scopeId}-${group.id}`, {
+          name: callControlServiceName(props.platform, server.siteId, server.mediaServerId, group.id),
+          groupId: group.id,
+          mediaServer: `${server.siteId}/${server.mediaServerId}`,
+          region: props.region,
+          clusterArn: cluster.arn,
+          vpcId: this.network.vpcId,
+          subnetIds: this.network.privateSubnetIds,
+          taskSecurityGroupId: taskSecurityGroup.id,
+          loadBalancerArn: endpoint.loadBalancerArn,
+          listenerPort: callControlListenerPort(groupIndex),
+          image: group.image,
+          version: group.version,
+          instances: group.instances,
+          executionRoleArn: executionRole.arn,
+          taskRoleArn: callControlTaskRole.arn,
+          kmsKeyArn: props.kmsKeyArn,
+        });
+        this.callControlGroups.push(callControlGroup);
+        monitoredGroups.push({
+          key: `${scopeId}-${group.id}`,
+          groupId: group.id,
+          mediaServer: callControlGroup.mediaServer,
+          instances: group.instances,
+          clusterName: cluster.name,
+          serviceName: callControlGroup.serviceName,
+          targetGroupArnSuffix: callControlGroup.targetGroupArnSuffix,
+          loadBalancerArnSuffix: endpoint.loadBalancerArnSuffix,
+        });
       });
     });
+    this.monitoring = new DataCenterMonitoring(this, 'Monitoring', { name, region: props.region, topicArn: props.alarmTopicArn, kmsKeyArn: props.kmsKeyArn, groups: monitoredGroups });
     // Not the AWS managed execution policy, which pulls from any ECR repository: only the allowed ones, and logs of its groups.
     if (this.callControlGroups.length > 0) {
       new IamRolePolicy(this, 'TaskExecutionPolicy', {

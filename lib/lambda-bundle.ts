@@ -3,6 +3,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { Construct } from 'constructs';
 import { AssetType, TerraformAsset } from 'cdktf';
+// A dependency, not a development one: the published package bundles its compiled handlers at the user's synth.
 import { buildSync } from 'esbuild';
 
 export interface LambdaBundleProps {

@@ -7,6 +7,7 @@ import {
 import {
   ESL_PASSWORD_VARIABLE,
   HOST_VARIABLES_FILE,
+  LOG_FILE,
   PUBLIC_IP_VARIABLE,
   SECRETS_FILE,
   renderMediaServerConfig,
@@ -14,6 +15,7 @@ import {
 import { ESL_INBOUND_PORT } from '../runtime/freeswitch-config/media-server-ports';
 import { MEDIA_SERVER_SYSCTL_FILE, renderMediaServerSysctl } from '../runtime/freeswitch-config/media-server-sysctl';
 import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
+import { CLOUDWATCH_AGENT_CONFIG_FILE, CLOUD_INIT_OUTPUT_LOG, afterStep, cloudWatchAgentSetupScript, renderCloudWatchAgentConfig } from './cloudwatch-agent';
 
 export interface MediaServerCloudInitOptions {
   readonly mediaServerId: string;
@@ -30,7 +32,16 @@ export interface MediaServerCloudInitOptions {
   readonly initialRoutes: RouteTable;
   /** SRTP only on calls from the SIP cluster (a voice connector that requires encryption). @default false */
   readonly srtp?: boolean;
+  /**
+   * CloudWatch Logs group the CloudWatch agent ships FreeSWITCH's log and the boot's output to (after the boot).
+   * @default no log shipping
+   */
+  readonly logGroupName?: string;
 }
+
+/** FreeSWITCH's log file on the AMI (Debian's log directory). */
+export const FREESWITCH_LOG_FILE = `/var/log/freeswitch/${LOG_FILE}`;
+const LOG_SHIPPING_SCRIPT = '/usr/local/sbin/voiceplane-log-shipping';
 
 /** Where cloud-init writes our configuration; the boot script installs it as FreeSWITCH's whole configuration. */
 export const MEDIA_SERVER_CONFIG_STAGING_DIR = '/etc/voiceplane/freeswitch';
@@ -64,16 +75,23 @@ export function renderMediaServerCloudInit(options: MediaServerCloudInitOptions)
     { path: '/usr/local/sbin/voiceplane-esl-password', permissions: '0750', content: eslPasswordScript(options) },
     { path: '/usr/local/sbin/voiceplane-seed-routes', permissions: '0750', content: seedRoutesScript(options) },
     { path: BOOT_SCRIPT, permissions: '0750', content: bootScript() },
+    ...(options.logGroupName === undefined
+      ? []
+      : [
+          {
+            path: CLOUDWATCH_AGENT_CONFIG_FILE,
+            permissions: '0644',
+            content: renderCloudWatchAgentConfig([FREESWITCH_LOG_FILE, CLOUD_INIT_OUTPUT_LOG].map((filePath) => ({ filePath, logGroupName: options.logGroupName! }))),
+          },
+          { path: LOG_SHIPPING_SCRIPT, permissions: '0750', content: cloudWatchAgentSetupScript() },
+        ]),
   ];
   const lines = ['#cloud-config', `# voiceplane media server ${options.mediaServerId}`, 'write_files:'];
   for (const file of files) {
     lines.push(`  - path: ${file.path}`, `    owner: root:root`, `    permissions: '${file.permissions}'`, '    content: |');
     lines.push(...file.content.trimEnd().split('\n').map((line) => (line === '' ? '' : `      ${line}`)));
   }
-  lines.push(
-    'runcmd:',
-    `  - [${BOOT_SCRIPT}]`,
-  );
+  lines.push('runcmd:', options.logGroupName === undefined ? `  - [${BOOT_SCRIPT}]` : `  - ${afterStep(BOOT_SCRIPT, LOG_SHIPPING_SCRIPT)}`);
   return `${lines.join('\n')}\n`;
 }
 

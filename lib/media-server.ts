@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
 import { Token } from 'cdktf';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -13,6 +14,7 @@ import { instanceLaunchTemplate } from './instance-launch-template';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
 import { kmsKeyStatements } from './customer-managed-key';
 import { renderMediaServerCloudInit } from './media-server-cloud-init';
+import { logShippingStatement } from './cloudwatch-agent';
 import { ESL_INBOUND_PORT, RTP_PORTS, SIP_PORT } from './ports';
 
 /** Largest user data EC2 accepts, before base64 (gzip-compressed here; cloud-init detects it). */
@@ -72,6 +74,17 @@ export interface MediaServerProps {
    * @default false
    */
   readonly srtp?: boolean;
+  /**
+   * Days to keep the media server's logs (FreeSWITCH's log and the boot's output) in CloudWatch Logs.
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
+  /**
+   * Customer-managed KMS key (ARN, of the media server's region) encrypting its log group; its key policy must let
+   * CloudWatch Logs use it.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly kmsKeyArn?: string;
 }
 
 /**
@@ -89,11 +102,14 @@ export class MediaServer extends Construct {
   public readonly roleArn: string;
   /** The rendered cloud-init, exposed for review and tests. */
   public readonly userData: string;
+  /** The group the CloudWatch agent ships the host's logs to (FreeSWITCH's log, the boot's output). */
+  public readonly logGroup: CloudwatchLogGroup;
 
   constructor(scope: Construct, id: string, props: MediaServerProps) {
     super(scope, id);
     markComponent(this, 'media-server');
     this.privateIp = props.privateIp;
+    const logGroupName = `/voiceplane/media-server/${props.name}`;
     this.userData = renderMediaServerCloudInit({
       mediaServerId: props.mediaServerId,
       privateIp: props.privateIp,
@@ -103,6 +119,7 @@ export class MediaServer extends Construct {
       eslSecretRegion: props.eslSecretRegion,
       initialRoutes: props.initialRoutes,
       srtp: props.srtp,
+      logGroupName,
     });
     if (Token.isUnresolved(this.userData)) {
       throw new Error('user data must not contain unresolved references: it is encoded at synth time');
@@ -159,6 +176,8 @@ export class MediaServer extends Construct {
       cidrIpv4: '0.0.0.0/0',
     });
 
+    this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', { name: logGroupName, retentionInDays: props.logRetentionDays ?? 30, kmsKeyId: props.kmsKeyArn });
+
     const role = new IamRole(this, 'Role', {
       namePrefix: `${props.name}-`.slice(0, 38),
       assumeRolePolicy: assumeRolePolicy('ec2.amazonaws.com'),
@@ -172,6 +191,7 @@ export class MediaServer extends Construct {
         ...kmsKeyStatements(props.eslSecretKmsKeyArn, ['secretsmanager']),
       ]),
     });
+    new IamRolePolicy(this, 'LogShippingPolicy', { role: role.id, policy: policyDocument([logShippingStatement([this.logGroup.arn])]) });
 
     const launchTemplate = instanceLaunchTemplate(this, {
       namePrefix: `${props.name}-`,

@@ -8,6 +8,7 @@ import { placeMediaServer } from '../runtime/net/network-plan';
 import { ESL_INBOUND_PORT, SIP_PORT } from './ports';
 import { PstnGateway } from './pstn-gateway';
 import { SipHaCluster } from './sip-ha-cluster';
+import { SiteMonitoring } from './site-monitoring';
 import { Site } from './topology';
 import { VpcNetwork } from './vpc-network';
 
@@ -71,6 +72,8 @@ export class MspSite extends Construct {
   public readonly sipCluster: SipHaCluster;
   public readonly pstnGateway?: PstnGateway;
   public readonly callDataServer: CallDataServer;
+  /** Dashboard, alarms and their topic (the topology's `alarms.snsTopicArn`, or one created). */
+  public readonly monitoring: SiteMonitoring;
 
   constructor(scope: Construct, id: string, props: MspSiteProps) {
     super(scope, id);
@@ -159,7 +162,20 @@ export class MspSite extends Construct {
         eslSecretKmsKeyArn: dataCenter.kmsKeyArn,
         initialRoutes: initialRouteTable(platform, site.id, server),
         srtp: encryptedVoiceConnector,
+        kmsKeyArn: site.kmsKeyArn,
       });
+    });
+
+    this.monitoring = new SiteMonitoring(this, 'Monitoring', {
+      name,
+      siteId: site.id,
+      region: site.region,
+      topicArn: site.alarms?.snsTopicArn,
+      kmsKeyArn: site.kmsKeyArn,
+      mediaServers: this.mediaServers.map((server, index) => ({ id: site.mediaServers[index].id, instanceId: server.instanceId })),
+      sipLogGroupName: this.sipCluster.logGroup.name,
+      cdsService: { clusterName: this.callDataServer.clusterName, serviceName: this.callDataServer.serviceName },
+      cdsHasPeers: peerSites.length > 0,
     });
 
     if (site.pstn.enabled) {

@@ -1,5 +1,6 @@
 import * as path from 'path';
 import { Construct } from 'constructs';
+import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { Eip } from '@cdktf/provider-aws/lib/eip';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
@@ -15,6 +16,7 @@ import {
   ALLOWED_SOURCE_CIDRS_VARIABLE,
   DISPATCHER_LIST_FILE,
   KAMAILIO_CONFIG_FILE,
+  KAMAILIO_LOG_NAME,
   NODE_ADDRESS_VARIABLE,
   PUBLIC_ADDRESS_VARIABLE,
   RPC_ALLOWED_CIDRS_VARIABLE,
@@ -30,6 +32,7 @@ import { markComponent } from './component';
 import { kmsKeyStatements } from './customer-managed-key';
 import { instanceLaunchTemplate } from './instance-launch-template';
 import { IMDS_ENDPOINT_LINE } from './instance-metadata-endpoint';
+import { CLOUDWATCH_AGENT_CONFIG_FILE, CLOUD_INIT_OUTPUT_LOG, afterStep, cloudWatchAgentSetupScript, logShippingStatement, renderCloudWatchAgentConfig } from './cloudwatch-agent';
 import { SSM_MANAGED_INSTANCE_POLICY_ARN, assumeRolePolicy, attachManagedPolicies, policyDocument } from './iam-policy';
 
 const KAMAILIO_SETTINGS = resolveKamailioSettings();
@@ -37,6 +40,8 @@ const KAMAILIO_SETTINGS = resolveKamailioSettings();
 export const KAMAILIO_RPC_PORT = KAMAILIO_SETTINGS.rpcPort;
 /** Where cloud-init installs the rendered files: next to the dispatcher list kamailio.cfg names. */
 const CONFIG_DIRECTORY = path.posix.dirname(KAMAILIO_SETTINGS.dispatcherListPath);
+/** Where the node's syslog writes Kamailio's lines (the call and 5xx lines among them): the file the agent ships. */
+export const KAMAILIO_LOG_FILE = '/var/log/kamailio/kamailio.log';
 /** Operators on the node itself (`voiceplane sip --rpc 127.0.0.1:5090` over SSM) may use the RPC interface. */
 const NODE_LOOPBACK_CIDR = '127.0.0.1/32';
 
@@ -86,6 +91,12 @@ export interface SipHaClusterProps {
    * @default '/aws/service/debian/release/12/latest/amd64'
    */
   readonly amiParameterName?: string;
+  /**
+   * Days to keep the nodes' logs (Kamailio's, the boot's output) in CloudWatch Logs, encrypted with `kmsKeyArn` when
+   * given (its key policy must then let CloudWatch Logs use it).
+   * @default 30
+   */
+  readonly logRetentionDays?: number;
 }
 
 /**
@@ -117,6 +128,8 @@ export class SipHaCluster extends Construct {
    * the nodes at boot; created without a value: put one of at least 32 characters out of band before the nodes boot.
    */
   public readonly rpcTokenSecretArn: string;
+  /** The group the nodes ship their logs to: Kamailio's (with its call and 5xx lines), the boot's output. */
+  public readonly logGroup: CloudwatchLogGroup;
 
   constructor(scope: Construct, id: string, props: SipHaClusterProps) {
     super(scope, id);
@@ -150,7 +163,10 @@ export class SipHaCluster extends Construct {
         })
       : undefined;
     this.tlsCertificateSecretName = certificateSecret?.name;
+    const logGroupName = `/voiceplane/sip/${props.name}`;
+    this.logGroup = new CloudwatchLogGroup(this, 'LogGroup', { name: logGroupName, retentionInDays: props.logRetentionDays ?? 30, kmsKeyId: props.kmsKeyArn });
     this.userData = renderSipNodeCloudInit(this.configFiles, {
+      logGroupName,
       rpcAllowedCidrs: [NODE_LOOPBACK_CIDR, ...props.rpcAllowedCidrs],
       allowedSourceCidrs: props.allowedSourceCidrs,
       region: props.region,
@@ -195,6 +211,7 @@ export class SipHaCluster extends Construct {
         ...kmsKeyStatements(props.kmsKeyArn, ['secretsmanager'], 'read'),
       ]),
     });
+    new IamRolePolicy(this, 'LogShippingPolicy', { role: role.id, policy: policyDocument([logShippingStatement([this.logGroup.arn])]) });
     const launchTemplate = instanceLaunchTemplate(this, {
       namePrefix: `${props.name}-sip-`,
       profileNamePrefix: `${props.name}-sip-`.slice(0, 38),
@@ -258,6 +275,8 @@ export class SipHaCluster extends Construct {
  * mirror) writes the node's environment from the instance metadata and starts Kamailio with it.
  */
 interface SipNodeBootOptions {
+  /** Where the CloudWatch agent ships the node's logs. */
+  readonly logGroupName: string;
   readonly rpcAllowedCidrs: readonly string[];
   readonly allowedSourceCidrs: readonly string[];
   /** Where the secrets are. */
@@ -307,15 +326,63 @@ systemctl restart kamailio
     'write_files:',
     ...file(KAMAILIO_CONFIG_FILE),
     ...file(DISPATCHER_LIST_FILE),
-    '  - path: /usr/local/sbin/voiceplane-sip-node-setup',
-    "    permissions: '0755'",
-    '    content: |',
-    ...setup.trimEnd().split('\n').map((line) => `      ${line}`),
+    ...textFile('/usr/local/sbin/voiceplane-sip-node-setup', '0755', setup),
+    ...textFile(KAMAILIO_SYSLOG_RULE_FILE, '0644', kamailioSyslogRule()),
+    ...textFile('/etc/logrotate.d/voiceplane-kamailio', '0644', kamailioLogRotation()),
+    ...textFile(CLOUDWATCH_AGENT_CONFIG_FILE, '0644', renderCloudWatchAgentConfig([KAMAILIO_LOG_FILE, CLOUD_INIT_OUTPUT_LOG].map((filePath) => ({ filePath, logGroupName: sources.logGroupName })))),
+    ...textFile(LOG_SHIPPING_SCRIPT, '0750', cloudWatchAgentSetupScript(SYSLOG_SETUP)),
     'runcmd:',
-    '  - [/usr/local/sbin/voiceplane-sip-node-setup]',
+    `  - ${afterStep('/usr/local/sbin/voiceplane-sip-node-setup', LOG_SHIPPING_SCRIPT)}`,
     '',
   ].join('\n');
 }
+
+const LOG_SHIPPING_SCRIPT = '/usr/local/sbin/voiceplane-log-shipping';
+const KAMAILIO_SYSLOG_RULE_FILE = '/etc/rsyslog.d/40-voiceplane-kamailio.conf';
+
+const textFile = (filePath: string, permissions: string, content: string) => [
+  `  - path: ${filePath}`,
+  `    permissions: '${permissions}'`,
+  '    content: |',
+  ...content.trimEnd().split('\n').map((line) => (line === '' ? '' : `      ${line}`)),
+];
+
+/** rsyslog's rule filing Kamailio's lines (its syslog identity) into the shipped file, and only there. */
+function kamailioSyslogRule(): string {
+  return `# voiceplane: Kamailio's lines into the file the CloudWatch agent ships.
+if $programname == '${KAMAILIO_LOG_NAME}' then {
+  action(type="omfile" file="${KAMAILIO_LOG_FILE}" fileCreateMode="0640" dirCreateMode="0750")
+  stop
+}
+`;
+}
+
+/** A week of Kamailio's file on the node (the agent follows the rotation; CloudWatch Logs keeps the history). */
+function kamailioLogRotation(): string {
+  return `${KAMAILIO_LOG_FILE} {
+  daily
+  rotate 7
+  compress
+  delaycompress
+  missingok
+  notifempty
+  postrotate
+    /usr/lib/rsyslog/rsyslog-rotate
+  endscript
+}
+`;
+}
+
+/**
+ * Syslog for the agent to read: Debian's cloud images keep logs in the journal only. The rule file is in place
+ * before rsyslog starts; an rsyslog already running (another AMI) is restarted to read it.
+ */
+const SYSLOG_SETUP = `if command -v rsyslogd >/dev/null; then
+  systemctl try-restart rsyslog || warn "cannot restart rsyslog, Kamailio's log is not written to ${KAMAILIO_LOG_FILE}"
+elif ! DEBIAN_FRONTEND=noninteractive apt-get install -y -q rsyslog; then
+  warn "cannot install rsyslog, Kamailio's log is not written to ${KAMAILIO_LOG_FILE}"
+fi
+`;
 
 /**
  * Boot step of a node with TLS: the key and certificate chain from the site's secret into a file only Kamailio can

@@ -3,6 +3,7 @@ import { groupIdSchema } from '../runtime/contracts/call-control-ids';
 import { imageReferenceSchema, imageRepositorySchema, imageTagSchema } from '../runtime/contracts/container-image';
 import { allowedImageRepositories, allowedImageRepositoriesSchema } from '../runtime/contracts/image-allow-list';
 import { kmsKeyArnSchema, kmsKeyRegion } from './customer-managed-key';
+import { snsTopicArnSchema, snsTopicRegion } from './alarm-topic';
 import { DialplanError, encodeRouteTable } from '../runtime/dialplan';
 import { cidrsOverlap, parseCidr } from '../runtime/net/ipv4';
 import { formatPath } from '../runtime/validation/zod-issues';
@@ -38,6 +39,15 @@ const availabilityZones = z
   .array(z.string().regex(/^[a-z]{2}(-gov)?-[a-z]+-\d[a-z]$/, 'not an availability zone name (expected e.g. "us-east-1a")'))
   .min(1, 'at least one availability zone is required')
   .max(4, 'at most four availability zones are supported');
+
+/** Where a site's or data center's alarms notify. */
+const alarmsSchema = z.strictObject({
+  /**
+   * A standard SNS topic of the site's or data center's region (the operators' paging topic). Default: the stack
+   * creates one (encrypted with `kmsKeyArn` when given) and outputs its ARN as `alarm_topic_arn`.
+   */
+  snsTopicArn: snsTopicArnSchema.optional(),
+});
 
 const callControlGroupSchema = z.strictObject({
   /** Group id, e.g. `blue` or `green`: the rule of the route table, the upgrade request and CALL_CONTROL_GROUP. */
@@ -109,6 +119,8 @@ const siteSchema = z
     cdsPublicKey: peerPublicKeySchema,
     /** Customer-managed KMS key (in the site's region) for what the site keeps at rest. Default: AWS-managed keys. */
     kmsKeyArn: kmsKeyArnSchema.optional(),
+    /** Where the site's alarms notify. Default: a topic the site's stack creates. */
+    alarms: alarmsSchema.optional(),
   })
   .transform((site) => ({
     ...site,
@@ -122,13 +134,15 @@ const dataCenterSchema = z.strictObject({
   availabilityZones,
   /** Customer-managed KMS key (in the data center's region) for what the data center keeps at rest. Default: AWS-managed keys. */
   kmsKeyArn: kmsKeyArnSchema.optional(),
+  /** Where the data center's alarms notify. Default: a topic the data center's stack creates. */
+  alarms: alarmsSchema.optional(),
 });
 
 /** S3 bucket naming rules; no dots, which break TLS with virtual-hosted addressing. */
 const S3_BUCKET_PATTERN = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const STATE_KEY_PREFIX_PATTERN = /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/;
 
-const s3StateBackendSchema = z.strictObject({
+export const s3StateBackendSchema = z.strictObject({
   /** Shared state in S3: one encrypted key per stack, locked with an S3 lock file. */
   kind: z.literal('s3'),
   /** The state bucket, created beforehand (versioned, encrypted, private). */
@@ -240,6 +254,10 @@ function crossReferenceIssues(topology: Topology): string[] {
     const keyRegion = network.kmsKeyArn === undefined ? undefined : kmsKeyRegion(network.kmsKeyArn);
     if (keyRegion !== undefined && keyRegion !== network.region) {
       report([...path, 'kmsKeyArn'], `the key is in ${keyRegion}, not in ${network.region}: KMS keys are regional`);
+    }
+    const topicRegion = network.alarms?.snsTopicArn === undefined ? undefined : snsTopicRegion(network.alarms.snsTopicArn);
+    if (topicRegion !== undefined && topicRegion !== network.region) {
+      report([...path, 'alarms', 'snsTopicArn'], `the topic is in ${topicRegion}, not in ${network.region}: alarms notify topics of their own region only`);
     }
     network.availabilityZones.forEach((zone, zoneIndex) => {
       if (!zone.startsWith(network.region) || zone.length !== network.region.length + 1) {

@@ -5,7 +5,6 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function';
 import { SfnStateMachine } from '@cdktf/provider-aws/lib/sfn-state-machine';
-import * as path from 'path';
 import { type EcsDeployment, parseFleetInventory } from '../runtime/upgrade/inventory/fleet-inventory';
 import { TASK_STATE_NAMES, UpgradeTaskName, buildUpgradeStateMachine } from '../runtime/upgrade/flow/upgrade-state-machine';
 import { VpcSecurityGroupEgressRule } from '@cdktf/provider-aws/lib/vpc-security-group-egress-rule';
@@ -18,8 +17,11 @@ import { LAMBDA_RUNTIME, LambdaBundle } from './lambda-bundle';
 import { ESL_INBOUND_PORT } from './ports';
 import { KAMAILIO_RPC_PORT } from './sip-ha-cluster';
 
-/** The Lambda module holding one exported handler per upgrade task. */
-export const UPGRADE_HANDLERS_ENTRY = path.join(__dirname, '../runtime/handlers/upgrade-steps.ts');
+/**
+ * The Lambda module holding one exported handler per upgrade task: its TypeScript source in this repository, its
+ * compiled JavaScript in the published package.
+ */
+export const UPGRADE_HANDLERS_ENTRY = require.resolve('../runtime/handlers/upgrade-steps');
 /** File name of the fleet inventory inside the Lambda package (the handlers read it at cold start). */
 export const FLEET_INVENTORY_FILE = 'fleet-inventory.json';
 

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Aspects, TerraformStack } from 'cdktf';
+import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CentralDataCenter, ComponentTags, DataCenter, RequireImdsV2, RestrictOpenIngress, StateBackend, Topology, dataCenterStackName, placeMediaServer, planSubnets, platformImageRepositories } from '../lib';
 import { DeploymentProfile } from './deployment-profile';
@@ -40,7 +40,9 @@ export class DataCenterStack extends TerraformStack {
       mediaServerCidrs: servedSites.flatMap((site) => planSubnets(site.vpcCidr, site.availabilityZones).map((subnet) => subnet.publicCidr)),
       allowedImageRepositories: platformImageRepositories(topology),
       kmsKeyArn: dc.kmsKeyArn,
+      alarmTopicArn: dc.alarms?.snsTopicArn,
     });
+    new TerraformOutput(this, 'alarm_topic_arn', { value: this.dataCenter.monitoring.alarmTopic.topicArn });
     publishDataCenterOutputs(this, this.dataCenter);
 
     Aspects.of(this).add(new ComponentTags());

@@ -1,12 +1,14 @@
+import './plain-stack-traces';
 import * as path from 'path';
 import { App } from 'cdktf';
 import { TopologyError } from '../lib';
 import { deploymentProfileSchema } from './deployment-profile';
+import { packageRoot } from '../runtime/cli/package-root';
 import { loadTopologyFile } from './load-topology';
 import { buildPlatform } from './platform';
 import { StateBackendError, resolveStateBackend, stackStateBackend } from './state-backend-settings';
 
-export const DEFAULT_TOPOLOGY = path.join(__dirname, 'topology.example.json');
+export const DEFAULT_TOPOLOGY = path.join(packageRoot(), 'stacks/topology.example.json');
 
 /**
  * The CDKTF app: `VOICEPLANE_TOPOLOGY` selects the topology, `VOICEPLANE_PROFILE` aws (default) or offline,

@@ -123,6 +123,7 @@ export class SiteStack extends TerraformStack {
     new TerraformOutput(this, 'sip_load_balancer_dns_name', { value: this.site.sipCluster.loadBalancerDnsName });
     // What `voiceplane sip drain|undrain|status --rpc` needs: one Kamailio RPC endpoint per node.
     new TerraformOutput(this, 'sip_rpc_endpoints', { value: this.site.sipCluster.rpcEndpoints });
+    new TerraformOutput(this, 'alarm_topic_arn', { value: this.site.monitoring.alarmTopic.topicArn });
     new TerraformOutput(this, 'cds_table_name', { value: this.site.callDataServer.tableName });
     // What the other sites' CDS nodes call (they compute them from the topology; this shows them).
     new TerraformOutput(this, 'cds_peer_urls', { value: this.site.callDataServer.peerUrls });

@@ -62,9 +62,6 @@ export interface CallControlServiceOptions {
 
 export const DEFAULT_METRICS_INTERVAL_MS = 60_000;
 
-/** A pending metrics publication never keeps the process alive. */
-const unrefTimers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms).unref(), clearTimeout: (handle) => clearTimeout(handle) };
-
 export interface BoundPorts {
   readonly eslPort: number;
   readonly httpPort: number;
@@ -181,7 +178,7 @@ export class CallControlService {
       registry: this.metrics.registry,
       write: this.options.writeMetrics ?? ((line) => process.stdout.write(line)),
       intervalMs: this.options.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
-      timers: this.options.metricsTimers ?? unrefTimers,
+      timers: this.options.metricsTimers,
       now: this.options.now ?? Date.now,
     });
     this.listeners = { esl, http, metrics };

@@ -1,5 +1,7 @@
 import type { KeyObject } from 'crypto';
 import type { BackoffPolicy } from '../esl/backoff';
+import type { Timers } from '../esl/timers';
+import { EmfPublisher } from '../metrics/emf-publisher';
 import { errorMessage, jsonLinesLogger, type Logger } from '../shared/logger';
 import type { CallArchive } from './store/call-archive';
 import { CallEnding } from './replication/call-ending';
@@ -8,6 +10,7 @@ import { CallSweeper } from './store/call-sweeper';
 import { resolveLimits, type CdsNodeLimits } from './cds-limits';
 import { systemClock, type CdsClock } from './clock/cds-clock';
 import { CdsHttpServer } from './api/cds-http-server';
+import { CdsMetrics } from './cds-metrics';
 import { DeferredWrites } from './store/deferred-writes';
 import { EslEventCollector, type MediaServerTarget } from './collector/esl-event-collector';
 import type { CdsStore } from './store/cds-store';
@@ -16,6 +19,7 @@ import { HybridClock, type FencedError } from './clock/hybrid-clock';
 import { LocalApi } from './api/local-api';
 import { LocalToken } from './api/local-token';
 import { LocalCallStore } from './store/local-call-store';
+import { meteredCallArchive } from './store/metered-call-archive';
 import { NetworkHealthMonitor } from './network/network-health-monitor';
 import { NetworkProxy } from './network/network-proxy';
 import { NonceCache } from './api/nonce-cache';
@@ -74,7 +78,15 @@ export interface CdsNodeOptions {
   readonly tableCheckCacheMs?: number;
   /** Bounds on open calls, memory and event streams (see CdsNodeLimits for each default). */
   readonly limits?: Partial<CdsNodeLimits>;
+  /** How often the metrics are written as a CloudWatch EMF line (default 60 000 ms). */
+  readonly metricsIntervalMs?: number;
+  /** Receives each EMF line (default: stdout, which the task's log driver ships to CloudWatch Logs). */
+  readonly writeMetrics?: (line: string) => void;
+  /** Timers of the metrics interval (default: the system's, not holding the process open). */
+  readonly metricsTimers?: Timers;
 }
+
+export const DEFAULT_METRICS_INTERVAL_MS = 60_000;
 
 /** Largest accepted skew between a peer's request timestamp and this clock (a ±30 s wrong clock still talks). */
 const PEER_CLOCK_WINDOW_MS = 120_000;
@@ -106,6 +118,7 @@ interface BuiltParts {
   readonly healthCheck: DeferredHealth;
   readonly localApi: LocalApi;
   readonly peerApi: PeerApi;
+  readonly metrics: CdsMetrics;
 }
 
 /** What a running node is made of. */
@@ -113,6 +126,7 @@ interface NodeParts extends BuiltParts {
   readonly server: CdsHttpServer;
   readonly peerServer: CdsHttpServer;
   readonly collector?: EslEventCollector;
+  readonly metricsPublisher: EmfPublisher;
 }
 
 type HealthReply = { readonly status: 200 | 503; readonly body: Record<string, unknown> };
@@ -156,9 +170,6 @@ async function buildParts(options: CdsNodeOptions, logger: Logger): Promise<Buil
     timeoutMs: options.peerTimeoutMs ?? 5_000,
   });
   const proxy = new NetworkProxy({ site, peers, outbox: store, client, timestamps, clock, backoff, random, logger });
-  const participants = new RegistrationMonitor({ site, calls, cursorWrites, logger });
-  const owner = new OwnerReplication({ site, calls, participants, timestamps, archive: options.archive, transport: proxy, logger });
-  const participant = new ParticipantReplication({ site, calls, timestamps, cursorWrites, transport: proxy, clock, backoff, random, logger });
   const monitor = new NetworkHealthMonitor({
     peers,
     clock,
@@ -184,7 +195,12 @@ async function buildParts(options: CdsNodeOptions, logger: Logger): Promise<Buil
       );
     },
   });
-  const ending = new CallEnding({ site, calls, owner, archive: options.archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
+  const metrics = new CdsMetrics(site, clock, { peers: () => monitor.peerCounts(), pendingDeliveries: () => proxy.unacknowledged });
+  const archive = meteredCallArchive(options.archive, { writes: metrics.archiveWrites, failures: metrics.archiveFailures });
+  const participants = new RegistrationMonitor({ site, calls, cursorWrites, logger });
+  const owner = new OwnerReplication({ site, calls, participants, timestamps, archive, transport: proxy, logger, onAcknowledged: (entries) => metrics.acknowledged(entries) });
+  const participant = new ParticipantReplication({ site, calls, timestamps, cursorWrites, transport: proxy, clock, backoff, random, logger });
+  const ending = new CallEnding({ site, calls, owner, archive, clock, endGraceMs: timers.endGraceMs, backoff, random, logger });
   const streams = new CallEventStreams(calls, { clock, keepAliveMs: SSE_KEEP_ALIVE_MS, limits, logger });
   const peerApi = new PeerApi({
     site,
@@ -199,7 +215,7 @@ async function buildParts(options: CdsNodeOptions, logger: Logger): Promise<Buil
   const table = new TableHealth({ check: () => store.checkReachable(), clock, cacheMs: options.tableCheckCacheMs ?? 5_000, timeoutMs: TABLE_CHECK_TIMEOUT_MS });
   const healthCheck = new DeferredHealth();
   const localApi = new LocalApi({ calls, participant, streams, registrationWaitMs: REGISTRATION_WAIT_MS });
-  return { peers, backoff, timestamps, offsets, cursorWrites, calls, sweeper, client, proxy, owner, participant, monitor, ending, streams, table, healthCheck, localApi, peerApi };
+  return { peers, backoff, timestamps, offsets, cursorWrites, calls, sweeper, client, proxy, owner, participant, monitor, ending, streams, table, healthCheck, localApi, peerApi, metrics };
 }
 
 /** Connects the parts that hear of each other: peer replies feed the clock offsets and the health monitor; the proxy routes to both replication sides. */
@@ -238,6 +254,7 @@ export class CdsNode {
     // A bad token fails the start before anything is built, recovered or listens.
     const localToken = new LocalToken(options.localToken);
     const logger = options.logger ?? jsonLinesLogger();
+    const clock = options.clock ?? systemClock;
     const parts = await buildParts(options, logger);
     wireParts(parts);
     let node: CdsNode | undefined;
@@ -251,7 +268,13 @@ export class CdsNode {
       recovered = openCalls.length;
       await parts.proxy.resume(openCalls);
       parts.ending.resume(openCalls);
-      server = await CdsHttpServer.listen({ host: options.host, port: options.port, endpoint: { listener: 'local', api: parts.localApi, token: localToken }, health, logger });
+      server = await CdsHttpServer.listen({
+        host: options.host,
+        port: options.port,
+        endpoint: { listener: 'local', api: parts.localApi, token: localToken, metrics: () => parts.metrics.registry.prometheus() },
+        health,
+        logger,
+      });
       peerServer = await CdsHttpServer.listen({
         host: options.peerHost ?? options.host,
         port: options.peerPort,
@@ -270,7 +293,14 @@ export class CdsNode {
     parts.sweeper.start();
     const mediaServers = options.mediaServers ?? [];
     const collector = mediaServers.length > 0 ? EslEventCollector.start({ site: options.site, calls: parts.calls, mediaServers, backoff: parts.backoff, logger }) : undefined;
-    node = new CdsNode(options.site, { ...parts, server, peerServer, collector }, options.store, logger);
+    const metricsPublisher = new EmfPublisher({
+      registry: parts.metrics.registry,
+      write: options.writeMetrics ?? ((line) => process.stdout.write(line)),
+      intervalMs: options.metricsIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS,
+      timers: options.metricsTimers,
+      now: () => clock.now(),
+    });
+    node = new CdsNode(options.site, { ...parts, server, peerServer, collector, metricsPublisher }, options.store, logger);
     logger.info('cds node started', { site: options.site, port: server.port, peerPort: peerServer.port, peers: parts.peers.join(','), openCalls: recovered });
     return node;
   }
@@ -287,7 +317,7 @@ export class CdsNode {
 
   /** `/health`: peers as the health monitor sees them, pending deliveries, bytes sent to peers. */
   health(): Record<string, unknown> {
-    const { monitor, offsets, calls, proxy, participant, streams, client } = this.parts;
+    const { monitor, offsets, calls, proxy, participant, streams, client, peerApi } = this.parts;
     const peers: Record<string, unknown> = {};
     for (const peer of this.parts.peers) {
       peers[peer] = { ...monitor.status(peer), offsetMs: offsets.offsetOf(peer) ?? null };
@@ -305,6 +335,7 @@ export class CdsNode {
       droppedEventStreams: streams.droppedStreams,
       peers,
       sent: client.traffic(),
+      received: peerApi.received(),
     };
   }
 
@@ -321,13 +352,17 @@ export class CdsNode {
     return this.parts.proxy.idle;
   }
 
-  /** Stops taking requests, then waits for the work under way, so nothing touches storage afterwards. */
+  /**
+   * Stops taking requests, then waits for the work under way, so nothing touches storage afterwards; the metrics
+   * are published once more, the last archive writes included.
+   */
   async stop(): Promise<void> {
-    const { collector, streams, server, peerServer } = this.parts;
+    const { collector, streams, server, peerServer, metricsPublisher } = this.parts;
     await collector?.close();
     streams.closeAll();
     await Promise.all([server.close(), peerServer.close()]);
     await stopParts(this.parts);
+    metricsPublisher.stop();
   }
 }
 

@@ -16,7 +16,7 @@ import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE } from './secret-variab
 import { localTokenProblem } from '../cds/api/local-token';
 import type { Output } from './output';
 
-export { CDS_SERVE_OPTIONS, type CdsServeRawOptions } from './cds-serve-options';
+export type { CdsServeRawOptions } from './cds-serve-options';
 
 /** Validates the raw option values (timers default to the node's); the first problem as one line naming its flag. */
 export function parseCdsServeOptions(raw: CdsServeRawOptions): CdsServeOptions {
@@ -124,10 +124,10 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
       archive: new DynamoCallArchive(archiveClient, archive.name),
       timers: { heartbeatMs: options['heartbeat-ms'], expiryMs: options['expiry-ms'], endGraceMs: options['end-grace-ms'] },
       logger,
+      writeMetrics: (line) => output.line(line.trimEnd()),
       mediaServers: options['media-server'].map((target) => ({ ...target, password: options.password ?? '' })),
     });
-    output.line(`cds: site ${options.site} peers call http://${options['peer-listen'].host}:${node.peerPort}`);
-    output.line(`cds: site ${options.site} listening on http://${options.listen.host}:${node.port}`);
+    logger.info('listening', { site: options.site, localApi: `http://${options.listen.host}:${node.port}`, peerApi: `http://${options['peer-listen'].host}:${node.peerPort}` });
     const fenced = await Promise.race([node.fenced, stopped(stop)]);
     // Exiting non-zero makes ECS replace a zombie task rather than leave it running beside the newer node.
     if (fenced) throw new CliError(fenced.message);

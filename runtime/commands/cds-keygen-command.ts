@@ -4,11 +4,6 @@ import { generatePeerIdentity } from '../cds/network/peer-identity';
 import { CliError, UsageError } from './cli-error';
 import type { Output } from './output';
 
-/** The `util.parseArgs` options of `voiceplane cds keygen`. */
-export const CDS_KEYGEN_OPTIONS = { out: { type: 'string' } } as const;
-
-export const CDS_KEYGEN_USAGE = `  cds keygen --out F                         write a new CDS private key to F (mode 0600, never over a file); print its public key`;
-
 const keygenOptionsSchema = z.object({ out: z.string({ error: 'required (the file to write the private key to)' }).min(1, 'must name a file') });
 
 /**

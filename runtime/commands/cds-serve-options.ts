@@ -4,42 +4,17 @@ import { peerPublicKeySchema } from '../cds/network/peer-identity';
 import { tableReferenceSchema } from '../dynamodb/table-reference';
 import { formatHostPort, hostPortSchema, type HostPort } from '../net/host-port';
 import { UsageError } from './cli-error';
+import { CDS_PEER_PORT, type CDS_SERVE_OPTIONS } from './cds-serve-flags';
 import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from './secret-variables';
 
 /**
  * The `voiceplane cds serve` command line, built and parsed from one option table: the constructs build the CDS
- * task's command with {@link cdsServeCommandLine}, the CLI parses it with {@link CDS_SERVE_OPTIONS} and
+ * task's command with {@link cdsServeCommandLine}, the CLI parses it with the flags of `cds-serve-flags` and
  * {@link parseCdsServeOptions}. Pure, so the constructs may import it.
  */
 
-/** The CDS local API (the site's own clients, with the site token) in its container. */
-export const CDS_PORT = 7070;
-/** The CDS peer API (the other sites' nodes) in its container: `cds serve --peer-listen`'s default port. */
-export const CDS_PEER_PORT = 7071;
 /** `--dynamodb-endpoint aws`: the region's own endpoint, reached with the credentials of the task role. */
 export const AWS_DYNAMODB = 'aws';
-
-/** The `util.parseArgs` options of `voiceplane cds serve` (merge them into the CLI's option table). */
-export const CDS_SERVE_OPTIONS = {
-  site: { type: 'string' },
-  listen: { type: 'string' },
-  'peer-listen': { type: 'string' },
-  'local-token-file': { type: 'string' },
-  peer: { type: 'string', multiple: true },
-  'peer-public-key': { type: 'string', multiple: true },
-  'peer-key-file': { type: 'string' },
-  'dynamodb-endpoint': { type: 'string' },
-  table: { type: 'string' },
-  'archive-table': { type: 'string' },
-  'heartbeat-ms': { type: 'string' },
-  'expiry-ms': { type: 'string' },
-  'end-grace-ms': { type: 'string' },
-  'create-tables': { type: 'boolean', default: false },
-  'state-dir': { type: 'string' },
-  'media-server': { type: 'string', multiple: true },
-  password: { type: 'string' },
-  'password-file': { type: 'string' },
-} as const;
 
 type CdsServeFlag = keyof typeof CDS_SERVE_OPTIONS;
 const flag = (name: CdsServeFlag) => `--${name}`;

@@ -1,10 +1,11 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
+import { packageRoot } from '../cli/package-root';
 import { CliError } from './cli-error';
 import type { Output } from './output';
 
 /** The topology file shipped with the repository, used when no --topology is given. */
-export const DEFAULT_TOPOLOGY = path.join(__dirname, '../../stacks/topology.example.json');
+export const DEFAULT_TOPOLOGY = path.join(packageRoot(), 'stacks/topology.example.json');
 
 /**
  * Renders configuration files from a topology file; a file that cannot be read, is not JSON or is refused by

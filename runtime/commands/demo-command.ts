@@ -28,16 +28,6 @@ import { formatTable, type Output } from './output';
  */
 const REAL_FREESWITCH_CALLS_PER_SECOND = 5;
 
-/** `parseArgs` options of `voiceplane demo`. */
-export const DEMO_OPTIONS = { json: { type: 'boolean', default: false }, freeswitch: { type: 'string' } } as const;
-
-export const DEMO_USAGE = `  demo [--freeswitch PATH] [--json]
-      The whole runtime on this machine: a simulated media server, call-control groups blue and green
-      (local processes), an embedded DynamoDB and a steady call load; upgrades blue, then green, and
-      reports calls placed, completed, dropped and refused. Exit 1 if any call was dropped or refused.
-      --freeswitch: run the real FreeSWITCH binary at PATH as the media server instead, with SIP calls
-      from a carrier profile bridged to a far end (${REAL_FREESWITCH_CALLS_PER_SECOND} calls/s).`;
-
 export interface DemoSettings {
   readonly callsPerSecond: number;
   readonly minCallMs: number;

@@ -9,11 +9,6 @@ export interface EslPasswordOptions {
   readonly 'password-file'?: string;
 }
 
-export const ESL_PASSWORD_OPTIONS = {
-  password: { type: 'string' },
-  'password-file': { type: 'string' },
-} as const;
-
 /** The ESL password from `--password`, `--password-file` or the environment, in that order; both flags is a usage error. */
 export function eslPassword(options: EslPasswordOptions, env: Readonly<Record<string, string | undefined>>): string | undefined {
   const file = options['password-file'];

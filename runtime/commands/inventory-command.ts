@@ -11,19 +11,6 @@ import { parseOptions } from './option-schema';
 import type { Output } from './output';
 import { readStackOutputs, type StackOutputs } from './stack-outputs';
 
-export const INVENTORY_OPTIONS = {
-  topology: { type: 'string' },
-  outputs: { type: 'string', multiple: true },
-  'data-center': { type: 'string' },
-  out: { type: 'string' },
-} as const;
-
-export const INVENTORY_USAGE = `  inventory --outputs FILE|STACK=FILE [--outputs ...] [--topology FILE] [--data-center ID] [--out FILE]
-      Write the fleet inventory \`upgrade --inventory\` reads: the topology's media servers and groups with the
-      ARNs their data-center stacks output. FILE: \`cdktf output --outputs-file FILE\`; STACK=FILE: \`terraform
-      output -json\` of one stack. Every data center serving media servers, or only --data-center. To stdout,
-      or to --out FILE (mode 0600).`;
-
 export interface InventoryOptionValues {
   readonly topology?: string;
   readonly outputs?: readonly string[];

@@ -6,14 +6,12 @@ import {
 } from '../freeswitch-config/media-server-config';
 import { MediaServerConfigError } from '../freeswitch-config/config-error';
 import { mediaServerSettingsFromTopology } from '../freeswitch-config/topology-media-server';
-import { UsageError } from './cli-error';
 import { DEFAULT_TOPOLOGY, renderFromTopology, writeConfigFiles } from './config-files';
 import { parseOptions } from './option-schema';
 import type { Output } from './output';
 
 /** Option values of `voiceplane media-server ...` as util.parseArgs returns them. */
 export interface MediaServerCommand {
-  readonly action: string | undefined;
   readonly site?: string;
   readonly mediaServer?: string;
   readonly topology?: string;
@@ -23,11 +21,6 @@ export interface MediaServerCommand {
   readonly sipPort?: string;
   readonly rtpPorts?: string;
 }
-
-export const MEDIA_SERVER_USAGE = `  media-server config --site ID --media-server ID [--topology FILE] --out DIR
-                 [--loopback] [--esl-port N] [--sip-port N] [--rtp-ports FROM-TO]
-                 write the media server's whole FreeSWITCH configuration (what cloud-init installs);
-                 --loopback binds every listener to 127.0.0.1 for a local run`;
 
 const LOOPBACK = { listenIp: '127.0.0.1', eslAllowedCidrs: ['127.0.0.0/8'], sipAllowedCidrs: ['127.0.0.0/8'] };
 
@@ -61,7 +54,6 @@ const configSchema = z.object({
 
 /** `voiceplane media-server config`: writes exactly the files cloud-init installs in /etc/freeswitch. */
 export function runMediaServerCommand(command: MediaServerCommand, output: Output): void {
-  if (command.action !== 'config') throw new UsageError(`media-server: expected config, got ${command.action ?? 'nothing'}`);
   const options = parseOptions(configSchema, command);
   const files = renderFromTopology(
     options.topology,

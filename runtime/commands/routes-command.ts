@@ -8,7 +8,7 @@ import { Output, formatTable } from './output';
 import { describeRouteChange } from './route-change';
 
 export interface RoutesCommand {
-  readonly action: string | undefined;
+  readonly action: RoutesAction;
   readonly target: EslTarget;
   /** `--group` values: specs for `set`, one id for `drain`/`restore`. */
   readonly groups: readonly string[];
@@ -21,12 +21,11 @@ export interface RoutesCommand {
   readonly confirm?: (question: string) => Promise<boolean>;
 }
 
-const ACTIONS = ['show', 'set', 'drain', 'restore'] as const;
+export type RoutesAction = 'show' | 'set' | 'drain' | 'restore';
 
 /** `voiceplane routes show|set|drain|restore`: reads or edits a media server's call-control route table. */
 export async function runRoutesCommand(command: RoutesCommand, output: Output): Promise<void> {
-  const action = ACTIONS.find((candidate) => candidate === command.action);
-  if (!action) throw new UsageError(`routes: expected one of ${ACTIONS.join('|')}, got ${command.action ?? 'nothing'}`);
+  const { action } = command;
   if (action === 'set') {
     await setRoutes(command, output);
     return;

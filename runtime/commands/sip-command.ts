@@ -28,7 +28,7 @@ import { SIP_RPC_TOKEN_VARIABLE } from './secret-variables';
 /** Option values of `voiceplane sip ...` as util.parseArgs returns them. */
 export interface SipCommand {
   /** The word after `sip`. */
-  readonly action: string | undefined;
+  readonly action: SipAction;
   readonly site?: string;
   readonly mediaServer?: string;
   readonly topology?: string;
@@ -44,7 +44,7 @@ export interface SipCommand {
   readonly json?: boolean;
 }
 
-const ACTIONS = ['config', 'drain', 'undrain', 'status'] as const;
+export type SipAction = 'config' | 'drain' | 'undrain' | 'status';
 /** Bound on one RPC exchange with a Kamailio node. */
 export const SIP_RPC_TIMEOUT_MS = 5_000;
 
@@ -67,8 +67,7 @@ const maintenanceSchema = z.object({
 
 /** `voiceplane sip config|drain|undrain|status`: the site's Kamailio configuration and media-server maintenance. */
 export async function runSipCommand(command: SipCommand, output: Output): Promise<void> {
-  const action = ACTIONS.find((candidate) => candidate === command.action);
-  if (!action) throw new UsageError(`sip: expected one of ${ACTIONS.join('|')}, got ${command.action ?? 'nothing'}`);
+  const { action } = command;
   if (action === 'config') {
     writeSipConfig(parseOptions(configSchema, command), output);
     return;

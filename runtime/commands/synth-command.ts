@@ -11,15 +11,17 @@ export interface SynthCommand {
   readonly env: NodeJS.ProcessEnv;
 }
 
-const APP = path.join(__dirname, '../../stacks/main.ts');
-const REGISTER_SOURCES = path.join(__dirname, '../../stacks/register-sources.js');
+/** The app beside this command: compiled when the command is, else the sources through ts-node. */
+const APP_COMMAND = __filename.endsWith('.js')
+  ? [path.join(__dirname, '../../stacks/main.js')]
+  : ['-r', path.join(__dirname, '../../stacks/register-sources.js'), path.join(__dirname, '../../stacks/main.ts')];
 
 /**
  * `voiceplane synth`: runs the CDKTF app in its own process (runtime code never imports the
  * constructs) and lists the stacks it wrote.
  */
 export function runSynthCommand(command: SynthCommand, output: Output): void {
-  const result = spawnSync(process.execPath, ['-r', REGISTER_SOURCES, APP], {
+  const result = spawnSync(process.execPath, APP_COMMAND, {
     env: { ...command.env, CDKTF_OUTDIR: command.outdir, ...(command.topology ? { VOICEPLANE_TOPOLOGY: path.resolve(command.topology) } : {}) },
     encoding: 'utf8',
   });

@@ -13,35 +13,8 @@ import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
 import { UpgradeStepError } from '../upgrade/flow/upgrade-steps';
 import { previewLines, previewUpgrade } from '../upgrade/report/upgrade-preview';
 import { CliError, UsageError } from './cli-error';
-import { openUpgradeState, UPGRADE_STATE_OPTIONS, type UpgradeStateOptionValues } from './upgrade-state-options';
+import { openUpgradeState, type UpgradeStateOptionValues } from './upgrade-state-options';
 import type { Output } from './output';
-
-/** `parseArgs` options of `voiceplane upgrade` (merged into the CLI's option table). */
-export const UPGRADE_OPTIONS = {
-  inventory: { type: 'string' },
-  'media-server': { type: 'string', multiple: true },
-  group: { type: 'string', multiple: true },
-  image: { type: 'string' },
-  version: { type: 'string' },
-  'max-drain-seconds': { type: 'string' },
-  'on-timeout': { type: 'string' },
-  concurrency: { type: 'string' },
-  'upgrade-id': { type: 'string' },
-  ...UPGRADE_STATE_OPTIONS,
-  plan: { type: 'boolean', default: false },
-  limit: { type: 'string' },
-  out: { type: 'string' },
-  json: { type: 'boolean', default: false },
-} as const;
-
-export const UPGRADE_USAGE = `  upgrade --inventory FILE --media-server ID|all [--media-server ID...] --group ID [--group ID...]
-          --image REPOSITORY --version TAG [--max-drain-seconds N] [--on-timeout wait|force|abort]
-          [--concurrency N] [--upgrade-id ID] [--plan] [--json]
-          [--dynamodb-endpoint URL --table NAME [--region R] | --table NAME --region R | --state-dir DIR]
-      Blue-green upgrade of call control: groups in the order given, media servers in parallel.
-      State: an existing DynamoDB table, or an embedded one (in memory, or in --state-dir to resume later).
-      Resume an interrupted upgrade with the same options and its --upgrade-id. --plan shows the order, the
-      drain policy and the calls now on each group, and changes nothing.`;
 
 export interface UpgradeOptionValues extends UpgradeStateOptionValues {
   readonly inventory?: string;

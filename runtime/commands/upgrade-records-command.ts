@@ -14,11 +14,6 @@ import { openUpgradeState, type UpgradeStateOptionValues } from './upgrade-state
 export const UPGRADE_RECORD_ACTIONS = ['status', 'history', 'report'] as const;
 export type UpgradeRecordAction = (typeof UPGRADE_RECORD_ACTIONS)[number];
 
-export const UPGRADE_RECORDS_USAGE = `  upgrade status  --upgrade-id ID [--json] [state options]      phase of each media server and group
-  upgrade history [--limit N] [--json] [state options]          the most recent upgrades, newest first
-  upgrade report  --upgrade-id ID --out FILE.html [state options]
-      one self-contained HTML page: per media server and group, the drain curve, the phases and the audit trail`;
-
 export interface UpgradeRecordsOptionValues extends UpgradeStateOptionValues {
   readonly 'upgrade-id'?: string;
   readonly limit?: string;

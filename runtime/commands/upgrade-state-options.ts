@@ -10,13 +10,6 @@ export interface UpgradeStateOptionValues {
   readonly 'state-dir'?: string;
 }
 
-export const UPGRADE_STATE_OPTIONS = {
-  'dynamodb-endpoint': { type: 'string' },
-  table: { type: 'string' },
-  region: { type: 'string' },
-  'state-dir': { type: 'string' },
-} as const;
-
 const EMBEDDED_TABLE = 'voiceplane-upgrades';
 
 export interface OpenUpgradeState {

@@ -6,28 +6,33 @@ export interface EmfPublisherOptions {
   /** Receives one JSON line per publication (default: stdout, which the task's log driver ships to CloudWatch Logs). */
   readonly write: (line: string) => void;
   readonly intervalMs: number;
-  readonly timers: Timers;
+  /** @default the system's, which never keep the process alive for a pending publication */
+  readonly timers?: Timers;
   readonly now: () => number;
 }
 
+const unrefTimers: Timers = { setTimeout: (callback, ms) => setTimeout(callback, ms).unref(), clearTimeout: (handle) => clearTimeout(handle) };
+
 /** Publishes the registry as an EMF line every interval, and once more when stopped (nothing counted is lost). */
 export class EmfPublisher {
+  private readonly timers: Timers;
   private timer?: ReturnType<Timers['setTimeout']>;
   private stopped = false;
 
   constructor(private readonly options: EmfPublisherOptions) {
+    this.timers = options.timers ?? unrefTimers;
     this.schedule();
   }
 
   stop(): void {
     if (this.stopped) return;
     this.stopped = true;
-    if (this.timer !== undefined) this.options.timers.clearTimeout(this.timer);
+    if (this.timer !== undefined) this.timers.clearTimeout(this.timer);
     this.publish();
   }
 
   private schedule(): void {
-    this.timer = this.options.timers.setTimeout(() => {
+    this.timer = this.timers.setTimeout(() => {
       this.publish();
       if (!this.stopped) this.schedule();
     }, this.options.intervalMs);

@@ -1,4 +1,7 @@
-import { emfEvent } from './emf-event';
+import { emfEvent, type EmfEventMetric } from './emf-event';
+
+/** The content type of {@link MetricRegistry.prometheus}'s text. */
+export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** What a metric counts: the CloudWatch unit its values are published in. */
 export type MetricUnit = 'Count' | 'Seconds' | 'Milliseconds' | 'Bytes' | 'None';
@@ -21,6 +24,23 @@ interface CounterState {
   published: number;
 }
 
+/** A distribution of observed values (e.g. delays): Prometheus gets a histogram, CloudWatch the interval's maximum. */
+export interface Histogram {
+  observe(value: number): void;
+}
+
+interface HistogramState {
+  readonly definition: MetricDefinition;
+  /** Upper bounds of the buckets, ascending (`+Inf` is implied). */
+  readonly bounds: readonly number[];
+  /** Observations at or below each bound (not cumulative). */
+  readonly bucketCounts: number[];
+  count: number;
+  sum: number;
+  /** The largest value observed since the last EMF document, if any was. */
+  intervalMax?: number;
+}
+
 interface GaugeState {
   readonly definition: MetricDefinition;
   readonly read: () => number;
@@ -41,6 +61,7 @@ const labelValue = (value: string) => value.replace(/\\/g, '\\\\').replace(/"/g,
 export class MetricRegistry {
   private readonly counters: CounterState[] = [];
   private readonly gauges: GaugeState[] = [];
+  private readonly histograms: HistogramState[] = [];
 
   constructor(
     readonly namespace: string,
@@ -61,6 +82,24 @@ export class MetricRegistry {
     this.gauges.push({ definition, read });
   }
 
+  /** `bucketBounds`: the Prometheus buckets' upper bounds, ascending (`+Inf` is added). */
+  histogram(definition: MetricDefinition, bucketBounds: readonly number[]): Histogram {
+    if (bucketBounds.length === 0 || bucketBounds.some((bound, index) => index > 0 && bound <= bucketBounds[index - 1])) {
+      throw new Error(`histogram ${definition.name}: bucket bounds must be ascending and not empty`);
+    }
+    const state: HistogramState = { definition, bounds: [...bucketBounds], bucketCounts: bucketBounds.map(() => 0), count: 0, sum: 0 };
+    this.histograms.push(state);
+    return {
+      observe: (value) => {
+        const bucket = state.bounds.findIndex((bound) => value <= bound);
+        if (bucket >= 0) state.bucketCounts[bucket] += 1;
+        state.count += 1;
+        state.sum += value;
+        state.intervalMax = Math.max(state.intervalMax ?? value, value);
+      },
+    };
+  }
+
   /** The Prometheus text exposition format (version 0.0.4). */
   prometheus(): string {
     const labels = Object.entries(this.dimensions)
@@ -76,11 +115,28 @@ export class MetricRegistry {
         const name = prometheusName(definition.name);
         return [`# HELP ${name} ${definition.help}`, `# TYPE ${name} gauge`, sample(name, read())];
       }),
+      ...this.histograms.map((state) => {
+        const name = prometheusName(state.definition.name);
+        const bucket = (bound: string, count: number) => `${name}_bucket{${labels ? `${labels},` : ''}le="${bound}"} ${count}`;
+        let cumulative = 0;
+        const buckets = state.bounds.map((bound, index) => bucket(String(bound), (cumulative += state.bucketCounts[index])));
+        return [
+          `# HELP ${name} ${state.definition.help}`,
+          `# TYPE ${name} histogram`,
+          ...buckets,
+          bucket('+Inf', state.count),
+          sample(`${name}_sum`, state.sum),
+          sample(`${name}_count`, state.count),
+        ];
+      }),
     ];
     return `${blocks.flat().join('\n')}\n`;
   }
 
-  /** One EMF document: gauges as they are now, counters as what they added since the previous document. */
+  /**
+   * One EMF document: gauges as they are now, counters as what they added since the previous document, histograms
+   * as the largest value observed since then (left out when nothing was observed: no data, not a zero delay).
+   */
   emf(timestampMs: number): Record<string, unknown> {
     const counters = this.counters.map((state) => {
       const value = state.total - state.published;
@@ -88,6 +144,11 @@ export class MetricRegistry {
       return { name: state.definition.name, unit: state.definition.unit, value };
     });
     const gauges = this.gauges.map(({ definition, read }) => ({ name: definition.name, unit: definition.unit, value: read() }));
-    return emfEvent(this.namespace, timestampMs, this.dimensions, [...counters, ...gauges]);
+    const maxima = this.histograms.flatMap((state): EmfEventMetric[] => {
+      const value = state.intervalMax;
+      state.intervalMax = undefined;
+      return value === undefined ? [] : [{ name: state.definition.name, unit: state.definition.unit, value }];
+    });
+    return emfEvent(this.namespace, timestampMs, this.dimensions, [...counters, ...gauges, ...maxima]);
   }
 }

@@ -17,3 +17,4 @@ export {
   readMediaServerState,
   undrainMediaServer,
 } from './media-server-maintenance';
+export { KAMAILIO_LOG_NAME, SIP_NEW_CALL_MARKER, SIP_SERVER_ERROR_MARKER } from './sip-call-log';

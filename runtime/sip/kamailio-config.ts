@@ -2,6 +2,7 @@ import { MEDIA_SERVER_SET_ID } from './dispatcher-list';
 import { KAMAILIO_RPC_PATH, KamailioSettings } from './kamailio-settings';
 import { ALLOWED_SOURCE_CIDRS_VARIABLE, NODE_ADDRESS_VARIABLE, PUBLIC_ADDRESS_VARIABLE, RPC_ALLOWED_CIDRS_VARIABLE } from './node-environment';
 import { RPC_AUTHORIZATION_DEFINE } from './rpc-token';
+import { KAMAILIO_LOG_NAME, newCallLogStatement, serverErrorLogStatement } from './sip-call-log';
 import { SipSite } from './sip-site';
 
 /** Dispatcher algorithm 4: round-robin over the active destinations of the set. */
@@ -11,7 +12,7 @@ const MEDIA_SERVER_SOCKET_NAME = 'media-servers';
 /** Seconds over which pike measures each source's request rate. */
 const RATE_SAMPLING_SECONDS = 2;
 
-const MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'sanity', 'ipops', 'pike', 'xhttp', 'jsonrpcs', 'dispatcher'];
+const MODULES = ['tm', 'sl', 'rr', 'pv', 'maxfwd', 'textops', 'siputils', 'sanity', 'ipops', 'pike', 'xhttp', 'jsonrpcs', 'dispatcher', 'xlog', 'tmx'];
 /** What the voice connector negotiates; older protocol versions are refused. */
 const TLS_METHOD = 'TLSv1.2+';
 
@@ -21,7 +22,7 @@ const TLS_METHOD = 'TLSv1.2+';
  * request-rate limit); a 5xx or no reply moves the call to the next
  * one; OPTIONS probes take a silent or refusing media server out and bring it back; record-routing keeps
  * in-dialog requests on the cluster; JSON-RPC over HTTP, with the site's bearer token, lets operators change a
- * destination's state.
+ * destination's state. Every call attempt and every 5xx final reply is logged as one line (sip-call-log.ts).
  */
 export function renderKamailioConfig(site: SipSite, settings: KamailioSettings): string {
   const { sipPort, tlsPort, mediaServerFacingPort, rpcPort } = settings;
@@ -41,6 +42,8 @@ include_file "${settings.rpcTokenPath}"
 
 debug=2
 log_stderror=no
+# The syslog identity the node's syslog files Kamailio's lines under (shipped to CloudWatch Logs).
+log_name="${KAMAILIO_LOG_NAME}"
 fork=yes
 children=${settings.children}
 tcp_children=${settings.children}
@@ -152,7 +155,9 @@ route[IN_DIALOG] {
 }
 
 route[DISPATCH] {
+	${newCallLogStatement(site.id)}
 	if (!ds_select_dst("${MEDIA_SERVER_SET_ID}", "${ROUND_ROBIN}", "${attempts}")) {
+		${serverErrorLogStatement(site.id, '503')}
 		send_reply("503", "No Media Server Available");
 		exit;
 	}
@@ -168,6 +173,7 @@ route[RELAY] {
 }
 
 # Failover on a 5xx or on silence; a call that got a provisional reply (it rang) is not retried elsewhere.
+# Without a next media server, the best reply goes to the caller: a 5xx one is logged.
 failure_route[NEXT_MEDIA_SERVER] {
 	if (t_is_canceled()) {
 		exit;
@@ -177,6 +183,9 @@ failure_route[NEXT_MEDIA_SERVER] {
 			t_on_failure("NEXT_MEDIA_SERVER");
 			route(RELAY);
 		}
+	}
+	if ($T_reply_code >= 500 && $T_reply_code <= 599) {
+		${serverErrorLogStatement(site.id, '$T_reply_code')}
 	}
 }
 

@@ -6,6 +6,7 @@ import { parseCdsServeOptions, runCdsServeCommand, type CdsServeRawOptions } fro
 import { cdsRequest, LocalCdsClient, TEST_LOCAL_TOKEN } from '../support/cds/cds-http';
 import { CdsProcess } from '../support/cds/cds-process';
 import { startLocalDynamo } from '../support/cds/local-dynamo';
+import { announcedPorts } from '../support/cds/listening-line';
 import { waitFor } from '../support/wait-for';
 import { testPrivateKeyPem, testPublicKeyText } from '../support/cds/test-identities';
 
@@ -89,10 +90,8 @@ describe('cds serve', () => {
     const lines: string[] = [];
     const stop = new AbortController();
     const running = runCdsServeCommand({ ...valid, 'peer-key-file': undefined, peerKey: testPrivateKeyPem('west') }, { line: (text) => lines.push(text) }, stop.signal);
-    await waitFor(() => lines.some((line) => line.startsWith('cds: site west listening on')), { message: 'the node to listen', timeoutMs: 10_000 });
-    const portOf = (prefix: string): number => Number(/:(\d+)$/.exec(lines.find((line) => line.startsWith(prefix)) ?? '')?.[1]);
-    const port = portOf('cds: site west listening on');
-    const peerPort = portOf('cds: site west peers call');
+    await waitFor(() => announcedPorts(lines) !== undefined, { message: 'the node to listen', timeoutMs: 10_000 });
+    const { port, peerPort } = announcedPorts(lines)!;
     expect(peerPort).not.toBe(port);
     expect(await cdsRequest(port, 'GET', '/health')).toMatchObject({ status: 200, body: { site: 'west', status: 'ok' } });
     expect(await cdsRequest(peerPort, 'GET', '/health')).toMatchObject({ status: 200, body: { site: 'west', status: 'ok' } });

@@ -1,6 +1,7 @@
 import { parseArgs } from 'util';
 import { parseCdsServeOptions } from '../../runtime/commands/cds-command';
-import { AWS_DYNAMODB, CDS_SERVE_OPTIONS, cdsServeCommandLine, cdsServeRawOptions, type CdsServeCommandLine } from '../../runtime/commands/cds-serve-options';
+import { CDS_SERVE_OPTIONS } from '../../runtime/commands/cds-serve-flags';
+import { AWS_DYNAMODB, cdsServeCommandLine, cdsServeRawOptions, type CdsServeCommandLine } from '../../runtime/commands/cds-serve-options';
 import { CDS_LOCAL_TOKEN_VARIABLE, CDS_PEER_KEY_VARIABLE, ESL_PASSWORD_VARIABLE } from '../../runtime/commands/secret-variables';
 import { testPublicKeyText } from '../support/cds/test-identities';
 import { candidateId, pick, seededRandom, type Random } from '../support/generated-values';

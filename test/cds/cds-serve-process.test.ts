@@ -6,7 +6,8 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { callPk } from '../../runtime/cds/store/store-items';
 import { cdsRequest, LocalCdsClient, TEST_LOCAL_TOKEN } from '../support/cds/cds-http';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
-import { killEntryProcesses, spawnCli, spawnEntry } from '../support/cli-process';
+import { killEntryProcesses, spawnCli, spawnEntry, type EntryProcess } from '../support/cli-process';
+import { announcedPorts } from '../support/cds/listening-line';
 import { refusingPort } from '../support/route-tables';
 import { waitFor } from '../support/wait-for';
 import { testPrivateKeyPem, testPublicKeyText } from '../support/cds/test-identities';
@@ -36,16 +37,22 @@ async function closeServer({ server, connections }: { server: Server; connection
 
 afterEach(() => killEntryProcesses());
 
+async function listeningPort(node: EntryProcess): Promise<number> {
+  await waitFor(() => announcedPorts(node.stdout().split('\n')) !== undefined, { timeoutMs: STARTUP_ALLOWANCE_MS, message: 'the node to listen' });
+  return announcedPorts(node.stdout().split('\n'))!.port;
+}
+
 describe('voiceplane cds serve as a process', () => {
   it('takes the peer key from VOICEPLANE_CDS_PEER_KEY, serves, and exits 0 on SIGTERM', async () => {
     const node = spawnCli(serve(), withKey);
-    await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+$/m.test(node.stdout()), { timeoutMs: STARTUP_ALLOWANCE_MS, message: 'the node to listen' });
-    const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(node.stdout())?.[1]);
+    const port = await listeningPort(node);
     expect(await cdsRequest(port, 'GET', '/health')).toMatchObject({ status: 200, body: { site: 'west', status: 'ok' } });
 
     node.child.kill('SIGTERM');
     expect(await node.exitWithin(5_000)).toBe(0);
     expect(node.stderr()).toBe('');
+    // Its stdout goes to CloudWatch Logs: JSON lines only (logs and embedded metrics).
+    for (const line of node.stdout().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
     expect(node.stdout()).not.toContain(PEER_KEY);
     expect(node.stdout()).not.toContain(LOCAL_TOKEN);
   });
@@ -122,8 +129,7 @@ describe('voiceplane cds serve as a process', () => {
         AWS_SECRET_ACCESS_KEY: 'test',
         AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
       });
-      await waitFor(() => /listening on http:\/\/127\.0\.0\.1:\d+$/m.test(node.stdout()), { timeoutMs: STARTUP_ALLOWANCE_MS, message: 'the node to listen' });
-      const port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)$/m.exec(node.stdout())?.[1]);
+      const port = await listeningPort(node);
       await new LocalCdsClient(() => port).put('west:in-aws', 'caller', '+15550100');
       const stored = await dynamo.client.send(new QueryCommand({ TableName: 'cds-west', KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': callPk('west:in-aws') } }));
       expect(stored.Items?.length).toBeGreaterThan(0);

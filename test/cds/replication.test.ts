@@ -28,9 +28,10 @@ async function expectConverged(writer: RecordingWriter, calls: CheckedCall[]): P
   expect(await convergenceViolations(cluster.all, calls, writer.acknowledged)).toEqual([]);
 }
 
+/** Bytes of updates, single or batched. */
 function updatesBytesSentBy(site: ClusterSite): number {
   const sent = site.runningNode.health().sent as Record<string, { bytes: number }>;
-  return sent['/v1/peer/updates']?.bytes ?? 0;
+  return (sent['/v1/peer/updates']?.bytes ?? 0) + (sent['/v1/peer/updates-batch']?.bytes ?? 0);
 }
 
 describe('replication between sites', () => {

@@ -18,6 +18,7 @@ import { memoryLogger } from '../support/cds/memory-logger';
 import { sendSigned, signPeerRequest } from '../support/cds/signed-peer-request';
 import { startSingleNode } from '../support/cds/single-node';
 import { SkewedClock } from '../support/cds/test-clocks';
+import { announcedPorts } from '../support/cds/listening-line';
 import { waitFor } from '../support/wait-for';
 
 const property = (name: string, value: string, ts: number): PropertyEntry => ({ kind: 'property', name, value, ts, site: 'west', recordedTs: ts });
@@ -146,9 +147,8 @@ describe('cds serve sharing a table', () => {
   async function serve(lines: string[], stop: AbortSignal): Promise<{ running: Promise<void>; port: number }> {
     const running = runCdsServeCommand({ site: 'west', listen: '127.0.0.1:0', 'peer-key-file': keyFile, localToken: TEST_LOCAL_TOKEN, 'dynamodb-endpoint': dynamo.endpoint }, { line: (text) => lines.push(text) }, stop);
     running.catch(() => undefined);
-    const listening = (): RegExpExecArray | null => lines.map((line) => /^cds: site west listening on http:\/\/[^:]+:(\d+)$/.exec(line)).find(Boolean) ?? null;
-    await waitFor(() => listening() !== null, { message: 'cds serve to listen', timeoutMs: 10_000 });
-    return { running, port: Number(listening()?.[1]) };
+    await waitFor(() => announcedPorts(lines) !== undefined, { message: 'cds serve to listen', timeoutMs: 10_000 });
+    return { running, port: announcedPorts(lines)!.port };
   }
 
   it('exits non-zero once a newer node takes its table', async () => {

@@ -1,18 +1,13 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { main } from '../../runtime/cli';
+import { runCli } from '../support/run-cli';
 import { FreeSwitchSimulator } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { SIMULATOR_PASSWORD, startMediaServer } from '../support/media-server-fixture';
 
 /** `--password` shows in `ps`: every command that takes it also reads the password from a file. */
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await main(args, { env, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 let dir: string;
 const file = (name: string, text: string) => {

@@ -3,6 +3,7 @@ import { createServer } from 'net';
 import * as path from 'path';
 import { promisify } from 'util';
 import { main } from '../../runtime/cli';
+import { runCli } from '../support/run-cli';
 import { CLI_CONNECT_TIMEOUT_MS } from '../../runtime/commands/media-server-session';
 import { ScriptedEslPeer } from '../esl/scripted-esl-peer';
 import { startCallControl } from '../support/call-control-fixture';
@@ -13,12 +14,7 @@ import { waitFor } from '../support/wait-for';
 const run = promisify(execFile);
 const BIN = path.join(__dirname, '../../bin/voiceplane.js');
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await main(args, { env, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } });
-  return { code, stdout, stderr };
-}
+const cli = runCli;
 
 describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
   let simulator: FreeSwitchSimulator;
@@ -189,8 +185,8 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
   it('names missing and malformed options', async () => {
     expect((await cli(['routes', 'show', '--password', 'x'])).stderr).toEqual(['voiceplane: --esl: required (HOST:PORT of the media server event socket)']);
     expect((await cli(['routes', 'show', '--esl', '127.0.0.1:8021'])).stderr).toEqual(['voiceplane: --password-file or --password: required (or set VOICEPLANE_ESL_PASSWORD)']);
-    expect((await cli(['routes', 'wipe', ...esl])).stderr).toEqual(['voiceplane: routes: expected one of show|set|drain|restore, got wipe']);
-    expect((await cli(['routes', 'show', ...esl, '--colour'])).code).toBe(2);
+    expect(await cli(['routes', 'sett', ...esl])).toEqual({ code: 2, stdout: [], stderr: ["voiceplane: unknown command 'sett' (Did you mean set?)"] });
+    expect(await cli(['routes', 'show', ...esl, '--jsno'])).toEqual({ code: 2, stdout: [], stderr: ["voiceplane: unknown option '--jsno' (Did you mean --json?)"] });
   });
 });
 

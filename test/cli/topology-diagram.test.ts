@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
-import { main } from '../../runtime/cli';
+import { runCli } from '../support/run-cli';
 import { parseDiagramTopology } from '../../runtime/topology-diagram/diagram-topology';
 import { renderTopologyDiagram } from '../../runtime/topology-diagram/topology-diagram';
 
@@ -79,12 +79,7 @@ describe('topology diagram', () => {
 describe('voiceplane topology diagram', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'voiceplane-diagram-'));
 
-  async function run(args: readonly string[]) {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const code = await main(['topology', ...args], { env: {}, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } });
-    return { code, stdout, stderr };
-  }
+  const run = (args: readonly string[]) => runCli(['topology', ...args]);
 
   it('writes the embedded example topology as an SVG file and prints its path', async () => {
     const out = path.join(dir, 'nested', 'platform.svg');
@@ -95,7 +90,7 @@ describe('voiceplane topology diagram', () => {
   it.each([
     [['diagram'], 2, 'voiceplane: --out: required (the SVG file to write)'],
     [['diagram', '--out', 'picture.png'], 2, 'voiceplane: --out: must name an .svg file'],
-    [['draw', '--out', 'x.svg'], 2, 'voiceplane: topology: expected diagram, got draw'],
+    [['diagrm', '--out', 'x.svg'], 2, "voiceplane: unknown command 'diagrm' (Did you mean diagram?)"],
     [['diagram', '--out', 'x.svg', '--topology', '/nonexistent.json'], 1, 'voiceplane: --topology: cannot read /nonexistent.json (ENOENT)'],
   ])('refuses %j with one line (exit %i)', async (args, code, message) => {
     expect(await run(args)).toEqual({ code, stdout: [], stderr: [message] });

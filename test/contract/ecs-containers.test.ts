@@ -1,4 +1,6 @@
+import { spawnSync } from 'child_process';
 import { generateKeyPairSync, randomBytes } from 'crypto';
+import { readFileSync } from 'fs';
 import { CDS_PEER_KEY_VARIABLE } from '../../runtime/commands/secret-variables';
 import * as path from 'path';
 import { loadTopologyFile } from '../../stacks/load-topology';
@@ -53,6 +55,17 @@ let image: ReturnType<typeof buildImageFilesystem>;
     image = buildImageFilesystem();
   }, 240_000);
   afterAll(() => image?.remove());
+
+  it("runs the runtime image's voiceplane: help, version and a refused command line, from production dependencies only", () => {
+    const config = imageConfig(DOCKERFILE, 'runtime');
+    // tini aside (PID 1 is the sandboxed tests' business), `node` and its script, as the image runs them.
+    const script = config.entryPoint.slice(config.entryPoint.indexOf('node') + 1);
+    const voiceplane = (args: readonly string[]) => spawnSync(process.execPath, [...script, ...args], { cwd: image.appDir, encoding: 'utf8', env: { PATH: IMAGE_PATH } });
+    const { version } = JSON.parse(readFileSync(path.join(image.appDir, 'package.json'), 'utf8')) as { version: string };
+    expect(voiceplane(['--version'])).toMatchObject({ status: 0, stdout: `${version}\n`, stderr: '' });
+    expect(voiceplane(['cds', 'serve', '--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^Usage: voiceplane cds serve \[options\]/) });
+    expect(voiceplane(['cds', 'serv'])).toMatchObject({ status: 2, stdout: '', stderr: "voiceplane: unknown command 'serv' (Did you mean serve?)\n" });
+  });
 
   it('are the CDS node of each site and a call-control container per group', () => {
     const cds = containers.filter((container) => container.definition.name === 'cds').map((container) => container.stack.name);

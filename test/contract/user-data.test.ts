@@ -105,6 +105,15 @@ const BOOT_STAGES = ['init', 'modules --mode config', 'modules --mode final'];
 const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
   stages.map(({ stage, status, output }) => (status === 0 ? stage : `${stage} exited ${status}:\n${output}`));
 
+/** What cloud-init printed in all its stages (where the boot scripts' stderr goes). */
+const bootOutput = (boot: MediaServerBootReport | SipNodeBootReport) => boot.stages.map(({ output }) => output).join('\n');
+
+/** The CloudWatch agent configuration shipping `files` into `logGroup`, one stream per instance and file. */
+const agentConfigShipping = (logGroup: string, files: readonly string[]) => ({
+  agent: { run_as_user: 'root' },
+  logs: { logs_collected: { files: { collect_list: files.map((file) => ({ file_path: file, log_group_name: logGroup, log_stream_name: `{instance_id}${file}` })) } } },
+});
+
 (tools ? describe : describe.skip)('user data of every launch template the example platform synthesizes', () => {
   const templates = tools ? Object.entries(stacksOf(readTopology())).flatMap(([name, stack]) => launchTemplateUserData(name, stack)) : [];
 
@@ -139,7 +148,7 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
   let report: MediaServerBootReport;
   /** The same boot with Secrets Manager unreachable. */
   let withoutSecrets: MediaServerBootReport;
-  let expected: { routes: unknown; secretName: string; region: string; publicIp: string };
+  let expected: { logGroup: string; siteRegion: string; routes: unknown; secretName: string; region: string; publicIp: string };
   const scratch = mkdtempSync(path.join(tmpdir(), 'voiceplane-user-data-'));
 
   beforeAll(async () => {
@@ -161,6 +170,7 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
       userDataFile: path.join(scratch, 'media-server.user-data'),
       privateIp: String(instance.private_ip),
       publicIp: '127.203.0.10',
+      region: String(site.provider.aws[0].region),
       secret: { name: String(secret.name), region: String(dataCenter.provider.aws[0].region) },
       callControl: { host, groups },
       sipClusterSource: hostInCidr(String(referenced(site, sipNode.subnet_id).cidr_block), 50),
@@ -171,6 +181,8 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
     };
     writeFileSync(input.userDataFile, template.raw);
     expected = {
+      logGroup: String(resourceAt(site, 'aws_cloudwatch_log_group', '/MediaServer-ms-1/LogGroup')[1].name),
+      siteRegion: input.region,
       routes: { groups: groups.map(({ id, port }) => ({ id, endpoints: [{ host, port }], state: 'active' })) },
       secretName: input.secret.name,
       region: input.secret.region,
@@ -191,6 +203,15 @@ const stageOutcomes = (stages: MediaServerBootReport['stages']) =>
     expect(report.stages.map(({ output }) => output).join('\n')).not.toMatch(/Traceback|FAIL/);
     expect(report.systemctl).toEqual(['enable --now freeswitch']);
     expect(report.freeswitchUser).toBe('freeswitch');
+  });
+
+  it("configures the CloudWatch agent to ship FreeSWITCH's log and the boot's output to the media server's log group", () => {
+    expect(report.cloudWatchAgentConfig).toEqual(agentConfigShipping(expected.logGroup, ['/var/log/freeswitch/freeswitch.log', '/var/log/cloud-init-output.log']));
+  });
+
+  it('does not fail the boot when the agent cannot be installed (offline here), and says so in the boot output', () => {
+    expect(bootOutput(report)).toContain(`voiceplane: log shipping: cannot download the CloudWatch agent from https://amazoncloudwatch-agent-${expected.siteRegion}.s3.${expected.siteRegion}.amazonaws.com`);
+    expect(stageOutcomes(report.stages)).toEqual(BOOT_STAGES);
   });
 
   it('never starts FreeSWITCH when the ESL password cannot be fetched (no event socket without its password)', () => {
@@ -250,6 +271,7 @@ function rpcTokenOf(site: StackJson, value: string | undefined): SipNodeBootInpu
   let report: SipNodeBootReport;
   let withoutToken: SipNodeBootReport;
   let nodeAddress: string;
+  let sipLogGroup: string;
   const scratch = mkdtempSync(path.join(tmpdir(), 'voiceplane-user-data-'));
 
   beforeAll(async () => {
@@ -258,6 +280,7 @@ function rpcTokenOf(site: StackJson, value: string | undefined): SipNodeBootInpu
     const site = stacks[siteName];
     const template = launchTemplateAt(siteName, site, '/SipCluster/LaunchTemplate');
     const [, node] = resourceAt(site, 'aws_instance', '/SipCluster/Node0');
+    sipLogGroup = String(resourceAt(site, 'aws_cloudwatch_log_group', '/SipCluster/LogGroup')[1].name);
     nodeAddress = hostInCidr(String(referenced(site, node.subnet_id).cidr_block), 20);
     const input: SipNodeBootInput = {
       userDataFile: path.join(scratch, 'sip-node.user-data'),
@@ -277,6 +300,11 @@ function rpcTokenOf(site: StackJson, value: string | undefined): SipNodeBootInpu
   it('runs every cloud-init stage cleanly and (re)starts Kamailio through its unit', () => {
     expect(stageOutcomes(report.stages)).toEqual(BOOT_STAGES);
     expect(report.systemctl).toEqual(['enable kamailio', 'restart kamailio']);
+  });
+
+  it("configures the CloudWatch agent to ship Kamailio's log and the boot's output to the SIP nodes' log group; the boot goes on without the agent", () => {
+    expect(report.cloudWatchAgentConfig).toEqual(agentConfigShipping(sipLogGroup, ['/var/log/kamailio/kamailio.log', '/var/log/cloud-init-output.log']));
+    expect(bootOutput(report)).toContain('voiceplane: log shipping: cannot download the CloudWatch agent from https://amazoncloudwatch-agent-');
   });
 
   it('leaves a Kamailio configuration that passes `kamailio -c` with the unit\'s environment', () => {

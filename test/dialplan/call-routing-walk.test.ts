@@ -1,6 +1,5 @@
 import { XMLParser } from 'fast-xml-parser';
 import {
-  activeGroups,
   CALL_CONTROL_CONNECTED_VALUE,
   CALL_CONTROL_CONNECTED_VARIABLE,
   CALL_CONTROL_GROUP_VARIABLE,
@@ -355,28 +354,46 @@ describe('which call-control group a new call reaches', () => {
 
   describe('every combination of three groups, states and refusals', () => {
     const groups = table('red=10.0.2.1:8084@5', 'blue=10.0.0.1:8084|10.0.0.2:8084', 'green=10.0.1.1:8084@20').groups;
-    const combinations = Array.from({ length: 64 }, (_, bits) => ({
-      table: { groups: groups.map((group, index) => (bits & (1 << index) ? drained(group) : group)) },
-      refusing: new Set(groups.filter((_, index) => bits & (8 << index)).map((group) => group.id)),
-    }));
-
-    it.each(combinations.map((combination, index) => [index, combination]))('combination %i reaches the first active group that accepts, else is rejected', (_, { table: routes, refusing }) => {
-      const endpoints = Object.fromEntries(
-        routes.groups.flatMap((group) => group.endpoints.map((endpoint) => [`${endpoint.host}:${endpoint.port}`, refusing.has(group.id) ? 'refuse' : 'accept'] as const)),
-      );
-      const call = placeCall({ storedTable: encodeRouteTable(routes), endpoints });
-
-      const expected = activeGroups(routes).find((group) => !refusing.has(group.id));
-      const drainedEndpoints = routes.groups.filter((group) => group.state === 'drained').flatMap((group) => group.endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`));
-      expect(call.socketLists.join('|').split('|').filter((target) => drainedEndpoints.includes(target))).toEqual([]);
-      if (expected) {
-        expect(call.variables.get(CALL_CONTROL_GROUP_VARIABLE)).toBe(expected.id);
-        expect(call.end).toBe(`controlled by ${expected.endpoints[0].host}:${expected.endpoints[0].port}`);
-      } else {
-        expect(call.responses).toEqual(['503']);
-        expect(call.end).toBe(REJECTED);
-      }
+    const FAILOVER_LIST: Record<string, string> = { red: '10.0.2.1:8084', blue: '10.0.0.1:8084|10.0.0.2:8084', green: '10.0.1.1:8084' };
+    /** The order a new call tries the active groups in, per set of drained groups: heaviest first, blue (no weight) last. */
+    const TRY_ORDER: Record<string, string[]> = {
+      '': ['green', 'red', 'blue'],
+      red: ['green', 'blue'],
+      blue: ['green', 'red'],
+      'red blue': ['green'],
+      green: ['red', 'blue'],
+      'red green': ['blue'],
+      'blue green': ['red'],
+      'red blue green': [],
+    };
+    const combinations = Array.from({ length: 64 }, (_, bits) => {
+      const drainedIds = groups.filter((_, index) => bits & (1 << index)).map((group) => group.id);
+      const refusing = groups.filter((_, index) => bits & (8 << index)).map((group) => group.id);
+      return { drainedIds, refusing, routes: { groups: groups.map((group) => (drainedIds.includes(group.id) ? drained(group) : group)) } };
     });
+
+    it.each(combinations.map((combination) => [combination.drainedIds.join(' ') || 'none', combination.refusing.join(' ') || 'none', combination]))(
+      'drained: %s, refusing: %s: tries the active groups in their order until one accepts, else rejects the call',
+      (_, __, { drainedIds, refusing, routes }) => {
+        const endpoints = Object.fromEntries(
+          routes.groups.flatMap((group) => group.endpoints.map((endpoint) => [`${endpoint.host}:${endpoint.port}`, refusing.includes(group.id) ? 'refuse' : 'accept'] as const)),
+        );
+        const call = placeCall({ storedTable: encodeRouteTable(routes), endpoints });
+
+        const order = TRY_ORDER[drainedIds.join(' ')];
+        const landing = order.find((id) => !refusing.includes(id));
+        const tried = landing === undefined ? order : order.slice(0, order.indexOf(landing) + 1);
+        expect(call.socketLists).toEqual(tried.map((id) => FAILOVER_LIST[id]));
+        expect(call.limitTags).toEqual(tried);
+        if (landing) {
+          expect(call.variables.get(CALL_CONTROL_GROUP_VARIABLE)).toBe(landing);
+          expect(call.end).toBe(`controlled by ${FAILOVER_LIST[landing].split('|')[0]}`);
+        } else {
+          expect(call.responses).toEqual(['503']);
+          expect(call.end).toBe(REJECTED);
+        }
+      },
+    );
   });
 });
 

@@ -1,8 +1,7 @@
 import { exampleTopology, topologyIssues } from '../support/topology-issues';
 import { parseTopology, type TopologyInput } from '../../lib';
-import { reportMissingTool } from '../support/missing-tool';
 import { readStackJson, synthPlatform } from '../support/synth-platform';
-import { terraform, terraformAvailable } from '../support/terraform';
+import { terraform, terraformOrSkip } from '../support/terraform';
 
 const DC_KEY = 'arn:aws:kms:us-east-1:123456789012:key/11111111-2222-3333-4444-555555555555';
 const WEST_KEY = 'arn:aws:kms:us-west-2:123456789012:key/mrk-0123456789abcdef0123456789abcdef';
@@ -114,11 +113,8 @@ describe('customer-managed KMS keys', () => {
       expect(byRole(frankfurt)).toHaveLength(4);
     });
 
-    it('plan with the real terraform and AWS provider, which take the keys', async () => {
-      if (!(await terraformAvailable())) {
-        reportMissingTool('TERRAFORM NOT FOUND ON PATH: the customer-managed key plan test is SKIPPED', 'VOICEPLANE_REQUIRE_TERRAFORM');
-        return;
-      }
+    const withTerraform = terraformOrSkip('the customer-managed key plan test') ? it : it.skip;
+    withTerraform('plan with the real terraform and AWS provider, which take the keys', async () => {
       for (const [stack, key] of [
         ['acme-dc-east', DC_KEY],
         ['acme-site-west', WEST_KEY],

@@ -3,8 +3,7 @@ import { mkdirSync, mkdtempSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { OFFLINE_CLI_CONFIG, PLUGIN_CACHE_DIR, terraformAvailable } from '../support/terraform';
-import { reportMissingTool } from '../support/missing-tool';
+import { describeWithTerraform, OFFLINE_CLI_CONFIG, PLUGIN_CACHE_DIR } from '../support/terraform';
 
 const run = promisify(execFile);
 const PROJECT_ROOT = path.join(__dirname, '../..');
@@ -20,13 +19,8 @@ async function networkNamespaceAvailable(): Promise<boolean> {
   }
 }
 
-describe('the README offline diff: cdktf diff of one stack with no network', () => {
+describeWithTerraform('the README offline diff: cdktf diff of one stack with no network', () => {
   it('plans a site stack with the offline profile, the mirror-only CLI configuration and --skip-provider-lock', async () => {
-    if (!(await terraformAvailable())) {
-      const message = 'TERRAFORM NOT FOUND ON PATH: the offline cdktf diff test is SKIPPED';
-      reportMissingTool(message, 'VOICEPLANE_REQUIRE_TERRAFORM');
-      return;
-    }
     const isolated = await networkNamespaceAvailable();
     if (!isolated) console.warn('\nNO NETWORK NAMESPACE (unshare --net): the offline cdktf diff runs with this machine\'s network\n');
     mkdirSync(PLUGIN_CACHE_DIR, { recursive: true });

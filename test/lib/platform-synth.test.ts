@@ -101,8 +101,9 @@ describe('data center stack', () => {
     expect(resourcesOf(dcStack, 'aws_secretsmanager_secret').map((secret) => secret.name).sort()).toEqual(['voiceplane/acme/frankfurt/esl-password', 'voiceplane/acme/west/esl-password']);
   });
 
-  it('publishes the outputs the site stacks and `voiceplane inventory` read', () => {
+  it('publishes the outputs the site stacks and `voiceplane inventory` read, and its alarm topic', () => {
     expect(Object.keys(dcStack.output ?? {}).sort()).toEqual([
+      'alarm_topic_arn',
       'archive_table_arn',
       'archive_table_name',
       'call_control_service_arns',

@@ -2,8 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { dataCenterStackName, parseTopology, siteStackName } from '../../lib';
-import { terraform, terraformAvailable } from '../support/terraform';
-import { reportMissingTool } from '../support/missing-tool';
+import { describeWithTerraform, terraform } from '../support/terraform';
 import { synthPlatform } from '../support/synth-platform';
 
 
@@ -16,39 +15,32 @@ const stackNames = [
   ...topology.sites.map((site) => siteStackName(topology.platform, site.id)),
 ];
 
-describe('every stack of the example topology plans offline with the real terraform and AWS provider', () => {
-  let available = false;
+describeWithTerraform('every stack of the example topology plans offline with the real terraform and AWS provider', () => {
   let stackDirs: Record<string, string> = {};
   let deployableStackDirs: Record<string, string> = {};
 
-  beforeAll(async () => {
-    available = await terraformAvailable();
-    if (!available) {
-      const message = 'TERRAFORM NOT FOUND ON PATH: the offline init/validate/plan tests are SKIPPED';
-      reportMissingTool(message, 'VOICEPLANE_REQUIRE_TERRAFORM');
-      return;
-    }
+  beforeAll(() => {
     stackDirs = synthPlatform(topology, 'offline').stackDirs;
     deployableStackDirs = synthPlatform(topology, 'aws').stackDirs;
   });
 
   it('synthesizes one stack per data center and per site', () => {
-    if (!available) return;
     expect(Object.keys(stackDirs).sort()).toEqual([...stackNames].sort());
   });
 
   it.each(stackNames)('%s: terraform init, validate and plan -refresh=false succeed', async (stackName) => {
-    if (!available) return;
     const dir = stackDirs[stackName];
     await terraform(dir, ['init', '-input=false', '-no-color']);
     const validation = await terraform(dir, ['validate', '-no-color']);
     expect(validation.stdout).toContain('Success! The configuration is valid.\n');
     const plan = await terraform(dir, ['plan', '-refresh=false', '-input=false', '-lock=false', '-no-color']);
     expect(plan.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy\./);
+    // Dashboards and alarms (see test/lib/monitoring.test.ts) are in the plan too.
+    const monitoring = ['aws_sns_topic', 'aws_cloudwatch_dashboard', 'aws_cloudwatch_metric_alarm', ...(stackName.includes('-site-') ? ['aws_cloudwatch_log_metric_filter'] : [])];
+    for (const type of monitoring) expect(plan.stdout).toMatch(new RegExp(`# ${type}\\.\\S*Monitoring\\S* will be created`));
   });
 
   it.each(stackNames)('%s: the deployable profile (S3 state, remote state between stacks) validates', async (stackName) => {
-    if (!available) return;
     const dir = deployableStackDirs[stackName];
     // The S3 backend cannot be reached offline: validate the configuration without it.
     await terraform(dir, ['init', '-backend=false', '-input=false', '-no-color']);
@@ -57,7 +49,6 @@ describe('every stack of the example topology plans offline with the real terraf
   });
 
   it.each(stackNames)('%s: terraform accepts the S3 backend block and goes to the state bucket', async (stackName) => {
-    if (!available) return;
     // A fresh copy: `init -backend=false` above shares the directory. The endpoint is a closed loopback port, so
     // init fails exactly when it first calls S3, after terraform has type-checked and configured the backend.
     const dir = mkdtempSync(path.join(tmpdir(), 'voiceplane-backend-'));

@@ -13,10 +13,10 @@ import { readStackJson, synthPlatform } from '../support/synth-platform';
 
 const TOPOLOGY = path.join(__dirname, '../../stacks/topology.example.json');
 
-function writeConfig(command: Omit<MediaServerCommand, 'action' | 'out'>): { dir: string; lines: string[]; file(relative: string): string } {
+function writeConfig(command: Omit<MediaServerCommand, 'out'>): { dir: string; lines: string[]; file(relative: string): string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'voiceplane-ms-config-'));
   const lines: string[] = [];
-  runMediaServerCommand({ action: 'config', out: dir, ...command }, { line: (text: string) => lines.push(text) });
+  runMediaServerCommand({ out: dir, ...command }, { line: (text: string) => lines.push(text) });
   return { dir, lines, file: (relative) => readFileSync(path.join(dir, relative), 'utf8') };
 }
 

@@ -9,7 +9,7 @@ import { ShortMessage, isReply, isRequest } from '../support/sip/short-messages'
 import { SippCaller, SippMediaServer } from '../support/sip/sipp';
 import { SipTools, sipToolsOrSkip } from '../support/sip/sip-tools';
 import { waitFor } from '../support/wait-for';
-import { serveOverHttp } from './fake-dispatcher';
+import { refusingSetState, serveOverHttp } from '../support/sip/rpc-stand-in';
 
 /**
  * The generated configuration in the real Kamailio, on loopback, with SIPp standing in for the media
@@ -146,11 +146,7 @@ describeWithTools('SIP cluster on loopback: real Kamailio, SIPp media servers an
 
   it('puts the real Kamailio back as it was when a later node of the cluster refuses the drain', async () => {
     const before = await listDestinations(kamailio.rpc);
-    const forward = httpJsonRpcTransport(kamailio.rpcEndpoint, kamailio.files.rpcToken);
-    const refusingNode = await serveOverHttp(async (request) => {
-      const { method, id } = JSON.parse(request) as { method: string; id: number };
-      return method === 'dispatcher.set_state' ? JSON.stringify({ jsonrpc: '2.0', error: { code: 500, message: 'State Update Failed' }, id }) : forward(request);
-    });
+    const refusingNode = await serveOverHttp(refusingSetState(httpJsonRpcTransport(kamailio.rpcEndpoint, kamailio.files.rpcToken)));
     try {
       await expect(sip({ action: 'drain', mediaServer: 'ms-1', rpc: [kamailio.rpcEndpoint, refusingNode.endpoint] })).rejects.toThrow(
         new CliError(`ms-1: not drained: Kamailio RPC at ${refusingNode.endpoint}: dispatcher.set_state failed: State Update Failed (500); rolled back on ${kamailio.rpcEndpoint}`),

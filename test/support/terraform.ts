@@ -2,6 +2,7 @@ import { execFile } from 'child_process';
 import { mkdirSync } from 'fs';
 import * as path from 'path';
 import { promisify } from 'util';
+import { findExecutable, reportMissingTool } from './missing-tool';
 
 const run = promisify(execFile);
 const PROJECT_ROOT = path.join(__dirname, '../..');
@@ -11,13 +12,19 @@ export const OFFLINE_CLI_CONFIG = path.join(PROJECT_ROOT, 'terraform/offline.tfr
 /** Shared across stacks so each init links the 700 MB provider instead of copying it. */
 export const PLUGIN_CACHE_DIR = path.join(PROJECT_ROOT, '.terraform-plugin-cache');
 
-export async function terraformAvailable(): Promise<boolean> {
-  try {
-    await run('terraform', ['version'], { timeout: 30_000 });
-    return true;
-  } catch {
-    return false;
-  }
+/**
+ * Whether `terraform` is on PATH; when it is not, a loud warning naming the `tests` (the caller then skips them), or a
+ * failure with VOICEPLANE_REQUIRE_TERRAFORM=1 (CI sets it).
+ */
+export function terraformOrSkip(tests: string): boolean {
+  if (findExecutable('terraform', (process.env.PATH ?? '').split(path.delimiter).filter(Boolean))) return true;
+  reportMissingTool(`TERRAFORM NOT FOUND ON PATH, SKIPPED: ${tests}`, 'VOICEPLANE_REQUIRE_TERRAFORM');
+  return false;
+}
+
+/** `describe` when terraform is on PATH, a loudly skipped `describe` otherwise. */
+export function describeWithTerraform(name: string, body: () => void): void {
+  (terraformOrSkip(name) ? describe : describe.skip)(name, body);
 }
 
 export interface TerraformResult {

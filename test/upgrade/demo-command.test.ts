@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { promisify } from 'util';
-import { main } from '../../runtime/cli';
+import { runCli } from '../support/run-cli';
 import { runDemoCommand } from '../../runtime/commands/demo-command';
 import { describeWithFreeSwitch, freeSwitchBinaryOrSkip } from '../support/real-freeswitch';
 
@@ -83,9 +83,7 @@ describe('voiceplane demo --freeswitch with no usable binary', () => {
     ['a missing file', '/nonexistent'],
     ['a directory', tmpdir()],
   ])('%s is a usage error: exit 2, one line on stderr naming the flag, nothing started', async (_, binary) => {
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const code = await main(['demo', '--freeswitch', binary], { env: process.env, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } });
+    const { code, stdout, stderr } = await runCli(['demo', '--freeswitch', binary], process.env);
 
     expect(code).toBe(2);
     expect(stderr).toEqual([`voiceplane: --freeswitch: no executable FreeSWITCH binary at ${JSON.stringify(binary)}`]);

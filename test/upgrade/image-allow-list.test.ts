@@ -6,7 +6,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { main } from '../../runtime/cli';
+import { runCli } from '../support/run-cli';
 import { inventoryDeployers } from '../../runtime/upgrade/deployers/inventory-deployers';
 import { parseFleetInventory, type FleetInventoryInput } from '../../runtime/upgrade/inventory/fleet-inventory';
 import { fleetDataCenters } from '../../runtime/upgrade/inventory/topology-fleet';
@@ -124,13 +124,9 @@ describe('voiceplane upgrade with an allow-listed inventory', () => {
     const inventory = path.join(dir, 'fleet.json');
     writeFileSync(inventory, JSON.stringify(inventoryInput));
     const stateDir = path.join(dir, 'state');
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const code = await main(
-      ['upgrade', '--inventory', inventory, '--media-server', 'west/ms-1', '--group', 'blue', '--image', FOREIGN, '--version', '1.5.0', '--state-dir', stateDir],
-      { env: {}, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } },
-    );
+    const { code, stdout, stderr } = await runCli(['upgrade', '--inventory', inventory, '--media-server', 'west/ms-1', '--group', 'blue', '--image', FOREIGN, '--version', '1.5.0', '--state-dir', stateDir]);
     expect(code).toBe(2);
+    expect(stdout).toEqual([]);
     expect(stderr).toHaveLength(1);
     expect(stderr[0]).toContain(`--image: ${REFUSAL}`);
     expect(existsSync(stateDir) ? readdirSync(stateDir) : []).toEqual([]);

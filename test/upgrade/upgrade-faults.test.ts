@@ -1,3 +1,4 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { spawn } from 'child_process';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
@@ -5,6 +6,8 @@ import { createInterface } from 'readline';
 import { encodeRouteTable } from '../../runtime/dialplan';
 import { tallyCalls } from '../../runtime/upgrade/progress/call-tally';
 import { systemClock } from '../../runtime/shared/clock';
+import type { GroupUpgradePhase } from '../../runtime/upgrade/flow/upgrade-steps';
+import type { UpgradeStateStore } from '../../runtime/upgrade/state/upgrade-state-store';
 import { referenceCallControlCommand } from '../../runtime/upgrade/deployers/local-process-deployer';
 import type { CallHandle } from '../../runtime/freeswitch-simulator/freeswitch-simulator';
 import { CALL_CONTEXT } from '../support/media-server-fixture';
@@ -16,6 +19,22 @@ import { waitFor } from '../support/wait-for';
 const ORCHESTRATOR = path.join(__dirname, '../support/upgrade/orchestrator-process.ts');
 const UNHEALTHY = path.join(__dirname, '../support/upgrade/unhealthy-call-control.ts');
 const key = (upgradeId: string, groupId: string) => ({ upgradeId, mediaServerId: MEDIA_SERVER_ID, groupId });
+
+/**
+ * The run's store, where `other` (another run of the upgrade) makes the same move of a group to `phase` just before
+ * this run does: a write between this run's read of the group and its conditional write, which only a race produces.
+ */
+function anotherRunMovesFirst(store: UpgradeStateStore, other: UpgradeStateStore, phase: GroupUpgradePhase): UpgradeStateStore {
+  let moved = false;
+  const updateGroup: UpgradeStateStore['updateGroup'] = async (group, from, changes, to) => {
+    if (to === phase && !moved) {
+      moved = true;
+      await other.updateGroup(group, from, changes, to);
+    }
+    return store.updateGroup(group, from, changes, to);
+  };
+  return Object.assign(Object.create(store) as UpgradeStateStore, { updateGroup });
+}
 
 describe('upgrade faults (simulator + call-control processes + dynalite)', () => {
   let fleet: LocalFleet;
@@ -204,5 +223,76 @@ describe('upgrade faults (simulator + call-control processes + dynalite)', () =>
     const routeChanges = (await store.audit('resumed-twice')).flatMap((entry) => (entry.event.type === 'route-change' ? [`${entry.event.action} ${entry.groupId}`] : []));
     expect(routeChanges).toEqual(['drain blue', 'restore blue', 'drain green', 'restore green']);
     expect(tallyCalls([await held.outcome])).toMatchObject({ completed: 1, dropped: 0 });
+  });
+
+  describe('races with another run (a state table of their own: the lease outlives them)', () => {
+    let raceTable: StateTable;
+    beforeEach(async () => {
+      raceTable = await startStateTable();
+    });
+    afterEach(() => raceTable.close());
+
+    it('stops without rolling back when another upgrade took the lease mid-drain (this run\'s had lapsed)', async () => {
+      const store = raceTable.store(systemClock);
+      const held = fleet.simulator.placeCall({ destination: '15550100000', context: CALL_CONTEXT, durationMs: 5_000 });
+      await waitFor(() => fleet.simulator.stats().activeCalls === 1, { message: 'call up' });
+      // Renewed every 500 ms while blue drains.
+      const run = upgradeFleet(fleet, raceTable, { upgradeId: 'lease-lost', settings: { leaseTtlMs: 2_000 } });
+      await waitFor(async () => (await store.getGroup(key('lease-lost', 'blue')))?.drainWrittenAt !== undefined, { timeoutMs: 15_000, message: 'blue drain written' });
+
+      const takenUntil = Date.now() + 60_000;
+      await raceTable.client.send(
+        new UpdateCommand({
+          TableName: raceTable.tableName,
+          Key: { pk: `lease#${MEDIA_SERVER_ID}`, sk: 'lease' },
+          UpdateExpression: 'SET #owner = :owner, leaseUntil = :until',
+          ExpressionAttributeNames: { '#owner': 'owner' },
+          ExpressionAttributeValues: { ':owner': 'other', ':until': takenUntil },
+        }),
+      );
+
+      const { summary, progress } = await run;
+      expect(summary.status).toBe('failed');
+      expect(summary.mediaServers[0].groups).toEqual([
+        expect.objectContaining({
+          groupId: 'blue',
+          phase: 'draining',
+          error: {
+            code: 'LeaseHeld',
+            message: `media server ${MEDIA_SERVER_ID} is being upgraded by upgrade other (group blue) until ${new Date(takenUntil).toISOString()}; stopped without rolling back`,
+          },
+        }),
+        expect.objectContaining({ groupId: 'green', phase: 'pending' }),
+      ]);
+      expect(progress.map((event) => event.step)).not.toContain('rollback');
+      // Left as the holder of the lease finds it: blue drained on its old release, the lease still the holder's.
+      expect((await fleet.routes())?.groups.map((group) => group.state)).toEqual(['drained', 'active']);
+      expect(await groupHealth(fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.0.0' })]);
+      expect(await store.getLease(MEDIA_SERVER_ID)).toMatchObject({ owner: 'other', leaseUntil: takenUntil });
+      expect(tallyCalls([await held.outcome])).toMatchObject({ completed: 1, dropped: 0 });
+    });
+
+    it('stops without rolling back when another run of the upgrade moved the group on first', async () => {
+      const other = raceTable.store(systemClock);
+      const { summary, progress, store } = await upgradeFleet(fleet, raceTable, { upgradeId: 'phase-lost', store: (own) => anotherRunMovesFirst(own, other, 'deploying') });
+
+      expect(summary.status).toBe('failed');
+      expect(summary.mediaServers[0].groups).toEqual([
+        expect.objectContaining({
+          groupId: 'blue',
+          phase: 'deploying',
+          error: {
+            code: 'LeaseHeld',
+            message: expect.stringMatching(/expected phase drained, found deploying: another run of upgrade phase-lost changed the group; stopped without rolling back$/),
+          },
+        }),
+        expect.objectContaining({ groupId: 'green', phase: 'pending' }),
+      ]);
+      expect(progress.map((event) => event.step)).not.toContain('rollback');
+      // Nothing deployed or restored by this run: the run that moved the group on is in charge of it.
+      expect((await fleet.routes())?.groups.map((group) => group.state)).toEqual(['drained', 'active']);
+      expect(await groupHealth(fleet, 'blue')).toEqual([expect.objectContaining({ version: '1.0.0' })]);
+      expect((await store.audit('phase-lost')).map((entry) => entry.event.type)).not.toContain('deploy');
+    });
   });
 });

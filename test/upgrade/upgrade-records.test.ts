@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
-import { main } from '../../runtime/cli';
+import { runCli } from '../support/run-cli';
 import { DRAIN_CURVE_COLOUR } from '../../runtime/upgrade/report/drain-chart';
 import { findChromium, screenshot } from '../support/chromium';
 import { CALL_CONTEXT } from '../support/media-server-fixture';
@@ -17,12 +17,7 @@ import { waitFor } from '../support/wait-for';
 const dir = mkdtempSync(path.join(tmpdir(), 'voiceplane-records-'));
 const shared = useFleetAndTable();
 
-async function cli(args: readonly string[]) {
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const code = await main([...args], { env: process.env, stdout: { line: (text) => stdout.push(text) }, stderr: { line: (text) => stderr.push(text) } });
-  return { code, stdout, stderr };
-}
+const cli = (args: readonly string[]) => runCli(args, process.env);
 
 const state = () => ['--dynamodb-endpoint', shared.table.endpoint, '--table', shared.table.tableName];
 
@@ -119,18 +114,21 @@ describe('upgrade plan, status, history and report', () => {
     expect(JSON.parse((await cli(['upgrade', 'history', '--limit', '1', '--json', ...state()])).stdout[0]).upgrades.map((upgrade: { upgradeId: string }) => upgrade.upgradeId)).toEqual(['records-2']);
   });
 
-  it('report: one self-contained HTML page whose screenshot shows a falling drain curve for each group', async () => {
+  it('report: one self-contained HTML page', async () => {
     const out = path.join(dir, 'report.html');
     expect(await cli(['upgrade', 'report', '--upgrade-id', upgradeId, '--out', out, ...state()])).toEqual({ code: 0, stdout: [out], stderr: [] });
     const html = readFileSync(out, 'utf8');
     expect(html).not.toMatch(/<(script|link|img)\b|src=|href=/);
     expect(html).toContain(`Media server ${MEDIA_SERVER_ID}`);
     expect(html).toMatch(/route table drained/);
+  });
 
-    const chromium = findChromium();
-    if (!chromium) return;
+  const chromium = findChromium();
+  (chromium ? it : it.skip)('report: its screenshot in Chromium shows a falling drain curve for each group', async () => {
+    const out = path.join(dir, 'report-to-render.html');
+    expect((await cli(['upgrade', 'report', '--upgrade-id', upgradeId, '--out', out, ...state()])).code).toBe(0);
     const png = path.join(dir, 'report.png');
-    await screenshot(chromium, out, png, 900, 4_000);
+    await screenshot(chromium!, out, png, 900, 4_000);
     const bands = curveBands(readPng(png));
     expect(bands).toHaveLength(2);
     for (const band of bands) {
@@ -144,7 +142,7 @@ describe('upgrade plan, status, history and report', () => {
     [['upgrade', 'status'], 2, 'voiceplane: --upgrade-id: required'],
     [['upgrade', 'report', '--upgrade-id', 'x', '--out', 'report.png'], 2, 'voiceplane: --out: must name an .html file'],
     [['upgrade', 'history', '--limit', '0'], 2, 'voiceplane: --limit: must be a whole number in 1..1000'],
-    [['upgrade', 'rollback'], 2, 'voiceplane: upgrade: expected status|history|report or options, got rollback'],
+    [['upgrade', 'rollback'], 2, "voiceplane: upgrade: unknown command 'rollback' (expected status, history or report, or the upgrade's options)"],
   ])('refuses %j in one line (exit %i)', async (args, code, message) => {
     expect(await cli([...args, ...state()])).toEqual({ code, stdout: [], stderr: [message] });
   });

@@ -5,13 +5,20 @@ import { listen } from '../../net/listen';
 import { CdsRequestError } from '../call/cds-errors';
 import { matchRoute, type CdsRoute } from './cds-routes';
 import { sendJson } from './http-body';
+import { PROMETHEUS_CONTENT_TYPE } from '../../metrics/metric-registry';
 import type { LocalApi } from './local-api';
 import type { LocalToken } from './local-token';
 import type { PeerApi } from './peer-api';
 
 /** What one listener serves: the site's clients (each request carries the site token) or the other sites' nodes. */
 export type CdsEndpoint =
-  | { readonly listener: 'local'; readonly api: LocalApi; readonly token: LocalToken }
+  | {
+      readonly listener: 'local';
+      readonly api: LocalApi;
+      readonly token: LocalToken;
+      /** The node's metrics as Prometheus text, for `GET /metrics` (with the token, like every local route). */
+      readonly metrics: () => string;
+    }
   | {
       readonly listener: 'peer';
       readonly api: PeerApi;
@@ -95,6 +102,15 @@ async function answer(options: CdsHttpServerOptions, request: IncomingMessage, r
 /** Hands a routed request to the endpoint's API (the router gives each listener only its own routes). */
 function dispatch(endpoint: CdsEndpoint, route: CdsRoute, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (endpoint.listener === 'peer' && route.name === 'peer') return endpoint.api.handle(route.action, request, response);
-  if (endpoint.listener === 'local' && route.name !== 'peer' && route.name !== 'health') return endpoint.api.handle(route, request, response);
+  if (endpoint.listener === 'local' && route.name === 'metrics') {
+    sendMetrics(response, endpoint.metrics());
+    return Promise.resolve();
+  }
+  if (endpoint.listener === 'local' && route.name !== 'peer' && route.name !== 'health' && route.name !== 'metrics') return endpoint.api.handle(route, request, response);
   throw new Error(`route ${route.name} reached the ${endpoint.listener} listener`);
+}
+
+function sendMetrics(response: ServerResponse, text: string): void {
+  response.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store' });
+  response.end(text);
 }

@@ -1,6 +1,7 @@
 /** The node's HTTP routes, matched on method and path (parameters are validated by their handlers). */
 export type CdsRoute =
   | { readonly name: 'health' }
+  | { readonly name: 'metrics' }
   | { readonly name: 'call'; readonly callId: string }
   | { readonly name: 'register-client'; readonly callId: string }
   | { readonly name: 'unregister-client'; readonly callId: string; readonly client: string }
@@ -11,9 +12,9 @@ export type CdsRoute =
   | { readonly name: 'participants'; readonly callId: string }
   | { readonly name: 'peer'; readonly action: PeerAction };
 
-export type PeerAction = 'register' | 'unregister' | 'updates' | 'heartbeat' | 'end';
+export type PeerAction = 'register' | 'unregister' | 'updates' | 'updates-batch' | 'heartbeat' | 'end';
 
-const PEER_ACTIONS: readonly PeerAction[] = ['register', 'unregister', 'updates', 'heartbeat', 'end'];
+const PEER_ACTIONS: readonly PeerAction[] = ['register', 'unregister', 'updates', 'updates-batch', 'heartbeat', 'end'];
 
 export type RouteMatch = { readonly route: CdsRoute } | { readonly status: 404 | 405; readonly message: string };
 
@@ -28,8 +29,10 @@ interface Pattern {
 
 const HEALTH: Pattern = { method: 'GET', segments: ['health'], build: () => ({ name: 'health' }) };
 
+/** `/metrics` only here: Prometheus scrapes from inside the site, with the site token. */
 const LOCAL_PATTERNS: readonly Pattern[] = [
   HEALTH,
+  { method: 'GET', segments: ['metrics'], build: () => ({ name: 'metrics' }) },
   { method: 'GET', segments: ['v1', 'calls', ':'], build: ([callId]) => ({ name: 'call', callId }) },
   { method: 'POST', segments: ['v1', 'calls', ':', 'registrations'], build: ([callId]) => ({ name: 'register-client', callId }) },
   { method: 'DELETE', segments: ['v1', 'calls', ':', 'registrations', ':'], build: ([callId, client]) => ({ name: 'unregister-client', callId, client }) },

@@ -28,8 +28,8 @@ const registrationBody = z.strictObject({ client: clientIdSchema });
 const propertyBody = z.strictObject({ value: jsonValueSchema });
 const logBody = z.strictObject({ entry: jsonValueSchema });
 
-/** `/health` is the listener's (open to the load balancer); every route here has been authenticated. */
-type LocalRoute = Exclude<CdsRoute, { name: 'peer' | 'health' }>;
+/** `/health` and `/metrics` are the listener's; every route here has been authenticated. */
+type LocalRoute = Exclude<CdsRoute, { name: 'peer' | 'health' | 'metrics' }>;
 
 /** The site-internal API of local clients (see the issue's contract). */
 export class LocalApi {

@@ -7,7 +7,15 @@ import type { PeerAction } from './cds-routes';
 import { parseJsonBody, readRequestBody, sendJson } from './http-body';
 import type { NetworkProxy } from '../network/network-proxy';
 import type { NonceCache } from './nonce-cache';
-import { STALE_REQUEST, endRequestSchema, heartbeatRequestSchema, registerRequestSchema, unregisterRequestSchema, updatesRequestSchema } from '../network/peer-messages';
+import {
+  STALE_REQUEST,
+  endRequestSchema,
+  heartbeatRequestSchema,
+  registerRequestSchema,
+  unregisterRequestSchema,
+  updatesBatchRequestSchema,
+  updatesRequestSchema,
+} from '../network/peer-messages';
 import { PEER_HEADERS, SIGNATURE_HEX_LENGTH, signatureMatches } from '../network/peer-signature';
 
 export interface PeerApiOptions {
@@ -26,13 +34,14 @@ export interface PeerApiOptions {
 }
 
 /**
- * Bound on a peer request body. The largest message a site sends is an updates message: at most 1 MiB of
- * entries (`updateChunks`; one entry is at most ~33 KB), their separators and a callId/site envelope, about
- * 1.05 MB in all (measured by the tests); the rest is margin. Every other peer message is under 300 bytes.
+ * Bound on a peer request body. The largest message a site sends is an updates message or batch: at most 1 MiB of
+ * entries (`updateChunks`; one entry is at most ~33 KB) or of deltas (`UpdateBatcher`), their separators and
+ * envelopes, about 1.05 MB in all (measured by the tests); the rest is margin. Every other peer message is under
+ * 300 bytes.
  */
 export const PEER_BODY_LIMIT_BYTES = 1.5 * 1024 * 1024;
 
-/** Arrays and objects in a peer body: the updates envelope (3) around a value the local API took (at most 31). */
+/** Arrays and objects in a peer body: the updates batch envelope (5) around a value the local API took (at most 31). */
 export const PEER_JSON_DEPTH_LIMIT = 64;
 
 const NONCE_PATTERN = /^[A-Za-z0-9-]{16,128}$/;
@@ -40,7 +49,14 @@ const SIGNATURE_PATTERN = new RegExp(`^[0-9a-f]{${SIGNATURE_HEX_LENGTH}}$`);
 
 /** The site-to-site API: every request signed by the sending site's key for this site, fresh, and never seen before. */
 export class PeerApi {
+  private readonly counts = new Map<string, number>();
+
   constructor(private readonly options: PeerApiOptions) {}
+
+  /** Authenticated requests taken per path (a batch of updates counts once). */
+  received(): Record<string, number> {
+    return Object.fromEntries(this.counts);
+  }
 
   async handle(action: PeerAction, request: IncomingMessage, response: ServerResponse): Promise<void> {
     const path = `/v1/peer/${action}`;
@@ -48,6 +64,7 @@ export class PeerApi {
     const claim = this.claimFrom(request);
     const body = await readRequestBody(request, PEER_BODY_LIMIT_BYTES);
     const site = this.verify(claim, request.method ?? '', path, body);
+    this.counts.set(path, (this.counts.get(path) ?? 0) + 1);
     this.options.heard(site);
     const { proxy } = this.options;
     const parse = <T extends { site: string }>(schema: z.ZodType<T>): T => {
@@ -64,6 +81,9 @@ export class PeerApi {
         return;
       case 'updates':
         sendJson(response, 200, await proxy.handleUpdates(parse(updatesRequestSchema)));
+        return;
+      case 'updates-batch':
+        sendJson(response, 200, await proxy.handleUpdatesBatch(parse(updatesBatchRequestSchema)));
         return;
       case 'heartbeat':
         parse(heartbeatRequestSchema);

@@ -66,6 +66,12 @@ export class NetworkHealthMonitor {
     return { health, silentMs: this.options.clock.monotonicMs() - lastHeard };
   }
 
+  /** Peers heard from in time, and those silent past the suspicion threshold (suspected or expired). */
+  peerCounts(): { healthy: number; unhealthy: number } {
+    const alive = [...this.health.values()].filter((health) => health === 'alive').length;
+    return { healthy: alive, unhealthy: this.health.size - alive };
+  }
+
   private tick(): void {
     for (const peer of this.options.peers) {
       void this.work.track(this.options.sendHeartbeat(peer).catch(() => undefined));

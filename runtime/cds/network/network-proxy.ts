@@ -14,7 +14,20 @@ import type { OwnerReplication } from '../replication/owner-replication';
 import type { ParticipantReplication } from '../replication/participant-replication';
 import { PeerDelivery } from './peer-delivery';
 import { PeerRequestError, type PeerClient } from './peer-client';
-import { PEER_PATHS, timeReplySchema, type EndReply, type EndRequest, type RegisterReply, type RegisterRequest, type UpdatesRequest } from './peer-messages';
+import {
+  MAX_DELTAS_PER_BATCH,
+  PEER_PATHS,
+  timeReplySchema,
+  type DeltaResult,
+  type EndReply,
+  type EndRequest,
+  type RegisterReply,
+  type RegisterRequest,
+  type UpdatesBatchReply,
+  type UpdatesBatchRequest,
+  type UpdatesRequest,
+} from './peer-messages';
+import { UpdateBatcher } from './update-batcher';
 import type { ReplicationTransport } from '../replication/replication-transport';
 import type { TrackedCall } from '../store/tracked-call';
 
@@ -46,6 +59,7 @@ export interface NetworkProxySides {
  */
 export class NetworkProxy implements ReplicationTransport {
   private readonly deliveries = new Map<string, PeerDelivery>();
+  private readonly batchers = new Map<string, UpdateBatcher>();
   private readonly work = new InFlight();
   private sides?: NetworkProxySides;
   private stopped = false;
@@ -58,11 +72,22 @@ export class NetworkProxy implements ReplicationTransport {
           clock: options.clock,
           backoff: options.backoff,
           random: options.random,
-          concurrency: 16,
+          // Enough calls on their way for one batch on the wire while the next one fills.
+          concurrency: 2 * MAX_DELTAS_PER_BATCH,
           sendControl: (message) => this.sendControl(message),
           sendCall: (callId) => this.sendCall(peer, callId),
           onRetry: (error, delayMs) => options.logger.debug('peer delivery will retry', { peer, delayMs, error: errorMessage(error) }),
           onRefused: (error) => options.logger.warn('peer refused a message for good; given up', { peer, error: error.message }),
+        }),
+      );
+      this.batchers.set(
+        peer,
+        new UpdateBatcher({
+          site: options.site,
+          peer,
+          clock: options.clock,
+          post: (path, body, replySchema) => this.post(peer, path, body, replySchema),
+          onOlderPeer: () => options.logger.warn('peer does not take updates batches (an older version); sending it single updates', { peer }),
         }),
       );
     }
@@ -87,6 +112,7 @@ export class NetworkProxy implements ReplicationTransport {
   async stop(): Promise<void> {
     this.stopped = true;
     this.sides?.participant.stop();
+    this.batchers.forEach((batcher) => batcher.stop());
     await Promise.all([...this.deliveries.values()].map((delivery) => delivery.stop()));
     await this.work.settled();
   }
@@ -100,6 +126,11 @@ export class NetworkProxy implements ReplicationTransport {
   /** Undelivered control messages and calls, over all peers. */
   get pending(): number {
     return [...this.deliveries.values()].reduce((sum, delivery) => sum + delivery.pending, 0);
+  }
+
+  /** Control messages and calls not acknowledged yet by their peer, sends under way included, over all peers. */
+  get unacknowledged(): number {
+    return [...this.deliveries.values()].reduce((sum, delivery) => sum + delivery.unacknowledged, 0);
   }
 
   get idle(): boolean {
@@ -123,6 +154,12 @@ export class NetworkProxy implements ReplicationTransport {
 
   post<T>(peer: string, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
     return this.options.client.post(peer, path, body, replySchema);
+  }
+
+  async sendUpdates(peer: string, request: UpdatesRequest): Promise<HlcTimestamp> {
+    const batcher = this.batchers.get(peer);
+    if (!batcher) throw new PeerRequestError(`no peer ${peer} configured`);
+    return batcher.send({ callId: request.callId, entries: request.entries });
   }
 
   // --- the network health monitor's news ---
@@ -162,6 +199,22 @@ export class NetworkProxy implements ReplicationTransport {
     return { time: this.time(), ackedTs: await this.connected.participant.handleOwnerUpdates(request) };
   }
 
+  /**
+   * Each delta of a batch as if it were its own updates message, all at once (a call's lane keeps two deltas of one
+   * call in their order): one refused does not hold up the others, and each is answered with its own outcome.
+   */
+  async handleUpdatesBatch(batch: UpdatesBatchRequest): Promise<UpdatesBatchReply> {
+    const results = await Promise.all(
+      batch.deltas.map((delta) =>
+        this.handleUpdates({ callId: delta.callId, site: batch.site, entries: delta.entries }).then(
+          (reply): DeltaResult => ({ ackedTs: reply.ackedTs }),
+          (error: unknown) => this.deltaRefusal(delta.callId, error),
+        ),
+      ),
+    );
+    return { time: this.time(), results };
+  }
+
   async handleEnd(request: EndRequest): Promise<EndReply> {
     if (ownerOf(request.callId) !== request.site) throw new CdsRequestError(409, `only the owner of ${request.callId} ends it`, 'not-owner');
     return { time: this.time(), entries: await this.connected.participant.handleEnd(request) };
@@ -178,6 +231,13 @@ export class NetworkProxy implements ReplicationTransport {
 
   private time(): number {
     return this.options.timestamps.nowMs();
+  }
+
+  /** What the peer API would have answered a single updates message with: its refusal, or 503 when storing failed (logged). */
+  private deltaRefusal(callId: string, error: unknown): DeltaResult {
+    if (error instanceof CdsRequestError) return { status: error.status, error: error.message, reason: error.reason };
+    this.options.logger.error('could not take a delta of an updates batch', { callId, error: errorMessage(error) });
+    return { status: 503, error: `unavailable: ${errorMessage(error)}` };
   }
 
   private requireOwner(callId: string): void {

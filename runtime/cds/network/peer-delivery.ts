@@ -44,6 +44,11 @@ export class PeerDelivery {
     return this.control.size + this.dirty.size;
   }
 
+  /** Control messages and calls the peer has not acknowledged yet: queued, waiting for a retry, or on their way. */
+  get unacknowledged(): number {
+    return this.pending + [...this.sending].filter((callId) => !this.dirty.has(callId)).length;
+  }
+
   get idle(): boolean {
     return this.pending === 0 && this.sending.size === 0 && !this.controlBusy;
   }

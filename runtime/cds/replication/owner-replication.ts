@@ -8,7 +8,7 @@ import { entriesToStore } from '../call/last-writer-wins';
 import type { CallChange, LocalCallStore } from '../store/local-call-store';
 import type { OutboxMessage } from '../network/outbox-messages';
 import { PeerRequestError } from '../network/peer-client';
-import { PEER_PATHS, endReplySchema, updateChunks, updatesReplySchema, type EndRequest, type RegisterReply, type RegisterRequest, type UpdatesRequest } from '../network/peer-messages';
+import { PEER_PATHS, endReplySchema, updateChunks, type EndRequest, type RegisterReply, type RegisterRequest, type UpdatesRequest } from '../network/peer-messages';
 import type { RegistrationMonitor } from './registration-monitor';
 import type { ReplicationTransport } from './replication-transport';
 import type { TrackedCall } from '../store/tracked-call';
@@ -22,6 +22,8 @@ export interface OwnerReplicationOptions {
   readonly archive: CallArchive;
   readonly transport: ReplicationTransport;
   readonly logger: Logger;
+  /** A participant acknowledged these entries (sent in one update). */
+  readonly onAcknowledged?: (entries: readonly CallEntry[]) => void;
 }
 
 /**
@@ -135,7 +137,7 @@ export class OwnerReplication {
     const delta = call.record.entriesRecordedAfter(cursor.ackedTs, peer);
     for (const chunk of updateChunks(delta)) {
       try {
-        await this.options.transport.post(peer, PEER_PATHS.updates, { callId: call.callId, site: this.options.site, entries: chunk }, updatesReplySchema);
+        await this.options.transport.sendUpdates(peer, { callId: call.callId, site: this.options.site, entries: chunk });
       } catch (error) {
         if (error instanceof PeerRequestError && error.reason === 'not-registered') {
           await this.options.participants.unregister(call.callId, peer);
@@ -143,6 +145,7 @@ export class OwnerReplication {
         }
         throw error;
       }
+      this.options.onAcknowledged?.(chunk);
       this.options.participants.advance(call, peer, Math.max(...chunk.map((entry) => entry.recordedTs ?? 0)));
     }
     // Entries the participant wrote itself are not sent back, but the cursor passes them.

@@ -12,7 +12,7 @@ import type { CallChange, LocalCallStore } from '../store/local-call-store';
 import type { OutboxMessage } from '../network/outbox-messages';
 import { isRegistering, toStoredUpstream, type RegistrationStatus } from './owner-registration';
 import { PeerRequestError } from '../network/peer-client';
-import { PEER_PATHS, registerReplySchema, updateChunks, updatesReplySchema, type EndReply, type EndRequest, type RegisterReply, type UpdatesRequest } from '../network/peer-messages';
+import { PEER_PATHS, registerReplySchema, updateChunks, type EndReply, type EndRequest, type RegisterReply, type UpdatesRequest } from '../network/peer-messages';
 import type { ReplicationTransport } from './replication-transport';
 import type { TrackedCall } from '../store/tracked-call';
 
@@ -288,8 +288,7 @@ export class ParticipantReplication {
     const { transport, logger } = this.options;
     for (const chunk of updateChunks(this.pendingWrites(call))) {
       try {
-        const reply = await transport.post(call.owner, PEER_PATHS.updates, { callId: call.callId, site: this.site, entries: chunk }, updatesReplySchema);
-        this.advanceAcked(call, reply.ackedTs);
+        this.advanceAcked(call, await transport.sendUpdates(call.owner, { callId: call.callId, site: this.site, entries: chunk }));
       } catch (error) {
         if (!(error instanceof PeerRequestError) || error.retryable) throw error;
         if (error.reason === 'timestamp-ahead') {

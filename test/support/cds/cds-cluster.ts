@@ -21,6 +21,8 @@ export class ClusterSite {
   readonly client = new LocalCdsClient(() => this.runningNode.port);
   readonly archive: DynamoCallArchive;
   readonly log: LoggedEntry[] = [];
+  /** The EMF lines its nodes published (stdout in production). */
+  readonly metricLines: string[] = [];
 
   constructor(
     readonly id: string,
@@ -54,6 +56,7 @@ export class ClusterSite {
       logger: { ...logger, debug: () => undefined },
       backoff: { initialDelayMs: 20, maxDelayMs: 200 },
       peerTimeoutMs: 1_000,
+      writeMetrics: (line) => this.metricLines.push(line),
       ...this.cluster.extraOptions(this.id),
     });
     this.cluster.mesh.pointAt(this.id, this.node.peerPort);

@@ -3,6 +3,7 @@ import * as path from 'path';
 import { createInterface } from 'readline';
 import { CDS_LOCAL_TOKEN_VARIABLE } from '../../../runtime/commands/secret-variables';
 import { TEST_LOCAL_TOKEN } from './cds-http';
+import { listeningPorts } from './listening-line';
 
 const CLI = path.join(__dirname, '../../../runtime/cli.ts');
 
@@ -46,11 +47,10 @@ export class CdsProcess {
       const lines = createInterface({ input: child.stdout! });
       lines.on('line', (line) => {
         this.output.push(line);
-        const peers = /^cds: site \S+ peers call http:\/\/[^:]+:(\d+)$/.exec(line);
-        if (peers) this.peerPort = Number(peers[1]);
-        const listening = /^cds: site \S+ listening on http:\/\/[^:]+:(\d+)$/.exec(line);
+        const listening = listeningPorts(line);
         if (listening) {
-          this.port = Number(listening[1]);
+          this.peerPort = listening.peerPort;
+          this.port = listening.port;
           resolve(this.port);
         }
       });

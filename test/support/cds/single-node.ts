@@ -15,6 +15,8 @@ export interface SingleNode {
   readonly dynamo: LocalDynamo;
   readonly archive: DynamoCallArchive;
   readonly log: LoggedEntry[];
+  /** The EMF lines the node published (stdout in production). */
+  readonly metricLines: string[];
   stop(): Promise<void>;
 }
 
@@ -23,6 +25,7 @@ export async function startSingleNode(site: string, peers: Record<string, string
   const clock = new SkewedClock();
   const { logger, entries } = memoryLogger(site);
   const archive = new DynamoCallArchive(dynamo.client, ARCHIVE_TABLE);
+  const metricLines: string[] = [];
   const node = await CdsNode.start({
     site,
     host: '127.0.0.1',
@@ -39,6 +42,7 @@ export async function startSingleNode(site: string, peers: Record<string, string
     logger: { ...logger, debug: () => undefined },
     backoff: { initialDelayMs: 20, maxDelayMs: 200 },
     peerTimeoutMs: 500,
+    writeMetrics: (line) => metricLines.push(line),
     ...extra,
   });
   return {
@@ -47,6 +51,7 @@ export async function startSingleNode(site: string, peers: Record<string, string
     dynamo,
     archive,
     log: entries,
+    metricLines,
     stop: async () => {
       await node.stop();
       await dynamo.close();

@@ -5,10 +5,11 @@
  * users, ssh keys, hostname) would act on the machine itself.
  */
 import { spawn, spawnSync } from 'child_process';
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { DEFAULT_FREESWITCH_BINARY } from '../../../runtime/local-freeswitch/local-freeswitch';
 import { SYSTEM_PATH } from './cloud-init-tools';
+import { CLOUDWATCH_AGENT_CONFIG_FILE } from '../../../lib/cloudwatch-agent';
 
 const STAGES = [['init'], ['modules', '--mode', 'config'], ['modules', '--mode', 'final']];
 const STAND_IN_DIRECTORY = '/run/voiceplane-contract/bin';
@@ -103,6 +104,12 @@ export interface StageResult {
 export interface BootReport {
   readonly stages: readonly StageResult[];
   readonly systemctl: readonly string[];
+  /** The CloudWatch agent's configuration the boot left, parsed (undefined: none). */
+  readonly cloudWatchAgentConfig?: unknown;
+}
+
+export function cloudWatchAgentConfig(): unknown {
+  return existsSync(CLOUDWATCH_AGENT_CONFIG_FILE) ? JSON.parse(readFileSync(CLOUDWATCH_AGENT_CONFIG_FILE, 'utf8')) : undefined;
 }
 
 /**

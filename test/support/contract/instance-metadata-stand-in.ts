@@ -9,6 +9,8 @@ export interface InstanceIdentity {
   /** The instance profile's role: its temporary credentials are served as EC2 serves them. */
   readonly roleName: string;
   readonly accessKeyId: string;
+  /** The instance's region (`placement/region`). @default none: IMDS answers 404 */
+  readonly region?: string;
 }
 
 /**
@@ -70,6 +72,7 @@ export class InstanceMetadataStandIn {
     const credentialsPath = 'iam/security-credentials/';
     if (metadataPath === 'local-ipv4') return identity.localIpv4;
     if (metadataPath === 'public-ipv4') return identity.publicIpv4;
+    if (metadataPath === 'placement/region') return identity.region;
     if (metadataPath === credentialsPath) return identity.roleName;
     if (metadataPath === `${credentialsPath}${identity.roleName}`) {
       return JSON.stringify({

@@ -14,7 +14,7 @@ import { MediaServerClient } from '../../../runtime/media-server';
 import { ESL_INBOUND_PORT, MEDIA_SERVER_SIP_PORT } from '../../../runtime/freeswitch-config/media-server-ports';
 import { reportAsJsonLine } from '../probe-report';
 import { waitFor } from '../wait-for';
-import { appendHosts, type BootReport, bootWithCloudInit, installStandIns, selfSignedCertificate, sh, systemctlCalls } from './cloud-init-boot';
+import { appendHosts, type BootReport, bootWithCloudInit, cloudWatchAgentConfig, installStandIns, selfSignedCertificate, sh, systemctlCalls } from './cloud-init-boot';
 import { InstanceMetadataStandIn } from './instance-metadata-stand-in';
 import { type SecretsManagerCall, SecretsManagerStandIn } from './secrets-manager-stand-in';
 
@@ -22,6 +22,8 @@ export interface MediaServerBootInput {
   readonly userDataFile: string;
   readonly privateIp: string;
   readonly publicIp: string;
+  /** The site's region, as the instance metadata tells it. */
+  readonly region: string;
   readonly secret: { readonly name: string; readonly region: string };
   /** Boot with Secrets Manager unreachable (nothing listens where its name resolves). */
   readonly secretsManagerUnreachable?: boolean;
@@ -133,7 +135,7 @@ async function main(): Promise<MediaServerBootReport> {
   const secretsManager = input.secretsManagerUnreachable
     ? undefined
     : await SecretsManagerStandIn.start({ secretName: input.secret.name, host: '127.0.0.1', port: 443, key: tls.key, cert: tls.cert });
-  const metadata = await InstanceMetadataStandIn.start({ localIpv4: input.privateIp, publicIpv4: input.publicIp, roleName: ROLE, accessKeyId: ACCESS_KEY_ID });
+  const metadata = await InstanceMetadataStandIn.start({ localIpv4: input.privateIp, publicIpv4: input.publicIp, roleName: ROLE, accessKeyId: ACCESS_KEY_ID, region: input.region });
   const groups = new Map<string, { service: CallControlService; httpPort: number }>();
   for (const group of input.callControl.groups) {
     const service = new CallControlService({
@@ -157,6 +159,7 @@ async function main(): Promise<MediaServerBootReport> {
   const report: MediaServerBootReport = {
     stages,
     systemctl: systemctlCalls(),
+    cloudWatchAgentConfig: cloudWatchAgentConfig(),
     tcpSynRetries: Number(readFileSync('/proc/sys/net/ipv4/tcp_syn_retries', 'utf8')),
     configInstalled: existsSync('/etc/freeswitch/.voiceplane') && existsSync('/etc/freeswitch/freeswitch.xml'),
     amiConfigMovedAside: existsSync('/etc/freeswitch.ami/freeswitch.xml') && !existsSync('/etc/freeswitch.ami/.voiceplane'),

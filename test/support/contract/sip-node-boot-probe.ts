@@ -11,7 +11,7 @@ import { request } from 'http';
 import { connect } from 'net';
 import { connect as tlsConnect } from 'tls';
 import { KAMAILIO_RPC_PATH, rpcAuthorization } from '../../../runtime/sip';
-import { appendHosts, type BootReport, bootWithCloudInit, installStandIns, selfSignedCertificate, sh, systemctlCalls } from './cloud-init-boot';
+import { appendHosts, type BootReport, bootWithCloudInit, cloudWatchAgentConfig, installStandIns, selfSignedCertificate, sh, systemctlCalls } from './cloud-init-boot';
 import { InstanceMetadataStandIn } from './instance-metadata-stand-in';
 import { type SecretsManagerCall, SecretsManagerStandIn } from './secrets-manager-stand-in';
 
@@ -103,7 +103,7 @@ async function main(): Promise<SipNodeBootReport> {
   const input = JSON.parse(readFileSync(process.argv[2], 'utf8')) as SipNodeBootInput;
   sh('ip', ['addr', 'add', `${input.privateIp}/32`, 'dev', 'lo']);
   installStandIns();
-  const metadata = await InstanceMetadataStandIn.start({ localIpv4: input.privateIp, publicIpv4: input.publicIp, roleName: 'voiceplane-sip-node', accessKeyId: 'ASIACONTRACTTEST0002' });
+  const metadata = await InstanceMetadataStandIn.start({ localIpv4: input.privateIp, publicIpv4: input.publicIp, roleName: 'voiceplane-sip-node', accessKeyId: 'ASIACONTRACTTEST0002', region: input.rpcToken.region });
   const secretsHost = `secretsmanager.${input.rpcToken.region}.amazonaws.com`;
   appendHosts({ [secretsHost]: '127.0.0.1' });
   const endpoint = selfSignedCertificate(secretsHost, '/run/voiceplane-contract/tls');
@@ -128,6 +128,7 @@ async function main(): Promise<SipNodeBootReport> {
   const report: SipNodeBootReport = {
     stages,
     systemctl: systemctlCalls(),
+    cloudWatchAgentConfig: cloudWatchAgentConfig(),
     nodeEnvironment: existsSync(environmentFile) ? readFileSync(environmentFile, 'utf8') : '(none)',
     configCheck: checkAsTheUnitWould(),
     kamailioUser: spawnSync('ps', ['-o', 'user=', '-C', 'kamailio'], { encoding: 'utf8' }).stdout.trim().split('\n')[0] ?? '',

@@ -4,9 +4,14 @@
  * `--lease-ttl-ms` the media server lease's lifetime.
  */
 import { parseArgs } from 'util';
-import { UPGRADE_OPTIONS, runUpgradeCommand } from '../../../runtime/commands/upgrade-command';
+import { UPGRADE_OPTIONS } from '../../../runtime/cli/command-options';
+import type { OptionValues } from '../../../runtime/cli/option-table';
+import { runUpgradeCommand } from '../../../runtime/commands/upgrade-command';
 
-const { values } = parseArgs({ args: process.argv.slice(2), options: { ...UPGRADE_OPTIONS, 'poll-ms': { type: 'string' }, 'lease-ttl-ms': { type: 'string' } }, strict: true });
+const TEST_OPTIONS = { 'poll-ms': { type: 'string' }, 'lease-ttl-ms': { type: 'string' } } as const;
+const values = parseArgs({ args: process.argv.slice(2), options: { ...UPGRADE_OPTIONS, ...TEST_OPTIONS }, strict: true }).values as OptionValues<typeof UPGRADE_OPTIONS> & {
+  readonly [Name in keyof typeof TEST_OPTIONS]?: string;
+};
 
 runUpgradeCommand(values, {
   stdout: { line: (text) => process.stdout.write(`${text}\n`) },

@@ -7,7 +7,7 @@ import type { StepSettings } from '../../../runtime/upgrade/steps/step-settings'
 import { runUpgrade } from '../../../runtime/upgrade/flow/upgrade-orchestrator';
 import type { UpgradeProgress, UpgradeSummary } from '../../../runtime/upgrade/progress/upgrade-progress';
 import { parseUpgradeRequest, type UpgradeRequestInput } from '../../../runtime/upgrade/request/upgrade-request';
-import type { DynamoUpgradeStateStore } from '../../../runtime/upgrade/state/upgrade-state-store';
+import type { DynamoUpgradeStateStore, UpgradeStateStore } from '../../../runtime/upgrade/state/upgrade-state-store';
 import { type CallControlFleet, IMAGE, MEDIA_SERVER_ID } from './local-fleet-fixture';
 import type { StateTable } from './state-table-fixture';
 
@@ -29,6 +29,8 @@ export interface HarnessOptions {
   readonly command?: (release: Release) => ProcessCommand;
   readonly signal?: AbortSignal;
   readonly onProgress?: (progress: UpgradeProgress) => void;
+  /** Puts something in front of the store the run uses (e.g. another run writing just before one of its writes). */
+  readonly store?: (store: UpgradeStateStore) => UpgradeStateStore;
 }
 
 /** Test-sized step settings: a short settle delay and quick verification retries. */
@@ -38,10 +40,11 @@ export const FAST_STEPS: Partial<StepSettings> = { drainSettleMs: 300, verifyRet
 export async function upgradeFleet(fleet: CallControlFleet, table: StateTable, options: HarnessOptions): Promise<HarnessRun> {
   const clock = options.clock ?? systemClock;
   const store = table.store(clock);
+  const runStore = options.store?.(store) ?? store;
   const request = parseUpgradeRequest({ image: IMAGE, version: '1.1.0', groups: ['blue', 'green'], mediaServers: [MEDIA_SERVER_ID], ...options.request });
   const fleetSteps = createFleetUpgradeSteps({
     inventory: fleet.inventory,
-    store,
+    store: runStore,
     env: fleet.env,
     keepConnectionsOpen: true,
     clock,
@@ -56,7 +59,7 @@ export async function upgradeFleet(fleet: CallControlFleet, table: StateTable, o
       inventory: fleet.inventory,
       upgradeId: options.upgradeId,
       steps: fleetSteps.steps,
-      store,
+      store: runStore,
       clock,
       sleep: options.sleep,
       pollMs: options.pollMs ?? 100,
