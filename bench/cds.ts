@@ -1,35 +1,46 @@
 /**
- * `npm run bench:cds`: three CDS nodes (`cds serve` child processes, each with its embedded dynalite) on
- * loopback. Prints the property updates per second one owner sustains (calls spanning two sites; spread
- * over many properties, and concentrated on a few that change all the time), owner-to-participant
- * propagation latency (p50/p99) at a steady rate, and the bytes sent per update against replicating the
- * whole call record to every site (the DynamoDB global tables model) for a 4-site platform where a call
- * spans 2 sites.
+ * `npm run bench:cds`: a 3-site platform, one CDS node per site (`cds serve` child processes, each with its
+ * embedded dynalite) on loopback; a call spans two sites (owner west, participant east; north holds none of
+ * them). Prints the property updates per second the owner sustains (spread over many properties, and
+ * concentrated on a few that change all the time), the CPU each process spent per update, owner-to-participant
+ * propagation latency (p50/p99) at a steady rate, and the bytes on the sockets between nodes (requests and
+ * replies, every header included) per update against replicating the whole call record to every other site
+ * (the DynamoDB global tables model), per recipient and with the fan-out of each.
  */
-import { mkdtempSync, writeFileSync } from 'fs';
-import { Agent, request } from 'http';
+import { createPrivateKey } from 'crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
+import { Agent, createServer as createHttpServer, request } from 'http';
 import { createServer, type AddressInfo } from 'net';
-import { tmpdir } from 'os';
+import { loadavg, tmpdir } from 'os';
 import * as path from 'path';
 import { CdsProcess } from '../test/support/cds/cds-process';
 import { LocalCdsClient, TEST_LOCAL_AUTHORIZATION } from '../test/support/cds/cds-http';
 import { generatePeerIdentity } from '../runtime/cds/network/peer-identity';
+import { PeerClient, type PathTraffic } from '../runtime/cds/network/peer-client';
+import { PEER_PATHS, updatesReplySchema } from '../runtime/cds/network/peer-messages';
+import { systemClock } from '../runtime/cds/clock/cds-clock';
 import { EventStreamReader } from '../test/support/cds/event-stream-reader';
+import { PipelinedLocalClient } from './pipelined-local-client';
 
 const SITES = ['west', 'east', 'north'] as const;
+/** Sites a call's data goes to from its owner: its participants (east), against every other site for whole-record replication. */
+const CALL_FAN_OUT = 1;
+const WHOLE_RECORD_FAN_OUT = SITES.length - 1;
 const CALLS = 40;
 const PROPERTIES_PER_CALL = 10;
 /** A few calls whose properties change all the time (live transcription, queue position): writes coalesce. */
 const HOT_CALLS = 4;
 const HOT_PROPERTIES_PER_CALL = 2;
 const THROUGHPUT_SECONDS = 6;
+/** Writes under way at full rate: over LOCAL_CONNECTIONS keep-alive connections, pipelined (see PipelinedLocalClient). */
 const CONCURRENCY = 64;
-const LATENCY_RATE_PER_SECOND = 200;
+const LOCAL_CONNECTIONS = 8;
+const LATENCY_RATE_PER_SECOND = 1_000;
 const LATENCY_SECONDS = 5;
 /** Excluded from the latency figures: the first seconds of a fresh process are spent compiling and optimising code. */
 const WARM_UP_SECONDS = 3;
-/** Sites of the platform the byte comparison assumes; a call spans two of them. */
-const PLATFORM_SITES = 4;
+/** Whole-record messages sent to measure one on the socket. */
+const WHOLE_RECORD_SAMPLES = 50;
 
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, noDelay: true });
 
@@ -68,11 +79,47 @@ async function until(predicate: () => Promise<boolean>, timeoutMs: number, what:
   }
 }
 
-/** Updates sent, single or batched (a batch carries the deltas of many calls). */
-async function updatesBytesSent(client: LocalCdsClient): Promise<{ requests: number; bytes: number }> {
-  const sent = (await client.health()).sent as Record<string, { requests: number; bytes: number }>;
-  const [single, batched] = [sent['/v1/peer/updates'], sent['/v1/peer/updates-batch']];
-  return { requests: (single?.requests ?? 0) + (batched?.requests ?? 0), bytes: (single?.bytes ?? 0) + (batched?.bytes ?? 0) };
+/** The owner's updates messages to its peers, single or batched, and their bytes on the sockets both ways (requests and replies). */
+async function updatesTraffic(client: LocalCdsClient): Promise<{ messages: number; bytes: number }> {
+  const sent = (await client.health()).sent as Record<string, PathTraffic | undefined>;
+  const paths = [sent[PEER_PATHS.updates], sent[PEER_PATHS.updatesBatch]];
+  return { messages: paths.reduce((sum, path) => sum + (path?.requests ?? 0), 0), bytes: paths.reduce((sum, path) => sum + (path?.bytes ?? 0) + (path?.bytesReceived ?? 0), 0) };
+}
+
+/** CPU time (ms) a process has run so far, from the kernel's scheduler statistics (Linux). */
+function cpuMsOf(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
+  try {
+    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return NaN;
+  }
+}
+
+/**
+ * Bytes on the socket, both ways, of one whole-record message to one site: the call's record (as a local client
+ * reads it) sent as a signed peer message by the nodes' own client to a sink answering as a peer does.
+ */
+async function wholeRecordSocketBytes(record: unknown, callId: string): Promise<number> {
+  const sink = createHttpServer((incoming, response) => {
+    incoming.resume();
+    incoming.on('end', () => {
+      const body = JSON.stringify({ time: Date.now(), ackedTs: 1 });
+      response.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+      response.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => sink.listen(0, '127.0.0.1', () => resolve()));
+  const url = `http://127.0.0.1:${(sink.address() as AddressInfo).port}`;
+  const client = new PeerClient({ site: 'west', peers: new Map([['east', [url]]]), privateKey: createPrivateKey(generatePeerIdentity().privateKeyPem), clock: systemClock, timeoutMs: 5_000 });
+  try {
+    for (let index = 0; index < WHOLE_RECORD_SAMPLES; index++) await client.post('east', PEER_PATHS.updates, { callId, site: 'west', record }, updatesReplySchema);
+    const traffic = client.traffic()[PEER_PATHS.updates];
+    return ((traffic?.bytes ?? 0) + (traffic?.bytesReceived ?? 0)) / WHOLE_RECORD_SAMPLES;
+  } finally {
+    client.close();
+    await new Promise<void>((resolve) => sink.close(() => resolve()));
+  }
 }
 
 /** A realistic record: switch facts, CRM notes, a few log entries. */
@@ -129,7 +176,7 @@ async function steadyRate(owner: LocalCdsClient, ownerPort: number, participantP
       }),
     ),
   );
-  const bytesBefore = await updatesBytesSent(owner);
+  const trafficBefore = await updatesTraffic(owner);
   const total = LATENCY_RATE_PER_SECOND * seconds;
   const started = performance.now();
   for (let index = 0; index < total; index++) {
@@ -145,10 +192,10 @@ async function steadyRate(owner: LocalCdsClient, ownerPort: number, participantP
   }
   await until(async () => propagation.length >= total, 15_000, 'every update at the participant');
   streams.forEach((stream) => stream.close());
-  const bytesAfter = await updatesBytesSent(owner);
+  const trafficAfter = await updatesTraffic(owner);
   propagation.sort((a, b) => a - b);
   acknowledgement.sort((a, b) => a - b);
-  return { propagation, acknowledgement, superseded, refused, bytesPerUpdate: (bytesAfter.bytes - bytesBefore.bytes) / total };
+  return { propagation, acknowledgement, superseded, refused, bytesPerUpdate: (trafficAfter.bytes - trafficBefore.bytes) / total };
 }
 
 interface SustainedRate {
@@ -156,10 +203,43 @@ interface SustainedRate {
   readonly acknowledged: number;
   readonly refused: number;
   readonly catchUpSeconds: number;
+  /** Socket bytes between owner and participant per update, both ways. */
+  readonly bytesPerUpdate: number;
+  /** Updates messages (a batch counts once) from the owner per 1,000 updates. */
+  readonly peerMessagesPerThousand: number;
+  /** CPU microseconds per acknowledged update, per process, until the participant caught up. */
+  readonly cpuMicrosPerUpdate: Record<string, number>;
+  /** BatchWriteItem requests per 1,000 updates, and items per request, of the owner's and participant's tables. */
+  readonly tableWrites: Record<string, { requestsPerThousand: number; itemsPerRequest: number }>;
+}
+
+interface TableBatchWrites {
+  readonly requests: number;
+  readonly items: number;
+}
+
+async function tableBatchWrites(client: LocalCdsClient): Promise<TableBatchWrites> {
+  return ((await client.health()).tableBatchWrites as TableBatchWrites | null) ?? { requests: NaN, items: NaN };
 }
 
 /** Updates per second the owner acknowledges with CONCURRENCY requests in flight, then how long the participant needs to catch up. */
-async function sustainedRate(owner: LocalCdsClient, port: number, callIds: readonly string[], propertiesPerCall: number): Promise<SustainedRate> {
+async function sustainedRate(
+  tables: { readonly owner: LocalCdsClient; readonly participant: LocalCdsClient },
+  port: number,
+  callIds: readonly string[],
+  propertiesPerCall: number,
+  processes: ReadonlyMap<string, CdsProcess>,
+): Promise<SustainedRate> {
+  const { owner } = tables;
+  const writes = async (): Promise<Record<string, TableBatchWrites>> => ({ owner: await tableBatchWrites(owner), participant: await tableBatchWrites(tables.participant) });
+  const cpu = (): Record<string, number> => {
+    const own = process.cpuUsage();
+    return { ...Object.fromEntries([...processes].map(([site, child]) => [site, cpuMsOf(child.pid)])), 'load generator': (own.user + own.system) / 1000 };
+  };
+  const client = await PipelinedLocalClient.open(port, LOCAL_CONNECTIONS, TEST_LOCAL_AUTHORIZATION.authorization);
+  const writesBefore = await writes();
+  const trafficBefore = await updatesTraffic(owner);
+  const cpuBefore = cpu();
   let acknowledged = 0;
   let refused = 0;
   let sequence = 0;
@@ -169,16 +249,30 @@ async function sustainedRate(owner: LocalCdsClient, port: number, callIds: reado
     Array.from({ length: CONCURRENCY }, async () => {
       while (performance.now() < deadline) {
         const index = sequence++;
-        const status = await put(port, callIds[index % callIds.length], `field${Math.floor(index / callIds.length) % propertiesPerCall}`, index);
+        const status = await client.put(callIds[index % callIds.length], `field${Math.floor(index / callIds.length) % propertiesPerCall}`, index);
         if (status === 200) acknowledged++;
         else refused++;
       }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
+  client.close();
   const settleStart = performance.now();
   await until(async () => (await owner.health()).deliveriesIdle === true, 60_000, 'the participant to catch up');
-  return { perSecond: acknowledged / seconds, acknowledged, refused, catchUpSeconds: (performance.now() - settleStart) / 1000 };
+  const catchUpSeconds = (performance.now() - settleStart) / 1000;
+  const cpuAfter = cpu();
+  const cpuMicrosPerUpdate = Object.fromEntries(Object.keys(cpuAfter).map((name) => [name, ((cpuAfter[name] - cpuBefore[name]) * 1000) / acknowledged]));
+  const trafficAfter = await updatesTraffic(owner);
+  const bytesPerUpdate = (trafficAfter.bytes - trafficBefore.bytes) / acknowledged;
+  const peerMessagesPerThousand = ((trafficAfter.messages - trafficBefore.messages) * 1000) / acknowledged;
+  const writesAfter = await writes();
+  const tableWrites = Object.fromEntries(
+    Object.keys(writesAfter).map((side) => {
+      const [requests, items] = [writesAfter[side].requests - writesBefore[side].requests, writesAfter[side].items - writesBefore[side].items];
+      return [side, { requestsPerThousand: (requests * 1000) / acknowledged, itemsPerRequest: items / requests }];
+    }),
+  );
+  return { perSecond: acknowledged / seconds, acknowledged, refused, catchUpSeconds, bytesPerUpdate, peerMessagesPerThousand, cpuMicrosPerUpdate, tableWrites };
 }
 
 async function main(): Promise<void> {
@@ -201,7 +295,9 @@ async function main(): Promise<void> {
         ]),
       ]),
   );
+  const loadAtStart = loadavg();
   await Promise.all(processes.map((child) => child.start()));
+  const processBySite = new Map(SITES.map((site, index) => [site as string, processes[index]]));
   const [westPort, eastPort] = [ports.get('west') ?? 0, ports.get('east') ?? 0];
   const west = new LocalCdsClient(() => westPort);
   const east = new LocalCdsClient(() => eastPort);
@@ -211,29 +307,53 @@ async function main(): Promise<void> {
       await seedCall(west, callId);
       await east.register(callId, 'agent-desktop');
     }
-    const recordBytes = Buffer.byteLength(JSON.stringify(await west.call(callIds[0])));
-
     await steadyRate(west, westPort, eastPort, callIds, WARM_UP_SECONDS, 0);
     const steady = await steadyRate(west, westPort, eastPort, callIds, LATENCY_SECONDS, WARM_UP_SECONDS * LATENCY_RATE_PER_SECOND);
-    const wholeRecordBytes = recordBytes * (PLATFORM_SITES - 1);
 
-    const spread = await sustainedRate(west, westPort, callIds, PROPERTIES_PER_CALL);
-    const hot = await sustainedRate(west, westPort, callIds.slice(0, HOT_CALLS), HOT_PROPERTIES_PER_CALL);
+    const tables = { owner: west, participant: east };
+    const spread = await sustainedRate(tables, westPort, callIds, PROPERTIES_PER_CALL, processBySite);
+    const hot = await sustainedRate(tables, westPort, callIds.slice(0, HOT_CALLS), HOT_PROPERTIES_PER_CALL, processBySite);
 
-    const print = (label: string, value: string) => process.stdout.write(`${label.padEnd(58)} ${value}\n`);
+    const record = await west.call(callIds[0]);
+    const recordBytes = Buffer.byteLength(JSON.stringify(record));
+    const wholeRecordBytes = await wholeRecordSocketBytes(record, callIds[0]);
+
+    const print = (label: string, value: string) => process.stdout.write(`${label.padEnd(66)} ${value}\n`);
     const describe = (rate: SustainedRate) =>
-      `${Math.round(rate.perSecond)} (${rate.acknowledged} acknowledged, ${rate.refused} refused, ${CONCURRENCY} in flight; participant caught up ${rate.catchUpSeconds.toFixed(1)} s later)`;
+      `${Math.round(rate.perSecond)} (${rate.acknowledged} acknowledged, ${rate.refused} refused, ${CONCURRENCY} in flight pipelined on ${LOCAL_CONNECTIONS} connections; participant caught up ${rate.catchUpSeconds.toFixed(1)} s later)`;
+    const tableLine = (rate: SustainedRate) =>
+      Object.entries(rate.tableWrites)
+        .map(([side, { requestsPerThousand, itemsPerRequest }]) => `${side} ${Math.round(requestsPerThousand)} (${itemsPerRequest.toFixed(1)} items each)`)
+        .join(', ');
+    const cpuLine = (rate: SustainedRate) =>
+      Object.entries(rate.cpuMicrosPerUpdate)
+        .map(([name, micros]) => `${name} ${Number.isNaN(micros) ? 'n/a' : Math.round(micros)}`)
+        .join(', ');
+    const perRecipient = (bytes: number) => `${Math.round(bytes)} B, ${(bytes / wholeRecordBytes).toFixed(3)} of one whole record`;
+    print('load average (1, 5, 15 min) at start', loadAtStart.map((load) => load.toFixed(2)).join(', '));
     print(`updates/s sustained by one owner, ${CALLS} calls x ${PROPERTIES_PER_CALL} properties`, describe(spread));
+    print('  CPU us per update (owner with its dynalite, participant, idle site, client)', cpuLine(spread));
+    print('  DynamoDB BatchWriteItem requests per 1,000 updates', tableLine(spread));
+    print('  updates messages to the participant per 1,000 updates', `${Math.round(spread.peerMessagesPerThousand)}`);
     print(`updates/s sustained by one owner, ${HOT_CALLS} calls x ${HOT_PROPERTIES_PER_CALL} properties`, describe(hot));
+    print('  CPU us per update', cpuLine(hot));
+    print('  DynamoDB BatchWriteItem requests per 1,000 updates', tableLine(hot));
+    print('  updates messages to the participant per 1,000 updates', `${Math.round(hot.peerMessagesPerThousand)}`);
     const { propagation, acknowledgement } = steady;
     print(
       `owner->participant propagation at ${LATENCY_RATE_PER_SECOND}/s, after ${WARM_UP_SECONDS} s warm-up`,
       `p50 ${percentile(propagation, 0.5).toFixed(1)} ms, p99 ${percentile(propagation, 0.99).toFixed(1)} ms (${propagation.length} updates, ${steady.superseded} superseded in transit, ${steady.refused} refused)`,
     );
     print('owner acknowledgement of those updates', `p50 ${percentile(acknowledgement, 0.5).toFixed(1)} ms, p99 ${percentile(acknowledgement, 0.99).toFixed(1)} ms`);
-    print('bytes sent per update (one participant, headers included)', `${Math.round(steady.bytesPerUpdate)}`);
-    print(`whole record to every other site (${PLATFORM_SITES} sites, record ${recordBytes} B)`, `${wholeRecordBytes}`);
-    print('ratio', (steady.bytesPerUpdate / wholeRecordBytes).toFixed(3));
+    print(`whole record to one site, on the socket (record ${recordBytes} B of JSON)`, `${Math.round(wholeRecordBytes)} B`);
+    print(`socket bytes per update to one participant at ${LATENCY_RATE_PER_SECOND}/s`, perRecipient(steady.bytesPerUpdate));
+    print(`socket bytes per update to one participant, ${CALLS} calls x ${PROPERTIES_PER_CALL} at full rate`, perRecipient(spread.bytesPerUpdate));
+    print('fan-out: sites sent each update, whole-record sites', `${CALL_FAN_OUT} (the call's participants), ${WHOLE_RECORD_FAN_OUT} (every other site of ${SITES.length})`);
+    print(
+      `ratio to whole-record replication to every other site, at ${LATENCY_RATE_PER_SECOND}/s`,
+      ((steady.bytesPerUpdate * CALL_FAN_OUT) / (wholeRecordBytes * WHOLE_RECORD_FAN_OUT)).toFixed(3),
+    );
+    print('load average (1, 5, 15 min) at end', loadavg().map((load) => load.toFixed(2)).join(', '));
   } finally {
     await Promise.all(processes.map((child) => child.stop()));
     agent.destroy();

@@ -1,11 +1,18 @@
 /**
- * Upgrade benchmark: a fleet of 50 simulated media servers x 2 call-control groups carrying ~1,000
- * concurrent calls, upgraded blue then green on each media server, 10 media servers at a time, by the
- * local orchestrator with the real steps. Media servers, call control and DynamoDB (dynalite) each run
- * in a helper process, so this process is the orchestrator alone.
+ * Upgrade benchmark: a fleet of 500 simulated media servers x 2 call-control groups carrying ~1,000
+ * concurrent calls, upgraded blue then green on each media server, 40 media servers at a time, with the
+ * real steps. Media servers, call control and DynamoDB (dynalite) each run in a helper process, so this
+ * process is the orchestrator alone.
  *
- * Reports: orchestration overhead beyond the natural drain time (target < 5 s for the whole fleet),
- * route-edit latency, the orchestrator's CPU and memory, and calls dropped or refused (must be 0).
+ * Two paths, reported apart:
+ * - the local CLI path (`voiceplane upgrade`): 250 ms polls, a drain wait woken by each hangup of the
+ *   group on a kept ESL connection, redeploys that complete in process. Reports the orchestration
+ *   overhead beyond the natural drain time (target < 5 s for the whole fleet), route-edit latency, the
+ *   orchestrator's CPU and memory, and calls dropped or refused (must be 0);
+ * - the Step Functions path on 20 of the media servers: the deployed state machine definition under
+ *   aws-local-stepfunctions with its 10 s Wait states, each task a fresh ESL connection as in Lambda;
+ *   its overhead beside the poll model (the drain seen up to one poll late, the rollout one poll after
+ *   the deployment started).
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
@@ -23,21 +30,32 @@ import type { GroupRecord } from '../runtime/upgrade/state/upgrade-records';
 import { parseUpgradeRequest } from '../runtime/upgrade/request/upgrade-request';
 import { DynamoUpgradeStateStore } from '../runtime/upgrade/state/upgrade-state-store';
 import { SIMULATOR_PASSWORD } from '../test/support/media-server-fixture';
+import { pollOverheadMs, runStepFunctionsUpgrade, STEP_FUNCTIONS_POLL_MS } from './support/step-functions-upgrade';
 import { BenchGroupDeployer } from './support/upgrade-bench-deployer';
 import { naturalDrainMs, percentile, scheduledWallMs } from './support/upgrade-figures';
 import { IpcProcess } from './support/upgrade-ipc';
 import type { SwitchCalls } from './support/upgrade-switches';
 
-const MEDIA_SERVERS = 50;
+const MEDIA_SERVERS = 500;
 const GROUPS = ['blue', 'green'] as const;
-const CONCURRENCY = 10;
+/**
+ * 12.5 media servers per worker. At 100, the helper processes (all simulators in one, all call-control
+ * services in another) answered route edits in 0.8 s (p50) on a shared 2-core machine and refused calls:
+ * the harness, not the orchestrator, set the pace.
+ */
+const CONCURRENCY = 40;
+/**
+ * The Step Functions path's media servers, all at once (one round of 10 s polls): 20 more, since the local
+ * run's per-media-server leases outlast it by 4 minutes and refuse another upgrade meanwhile.
+ */
+const STEP_FUNCTIONS_MEDIA_SERVERS = 20;
 const CONCURRENT_CALLS = 1_000;
 const MIN_CALL_MS = 4_000;
 const MAX_CALL_MS = 8_000;
 const POLL_MS = 250;
 const IMAGE = 'voiceplane/call-control';
 
-const mediaServerId = (index: number) => `bench/ms-${String(index + 1).padStart(2, '0')}`;
+const mediaServerId = (index: number) => `bench/ms-${String(index + 1).padStart(3, '0')}`;
 const ms = (value: number) => `${(value / 1000).toFixed(2)} s`;
 
 async function main(): Promise<void> {
@@ -45,7 +63,9 @@ async function main(): Promise<void> {
     ['upgrade-switches.ts', 'upgrade-call-control.ts', 'upgrade-dynamodb.ts'].map((script) => IpcProcess.start(path.join(__dirname, 'support', script))),
   );
   try {
-    const eslPorts = await switches.request<number[]>('start', { count: MEDIA_SERVERS });
+    const eslPorts = await switches.request<number[]>('start', { count: MEDIA_SERVERS + STEP_FUNCTIONS_MEDIA_SERVERS });
+    const localIds = eslPorts.slice(0, MEDIA_SERVERS).map((_, index) => mediaServerId(index));
+    const stepFunctionsIds = eslPorts.slice(MEDIA_SERVERS).map((_, index) => mediaServerId(MEDIA_SERVERS + index));
     const keys = eslPorts.flatMap((_, index) => GROUPS.map((group) => ({ key: `${mediaServerId(index)}/${group}`, group })));
     const ports = await callControl.request<Record<string, { eslPort: number; httpPort: number }>>('start', { groups: keys, version: '1.0.0' });
     const endpoint = await dynamo.request<string>('start');
@@ -77,16 +97,15 @@ async function main(): Promise<void> {
     const steps = createGroupUpgradeSteps({ inventory, store, mediaServers, deployers: (id, group) => deployers.get(`${id}/${group}`)!, clock: systemClock, sleep: systemSleep });
 
     const averageCallSeconds = (MIN_CALL_MS + MAX_CALL_MS) / 2000;
-    await switches.request('load', { ratePerSecond: CONCURRENT_CALLS / MEDIA_SERVERS / averageCallSeconds, minMs: MIN_CALL_MS, maxMs: MAX_CALL_MS });
+    await switches.request('load', { ratePerSecond: CONCURRENT_CALLS / eslPorts.length / averageCallSeconds, minMs: MIN_CALL_MS, maxMs: MAX_CALL_MS });
     let concurrent = 0;
     for (let waited = 0; concurrent < CONCURRENT_CALLS * 0.95 && waited < 30_000; waited += 500) {
       await systemSleep(500);
       concurrent = await switches.request<number>('activeCalls');
     }
     process.stdout.write(
-      `fleet: ${MEDIA_SERVERS} media servers x ${GROUPS.length} groups, ${concurrent} concurrent calls of ${MIN_CALL_MS / 1000}-${
-        MAX_CALL_MS / 1000
-      } s; upgrading ${CONCURRENCY} media servers at a time, poll ${POLL_MS} ms\n`,
+      `fleet: ${MEDIA_SERVERS} (+${STEP_FUNCTIONS_MEDIA_SERVERS} for the Step Functions path) media servers x ${GROUPS.length} groups, ${concurrent} concurrent calls of ${MIN_CALL_MS / 1000}-${MAX_CALL_MS / 1000} s\n` +
+        `local CLI path (voiceplane upgrade): ${CONCURRENCY} media servers at a time, poll ${POLL_MS} ms, drain waits woken by each hangup of the group, redeploy in process\n`,
     );
 
     let peakRss = process.memoryUsage().rss;
@@ -100,7 +119,7 @@ async function main(): Promise<void> {
     const helperCpuBefore = Object.values(helpers).map((helper) => processCpuSeconds(helper.child.pid));
     const cpuBefore = process.cpuUsage();
     const startedAt = Date.now();
-    const request = parseUpgradeRequest({ image: IMAGE, version: '1.1.0', groups: [...GROUPS], mediaServers: 'all', concurrency: CONCURRENCY, maxDrainSeconds: 120 });
+    const request = parseUpgradeRequest({ image: IMAGE, version: '1.1.0', groups: [...GROUPS], mediaServers: localIds, concurrency: CONCURRENCY, maxDrainSeconds: 120 });
     const summary = await runUpgrade({
       request,
       inventory,
@@ -116,26 +135,34 @@ async function main(): Promise<void> {
     clearInterval(sampler);
     await mediaServers.close();
 
+    const stepFunctionsStartedAt = Date.now();
+    // The execution fails if any media server failed: the bench reports it after the local figures.
+    const stepFunctionsFailure = await runStepFunctionsUpgrade({
+      inventory,
+      store,
+      deployers: (id, group) => deployers.get(`${id}/${group}`)!,
+      request: { image: IMAGE, version: '1.2.0', groups: [...GROUPS], mediaServers: stepFunctionsIds, concurrency: STEP_FUNCTIONS_MEDIA_SERVERS, maxDrainSeconds: 120 },
+      executionName: 'bench-sfn',
+    }).then(
+      () => undefined,
+      (error: Error) => error.message,
+    );
+    const stepFunctionsWallMs = Date.now() - stepFunctionsStartedAt;
+
     const perSwitch = await switches.request<SwitchCalls[]>('stopLoad');
-    const records = new Map((await store.listGroups('bench')).map((record) => [`${record.mediaServerId}/${record.groupId}`, record]));
-    const natural = new Map<string, number>();
-    const groupOverheads: number[] = [];
-    perSwitch.forEach((result, index) => {
-      for (const group of GROUPS) {
-        const record = records.get(`${mediaServerId(index)}/${group}`);
-        if (record?.drainWrittenAt === undefined || record.restoredAt === undefined) continue;
-        const calls = result.calls.filter(([callGroup]) => callGroup === group).map(([, startMs, endMs]) => ({ startMs, endMs }));
-        const drainMs = naturalDrainMs(calls, record.drainWrittenAt);
-        natural.set(`${mediaServerId(index)}/${group}`, drainMs);
-        groupOverheads.push(record.restoredAt - record.drainWrittenAt - drainMs);
-      }
-    });
+    const { records, natural, groupOverheads } = await drainFigures(store, 'bench', perSwitch);
+    const stepFunctions = await drainFigures(store, 'bench-sfn', perSwitch);
     const segments = breakdown([...records.values()], natural);
-    const idealPerMediaServer = eslPorts.map((_, index) => GROUPS.reduce((sum, group) => sum + (natural.get(`${mediaServerId(index)}/${group}`) ?? 0), 0));
+    const idealPerMediaServer = localIds.map((id) => GROUPS.reduce((sum, group) => sum + (natural.get(`${id}/${group}`) ?? 0), 0));
     const idealWallMs = scheduledWallMs(idealPerMediaServer, CONCURRENCY);
     const routeEdits = (await store.audit('bench')).flatMap((entry) => (entry.event.type === 'route-change' ? [entry.at - entry.event.startedAt] : []));
     const calls = perSwitch.flatMap((result) => result.calls);
     client.destroy();
+
+    const stepFunctionsNatural = stepFunctionsIds.map((id) => GROUPS.map((group) => stepFunctions.natural.get(`${id}/${group}`) ?? 0));
+    const stepFunctionsIdealMs = scheduledWallMs(stepFunctionsNatural.map((drains) => drains.reduce((sum, drain) => sum + drain, 0)), STEP_FUNCTIONS_MEDIA_SERVERS);
+    const pollModelMs = scheduledWallMs(stepFunctionsNatural.map((drains) => drains.reduce((sum, drain) => sum + drain + pollOverheadMs(drain), 0)), STEP_FUNCTIONS_MEDIA_SERVERS);
+    const stepFunctionsUpgraded = [...stepFunctions.records.values()].filter((record) => record.phase === 'restored').length;
 
     const lines = [
       `upgrade: ${summary.status}, ${summary.mediaServers.filter((mediaServer) => mediaServer.status === 'upgraded').length}/${MEDIA_SERVERS} media servers upgraded`,
@@ -150,12 +177,36 @@ async function main(): Promise<void> {
         1,
       )}% of one core); peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`,
       `helper processes' CPU meanwhile (2 cores shared): ${helperCpu.join(', ')}`,
-      `calls: ${calls.length} answered, ${calls.filter(([, , , completed]) => !completed).length} dropped, ${perSwitch.reduce((sum, result) => sum + result.refused, 0)} refused`,
+      `Step Functions path (the deployed definition under aws-local-stepfunctions, Wait states ${STEP_FUNCTIONS_POLL_MS / 1000} s, a fresh ESL connection per task as in Lambda, no wake on hangup): ` +
+        `${STEP_FUNCTIONS_MEDIA_SERVERS} media servers at once, ${stepFunctionsUpgraded}/${STEP_FUNCTIONS_MEDIA_SERVERS * GROUPS.length} groups upgraded${stepFunctionsFailure === undefined ? '' : `; FAILED: ${stepFunctionsFailure}`}`,
+      `  wall time: ${ms(stepFunctionsWallMs)}; natural drains: ${ms(stepFunctionsIdealMs)}; overhead beyond them ${ms(stepFunctionsWallMs - stepFunctionsIdealMs)}, of which the poll model ` +
+        `(drain seen up to one poll late, rollout seen one poll after it started, per group) accounts for ${ms(pollModelMs - stepFunctionsIdealMs)} and the steps for ${ms(stepFunctionsWallMs - pollModelMs)}`,
+      `  per group, drain write -> restored, beyond its natural drain: p50 ${ms(percentile(stepFunctions.groupOverheads, 0.5))}, p99 ${ms(percentile(stepFunctions.groupOverheads, 0.99))}`,
+      `calls (both paths): ${calls.length} answered, ${calls.filter(([, , , completed]) => !completed).length} dropped, ${perSwitch.reduce((sum, result) => sum + result.refused, 0)} refused`,
     ];
     lines.forEach((line) => process.stdout.write(`${line}\n`));
+    if (summary.status !== 'succeeded' || stepFunctionsFailure !== undefined) process.exitCode = 1;
   } finally {
     await Promise.allSettled([switches, callControl, dynamo].map((helper) => helper.request('stop')));
   }
+}
+
+/** Each upgraded group's record, its natural drain (from the calls on its media server) and its time from drain write to restored beyond it. */
+async function drainFigures(store: DynamoUpgradeStateStore, upgradeId: string, perSwitch: readonly SwitchCalls[]) {
+  const records = new Map((await store.listGroups(upgradeId)).map((record) => [`${record.mediaServerId}/${record.groupId}`, record]));
+  const natural = new Map<string, number>();
+  const groupOverheads: number[] = [];
+  perSwitch.forEach((result, index) => {
+    for (const group of GROUPS) {
+      const record = records.get(`${mediaServerId(index)}/${group}`);
+      if (record?.drainWrittenAt === undefined || record.restoredAt === undefined) continue;
+      const calls = result.calls.filter(([callGroup]) => callGroup === group).map(([, startMs, endMs]) => ({ startMs, endMs }));
+      const drainMs = naturalDrainMs(calls, record.drainWrittenAt);
+      natural.set(`${mediaServerId(index)}/${group}`, drainMs);
+      groupOverheads.push(record.restoredAt - record.drainWrittenAt - drainMs);
+    }
+  });
+  return { records, natural, groupOverheads };
 }
 
 /** CPU seconds a process has used so far, from /proc (Linux). */

@@ -138,6 +138,57 @@ async function refusalsDuringRouteWrites(rig: Rig, ratePerSecond: number): Promi
   );
 }
 
+/**
+ * Where a call's time goes, from FreeSWITCH's own events on a connection of their own: channels per offered call
+ * (CHANNEL_CREATE) and the applications executed on them per call (CHANNEL_EXECUTE_COMPLETE: the dialplan's steps,
+ * the `socket` hand-off to call control and what call control then executes), plus the inbound ESL round trips this
+ * load generator makes per call (originate, hang up, group counts). Call control's own commands that run no
+ * application (e.g. `api`) are not among the events and are not counted.
+ */
+async function whereTheTimeGoes(rig: Rig, ratePerSecond: number): Promise<void> {
+  const events = await EslClient.connect(rig.freeswitch.eslOptions);
+  const applications = new Map<string, number>();
+  let channels = 0;
+  events.on('event', (event) => {
+    if (event.name === 'CHANNEL_CREATE') channels++;
+    if (event.name === 'CHANNEL_EXECUTE_COMPLETE') {
+      const name = `${event.headers['Call-Direction'] ?? '?'} leg: ${event.headers.Application ?? '?'}`;
+      applications.set(name, (applications.get(name) ?? 0) + 1);
+    }
+  });
+  await events.subscribe(['CHANNEL_CREATE', 'CHANNEL_EXECUTE_COMPLETE']);
+  let roundTrips = 0;
+  const counting: Rig = { ...rig, esl: countingEsl(rig.esl, () => roundTrips++) };
+  const count = ratePerSecond * 5;
+  const result = await callLoad(counting, count, ratePerSecond, 1_000);
+  // CHANNEL_EXECUTE_COMPLETE of the last hang-ups may still be on their way: wait until the count stops moving.
+  const eventsSeen = () => [...applications.values()].reduce((sum, value) => sum + value, channels);
+  for (let previous = -1; eventsSeen() !== previous; await pause(200)) previous = eventsSeen();
+  await events.close();
+  const answered = count - result.refused.length;
+  const perCall = [...applications].sort((a, b) => b[1] - a[1]).map(([name, value]) => `${name} ${(value / answered).toFixed(2)}`);
+  console.log(
+    `real FreeSWITCH per call (${answered} answered of ${count} at ${ratePerSecond} calls/s, from its events): ${(channels / answered).toFixed(2)} channels; ` +
+      `applications executed: ${perCall.join(', ')}; load generator's inbound ESL round trips ${(roundTrips / answered).toFixed(2)}`,
+  );
+}
+
+/** `esl` with every command counted by `onCommand`. */
+function countingEsl(esl: EslClient, onCommand: () => void): EslClient {
+  return new Proxy(esl, {
+    get(target, property, receiver) {
+      const value = Reflect.get(target, property, receiver);
+      if ((property === 'api' || property === 'bgapi') && typeof value === 'function') {
+        return (...args: unknown[]) => {
+          onCommand();
+          return value.apply(target, args);
+        };
+      }
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 /** `-ERR CAUSE`, or the client error's name: one short key per kind of refusal. */
 const shortReply = (reply: string) => (reply.startsWith('-ERR') ? reply : reply.split(':')[0]);
 
@@ -166,6 +217,7 @@ export async function benchmarkRealFreeSwitch(binary: string): Promise<void> {
     await routes.setRoutes(rig.tables[0]);
     await drainLatency(rig);
     await refusalsDuringRouteWrites(rig, 100);
+    await whereTheTimeGoes(rig, 10);
     for (const ratePerSecond of [25, 50, 100]) await sustainedCalls(rig, ratePerSecond);
   } finally {
     await esl.close();

@@ -18,6 +18,8 @@ async function startService(key: string, group: string, version: string, eslPort
     eslListen: { host: HOST, port: eslPort },
     httpListen: { host: HOST, port: httpPort },
     logger: silent,
+    // The helper's stdout is the bench's report: no EMF lines there.
+    writeMetrics: () => undefined,
     shutdownGraceMs: 5_000,
   });
   const ports = await service.start();

@@ -239,7 +239,7 @@ export class CdsNode {
   private constructor(
     readonly site: string,
     private readonly parts: NodeParts,
-    store: CdsStore,
+    private readonly store: CdsStore,
     logger: Logger,
   ) {
     this.fenced = store.fenced.then((error) => {
@@ -336,6 +336,7 @@ export class CdsNode {
       peers,
       sent: client.traffic(),
       received: peerApi.received(),
+      tableBatchWrites: this.store.batchWriteStats?.() ?? null,
     };
   }
 

@@ -26,6 +26,7 @@ const MEDIA_SERVER_TARGET = {
 export const SYNTH_OPTIONS = {
   ...TOPOLOGY_FILE,
   out: { type: 'string', value: 'DIR', description: 'where to write the stacks (default: cdktf.out)' },
+  stack: { type: 'string', multiple: true, value: 'NAME', description: 'synthesize only this stack, as a whole synth writes it (repeat it; default: every stack)' },
 } as const satisfies OptionTable;
 
 export const ROUTES_SHOW_OPTIONS = { ...MEDIA_SERVER_TARGET, ...JSON_OUTPUT } as const satisfies OptionTable;

@@ -57,7 +57,7 @@ export function commandTree(context: CliContext, setExitCode: (code: number) => 
 
   leaf(program, 'synth', "synthesize the platform's stacks", SYNTH_OPTIONS, async (values) => {
     const { runSynthCommand } = await import('../commands/synth-command');
-    runSynthCommand({ topology: values.topology, outdir: path.resolve(values.out ?? 'cdktf.out'), env: context.env }, context.stdout);
+    runSynthCommand({ topology: values.topology, outdir: path.resolve(values.out ?? 'cdktf.out'), stacks: values.stack, env: context.env }, context.stdout);
     return 0;
   });
 

@@ -10,7 +10,7 @@ const REPO_ROOT = path.join(__dirname, '../..');
 
 /** Every command line the README documents, each with flags its help must list. */
 const COMMANDS: ReadonlyArray<readonly [string, readonly string[]]> = [
-  ['synth', ['--topology <FILE>', '--out <DIR>']],
+  ['synth', ['--topology <FILE>', '--out <DIR>', '--stack <NAME>']],
   ['routes show', ['--esl <HOST:PORT>', '--password-file <FILE>', '--json']],
   ['routes set', ['--group <ID=HOST:PORT[|HOST:PORT...][@WEIGHT]>', '--dry-run', '--allow-single-group']],
   ['routes drain', ['--group <ID>']],
@@ -72,6 +72,15 @@ describe('voiceplane command line', () => {
   ])('refuses %j in one line naming what is wrong, with a suggestion (exit 2)', async (args, message) => {
     expect(await runCli(args)).toEqual({ code: 2, stdout: [], stderr: [message] });
   });
+
+  it('synthesizes only the stacks --stack names, and lists just those', async () => {
+    const out = path.join(mkdtempSync(path.join(tmpdir(), 'voiceplane-synth-')), 'cdktf.out');
+    const result = await runCli(['synth', '--stack', 'acme-site-west', '--out', out], { PATH: process.env.PATH });
+    expect(result).toEqual({ code: 0, stdout: [path.join(out, 'stacks/acme-site-west/cdk.tf.json')], stderr: [] });
+    const unknown = await runCli(['synth', '--stack', 'acme-site-paris', '--out', out], { PATH: process.env.PATH });
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toEqual([expect.stringMatching(/stack "acme-site-paris" is not in this topology \(its stacks: acme-dc-east, /)]);
+  }, 120_000);
 
   it('keeps the program-wide --version apart from `upgrade --version TAG`', async () => {
     const result = await runCli(['upgrade', '--version', '1.2.3', '--plan']);

@@ -64,6 +64,29 @@ describe('the CDKTF app (stacks/main.ts)', () => {
     }
   });
 
+  it('synthesizes only the stacks VOICEPLANE_STACKS names, each byte for byte as the whole synth writes it', async () => {
+    const [whole, selected] = await Promise.all([synthApp({}), synthApp({ VOICEPLANE_STACKS: 'acme-site-frankfurt, acme-dc-east' })]);
+    expect([whole.code, selected.code]).toEqual([0, 0]);
+    expect(readdirSync(path.join(selected.outdir, 'stacks')).sort()).toEqual(['acme-dc-east', 'acme-site-frankfurt']);
+    const files = listFiles(path.join(selected.outdir, 'stacks'));
+    // The data center's stack carries the orchestrator's Lambda package: assets are compared too.
+    expect(files.filter((file) => file.endsWith('.zip'))).toHaveLength(1);
+    for (const file of files) {
+      expect({ file, content: readFileSync(path.join(selected.outdir, 'stacks', file)).toString('base64') }).toEqual({ file, content: readFileSync(path.join(whole.outdir, 'stacks', file)).toString('base64') });
+    }
+    // Deployed with cdktf, the site still waits for the data center built with it.
+    const manifest = JSON.parse(readFileSync(path.join(selected.outdir, 'manifest.json'), 'utf8'));
+    expect(Object.keys(manifest.stacks).sort()).toEqual(['acme-dc-east', 'acme-site-frankfurt']);
+    expect(manifest.stacks['acme-site-frankfurt'].dependencies).toEqual(['acme-dc-east']);
+  });
+
+  it('refuses, in one line and writing nothing, a VOICEPLANE_STACKS name the topology does not have', async () => {
+    const result = await synthApp({ VOICEPLANE_STACKS: 'acme-site-west,acme-site-paris' });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual(['stack "acme-site-paris" is not in this topology (its stacks: acme-dc-east, acme-site-west, acme-site-frankfurt)']);
+    expect(existsSync(result.outdir)).toBe(false);
+  });
+
   it('exits non-zero with the validation messages and writes nothing for a bad topology', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'voiceplane-topology-')), 'bad.json');
     writeFileSync(file, JSON.stringify({ platform: 'acme', runtimeImage: 'img:1', dataCenters: [], sites: [] }));

@@ -51,6 +51,19 @@ describe('the upgrade state machine definition', () => {
     expect(top.UpgradeMediaServers.ItemProcessor).toMatchObject({ ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } });
   });
 
+  it('hands each child its media server item and the shared release, replaces the items with the results, and tolerates no failed child', () => {
+    const top = definition.States as States;
+    expect(top.UpgradeMediaServers).toMatchObject({
+      ItemsPath: '$.mediaServers',
+      ItemSelector: { 'release.$': '$.release', 'mediaServer.$': '$$.Map.Item.Value' },
+      ResultPath: '$.mediaServers',
+      ToleratedFailurePercentage: 0,
+    });
+    const perMediaServer = (top.UpgradeMediaServers.ItemProcessor as { States: States }).States;
+    expect(perMediaServer.UpgradeGroupsInOrder.ItemsPath).toBe('$.mediaServer.groups');
+    expect(perMediaServer.MediaServerFailed.Parameters).toEqual({ 'mediaServerId.$': '$.mediaServer.mediaServerId', status: 'failed', 'error.$': '$.error.Error' });
+  });
+
   it('waits for the drain in a Wait/Choice loop and applies the timeout policy', () => {
     const flow = groupFlowOf(definition);
     expect(flow.Drain.Next).toBe('WaitForDrain');
@@ -101,7 +114,7 @@ describe('the upgrade state machine definition', () => {
     expect(flow.WaitForEarlierRun).toEqual({ Type: 'Wait', TimestampPath: '$.preflight.retryAt', Next: 'RememberEarlierRun' });
     expect(flow.RememberEarlierRun).toEqual({ Type: 'Pass', InputPath: '$.preflight.earlierRun', ResultPath: '$.earlierRun', Next: 'Preflight' });
     const perMediaServer = ((definition.States as States).UpgradeMediaServers.ItemProcessor as { States: States }).States;
-    expect(perMediaServer.UpgradeGroupsInOrder.ItemSelector).toEqual({ 'target.$': '$$.Map.Item.Value', earlierRun: null });
+    expect(perMediaServer.UpgradeGroupsInOrder.ItemSelector).toMatchObject({ target: { 'groupId.$': '$$.Map.Item.Value' }, earlierRun: null });
   });
 
   it('rejects a poll interval that is not a positive whole number of seconds', () => {

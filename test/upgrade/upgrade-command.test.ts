@@ -44,7 +44,7 @@ describe('voiceplane upgrade (command module)', () => {
     ['an unknown group', { group: ['red'], version: '2.0.0' }, 'upgrade plan: media server local/ms-1 has no group "red"'],
     ['a bad drain limit', { group: ['blue'], version: '2.0.0', 'max-drain-seconds': '10m' }, '--max-drain-seconds: must be a whole number of seconds in 1..86400 (got "10m")'],
     ['a bad policy', { group: ['blue'], version: '2.0.0', 'on-timeout': 'kill' }, '--on-timeout: must be wait, force or abort (got "kill")'],
-    ['a bad concurrency', { group: ['blue'], version: '2.0.0', concurrency: '0' }, '--concurrency: must be a whole number of media servers in 1..40 (got 0)'],
+    ['a bad concurrency', { group: ['blue'], version: '2.0.0', concurrency: '0' }, '--concurrency: must be a whole number of media servers in 1..1000 (got 0)'],
     ['an endpoint without a table', { group: ['blue'], version: '2.0.0', table: undefined }, '--table: required with --dynamodb-endpoint'],
   ])('rejects %s with a usage error and changes nothing', async (_, values, expected) => {
     const routesBefore = await fleet.routes();
@@ -57,7 +57,7 @@ describe('voiceplane upgrade (command module)', () => {
 
   it('names every bad option in one line', async () => {
     await expect(upgrade({ group: ['blue', 'blue'], 'on-timeout': 'x', concurrency: '-1' })).rejects.toThrow(
-      /^--version: required; --group \[1\]: "blue" is listed twice; --on-timeout: must be wait, force or abort \(got "x"\); --concurrency: must be a whole number of media servers in 1\.\.40 \(got "-1"\)$/,
+      /^--version: required; --group \[1\]: "blue" is listed twice; --on-timeout: must be wait, force or abort \(got "x"\); --concurrency: must be a whole number of media servers in 1\.\.1000 \(got "-1"\)$/,
     );
   });
 

@@ -45,8 +45,8 @@ describe('upgrade request', () => {
     ['fractional drain seconds', { maxDrainSeconds: 1.5 }, 'maxDrainSeconds: must be a whole number of seconds in 1..86400 (got 1.5)'],
     ['drain seconds as text', { maxDrainSeconds: '900' }, 'maxDrainSeconds: must be a whole number of seconds in 1..86400 (got "900")'],
     ['unknown policy', { onDrainTimeout: 'kill' }, 'onDrainTimeout: must be wait, force or abort (got "kill")'],
-    ['zero concurrency', { concurrency: 0 }, 'concurrency: must be a whole number of media servers in 1..40 (got 0)'],
-    ['concurrency above the Map limit', { concurrency: 41 }, 'concurrency: must be a whole number of media servers in 1..40 (got 41)'],
+    ['zero concurrency', { concurrency: 0 }, 'concurrency: must be a whole number of media servers in 1..1000 (got 0)'],
+    ['concurrency above the Lambda concurrency it may take', { concurrency: 1001 }, 'concurrency: must be a whole number of media servers in 1..1000 (got 1001)'],
     ['bad upgrade id', { upgradeId: 'a b' }, 'upgradeId: "a b" must be 1-80 letters'],
     ['misspelt field', { maxDrainSecond: 10 }, 'unknown field(s) "maxDrainSecond"'],
   ])('rejects %s with one line naming the field', (_, change, expected) => {

@@ -1,5 +1,6 @@
 import { randomUUID, type KeyObject } from 'crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'http';
+import type { Socket } from 'net';
 import { Agent as HttpsAgent, request as httpsRequest } from 'https';
 import type { z } from 'zod';
 import type { CdsClock } from '../clock/cds-clock';
@@ -60,17 +61,30 @@ export interface PeerClientOptions {
   readonly timeoutMs: number;
 }
 
+/**
+ * Traffic of one path, as it crossed the connections: `bytes` written (request line, every header, body) and
+ * `bytesReceived` read (the replies, status line and headers included), both counted on the sockets.
+ */
+export interface PathTraffic {
+  requests: number;
+  bytes: number;
+  bytesReceived: number;
+}
+
 /** Hears of every reply that carries the peer's clock, with our send and receive times. */
 export type ReplyListener = (peer: string, peerTimeMs: number, sentAtMs: number, receivedAtMs: number) => void;
 
 /**
- * Signed JSON requests to peers over kept-alive connections; counts the bytes it sends per path. A peer with
+ * Signed JSON requests to peers over kept-alive connections; counts the bytes each path puts on and reads from
+ * the sockets (one request at a time per connection, so a socket's counters between two replies are one exchange). A peer with
  * several URLs is sent to the one that last answered, and to the next one when a connection fails or times out.
  */
 export class PeerClient {
   private readonly httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
   private readonly httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 16, noDelay: true });
-  private readonly sent = new Map<string, { requests: number; bytes: number }>();
+  private readonly sent = new Map<string, PathTraffic>();
+  /** Per connection, its byte counters when its last exchange was counted. */
+  private readonly counted = new WeakMap<Socket, { written: number; read: number }>();
   /** Per peer, the index of the URL that last answered. */
   private readonly preferred = new Map<string, number>();
   private readonly replyListeners = new Set<ReplyListener>();
@@ -81,9 +95,9 @@ export class PeerClient {
     this.replyListeners.add(listener);
   }
 
-  /** Request counts and bytes (headers and body) sent per path. */
-  traffic(): Record<string, { requests: number; bytes: number }> {
-    return Object.fromEntries(this.sent);
+  /** Requests, and bytes on the sockets both ways, per path. */
+  traffic(): Record<string, PathTraffic> {
+    return Object.fromEntries([...this.sent].map(([path, counter]) => [path, { ...counter }]));
   }
 
   async post<T>(peer: string, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
@@ -126,9 +140,9 @@ export class PeerClient {
       [PEER_HEADERS.nonce]: nonce,
       [PEER_HEADERS.signature]: peerSignature(this.options.privateKey, { method: 'POST', path, site: this.options.site, receiver: peer.site, timestamp, nonce, body: payload }),
     };
-    this.count(path, payload.length + Object.entries(headers).reduce((sum, [name, value]) => sum + name.length + value.length + 4, 0));
+    this.counter(path).requests += 1;
     const sentAt = this.options.clock.now();
-    const { status, text } = await this.send(new URL(path, peer.url), headers, payload);
+    const { status, text } = await this.send(new URL(path, peer.url), headers, payload, path);
     const receivedAt = this.options.clock.now();
     const json = parseJson(text);
     const time = typeof json === 'object' && json !== null && 'time' in json && typeof json.time === 'number' ? json.time : undefined;
@@ -142,17 +156,31 @@ export class PeerClient {
     return reply.data;
   }
 
-  private count(path: string, bytes: number): void {
-    const counter = this.sent.get(path) ?? { requests: 0, bytes: 0 };
-    counter.requests += 1;
-    counter.bytes += bytes;
-    this.sent.set(path, counter);
+  private counter(path: string): PathTraffic {
+    let counter = this.sent.get(path);
+    if (!counter) this.sent.set(path, (counter = { requests: 0, bytes: 0, bytesReceived: 0 }));
+    return counter;
   }
 
-  private send(url: URL, headers: Record<string, string>, payload: Buffer): Promise<{ status: number; text: string }> {
+  /** One exchange on `socket` is over (answered or failed): what it wrote and read since the previous one counts for `path`. */
+  private countBytes(path: string, socket: Socket | null): void {
+    if (!socket) return;
+    const before = this.counted.get(socket) ?? { written: 0, read: 0 };
+    const now = { written: socket.bytesWritten, read: socket.bytesRead };
+    this.counted.set(socket, now);
+    const counter = this.counter(path);
+    counter.bytes += now.written - before.written;
+    counter.bytesReceived += now.read - before.read;
+  }
+
+  private send(url: URL, headers: Record<string, string>, payload: Buffer, path: string): Promise<{ status: number; text: string }> {
     const secure = url.protocol === 'https:';
     return new Promise((resolve, reject) => {
-      const fail = (error: Error): void => reject(new PeerRequestError(`${url.host} unreachable: ${error.message}`));
+      let connection: Socket | null = null;
+      const fail = (error: Error): void => {
+        this.countBytes(path, connection);
+        reject(new PeerRequestError(`${url.host} unreachable: ${error.message}`));
+      };
       const request = (secure ? httpsRequest : httpRequest)(
         url,
         { method: 'POST', headers, agent: secure ? this.httpsAgent : this.httpAgent, timeout: this.options.timeoutMs },
@@ -164,10 +192,14 @@ export class PeerClient {
             if (length > PEER_REPLY_LIMIT_BYTES) response.destroy(new Error(`the reply is longer than ${PEER_REPLY_LIMIT_BYTES} bytes`));
             else chunks.push(chunk);
           });
-          response.on('end', () => resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') }));
+          response.on('end', () => {
+            this.countBytes(path, connection);
+            resolve({ status: response.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+          });
           response.on('error', fail);
         },
       );
+      request.on('socket', (socket) => (connection = socket));
       request.on('timeout', () => request.destroy(new Error(`no answer within ${this.options.timeoutMs} ms`)));
       request.on('error', fail);
       request.end(payload);

@@ -35,6 +35,12 @@ export interface UpdateBatcherOptions {
 /** The wait of a batch's first delta: small beside a round trip, long enough for the deltas of a burst of writes to share a message. */
 export const BATCH_DELAY_MS = 2;
 
+/**
+ * One batch on the wire while the next one fills: under load a batch then carries what arrived during a round trip
+ * (fewer, fuller signed messages: less CPU and fewer bytes per update), and when idle a delta waits only the delay.
+ */
+export const MAX_BATCHES_IN_FLIGHT = 2;
+
 /** How long a peer that predates batches is sent single updates messages before a batch is tried again (it may have been upgraded). */
 const OLDER_PEER_RECHECK_MS = 60_000;
 
@@ -47,7 +53,8 @@ interface WaitingDelta {
 
 /**
  * The updates to one peer, batched: the deltas of many calls go in one signed message, sent `maxDelayMs` after
- * the first of them or as soon as the batch is full (deltas, entries or bytes). Each delta's promise settles on
+ * the first of them or as soon as the batch is full (deltas, entries or bytes); a batch not full that is due while
+ * MAX_BATCHES_IN_FLIGHT batches are on their way goes as soon as one of them is answered. Each delta's promise settles on
  * its own result: acknowledged once the peer has stored it, or refused as its own updates message would have been
  * (`PeerRequestError` with the peer's status and reason); a batch the peer did not take (unreachable, stale,
  * malformed) fails every delta in it with that error, so deliveries retry or give up exactly as before.
@@ -57,6 +64,9 @@ export class UpdateBatcher {
   private waitingBytes = 0;
   private waitingEntries = 0;
   private cancelFlush?: () => void;
+  /** The delay of the waiting deltas has passed; they go when a batch on its way is answered. */
+  private flushDue = false;
+  private inFlight = 0;
   private olderPeerUntilMs = -Infinity;
   private stopped = false;
 
@@ -72,7 +82,7 @@ export class UpdateBatcher {
       this.waitingBytes += waiting.bytes;
       this.waitingEntries += delta.entries.length;
       if (this.stopped || this.waiting.length >= (this.options.maxDeltas ?? MAX_DELTAS_PER_BATCH) || this.waitingEntries >= MAX_ENTRIES_PER_MESSAGE) this.flush();
-      else this.cancelFlush ??= this.options.clock.schedule(() => this.flush(), this.options.maxDelayMs ?? BATCH_DELAY_MS);
+      else if (!this.flushDue) this.cancelFlush ??= this.options.clock.schedule(() => this.flushWhenFree(), this.options.maxDelayMs ?? BATCH_DELAY_MS);
     });
   }
 
@@ -91,14 +101,26 @@ export class UpdateBatcher {
     return this.waitingBytes + next.bytes <= (this.options.maxBytes ?? MAX_MESSAGE_ENTRY_BYTES) && this.waitingEntries + next.delta.entries.length <= MAX_ENTRIES_PER_MESSAGE;
   }
 
+  private flushWhenFree(): void {
+    this.cancelFlush = undefined;
+    if (this.inFlight >= MAX_BATCHES_IN_FLIGHT && !this.stopped) this.flushDue = true;
+    else this.flush();
+  }
+
   private flush(): void {
     this.cancelFlush?.();
     this.cancelFlush = undefined;
+    this.flushDue = false;
     const batch = this.waiting;
     this.waiting = [];
     this.waitingBytes = 0;
     this.waitingEntries = 0;
-    if (batch.length > 0) void this.deliver(batch);
+    if (batch.length === 0) return;
+    this.inFlight += 1;
+    void this.deliver(batch).finally(() => {
+      this.inFlight -= 1;
+      if (this.flushDue) this.flush();
+    });
   }
 
   private async deliver(batch: readonly WaitingDelta[]): Promise<void> {

@@ -1,3 +1,4 @@
+import type { BatchWriteStats } from '../../dynamodb/batch-writer';
 import type { CallEntry } from '../call/call-entries';
 import type { CallState } from '../call/call-record';
 import type { HlcTimestamp } from '../clock/hlc';
@@ -88,4 +89,6 @@ export type CdsStore = CallStore &
     readonly fenced: Promise<FencedError>;
     /** A cheap read of the table; throws when the node cannot reach it, and FencedError once another node took it. */
     checkReachable(): Promise<void>;
+    /** The group-committed writes of entries so far: requests and the items they carried. */
+    readonly batchWriteStats?: () => BatchWriteStats;
   };

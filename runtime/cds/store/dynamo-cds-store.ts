@@ -4,7 +4,7 @@ import type { CallEntry } from '../call/call-entries';
 import type { CdsClock } from '../clock/cds-clock';
 import type { CdsStore, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream, UpstreamCursor } from './cds-store';
 import { OUTBOX_PATHS, outboxTopic, type NewOutboxMessage, type OutboxMessage } from '../network/outbox-messages';
-import { BatchWriter } from '../../dynamodb/batch-writer';
+import { BatchWriter, type BatchWriteStats } from '../../dynamodb/batch-writer';
 import { isConditionalCheckFailed, queryAll, type WriteRequest } from '../../dynamodb/operations';
 import { FencedError, type ClockHighWaterMark } from '../clock/hybrid-clock';
 import {
@@ -95,6 +95,10 @@ export class DynamoCdsStore implements CdsStore {
       ...final.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })),
       ...stale.map((sk) => ({ DeleteRequest: { Key: { pk: callPk(callId), sk } } })),
     ]);
+  }
+
+  batchWriteStats(): BatchWriteStats {
+    return this.writer.stats;
   }
 
   async checkReachable(): Promise<void> {

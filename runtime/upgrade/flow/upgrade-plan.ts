@@ -8,7 +8,7 @@ export interface MediaServerPlan {
   readonly targets: readonly GroupUpgradeTarget[];
 }
 
-/** The output of the `plan` task: Step Functions maps over `mediaServers`, at most `concurrency` at once. */
+/** An upgrade expanded over the fleet: media servers in parallel, at most `concurrency` at once (the state machine takes it compacted, see state-machine-plan.ts). */
 export interface UpgradePlan {
   readonly upgradeId: string;
   readonly concurrency: number;

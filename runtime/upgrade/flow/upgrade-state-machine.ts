@@ -7,6 +7,7 @@ import {
   type FlowStateName,
   type FlowTask,
 } from './upgrade-flow';
+import type { UpgradeRelease } from './state-machine-plan';
 import { GROUP_UPGRADE_STEP_NAMES, type GroupUpgradeStepName } from './upgrade-steps';
 
 /**
@@ -29,7 +30,9 @@ import { GROUP_UPGRADE_STEP_NAMES, type GroupUpgradeStepName } from './upgrade-s
  * of its own (a Distributed Map): the parent's history no longer grows with the fleet, and one child
  * holds about 2,700 polls, i.e. at the default 10 s poll interval some 7 hours of drain and deployment
  * waiting summed over the groups of ONE media server, whatever the fleet size. A longer drain (stuck
- * calls under the `wait` policy) needs `force`/`abort`, or a longer `pollSeconds`.
+ * calls under the `wait` policy) needs `force`/`abort`, or a longer `pollSeconds`. The parent's history
+ * is 17 events for any fleet (35 with `Plan` retried); its state, the Distributed Map's items and then their results, stays
+ * under the 256 KiB payload limit for 2,000 media servers (`state-machine-plan.ts`).
  */
 
 /** Every Lambda-backed task: the group steps plus the planning step in front of them. */
@@ -80,8 +83,12 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
         Type: 'Map',
         ItemsPath: '$.mediaServers',
         MaxConcurrencyPath: '$.concurrency',
-        ItemSelector: { 'mediaServer.$': '$$.Map.Item.Value' },
-        ResultPath: '$.results',
+        // Every step failure is caught inside the child, which then reports `failed`: a child execution that
+        // itself fails met a Step Functions runtime or data-limit error, and the upgrade stops there.
+        ToleratedFailurePercentage: 0,
+        ItemSelector: { 'release.$': '$.release', 'mediaServer.$': '$$.Map.Item.Value' },
+        // The results take the items' place: the state stays within 256 KiB (see state-machine-plan.ts).
+        ResultPath: '$.mediaServers',
         Next: 'SummarizeResults',
         ItemProcessor: {
           // Standard, not Express: a drain can outlast Express's 5-minute limit.
@@ -90,11 +97,11 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
           States: {
             UpgradeGroupsInOrder: {
               Type: 'Map',
-              ItemsPath: '$.mediaServer.targets',
+              ItemsPath: '$.mediaServer.groups',
               // Blue-green: one group at a time, and a failed group stops the ones after it.
               MaxConcurrency: 1,
               // No earlier run's lease seen yet (see the flow's WaitForEarlierRun).
-              ItemSelector: { 'target.$': '$$.Map.Item.Value', earlierRun: null },
+              ItemSelector: { target: groupTargetSelector(), earlierRun: null },
               ResultPath: null,
               Next: 'MediaServerUpgraded',
               Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'MediaServerFailed' }],
@@ -107,7 +114,8 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
             },
             MediaServerFailed: {
               Type: 'Pass',
-              Parameters: { 'mediaServerId.$': '$.mediaServer.mediaServerId', status: 'failed', 'error.$': '$.error' },
+              // The error's name only: its cause (up to 32 KiB) stays in the child's history and the audit trail.
+              Parameters: { 'mediaServerId.$': '$.mediaServer.mediaServerId', status: 'failed', 'error.$': '$.error.Error' },
               End: true,
             },
           },
@@ -117,8 +125,8 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
         Type: 'Pass',
         Parameters: {
           'upgradeId.$': '$.upgradeId',
-          'results.$': '$.results',
-          'anyFailed.$': "States.ArrayContains($.results[*].status, 'failed')",
+          'results.$': '$.mediaServers',
+          'anyFailed.$': "States.ArrayContains($.mediaServers[*].status, 'failed')",
         },
         Next: 'UpgradeOutcome',
       },
@@ -132,6 +140,14 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
     },
   };
 }
+
+/** A group's step input, built in the child from the plan's shared release and the media server item (the group is the map item). */
+function groupTargetSelector(): State {
+  const releaseFields = Object.fromEntries(RELEASE_FIELDS.map((field) => [`${field}.$`, `$.release.${field}`]));
+  return { ...releaseFields, 'mediaServerId.$': '$.mediaServer.mediaServerId', 'groupId.$': '$$.Map.Item.Value' };
+}
+
+const RELEASE_FIELDS: readonly (keyof UpgradeRelease)[] = ['upgradeId', 'runId', 'image', 'version', 'maxDrainSeconds', 'onDrainTimeout'];
 
 function renderState(state: FlowState, task: (name: UpgradeTaskName, fields: State) => State, pollSeconds: number): State {
   switch (state.type) {

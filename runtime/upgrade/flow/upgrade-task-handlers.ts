@@ -4,7 +4,8 @@ import type { FleetInventory } from '../inventory/fleet-inventory';
 import { parseGroupUpgradeTarget } from '../request/group-upgrade-target';
 import { parseInput } from '../request/input-error';
 import { newRunId, newUpgradeId } from '../request/upgrade-id';
-import { planUpgrade, type UpgradePlan } from './upgrade-plan';
+import { planUpgrade } from './upgrade-plan';
+import { stateMachinePlan, type StateMachinePlan } from './state-machine-plan';
 import { registerUpgrade } from './upgrade-registration';
 import { parseUpgradeRequest, upgradeIdSchema } from '../request/upgrade-request';
 import type { UpgradeTaskName } from './upgrade-state-machine';
@@ -56,12 +57,12 @@ export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeT
   const { steps } = context;
   const done = {};
   return {
-    plan: async (input): Promise<UpgradePlan> => {
+    plan: async (input): Promise<StateMachinePlan> => {
       const { request: requestInput, executionName } = parseInput(planInputSchema, input, 'plan input');
       const request = parseUpgradeRequest(requestInput, context.inventory.allowedImageRepositories);
       const upgradeId = request.upgradeId ?? executionName ?? newUpgradeId(context.clock.now());
       // Every execution is a run of its own: a second live execution of the same upgrade cannot take its lease.
-      const plan = planUpgrade(request, context.inventory, upgradeId, newRunId());
+      const plan = stateMachinePlan(planUpgrade(request, context.inventory, upgradeId, newRunId()));
       await registerUpgrade(context.store, upgradeId, request);
       return plan;
     },

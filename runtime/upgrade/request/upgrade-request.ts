@@ -3,8 +3,12 @@ import { parseInput, strictObjectError } from './input-error';
 import { groupIdSchema, imageSchema, mediaServerIdSchema, uniqueList, versionSchema } from './upgrade-fields';
 import { imageRepositoryRefusal } from '../../contracts/image-allow-list';
 
-/** Step Functions' inline Map runs at most 40 iterations at once. */
-export const MAX_CONCURRENCY = 40;
+/**
+ * Media servers upgraded at once. Each runs in a child execution of a Distributed Map (up to 10,000 at
+ * once), and each child runs one Lambda step at a time: 1,000 keeps an upgrade within an account's
+ * default Lambda concurrency.
+ */
+export const MAX_CONCURRENCY = 1_000;
 export const MAX_DRAIN_SECONDS_LIMIT = 86_400;
 export const DEFAULT_MAX_DRAIN_SECONDS = 900;
 export const DEFAULT_CONCURRENCY = 5;

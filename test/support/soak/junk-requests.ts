@@ -26,6 +26,10 @@ const local = (target: SoakTarget, method: string, path: string, body?: Buffer, 
   rawExchange(target.localPort, [httpRequestBytes(method, path, { ...target.localHeaders, ...headers }, body)], QUICK);
 const peer = (target: SoakTarget, path: string, body: Buffer, headers: Record<string, string>) => rawExchange(target.peerPort, [httpRequestBytes('POST', path, headers, body)], QUICK);
 const junkCallId = (target: SoakTarget) => `${target.site}:junk-${randomId()}`;
+const signedPeer = (target: SoakTarget, path: string, body: Buffer) => peer(target, path, body, target.peerSigner.headers(path, body));
+const UPDATES_BATCH = '/v1/peer/updates-batch';
+/** A delta of one property written by `site` to a call this target owns. */
+const junkDelta = (target: SoakTarget, site: string) => ({ callId: junkCallId(target), entries: [{ kind: 'property', name: 'takeover', value: 'junk', ts: Date.now() * 1_000, site }] });
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -77,6 +81,23 @@ export const QUICK_JUNK: readonly JunkKind[] = [
     },
   },
   { name: 'peer body of 3 MiB', send: (target) => peer(target, '/v1/peer/updates', Buffer.alloc(3 * 1024 * 1024, 0x20), target.peerSigner.headers('/v1/peer/updates', Buffer.alloc(0))) },
+  {
+    name: 'updates batch for calls the site is not in',
+    send: (target) => signedPeer(target, UPDATES_BATCH, json({ site: target.peerSigner.site, deltas: Array.from({ length: 20 }, () => junkDelta(target, target.peerSigner.site)) })),
+  },
+  {
+    name: "updates batch carrying another site's writes",
+    send: (target) => signedPeer(target, UPDATES_BATCH, json({ site: target.peerSigner.site, deltas: [junkDelta(target, target.site), junkDelta(target, 'elsewhere')] })),
+  },
+  {
+    name: 'updates batch over its bound of deltas',
+    send: (target) => signedPeer(target, UPDATES_BATCH, json({ site: target.peerSigner.site, deltas: Array.from({ length: 257 }, () => junkDelta(target, target.peerSigner.site)) })),
+  },
+  {
+    name: 'updates batch of malformed deltas',
+    send: (target) => signedPeer(target, UPDATES_BATCH, json({ site: target.peerSigner.site, deltas: [{ callId: junkCallId(target), entries: [] }, { callId: 42 }, null] })),
+  },
+  { name: 'updates batch body of 3 MiB', send: (target) => peer(target, UPDATES_BATCH, Buffer.alloc(3 * 1024 * 1024, 0x20), target.peerSigner.headers(UPDATES_BATCH, Buffer.alloc(0))) },
   {
     name: 'junk call opened and never ended',
     send: async (target, random) => {
