@@ -265,7 +265,7 @@ describe('batching between running nodes', () => {
         expect(await participant.client.register(callId, 'agent')).toMatchObject({ body: { upstream: 'registered' } });
       }),
     );
-    await waitFor(() => cluster.all.every((site) => site.runningNode.deliveriesIdle), { message: 'registrations to settle' });
+    await waitFor(() => cluster.all.every((site) => site.runningNode.deliveriesIdle), { message: 'registrations to settle', timeoutMs: 20_000 });
     const received = (): Record<string, number> => participant.runningNode.health().received as Record<string, number>;
     const before = { batches: received()[PEER_PATHS.updatesBatch] ?? 0, singles: received()[PEER_PATHS.updates] ?? 0 };
     cluster.partition('east');
