@@ -1,4 +1,5 @@
 import type { ServiceStatus } from './service-status';
+import { PROMETHEUS_CONTENT_TYPE } from '../metrics/metric-registry';
 
 export interface StatusReply {
   readonly statusCode: number;
@@ -27,7 +28,7 @@ const routes: Readonly<Record<string, (source: StatusSource) => StatusReply>> = 
     },
   }),
   '/calls': ({ status }) => ({ statusCode: 200, body: { active: status.activeCalls } }),
-  '/metrics': ({ metrics }) => ({ statusCode: 200, body: metrics(), headers: { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' } }),
+  '/metrics': ({ metrics }) => ({ statusCode: 200, body: metrics(), headers: { 'content-type': PROMETHEUS_CONTENT_TYPE } }),
 };
 
 /** Answers one request of the status API: GET /health, /calls, /metrics; 404 or 405 otherwise. Query strings are ignored. */
