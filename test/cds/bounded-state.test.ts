@@ -195,7 +195,7 @@ describe('calls evicted whenever they are idle', () => {
     await east.client.register(callId, 'agent');
     await writer.put(west, callId, 'caller', '+15550100');
     await writer.put(east, callId, 'crm.note', 'from east');
-    // East's call leaves memory once west has acknowledged east's write, which on a loaded machine may take a retry.
+    // East's call leaves memory once west has acknowledged east's write (a retry, on a loaded machine).
     await waitFor(async () => (await west.client.health()).cachedCalls === 0 && (await east.client.health()).cachedCalls === 0, {
       message: 'the call to leave memory at both sites',
       timeoutMs: 20_000,

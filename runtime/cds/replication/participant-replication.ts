@@ -4,8 +4,7 @@ import { errorMessage, type Logger } from '../../shared/logger';
 import { logIdOf, type CallEntry } from '../call/call-entries';
 import type { CallTimestamps } from '../clock/call-timestamps';
 import { CdsRequestError, notRegistered } from '../call/cds-errors';
-import { upstreamCursorKey } from './cursor-keys';
-import type { DeferredWrites } from '../store/deferred-writes';
+import type { CursorWrites } from '../store/cursor-writes';
 import type { HlcTimestamp } from '../clock/hlc';
 import { entriesToStore, supersedes } from '../call/last-writer-wins';
 import type { CallChange, LocalCallStore } from '../store/local-call-store';
@@ -21,7 +20,7 @@ export interface ParticipantReplicationOptions {
   readonly calls: LocalCallStore;
   readonly timestamps: CallTimestamps;
   /** Where the registration's cursors are saved, lagging behind memory. */
-  readonly cursorWrites: DeferredWrites;
+  readonly cursorWrites: CursorWrites;
   readonly transport: ReplicationTransport;
   readonly clock: CdsClock;
   /** Delays between registrations asked for again while the owner does not know the call yet. */
@@ -340,7 +339,7 @@ export class ParticipantReplication {
       const receivedTs = Math.max(0, ...entries.map((entry) => entry.recordedTs ?? 0));
       if (receivedTs > upstream.receivedTs) {
         call.upstream = { ...upstream, receivedTs };
-        cursorWrites.set(upstreamCursorKey(callId, 'receivedTs'), () => calls.store.advanceUpstream(callId, 'receivedTs', receivedTs));
+        cursorWrites.advanceUpstream(callId, 'receivedTs', receivedTs);
       }
     });
   }
@@ -350,7 +349,7 @@ export class ParticipantReplication {
     const upstream = call.upstream;
     if (!upstream || upstream.ackedTs >= ackedTs) return;
     call.upstream = { ...upstream, ackedTs };
-    this.options.cursorWrites.set(upstreamCursorKey(call.callId, 'ackedTs'), () => this.options.calls.store.advanceUpstream(call.callId, 'ackedTs', ackedTs));
+    this.options.cursorWrites.advanceUpstream(call.callId, 'ackedTs', ackedTs);
   }
 
   /**
@@ -413,7 +412,7 @@ export class ParticipantReplication {
       const final = [...call.record.entries().filter((entry) => !pendingSet.has(entry)), ...restamped];
       await calls.store.replaceEntries(callId, final, call.record.entries());
       call.record.replaceAll(final);
-      cursorWrites.discard(upstreamCursorKey(callId, 'receivedTs'));
+      cursorWrites.discardUpstream(callId, 'receivedTs');
       call.upstream = { ...upstream, receivedTs: 0 };
       await calls.store.putUpstream(callId, toStoredUpstream(call.upstream));
       calls.announce({ kind: 'entries', call, entries: restamped });

@@ -1,8 +1,7 @@
 import type { Logger } from '../../shared/logger';
 import type { CallEntry } from '../call/call-entries';
 import { CdsRequestError, unknownCall } from '../call/cds-errors';
-import type { DeferredWrites } from '../store/deferred-writes';
-import { participantCursorKey } from './cursor-keys';
+import type { CursorWrites } from '../store/cursor-writes';
 import type { HlcTimestamp } from '../clock/hlc';
 import type { LocalCallStore } from '../store/local-call-store';
 import type { TrackedCall } from '../store/tracked-call';
@@ -11,7 +10,7 @@ export interface RegistrationMonitorOptions {
   readonly site: string;
   readonly calls: LocalCallStore;
   /** Where delivery cursors are saved, lagging behind memory. */
-  readonly cursorWrites: DeferredWrites;
+  readonly cursorWrites: CursorWrites;
   readonly logger: Logger;
 }
 
@@ -97,6 +96,6 @@ export class RegistrationMonitor {
     const cursor = call.participants.get(site);
     if (!cursor || cursor.ackedTs >= ackedTs) return;
     cursor.ackedTs = ackedTs;
-    this.options.cursorWrites.set(participantCursorKey(call.callId, site), () => this.options.calls.store.advanceParticipant(call.callId, site, ackedTs));
+    this.options.cursorWrites.advanceParticipant(call.callId, site, ackedTs);
   }
 }

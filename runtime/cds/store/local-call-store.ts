@@ -13,6 +13,7 @@ import { errorMessage } from '../../shared/logger';
 import type { CdsClock } from '../clock/cds-clock';
 import type { CdsNodeLimits } from '../cds-limits';
 import { OpenCallIndex } from './open-call-index';
+import type { CursorWrites } from './cursor-writes';
 
 export type LocalWrite = { readonly kind: 'property'; readonly name: string; readonly value: JsonValue } | { readonly kind: 'log'; readonly entry: JsonValue };
 
@@ -26,6 +27,8 @@ export type CallChange =
 export interface LocalCallStoreOptions {
   readonly site: string;
   readonly store: CallStore;
+  /** Cursors not saved yet: a call read back from the table takes them (its cursors there may lag). */
+  readonly cursorWrites: Pick<CursorWrites, 'restore'>;
   readonly timestamps: CallTimestamps;
   /** Bound on the data of one call (it must fit in one peer message). */
   readonly maxCallBytes: number;
@@ -349,6 +352,7 @@ export class LocalCallStore {
 
   private fromTable(stored: StoredCall): TrackedCall {
     const call = this.touch(TrackedCall.fromStored(stored));
+    this.options.cursorWrites.restore(call);
     if (call.upstream?.status === 'requested' && this.confirmedUpstreams.has(call.callId)) call.upstream = { ...call.upstream, status: 'confirmed' };
     return call;
   }
