@@ -6,9 +6,11 @@ export {
   callControlGroupRouteSchema,
   drainGroup,
   type Endpoint,
+  firstChoiceShares,
   type GroupState,
   MAX_ACTIVE_GROUPS,
   MAX_ENDPOINTS_PER_GROUP,
+  MAX_GROUP_SHARE,
   MAX_GROUP_WEIGHT,
   MIN_GROUP_WEIGHT,
   parseRouteSpec,
@@ -16,6 +18,8 @@ export {
   restoreGroup,
   type RouteTable,
   routeTableSchema,
+  setGroupShare,
+  tryOrder,
 } from './route-table';
 export {
   CALL_CONTROL_CONNECTED_VALUE,

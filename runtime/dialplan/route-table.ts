@@ -6,9 +6,16 @@ import { DialplanError, parseOrThrow } from './dialplan-error';
 /**
  * The call-control route table of one media server: the call-control groups a new call may be handed to.
  *
- * Try order: active groups by descending weight; groups without a weight come after every weighted group;
- * equal weights keep table order. A new call goes to the first group in that order with an endpoint that
+ * Failover order: active groups by descending weight; groups without a weight come after every weighted group;
+ * equal weights keep table order. A new call goes to the first group in its try order with an endpoint that
  * accepts the connection. Drained groups keep their place in the table but never receive a new call.
+ *
+ * Shares (canaries): an active group may carry a share, a percent of new calls. Each new call draws a number in
+ * 0..99; the groups with a share above 0 own consecutive ranges of draws in failover order (a share of 10 owns
+ * 10 of the 100). A call whose draw falls in a group's range tries that group first; every call then tries the
+ * groups without a share in failover order, and last the other groups with a share (0 included), also in
+ * failover order. So `blue` at 10 and `green` without a share split new calls 10/90, and either still takes the
+ * other's calls when the other refuses them.
  */
 
 /** The dialplan has one helper extension per rank, so at most this many groups can be active at once. */
@@ -17,6 +24,8 @@ export const MAX_ACTIVE_GROUPS = 4;
 export const MAX_ENDPOINTS_PER_GROUP = 4;
 export const MIN_GROUP_WEIGHT = 1;
 export const MAX_GROUP_WEIGHT = 1000;
+/** Shares are percents of new calls. */
+export const MAX_GROUP_SHARE = 100;
 
 const HOSTNAME_LABEL_PATTERN = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
 const MAX_HOSTNAME_LENGTH = 253;
@@ -45,6 +54,7 @@ const integerIn = (min: number, max: number) => {
 
 const portSchema = integerIn(1, 65535);
 const weightSchema = integerIn(MIN_GROUP_WEIGHT, MAX_GROUP_WEIGHT);
+const shareSchema = integerIn(0, MAX_GROUP_SHARE);
 
 export const endpointSchema = z.strictObject({ host: hostSchema, port: portSchema });
 
@@ -55,6 +65,8 @@ export const callControlGroupRouteSchema = z.strictObject({
     .min(1, 'a group needs at least one endpoint')
     .max(MAX_ENDPOINTS_PER_GROUP, `at most ${MAX_ENDPOINTS_PER_GROUP} endpoints per group (the dialplan captures stop at $9)`),
   weight: weightSchema.optional(),
+  /** Percent of new calls tried on this group first (see the file's comment); only on an active group. */
+  share: shareSchema.optional(),
   state: z.enum(['active', 'drained'], { error: "must be 'active' or 'drained'" }),
 });
 
@@ -70,6 +82,18 @@ export const routeTableSchema = z
     if (activeCount > MAX_ACTIVE_GROUPS) {
       context.addIssue({ code: 'custom', path: ['groups'], message: `${activeCount} groups are active; the dialplan tries at most ${MAX_ACTIVE_GROUPS}` });
     }
+    table.groups.forEach((group, index) => {
+      if (group.state === 'drained' && group.share !== undefined) {
+        context.addIssue({ code: 'custom', path: ['groups', index, 'share'], message: `${quoted(group.id)} is drained: a drained group takes no share of new calls` });
+      }
+    });
+    const shared = table.groups.filter((group) => group.state === 'active' && group.share !== undefined);
+    const total = shared.reduce((sum, group) => sum + (group.share ?? 0), 0);
+    if (total > MAX_GROUP_SHARE) context.addIssue({ code: 'custom', path: ['groups'], message: `shares add up to ${total}%, more than 100%` });
+    const unshared = table.groups.filter((group) => group.state === 'active' && group.share === undefined);
+    if (shared.length > 0 && total < MAX_GROUP_SHARE && unshared.length === 0) {
+      context.addIssue({ code: 'custom', path: ['groups'], message: `shares add up to ${total}% and no active group is left without a share to take the other ${MAX_GROUP_SHARE - total}%` });
+    }
   });
 
 export type Endpoint = z.output<typeof endpointSchema>;
@@ -82,9 +106,41 @@ export function parseRouteTable(input: unknown): RouteTable {
   return parseOrThrow(routeTableSchema, input, 'route table');
 }
 
-/** The active groups in the order a new call tries them (see the try order above). */
+/** The active groups in failover order (see above); without shares, the order every new call tries them in. */
 export function activeGroups(table: RouteTable): CallControlGroupRoute[] {
   return table.groups.filter((group) => group.state === 'active').sort((first, second) => (second.weight ?? 0) - (first.weight ?? 0));
+}
+
+/** The active groups in the order a new call that drew `draw` (an integer in 0..99) tries them (see shares above). */
+export function tryOrder(table: RouteTable, draw: number): CallControlGroupRoute[] {
+  const active = activeGroups(table);
+  let rangeEnd = 0;
+  const first = active.find((group) => (group.share ?? 0) > 0 && draw < (rangeEnd += group.share ?? 0));
+  const unshared = active.filter((group) => group.share === undefined);
+  const shared = active.filter((group) => group.share !== undefined && group !== first);
+  return [...(first ? [first] : []), ...unshared, ...shared];
+}
+
+/** The percent of new calls each active group is tried first for: its share, and the groups without one split the rest in failover order (the first takes it all). */
+export function firstChoiceShares(table: RouteTable): Map<string, number> {
+  const shares = new Map(activeGroups(table).map((group) => [group.id, group.share ?? 0]));
+  const remainder = MAX_GROUP_SHARE - [...shares.values()].reduce((sum, share) => sum + share, 0);
+  const firstUnshared = activeGroups(table).find((group) => group.share === undefined);
+  if (firstUnshared) shares.set(firstUnshared.id, remainder);
+  return shares;
+}
+
+/** Gives group `id` a share of new calls (`undefined` removes it); the group must be active. */
+export function setGroupShare(table: RouteTable, id: string, share: number | undefined): RouteTable {
+  const group = findGroup(table, id);
+  if (group.state !== 'active') throw new DialplanError(`cannot give ${quoted(id)} a share of new calls: it is drained (restore it first)`);
+  const groups = table.groups.map((candidate) => (candidate.id === id ? withShare(candidate, share) : candidate));
+  return parseOrThrow(routeTableSchema, { groups }, 'route table');
+}
+
+function withShare(group: CallControlGroupRoute, share: number | undefined): CallControlGroupRoute {
+  const { share: _previous, ...rest } = group;
+  return share === undefined ? rest : { ...rest, share };
 }
 
 /** Throws unless at least one group is active: without one every new call is rejected. */
@@ -94,14 +150,15 @@ export function assertRoutable(table: RouteTable): void {
   }
 }
 
-/** Stops new calls to group `id`; its calls in progress continue. Refuses to drain the last active group. */
+/** Stops new calls to group `id` (its share goes with it); its calls in progress continue. Refuses to drain the last active group. */
 export function drainGroup(table: RouteTable, id: string): RouteTable {
   const group = findGroup(table, id);
   if (group.state === 'drained') return table;
   if (activeGroups(table).length === 1) {
     throw new DialplanError(`refusing to drain ${quoted(id)}: it is the last active call-control group (restore another group first)`);
   }
-  return withGroupState(table, id, 'drained');
+  const groups = withGroupState(table, id, 'drained').groups.map((candidate) => (candidate.id === id ? withShare(candidate, undefined) : candidate));
+  return parseOrThrow(routeTableSchema, { groups }, `route table without ${quoted(id)}`);
 }
 
 /** Lets group `id` take new calls again, at its place in the try order. */

@@ -3,10 +3,13 @@ import {
   assertRoutable,
   DialplanError,
   drainGroup,
+  firstChoiceShares,
   parseRouteSpec,
   parseRouteTable,
   restoreGroup,
   type RouteTable,
+  setGroupShare,
+  tryOrder,
 } from '../../runtime/dialplan';
 
 const table = (...specs: string[]): RouteTable => ({ groups: specs.map(parseRouteSpec) });
@@ -125,5 +128,53 @@ describe('assertRoutable', () => {
   it('rejects a table where every group is drained', () => {
     const allDrained: RouteTable = { groups: table('blue=h:1').groups.map((group) => ({ ...group, state: 'drained' })) };
     expect(() => assertRoutable(allDrained)).toThrow('route table has no active call-control group (groups: blue drained)');
+  });
+});
+
+describe('shares of new calls', () => {
+  const blueGreen = table('blue=h:1@100', 'green=h:2@50');
+  const orderFor = (routes: RouteTable, draw: number) => tryOrder(routes, draw).map((group) => group.id);
+
+  it('sends a group its share of draws first, and every other call to the groups without a share first', () => {
+    const canary = setGroupShare(blueGreen, 'green', 10);
+    expect(orderFor(canary, 0)).toEqual(['green', 'blue']);
+    expect(orderFor(canary, 9)).toEqual(['green', 'blue']);
+    expect(orderFor(canary, 10)).toEqual(['blue', 'green']);
+    expect(orderFor(canary, 99)).toEqual(['blue', 'green']);
+    expect(firstChoiceShares(canary)).toEqual(new Map([['blue', 90], ['green', 10]]));
+  });
+
+  it('gives groups with shares consecutive ranges of draws in failover order', () => {
+    const three = setGroupShare(setGroupShare(table('a=h:1@30', 'b=h:2@20', 'c=h:3@10'), 'a', 20), 'c', 30);
+    const firsts = Array.from({ length: 100 }, (_, draw) => orderFor(three, draw)[0]);
+    expect(firsts.filter((id) => id === 'a')).toHaveLength(20);
+    expect(firsts.filter((id) => id === 'c')).toHaveLength(30);
+    expect(firsts.filter((id) => id === 'b')).toHaveLength(50);
+    expect(firsts.slice(0, 20).every((id) => id === 'a') && firsts.slice(20, 50).every((id) => id === 'c')).toBe(true);
+    expect(orderFor(three, 0)).toEqual(['a', 'b', 'c']);
+    expect(orderFor(three, 25)).toEqual(['c', 'b', 'a']);
+    expect(orderFor(three, 75)).toEqual(['b', 'a', 'c']);
+  });
+
+  it('keeps a group at share 0 as the last failover only, and without shares the failover order for every draw', () => {
+    const rolledBack = setGroupShare(blueGreen, 'blue', 0);
+    expect(orderFor(rolledBack, 0)).toEqual(['green', 'blue']);
+    expect(firstChoiceShares(rolledBack)).toEqual(new Map([['blue', 0], ['green', 100]]));
+    expect([0, 50, 99].map((draw) => orderFor(blueGreen, draw))).toEqual([['blue', 'green'], ['blue', 'green'], ['blue', 'green']]);
+  });
+
+  it('refuses shares that cannot be honoured, naming the problem', () => {
+    expect(() => setGroupShare(setGroupShare(blueGreen, 'blue', 60), 'green', 50)).toThrow('shares add up to 110%, more than 100%');
+    expect(() => setGroupShare(setGroupShare(blueGreen, 'blue', 60), 'green', 30)).toThrow('shares add up to 90% and no active group is left without a share to take the other 10%');
+    expect(() => setGroupShare(drainGroup(blueGreen, 'blue'), 'blue', 5)).toThrow("cannot give 'blue' a share of new calls: it is drained");
+    expect(() => setGroupShare(blueGreen, 'blue', 101)).toThrow('101 is not in 0..100');
+    expect(() => parseRouteTable({ groups: [{ ...drainGroup(blueGreen, 'blue').groups[0], share: 5 }, blueGreen.groups[1]] })).toThrow("'blue' is drained: a drained group takes no share of new calls");
+  });
+
+  it('drops a share with the drain, and refuses a drain that would leave shares without a taker', () => {
+    const canary = setGroupShare(blueGreen, 'green', 10);
+    expect(drainGroup(canary, 'green').groups.find((group) => group.id === 'green')).not.toHaveProperty('share');
+    expect(() => drainGroup(canary, 'blue')).toThrow('shares add up to 10% and no active group is left without a share to take the other 90%');
+    expect(setGroupShare(canary, 'green', undefined)).toEqual(blueGreen);
   });
 });
