@@ -2,7 +2,9 @@
  * What `npm run synth` costs: the app command of cdktf.json run as a whole process (module loading and
  * TypeScript compilation included), wall clock from spawn to exit and the peak resident memory of its process
  * tree (the app and the archiver processes CDKTF starts), for the example topology, generated topologies and a
- * one-stack synth (`VOICEPLANE_STACKS`) of the generated one. Each case prints the load average it ran under.
+ * one-stack synth (`VOICEPLANE_STACKS`) of the generated one. Each case prints the load average it ran under and the
+ * CPU time of the tree (user + system, from the shell's `times`), which a busy machine inflates far less than the wall
+ * clock.
  *
  *   npm run bench:synth                       example, 20 sites / 200 media servers, one site of it
  *   npm run bench:synth -- 100x10             example, 100 sites / 1,000 media servers, one site of it
@@ -24,6 +26,7 @@ const RSS_SAMPLE_MS = 25;
 
 interface SynthRun {
   readonly seconds: number;
+  readonly cpuSeconds: number;
   readonly peakTreeRssMiB: number;
   readonly outdir: string;
 }
@@ -53,13 +56,25 @@ function treeRssKiB(pid: number): number {
   return sum(pid);
 }
 
+/** `times` of a POSIX shell: its own user and system time, then its waited-for children's (`0m1.250000s 0m0.100000s`). */
+function childCpuSeconds(timesOutput: string): number {
+  const lines = timesOutput.trim().split('\n').slice(-2);
+  const seconds = lines.map((line) => /^(\d+)m([\d.]+)s (\d+)m([\d.]+)s$/.exec(line.trim()));
+  const children = seconds[1];
+  if (!seconds[0] || !children) throw new Error(`shell times: unexpected output "${timesOutput.trim()}"`);
+  return Number(children[1]) * 60 + Number(children[2]) + Number(children[3]) * 60 + Number(children[4]);
+}
+
 /** Runs the app command as `cdktf synth` would, through a shell, sampling the tree's memory until it exits. */
 async function runSynth(topologyFile: string, stacks?: string): Promise<SynthRun> {
   const outdir = mkdtempSync(path.join(tmpdir(), 'voiceplane-bench-synth-'));
   const env = { ...process.env, CDKTF_OUTDIR: outdir, VOICEPLANE_TOPOLOGY: topologyFile, ...(stacks ? { VOICEPLANE_STACKS: stacks } : {}) };
   const started = process.hrtime.bigint();
-  const child = spawn(appCommand(), { cwd: ROOT, env, shell: true, stdio: ['ignore', 'ignore', 'pipe'] });
+  // The app's own output goes nowhere; the shell then reports the CPU time of everything it ran.
+  const child = spawn(`(${appCommand()}) >/dev/null; status=$?; times; exit $status`, { cwd: ROOT, env, shell: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
   let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   let peakKiB = 0;
   const sampler = setInterval(() => (peakKiB = Math.max(peakKiB, treeRssKiB(child.pid!))), RSS_SAMPLE_MS);
@@ -67,7 +82,7 @@ async function runSynth(topologyFile: string, stacks?: string): Promise<SynthRun
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   clearInterval(sampler);
   if (code !== 0) throw new Error(`synth of ${topologyFile} exited with ${code}: ${stderr.trim()}`);
-  return { seconds, peakTreeRssMiB: peakKiB / 1024, outdir };
+  return { seconds, cpuSeconds: childCpuSeconds(stdout), peakTreeRssMiB: peakKiB / 1024, outdir };
 }
 
 function stackJsonFiles(outdir: string): Map<string, string> {
@@ -89,7 +104,7 @@ interface BenchCase {
 function describe(run: SynthRun): string {
   const files = stackJsonFiles(run.outdir);
   const resources = [...files.values()].reduce((sum, file) => sum + resourceCount(file), 0);
-  return `${run.seconds.toFixed(2)} s, peak RSS ${run.peakTreeRssMiB.toFixed(0)} MiB (process tree), ${files.size} stack${files.size === 1 ? '' : 's'}, ${resources} resources`;
+  return `${run.seconds.toFixed(2)} s (CPU ${run.cpuSeconds.toFixed(2)} s), peak RSS ${run.peakTreeRssMiB.toFixed(0)} MiB (process tree), ${files.size} stack${files.size === 1 ? '' : 's'}, ${resources} resources`;
 }
 
 /** `20x10` -> a generated topology of 20 sites with 10 media servers each, written to `directory`. */

@@ -2,7 +2,7 @@
  * Upgrade benchmark: a fleet of 500 simulated media servers x 2 call-control groups carrying ~1,000
  * concurrent calls, upgraded blue then green on each media server, 40 media servers at a time, with the
  * real steps. Media servers, call control and DynamoDB (dynalite) each run in a helper process, so this
- * process is the orchestrator alone.
+ * process is the orchestrator alone. `-- --media-servers N` runs a smaller fleet (see upgrade-bench-options.ts).
  *
  * Two paths, reported apart:
  * - the local CLI path (`voiceplane upgrade`): 250 ms polls, a drain wait woken by each hangup of the
@@ -10,9 +10,9 @@
  *   overhead beyond the natural drain time (target < 5 s for the whole fleet), route-edit latency, the
  *   orchestrator's CPU and memory, and calls dropped or refused (must be 0);
  * - the Step Functions path on 20 of the media servers: the deployed state machine definition under
- *   aws-local-stepfunctions with its 10 s Wait states, each task a fresh ESL connection as in Lambda;
- *   its overhead beside the poll model (the drain seen up to one poll late, the rollout one poll after
- *   the deployment started).
+ *   aws-local-stepfunctions with its Wait states (the first drain check 2 s after the drain write, then
+ *   every 10 s; the rollout checked at once after Deploy), each task a fresh ESL connection as in Lambda;
+ *   its overhead beside the poll model (the drain seen at the first check after it ended).
  */
 import { readFileSync } from 'fs';
 import * as path from 'path';
@@ -30,26 +30,24 @@ import type { GroupRecord } from '../runtime/upgrade/state/upgrade-records';
 import { parseUpgradeRequest } from '../runtime/upgrade/request/upgrade-request';
 import { DynamoUpgradeStateStore } from '../runtime/upgrade/state/upgrade-state-store';
 import { SIMULATOR_PASSWORD } from '../test/support/media-server-fixture';
-import { pollOverheadMs, runStepFunctionsUpgrade, STEP_FUNCTIONS_POLL_MS } from './support/step-functions-upgrade';
+import { pollOverheadMs, runStepFunctionsUpgrade, STEP_FUNCTIONS_FIRST_POLL_MS, STEP_FUNCTIONS_POLL_MS } from './support/step-functions-upgrade';
 import { BenchGroupDeployer } from './support/upgrade-bench-deployer';
+import { parseUpgradeBenchOptions, type UpgradeBenchOptions } from './support/upgrade-bench-options';
 import { naturalDrainMs, percentile, scheduledWallMs } from './support/upgrade-figures';
 import { IpcProcess } from './support/upgrade-ipc';
 import type { SwitchCalls } from './support/upgrade-switches';
 
-const MEDIA_SERVERS = 500;
+/**
+ * 40 at a time for 500 media servers (12.5 per worker; smaller fleets keep that ratio). At 100 at a time,
+ * the helper processes (all simulators in one, all call-control services in another) answered route edits
+ * in 0.8 s (p50) on a shared 2-core machine and refused calls: the harness, not the orchestrator, set the pace.
+ * The Step Functions path's media servers (default 20) run all at once (one round of 10 s polls), apart
+ * from the local run's, whose per-media-server leases outlast it by 4 minutes and refuse another upgrade meanwhile.
+ */
 const GROUPS = ['blue', 'green'] as const;
-/**
- * 12.5 media servers per worker. At 100, the helper processes (all simulators in one, all call-control
- * services in another) answered route edits in 0.8 s (p50) on a shared 2-core machine and refused calls:
- * the harness, not the orchestrator, set the pace.
- */
-const CONCURRENCY = 40;
-/**
- * The Step Functions path's media servers, all at once (one round of 10 s polls): 20 more, since the local
- * run's per-media-server leases outlast it by 4 minutes and refuse another upgrade meanwhile.
- */
-const STEP_FUNCTIONS_MEDIA_SERVERS = 20;
-const CONCURRENT_CALLS = 1_000;
+const { mediaServers: MEDIA_SERVERS, concurrency: CONCURRENCY, stepFunctionsMediaServers: STEP_FUNCTIONS_MEDIA_SERVERS } = benchOptions();
+/** About 2 calls per media server: 1,000 for the 500. */
+const CONCURRENT_CALLS = 2 * MEDIA_SERVERS;
 const MIN_CALL_MS = 4_000;
 const MAX_CALL_MS = 8_000;
 const POLL_MS = 250;
@@ -164,8 +162,13 @@ async function main(): Promise<void> {
     const pollModelMs = scheduledWallMs(stepFunctionsNatural.map((drains) => drains.reduce((sum, drain) => sum + drain + pollOverheadMs(drain), 0)), STEP_FUNCTIONS_MEDIA_SERVERS);
     const stepFunctionsUpgraded = [...stepFunctions.records.values()].filter((record) => record.phase === 'restored').length;
 
+    const failures = summary.mediaServers.flatMap((mediaServer) =>
+      mediaServer.groups.flatMap((group) => (group.error === undefined ? [] : [`${mediaServer.mediaServerId}/${group.groupId}: ${group.error.code}: ${group.error.message}`])),
+    );
     const lines = [
       `upgrade: ${summary.status}, ${summary.mediaServers.filter((mediaServer) => mediaServer.status === 'upgraded').length}/${MEDIA_SERVERS} media servers upgraded`,
+      ...failures.slice(0, 5).map((failure) => `  failed: ${failure}`),
+      ...(failures.length > 5 ? [`  ... and ${failures.length - 5} more groups`] : []),
       `wall time: ${ms(wallMs)}; natural drains scheduled ${CONCURRENCY} at a time: ${ms(idealWallMs)}`,
       `orchestration overhead beyond the natural drain time (whole fleet): ${ms(wallMs - idealWallMs)} (target < 5 s)`,
       `per group, drain write -> restored, beyond its natural drain: p50 ${ms(percentile(groupOverheads, 0.5))}, p99 ${ms(percentile(groupOverheads, 0.99))}`,
@@ -177,10 +180,12 @@ async function main(): Promise<void> {
         1,
       )}% of one core); peak RSS ${(peakRss / 2 ** 20).toFixed(0)} MiB, peak heap ${(peakHeap / 2 ** 20).toFixed(0)} MiB`,
       `helper processes' CPU meanwhile (2 cores shared): ${helperCpu.join(', ')}`,
-      `Step Functions path (the deployed definition under aws-local-stepfunctions, Wait states ${STEP_FUNCTIONS_POLL_MS / 1000} s, a fresh ESL connection per task as in Lambda, no wake on hangup): ` +
+      `Step Functions path (the deployed definition under aws-local-stepfunctions, Wait states ${STEP_FUNCTIONS_POLL_MS / 1000} s but the first drain check ${
+        STEP_FUNCTIONS_FIRST_POLL_MS / 1000
+      } s after the drain write, the rollout checked at once after Deploy, a fresh ESL connection per task as in Lambda, no wake on hangup): ` +
         `${STEP_FUNCTIONS_MEDIA_SERVERS} media servers at once, ${stepFunctionsUpgraded}/${STEP_FUNCTIONS_MEDIA_SERVERS * GROUPS.length} groups upgraded${stepFunctionsFailure === undefined ? '' : `; FAILED: ${stepFunctionsFailure}`}`,
       `  wall time: ${ms(stepFunctionsWallMs)}; natural drains: ${ms(stepFunctionsIdealMs)}; overhead beyond them ${ms(stepFunctionsWallMs - stepFunctionsIdealMs)}, of which the poll model ` +
-        `(drain seen up to one poll late, rollout seen one poll after it started, per group) accounts for ${ms(pollModelMs - stepFunctionsIdealMs)} and the steps for ${ms(stepFunctionsWallMs - pollModelMs)}`,
+        `(drain seen at the first check after it ended, up to one poll late, per group) accounts for ${ms(pollModelMs - stepFunctionsIdealMs)} and the steps for ${ms(stepFunctionsWallMs - pollModelMs)}`,
       `  per group, drain write -> restored, beyond its natural drain: p50 ${ms(percentile(stepFunctions.groupOverheads, 0.5))}, p99 ${ms(percentile(stepFunctions.groupOverheads, 0.99))}`,
       `calls (both paths): ${calls.length} answered, ${calls.filter(([, , , completed]) => !completed).length} dropped, ${perSwitch.reduce((sum, result) => sum + result.refused, 0)} refused`,
     ];
@@ -188,6 +193,15 @@ async function main(): Promise<void> {
     if (summary.status !== 'succeeded' || stepFunctionsFailure !== undefined) process.exitCode = 1;
   } finally {
     await Promise.allSettled([switches, callControl, dynamo].map((helper) => helper.request('stop')));
+  }
+}
+
+function benchOptions(): UpgradeBenchOptions {
+  try {
+    return parseUpgradeBenchOptions(process.argv.slice(2));
+  } catch (error) {
+    process.stderr.write(`bench:upgrade: ${(error as Error).message}\n`);
+    process.exit(2);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Construct } from 'constructs';
+import type { z } from 'zod';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group';
 import { EcsCluster } from '@cdktf/provider-aws/lib/ecs-cluster';
 import { EcsService } from '@cdktf/provider-aws/lib/ecs-service';
@@ -422,16 +423,32 @@ function localClientCidrsOf(props: CallDataServerProps): readonly string[] {
   return cidrs;
 }
 
+/**
+ * What is wrong with a value, per schema and value already checked (undefined: nothing). Every site checks the key and
+ * the URLs of every other site: remembering the verdicts keeps a platform's peer checks linear in its sites.
+ */
+const verdicts = new WeakMap<z.ZodType, Map<string, string | undefined>>();
+
+function problemWith(schema: z.ZodType, value: string): string | undefined {
+  const known = verdicts.get(schema) ?? new Map<string, string | undefined>();
+  verdicts.set(schema, known);
+  if (!known.has(value)) {
+    const result = schema.safeParse(value);
+    known.set(value, result.success ? undefined : (result.error.issues[0]?.message ?? 'is invalid'));
+  }
+  return known.get(value);
+}
+
 function validatePeers(siteId: string, vpcCidr: string, peers: readonly CdsPeerSite[]): void {
   const seen = new Set<string>();
   for (const peer of peers) {
     if (peer.siteId === siteId) throw new Error(`peers of site ${siteId} include the site itself`);
     if (seen.has(peer.siteId)) throw new Error(`peers of site ${siteId} name ${peer.siteId} twice`);
     if (peer.vpcCidr === vpcCidr) throw new Error(`peer ${peer.siteId} has the VPC CIDR of site ${siteId} (${vpcCidr})`);
-    const publicKey = peerPublicKeySchema.safeParse(peer.publicKey);
-    if (!publicKey.success) throw new Error(`peer ${peer.siteId} publicKey ${publicKey.error.issues[0]?.message ?? 'is invalid'}`);
+    const keyProblem = problemWith(peerPublicKeySchema, peer.publicKey);
+    if (keyProblem !== undefined) throw new Error(`peer ${peer.siteId} publicKey ${keyProblem}`);
     for (const url of peer.urls ?? []) {
-      if (!cdsPeerUrlSchema.safeParse(url).success) throw new Error(`peer ${peer.siteId} urls must be http(s)://HOST[:PORT], got "${url}"`);
+      if (problemWith(cdsPeerUrlSchema, url) !== undefined) throw new Error(`peer ${peer.siteId} urls must be http(s)://HOST[:PORT], got "${url}"`);
     }
     seen.add(peer.siteId);
   }

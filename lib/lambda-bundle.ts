@@ -1,10 +1,12 @@
-import { cpSync, mkdtempSync, readdirSync, utimesSync, writeFileSync } from 'fs';
+import { createHash } from 'crypto';
+import { mkdtempSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { Construct } from 'constructs';
 import { AssetType, TerraformAsset } from 'cdktf';
 // A dependency, not a development one: the published package bundles its compiled handlers at the user's synth.
 import { buildSync } from 'esbuild';
+import { ZipEntry, zipArchive, zipEntry } from './zip-archive';
 
 export interface LambdaBundleProps {
   /** TypeScript entry module, bundled with everything it imports into `index.js`. */
@@ -16,18 +18,24 @@ export interface LambdaBundleProps {
 /** The Lambda runtime the bundles are built for (Node.js 20 left Lambda's support with its end of life in April 2026). */
 export const LAMBDA_RUNTIME = 'nodejs22.x';
 const LAMBDA_NODE_TARGET = 'node22';
+const ARCHIVE_NAME = 'archive.zip';
 
-const bundles = new Map<string, string>();
-const FIXED_FILE_TIME = new Date('2000-01-01T00:00:00Z');
+interface PackageFile {
+  readonly content: Buffer;
+  readonly entry: ZipEntry;
+}
 
-/** Bundles each entry once per synth, however many stacks use it. */
-function bundleOnce(entry: string): string {
+/** The bundle of each entry module (index.js and its source map), built and compressed once per synth however many packages hold it. */
+const bundles = new Map<string, Map<string, PackageFile>>();
+
+function bundleOnce(entry: string): Map<string, PackageFile> {
   const cached = bundles.get(entry);
   if (cached) return cached;
-  const outdir = mkdtempSync(path.join(tmpdir(), 'voiceplane-bundle-'));
-  buildSync({
+  const { outputFiles } = buildSync({
     entryPoints: [entry],
-    outfile: path.join(outdir, 'index.js'),
+    // Kept in memory; the source map names the sources relative to this (never written) directory.
+    outfile: path.join(tmpdir(), 'voiceplane-bundle', 'index.js'),
+    write: false,
     bundle: true,
     platform: 'node',
     target: LAMBDA_NODE_TARGET,
@@ -37,13 +45,32 @@ function bundleOnce(entry: string): string {
     legalComments: 'none',
     logLevel: 'error',
   });
-  bundles.set(entry, outdir);
-  return outdir;
+  const files = new Map(
+    outputFiles.map((file): [string, PackageFile] => {
+      const name = path.basename(file.path);
+      const content = Buffer.from(file.contents);
+      return [name, { content, entry: zipEntry(name, content) }];
+    }),
+  );
+  bundles.set(entry, files);
+  return files;
 }
 
 /**
- * A Lambda deployment package built at synth time: an esbuild bundle of `entry` plus generated
- * files, archived by CDKTF as an asset (no S3 bucket, no build step outside `cdktf synth`).
+ * The content hash of a package: MD5 of its files' contents in name order, the hash CDKTF gives a directory asset.
+ * It names the package's directory in the stack and is the functions' `source_code_hash`, so it changes exactly
+ * when a file of the package does.
+ */
+function packageHash(files: ReadonlyMap<string, PackageFile>): string {
+  const hash = createHash('md5');
+  for (const name of [...files.keys()].sort()) hash.update(files.get(name)!.content);
+  return hash.digest('hex').toUpperCase();
+}
+
+/**
+ * A Lambda deployment package built at synth time: an esbuild bundle of `entry` plus generated files, zipped in
+ * process (fixed file times: two synths write the same zip) and copied into the stack as an asset (no S3 bucket, no
+ * build step outside `cdktf synth`). Each stack holds its own copy, so every stack's directory stays self-contained.
  */
 export class LambdaBundle extends Construct {
   /** Path of the zip, relative to the stack directory (the function's `filename`). */
@@ -53,15 +80,17 @@ export class LambdaBundle extends Construct {
 
   constructor(scope: Construct, id: string, props: LambdaBundleProps) {
     super(scope, id);
-    const directory = mkdtempSync(path.join(tmpdir(), 'voiceplane-lambda-'));
-    cpSync(bundleOnce(props.entry), directory, { recursive: true });
-    for (const [name, content] of Object.entries(props.files ?? {})) {
-      if (name.includes('/') || name === 'index.js') throw new Error(`files: "${name}" must be a plain file name other than index.js`);
-      writeFileSync(path.join(directory, name), content);
+    const bundle = bundleOnce(props.entry);
+    const files = new Map(bundle);
+    for (const [name, text] of Object.entries(props.files ?? {})) {
+      if (name.includes('/') || bundle.has(name)) throw new Error(`files: "${name}" must be a plain file name other than ${[...bundle.keys()].sort().join(' and ')}`);
+      const content = Buffer.from(text, 'utf8');
+      files.set(name, { content, entry: zipEntry(name, content) });
     }
-    // The archive records each file's modification time: a fixed one makes two synths write the same zip.
-    for (const name of readdirSync(directory)) utimesSync(path.join(directory, name), FIXED_FILE_TIME, FIXED_FILE_TIME);
-    const asset = new TerraformAsset(this, 'Asset', { path: directory, type: AssetType.ARCHIVE });
+    const names = [...files.keys()].sort();
+    const zipFile = path.join(mkdtempSync(path.join(tmpdir(), 'voiceplane-lambda-')), ARCHIVE_NAME);
+    writeFileSync(zipFile, zipArchive(names.map((name) => files.get(name)!.entry)));
+    const asset = new TerraformAsset(this, 'Asset', { path: zipFile, type: AssetType.FILE, assetHash: packageHash(files) });
     this.path = asset.path;
     this.assetHash = asset.assetHash;
   }

@@ -1,14 +1,15 @@
 import { Construct } from 'constructs';
-import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
+import { Aspects, TerraformOutput } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { CentralDataCenter, ComponentTags, DataCenter, RequireImdsV2, RestrictOpenIngress, StateBackend, Topology, dataCenterStackName, placeMediaServer, planSubnets, platformImageRepositories } from '../lib';
 import { DeploymentProfile } from './deployment-profile';
 import { publishDataCenterOutputs } from './data-center-outputs';
 import { awsProviderConfig } from './provider-config';
+import { SelfContainedStack } from './self-contained-stack';
 import { storeStackState } from './stack-state';
 
 /** One central data center: its own region, provider and state. */
-export class DataCenterStack extends TerraformStack {
+export class DataCenterStack extends SelfContainedStack {
   public readonly dataCenter: CentralDataCenter;
 
   constructor(scope: Construct, topology: Topology, dc: DataCenter, profile: DeploymentProfile, stateBackend: StateBackend) {

@@ -5,7 +5,7 @@ import { TopologyError } from '../lib';
 import { deploymentProfileSchema } from './deployment-profile';
 import { packageRoot } from '../runtime/cli/package-root';
 import { loadTopologyFile } from './load-topology';
-import { buildPlatform } from './platform';
+import { synthesizePlatform } from './platform';
 import { StackSelectionError, selectStacks } from './stack-selection';
 import { StateBackendError, resolveStateBackend, stackStateBackend } from './state-backend-settings';
 
@@ -34,8 +34,7 @@ function main(): void {
     // Before the App, which creates the output directory.
     const stateBackend = stackStateBackend(profile.data, configured);
     const app = new App();
-    buildPlatform(app, topology, profile.data, stateBackend, stacks);
-    app.synth();
+    synthesizePlatform(app, topology, profile.data, stateBackend, stacks);
   } catch (error) {
     if (!(error instanceof TopologyError || error instanceof StateBackendError || error instanceof StackSelectionError)) throw error;
     console.error(error.message);

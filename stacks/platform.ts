@@ -1,4 +1,4 @@
-import { App } from 'cdktf';
+import { App, TerraformStack } from 'cdktf';
 import { StateBackend, Topology, dataCenterStackName, siteStackName } from '../lib';
 import { DataCenterStack } from './data-center-stack';
 import { DeploymentProfile } from './deployment-profile';
@@ -17,7 +17,8 @@ export interface Platform {
  * its state in `stateBackend` (the topology's by default), which the `aws` profile requires; the
  * `offline` profile keeps state locally. Throws a StateBackendError before building anything.
  * `stacks` (default: all, see selectStacks) limits what is built: each of those stacks is the same as in a
- * whole synth, and records its dependencies only on stacks also built.
+ * whole synth, and records its dependencies only on stacks also built. Stacks are built data centers first, then
+ * sites in topology order, and each is passed to `onStackBuilt` (dependencies recorded) before the next is built.
  */
 export function buildPlatform(
   app: App,
@@ -25,29 +26,48 @@ export function buildPlatform(
   profile: DeploymentProfile,
   stateBackend: StateBackend | undefined = topology.stateBackend,
   stacks: ReadonlySet<string> = selectStacks(topology, undefined),
+  onStackBuilt: (stack: TerraformStack) => void = () => undefined,
 ): Platform {
   const backend = stackStateBackend(profile, stateBackend);
-  const dataCenterStacks = new Map(
-    topology.dataCenters
-      .filter((dc) => stacks.has(dataCenterStackName(topology.platform, dc.id)))
-      .map((dc) => [dc.id, new DataCenterStack(app, topology, dc, profile, backend)]),
-  );
-  const siteStacks = new Map(
-    topology.sites.filter((site) => stacks.has(siteStackName(topology.platform, site.id))).map((site) => [site.id, new SiteStack(app, topology, site, profile, backend)]),
-  );
-  // cdktf's cycle check on addDependency walks every path through the stacks already wired: wiring the last
-  // site first keeps each check one level deep (in topology order it takes 2^sites steps).
-  for (const site of [...topology.sites].reverse()) {
-    const stack = siteStacks.get(site.id);
-    if (!stack) continue;
-    for (const dcId of new Set(site.mediaServers.map((server) => server.callControl.dataCenter))) {
-      const dataCenterStack = dataCenterStacks.get(dcId);
-      if (dataCenterStack) stack.addDependency(dataCenterStack);
-    }
-    for (const earlierSite of topology.sites.slice(0, topology.sites.indexOf(site))) {
-      const earlierSiteStack = siteStacks.get(earlierSite.id);
-      if (earlierSiteStack) stack.addDependency(earlierSiteStack);
-    }
+  const dataCenterStacks = new Map<string, DataCenterStack>();
+  for (const dc of topology.dataCenters) {
+    if (!stacks.has(dataCenterStackName(topology.platform, dc.id))) continue;
+    const stack = new DataCenterStack(app, topology, dc, profile, backend);
+    dataCenterStacks.set(dc.id, stack);
+    onStackBuilt(stack);
+  }
+  const siteStacks = new Map<string, SiteStack>();
+  for (const site of topology.sites) {
+    if (!stacks.has(siteStackName(topology.platform, site.id))) continue;
+    const stack = new SiteStack(app, topology, site, profile, backend);
+    const dataCenters = [...new Set(site.mediaServers.map((server) => server.callControl.dataCenter))].map((dcId) => dataCenterStacks.get(dcId));
+    const earlierSites = topology.sites.slice(0, topology.sites.indexOf(site)).map((earlierSite) => siteStacks.get(earlierSite.id));
+    // Every dependency was built before this stack, so none can close a cycle: cdktf's addDependency would look for
+    // one along every path through the earlier sites (2^sites steps).
+    stack.dependencies.push(...[...dataCenters, ...earlierSites].filter((dependency): dependency is DataCenterStack | SiteStack => dependency !== undefined));
+    siteStacks.set(site.id, stack);
+    onStackBuilt(stack);
   }
   return { dataCenterStacks: [...dataCenterStacks.values()], siteStacks: [...siteStacks.values()] };
+}
+
+/**
+ * Writes what `buildPlatform` then `app.synth()` write (every stack's directory and the manifest), one stack at a
+ * time: each stack is synthesized as soon as it is built and then emptied of its constructs, so a synth never holds
+ * more than one stack's constructs, however many sites the platform has. `app` must not be synthesized again.
+ */
+export function synthesizePlatform(
+  app: App,
+  topology: Topology,
+  profile: DeploymentProfile,
+  stateBackend: StateBackend | undefined = topology.stateBackend,
+  stacks: ReadonlySet<string> = selectStacks(topology, undefined),
+): void {
+  const session = { outdir: app.outdir, skipValidation: app.skipValidation, manifest: app.manifest };
+  buildPlatform(app, topology, profile, stateBackend, stacks, (stack) => {
+    stack.prepareStack();
+    stack.synthesizer.synthesize(session);
+    for (const child of [...stack.node.children]) stack.node.tryRemoveChild(child.node.id);
+  });
+  app.manifest.writeToFile();
 }

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { Aspects, TerraformOutput, TerraformStack } from 'cdktf';
+import { Aspects, TerraformOutput } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider';
 import { Route53ZoneAssociation } from '@cdktf/provider-aws/lib/route53-zone-association';
 import { ComponentTags, MspSite, PeeredVpc, RegionPeering, RequireImdsV2, RestrictOpenIngress, ServingDataCenter, Site, StateBackend, Topology, dataCenterStackName, planSubnets, siteStackName } from '../lib';
@@ -7,6 +7,7 @@ import { DataCenterReference } from './data-center-outputs';
 import { DeploymentProfile } from './deployment-profile';
 import { awsProviderConfig } from './provider-config';
 import { SiteReference, publishSiteOutputs } from './site-outputs';
+import { SelfContainedStack } from './self-contained-stack';
 import { storeStackState } from './stack-state';
 
 /**
@@ -16,7 +17,7 @@ import { storeStackState } from './stack-state';
  * the topology and owns the peering to each of them (their CDS nodes call each other), so a site
  * never depends on a later one. The CDS peer URLs come from the topology alone.
  */
-export class SiteStack extends TerraformStack {
+export class SiteStack extends SelfContainedStack {
   public readonly site: MspSite;
 
   constructor(scope: Construct, topology: Topology, site: Site, profile: DeploymentProfile, stateBackend: StateBackend) {

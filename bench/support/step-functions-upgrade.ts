@@ -16,6 +16,8 @@ import { runStateMachineLocally } from '../../test/support/upgrade/state-machine
 
 /** The state machine's poll interval as lib/ deploys it by default. */
 export const STEP_FUNCTIONS_POLL_MS = 10_000;
+/** Its first drain check after the drain write, by default (the steps' drain settle). */
+export const STEP_FUNCTIONS_FIRST_POLL_MS = 2_000;
 
 export interface StepFunctionsUpgradeOptions {
   readonly inventory: FleetInventory;
@@ -37,18 +39,18 @@ export async function runStepFunctionsUpgrade(options: StepFunctionsUpgradeOptio
   const steps = createGroupUpgradeSteps({ inventory, store, mediaServers, deployers: options.deployers, clock: systemClock, sleep: systemSleep });
   const handlers = createUpgradeTaskHandlers({ steps, store, inventory, clock: systemClock });
   try {
-    return await runStateMachineLocally(handlers, options.request, { executionName: options.executionName, pollMs: STEP_FUNCTIONS_POLL_MS }).result;
+    return await runStateMachineLocally(handlers, options.request, { executionName: options.executionName, pollMs: STEP_FUNCTIONS_POLL_MS, firstPollMs: STEP_FUNCTIONS_FIRST_POLL_MS }).result;
   } finally {
     await mediaServers.close();
   }
 }
 
 /**
- * What the 10 s polls cost one group beyond its natural drain: the drain is seen at the first poll after
- * it ended (up to one interval late, none when no call was left), and the rollout at the first poll after
- * `Deploy` (one interval: the bench's deployment completes at once).
+ * What the polls cost one group beyond its natural drain: the drain is seen at the first check after it
+ * ended, the first `firstPollMs` after the drain write and then every `pollMs` (up to one interval late);
+ * the rollout is checked at once after `Deploy` (nothing: the bench's deployment completes within it).
  */
-export function pollOverheadMs(naturalDrainMs: number, pollMs: number = STEP_FUNCTIONS_POLL_MS): number {
-  const drainSeenAt = Math.max(1, Math.ceil(naturalDrainMs / pollMs)) * pollMs;
-  return drainSeenAt - naturalDrainMs + pollMs;
+export function pollOverheadMs(naturalDrainMs: number, pollMs: number = STEP_FUNCTIONS_POLL_MS, firstPollMs: number = STEP_FUNCTIONS_FIRST_POLL_MS): number {
+  const drainSeenAt = firstPollMs + Math.max(0, Math.ceil((naturalDrainMs - firstPollMs) / pollMs)) * pollMs;
+  return drainSeenAt - naturalDrainMs;
 }

@@ -4,6 +4,7 @@ import { IMAGE_TAG_SYNTAX, isImageTag } from '../contracts/container-image';
 import { CALL_CONTROL_ESL_PORT, CALL_CONTROL_HEALTH_PORT } from './call-control-ports';
 import { bridgeTargetSchema } from './default-call-flow';
 import { DEFAULT_LOG_LEVEL, LOG_LEVEL_VARIABLE, logLevelSchema, type LogLevel } from '../shared/logger';
+import { callFaultCauseSchema, callFaultModeSchema, callFaultPercentSchema, type CallFaults } from './call-faults';
 
 /**
  * The environment that configures a call-control container: built here for its task definition (the constructs) and
@@ -20,6 +21,9 @@ export const CALL_CONTROL_VARIABLES = {
   bridgeTarget: 'CALL_CONTROL_BRIDGE_TARGET',
   shutdownGraceMs: 'CALL_CONTROL_SHUTDOWN_GRACE_MS',
   logLevel: LOG_LEVEL_VARIABLE,
+  failPercent: 'CALL_CONTROL_FAIL_PERCENT',
+  failMode: 'CALL_CONTROL_FAIL_MODE',
+  failCause: 'CALL_CONTROL_FAIL_CAUSE',
 } as const;
 
 export const MAX_SHUTDOWN_GRACE_MS = 3_600_000;
@@ -44,11 +48,14 @@ export interface CallControlSettings {
   readonly shutdownGraceMs?: number;
   /** @default info */
   readonly logLevel?: LogLevel;
+  /** Fault injection (canary trials and demos): fail this share of calls. @default none: every call runs normally */
+  readonly faults?: CallFaults;
 }
+
+const optional = (name: string, value: string | number | undefined) => (value === undefined ? {} : { [name]: String(value) });
 
 /** The variables that configure a container with `settings`; the ports are always spelled out. */
 export function callControlEnvironment(settings: CallControlSettings): Record<string, string> {
-  const optional = (name: string, value: string | number | undefined) => (value === undefined ? {} : { [name]: String(value) });
   return {
     [CALL_CONTROL_VARIABLES.group]: settings.group,
     [CALL_CONTROL_VARIABLES.version]: settings.version,
@@ -59,6 +66,16 @@ export function callControlEnvironment(settings: CallControlSettings): Record<st
     ...optional(CALL_CONTROL_VARIABLES.bridgeTarget, settings.bridgeTarget),
     ...optional(CALL_CONTROL_VARIABLES.shutdownGraceMs, settings.shutdownGraceMs),
     ...optional(CALL_CONTROL_VARIABLES.logLevel, settings.logLevel),
+    ...callFaultEnvironment(settings.faults),
+  };
+}
+
+/** The variables that turn fault injection on (none for `undefined`). */
+export function callFaultEnvironment(faults: CallFaults | undefined): Record<string, string> {
+  return {
+    ...optional(CALL_CONTROL_VARIABLES.failPercent, faults?.percent),
+    ...optional(CALL_CONTROL_VARIABLES.failMode, faults?.mode),
+    ...optional(CALL_CONTROL_VARIABLES.failCause, faults?.cause),
   };
 }
 
@@ -72,6 +89,11 @@ const wholeNumber = (max: number, meaning: string) =>
     .regex(/^[0-9]+$/, `must be ${meaning}`)
     .transform(Number)
     .pipe(z.number().max(max, `must be ${meaning}`));
+const percent = z
+  .string()
+  .regex(/^[0-9]+(\.[0-9]+)?$/, 'must be a percent (0-100)')
+  .transform(Number)
+  .pipe(callFaultPercentSchema);
 const port = (fallback: number) => variable(wholeNumber(65535, 'a port number (0-65535)').default(fallback));
 
 const environmentSchema = z
@@ -85,6 +107,15 @@ const environmentSchema = z
     [CALL_CONTROL_VARIABLES.bridgeTarget]: variable(bridgeTargetSchema.optional()),
     [CALL_CONTROL_VARIABLES.shutdownGraceMs]: variable(wholeNumber(MAX_SHUTDOWN_GRACE_MS, `a number of milliseconds (0-${MAX_SHUTDOWN_GRACE_MS})`).optional()),
     [CALL_CONTROL_VARIABLES.logLevel]: variable(logLevelSchema.default(DEFAULT_LOG_LEVEL)),
+    [CALL_CONTROL_VARIABLES.failPercent]: variable(percent.optional()),
+    [CALL_CONTROL_VARIABLES.failMode]: variable(callFaultModeSchema.optional()),
+    [CALL_CONTROL_VARIABLES.failCause]: variable(callFaultCauseSchema.optional()),
+  })
+  .superRefine((env, context) => {
+    if (env.CALL_CONTROL_FAIL_PERCENT !== undefined) return;
+    for (const name of [CALL_CONTROL_VARIABLES.failMode, CALL_CONTROL_VARIABLES.failCause] as const) {
+      if (env[name] !== undefined) context.addIssue({ code: 'custom', path: [name], message: `needs ${CALL_CONTROL_VARIABLES.failPercent}` });
+    }
   })
   .transform(
     (env) =>
@@ -98,10 +129,16 @@ const environmentSchema = z
         bridgeTarget: env.CALL_CONTROL_BRIDGE_TARGET,
         shutdownGraceMs: env.CALL_CONTROL_SHUTDOWN_GRACE_MS,
         logLevel: env[LOG_LEVEL_VARIABLE],
+        faults: faultsOf(env.CALL_CONTROL_FAIL_PERCENT, env.CALL_CONTROL_FAIL_MODE, env.CALL_CONTROL_FAIL_CAUSE),
       }) satisfies CallControlSettings,
   );
 
 export type CallControlEnvironment = z.output<typeof environmentSchema>;
+
+function faultsOf(percent: number | undefined, mode: CallFaults['mode'], cause: CallFaults['cause']): CallFaults | undefined {
+  if (percent === undefined) return undefined;
+  return { percent, ...(mode === undefined ? {} : { mode }), ...(cause === undefined ? {} : { cause }) };
+}
 
 /** The configuration in `env`, or one line naming each bad variable (`CALL_CONTROL_GROUP is required; ...`). */
 export function parseCallControlEnvironment(env: Readonly<Record<string, string | undefined>>): { ok: true; settings: CallControlEnvironment } | { ok: false; problem: string } {

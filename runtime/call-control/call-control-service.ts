@@ -7,6 +7,7 @@ import { EmfPublisher } from '../metrics/emf-publisher';
 import type { CallFlow } from './call-flow';
 import { ControlledCall } from './controlled-call';
 import { createDefaultCallFlow } from './default-call-flow';
+import { drawCallFault, type CallFaults } from './call-faults';
 import { errorMessage, jsonLinesLogger, type Logger, withFields } from '../shared/logger';
 import type { ServiceStatus } from './service-status';
 import { StatusHttpServer } from './status-http-server';
@@ -58,6 +59,10 @@ export interface CallControlServiceOptions {
   readonly writeMetrics?: (line: string) => void;
   /** Timers of the metrics interval (default: the system's, not holding the process open). */
   readonly metricsTimers?: Timers;
+  /** Fail a share of the calls on purpose (canary trials and demos). @default none: every call runs normally */
+  readonly faults?: CallFaults;
+  /** Draws which calls fail, in [0, 1) (default Math.random). */
+  readonly random?: () => number;
 }
 
 export const DEFAULT_METRICS_INTERVAL_MS = 60_000;
@@ -144,8 +149,14 @@ export class CallControlService {
   }
 
   private accept(call: OutboundCall): void {
+    const fault = drawCallFault(this.options.faults, this.options.random ?? Math.random);
+    if (fault?.mode === 'refuse') {
+      this.log.warn('refusing the call (fault injection)', { uuid: call.uuid });
+      void call.detach();
+      return;
+    }
     const controlled = new ControlledCall(call, {
-      flow: this.flow,
+      flow: fault === undefined ? this.flow : async (context) => context.hangup(fault.cause),
       logger: this.log,
       now: this.options.now ?? Date.now,
     });
@@ -185,6 +196,7 @@ export class CallControlService {
     this.state = 'running';
     const ports = { eslPort: esl.port, httpPort: http.port };
     this.log.info('call control started', { ...ports, shutdownGraceMs: this.graceMs });
+    if (this.options.faults !== undefined) this.log.warn('fault injection is on: failing a share of calls', { ...this.options.faults });
     return ports;
   }
 

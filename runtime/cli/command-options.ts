@@ -34,6 +34,12 @@ export const ROUTES_SHOW_OPTIONS = { ...MEDIA_SERVER_TARGET, ...JSON_OUTPUT } as
 export const ROUTES_SET_OPTIONS = {
   ...ROUTES_SHOW_OPTIONS,
   group: { type: 'string', multiple: true, value: 'ID=HOST:PORT[|HOST:PORT...][@WEIGHT]', description: 'a call-control group, in failover order (repeat it)' },
+  share: {
+    type: 'string',
+    multiple: true,
+    value: 'ID=PERCENT',
+    description: "the percent of new calls tried on that group first (repeat it; the groups without one take the rest, in failover order)",
+  },
   'dry-run': { type: 'boolean', description: 'show the change, make none' },
   'allow-single-group': { type: 'boolean', description: 'allow fewer than two active groups (no failover left)' },
 } as const satisfies OptionTable;
@@ -41,6 +47,11 @@ export const ROUTES_SET_OPTIONS = {
 export const ROUTES_GROUP_OPTIONS = {
   ...ROUTES_SHOW_OPTIONS,
   group: { type: 'string', multiple: true, value: 'ID', description: 'the call-control group' },
+} as const satisfies OptionTable;
+
+export const ROUTES_SHARE_OPTIONS = {
+  ...ROUTES_GROUP_OPTIONS,
+  percent: { type: 'string', value: 'PERCENT|none', description: 'the percent of new calls tried on the group first; none removes its share' },
 } as const satisfies OptionTable;
 
 export const CALLS_OPTIONS = {
@@ -65,6 +76,8 @@ export const UPGRADE_OPTIONS = {
   'on-timeout': { type: 'string', value: 'wait|force|abort', description: 'what to do when a drain takes longer' },
   concurrency: { type: 'string', value: 'N', description: 'media servers upgraded at once' },
   'upgrade-id': { type: 'string', value: 'ID', description: 'resume this upgrade (same options)' },
+  canary: { type: 'string', value: 'SHARES', description: 'canary each upgraded group first: these percents of new calls, each held and judged (e.g. 5,25)' },
+  'canary-hold': { type: 'string', value: 'HOLD', description: 'how long each canary step holds: 120s, 30m, 200calls, or both as 120s,200calls (default 120s)' },
   plan: { type: 'boolean', description: 'show the order, the drain policy and the calls now on each group; change nothing' },
   ...JSON_OUTPUT,
   ...UPGRADE_STATE_OPTIONS,
@@ -100,6 +113,7 @@ export const INVENTORY_OPTIONS = {
 
 export const DEMO_OPTIONS = {
   freeswitch: { type: 'string', value: 'PATH', description: 'run the real FreeSWITCH binary at PATH as the media server instead of the simulator' },
+  canary: { type: 'boolean', description: 'upgrade blue to a version that fails a share of its calls, with a canary that catches it and rolls it back' },
   ...JSON_OUTPUT,
 } as const satisfies OptionTable;
 

@@ -14,6 +14,7 @@ import {
   MEDIA_SERVER_CONFIG_OPTIONS,
   ROUTES_GROUP_OPTIONS,
   ROUTES_SET_OPTIONS,
+  ROUTES_SHARE_OPTIONS,
   ROUTES_SHOW_OPTIONS,
   SIP_CONFIG_OPTIONS,
   SIP_MAINTENANCE_OPTIONS,
@@ -62,19 +63,30 @@ export function commandTree(context: CliContext, setExitCode: (code: number) => 
   });
 
   const routes = program.command('routes').description("read or edit a media server's call-control route table");
-  const routesAction = (action: RoutesAction) => async (values: OptionValues<typeof ROUTES_SET_OPTIONS>) => {
+  const routesAction = (action: RoutesAction) => async (values: OptionValues<typeof ROUTES_SET_OPTIONS & typeof ROUTES_SHARE_OPTIONS>) => {
     const [{ runRoutesCommand }, target] = await Promise.all([import('../commands/routes-command'), eslTargetOf(values, context)]);
     await runRoutesCommand(
-      { action, target, groups: values.group ?? [], json: values.json ?? false, allowSingleGroup: values['allow-single-group'], dryRun: values['dry-run'], confirm: context.confirm },
+      {
+        action,
+        target,
+        groups: values.group ?? [],
+        shares: values.share ?? [],
+        percent: values.percent,
+        json: values.json ?? false,
+        allowSingleGroup: values['allow-single-group'],
+        dryRun: values['dry-run'],
+        confirm: context.confirm,
+      },
       context.stdout,
     );
     return 0;
   };
   const routesActions = [
-    ['show', 'the groups in failover order, with their state', ROUTES_SHOW_OPTIONS],
+    ['show', 'the groups in failover order, with their state, share and first-choice percent of new calls', ROUTES_SHOW_OPTIONS],
     ['set', 'replace the table (shows the change first, and asks on a terminal)', ROUTES_SET_OPTIONS],
     ['drain', 'stop sending new calls to a group', ROUTES_GROUP_OPTIONS],
     ['restore', 'send new calls to a drained group again', ROUTES_GROUP_OPTIONS],
+    ['share', "set or remove an active group's share of new calls (a canary)", ROUTES_SHARE_OPTIONS],
   ] as const;
   for (const [action, description, table] of routesActions) leaf(routes, action, description, table, routesAction(action));
 
@@ -115,7 +127,7 @@ export function commandTree(context: CliContext, setExitCode: (code: number) => 
     return 0;
   });
 
-  leaf(program, 'demo', 'the whole runtime on this machine: upgrade blue, then green, under a steady call load (exit 1 if a call was dropped)', DEMO_OPTIONS, async (values) => {
+  leaf(program, 'demo', 'the whole runtime on this machine: upgrade blue, then green, under a steady call load (exit 1 if a call was dropped); --canary: a bad version caught and rolled back', DEMO_OPTIONS, async (values) => {
     const { runDemoCommand } = await import('../commands/demo-command');
     return runDemoCommand(values, { stdout: context.stdout, env: context.env, isTty: context.isTty ?? false, signal: context.signal });
   });

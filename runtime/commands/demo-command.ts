@@ -8,13 +8,17 @@ import { findFreeSwitchBinary, LocalFreeSwitch } from '../local-freeswitch/local
 import { farEndDialString } from '../local-freeswitch/carrier-profile';
 import { startSipCallLoad, type CallLoad, type CallLoadRequest } from '../local-freeswitch/sip-call-load';
 import { MediaServerClient } from '../media-server';
-import { tallyCalls } from '../upgrade/progress/call-tally';
+import { tallyCalls, type CallTally } from '../upgrade/progress/call-tally';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../shared/clock';
 import { createFleetUpgradeSteps } from '../upgrade/steps/fleet-upgrade-steps';
 import { launchLocalFleet, localDeployers, localFleetInventory, seedLocalRoutes } from '../upgrade/inventory/local-fleet';
 import { progressPrinter } from '../upgrade/progress/progress-printer';
 import { newUpgradeId } from '../upgrade/request/upgrade-id';
 import { runUpgrade } from '../upgrade/flow/upgrade-orchestrator';
+import { faultyReleaseCommand } from '../upgrade/deployers/faulty-release-command';
+import { startCallLedger, type CallLedger } from '../upgrade/canary/call-ledger';
+import type { CanaryPolicyInput } from '../upgrade/canary';
+import { canaryCost, type CanaryCost } from '../upgrade/report/canary-cost';
 import type { UpgradeSummary } from '../upgrade/progress/upgrade-progress';
 import { parseUpgradeRequest } from '../upgrade/request/upgrade-request';
 import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
@@ -37,6 +41,9 @@ export interface DemoSettings {
   readonly fromVersion: string;
   readonly toVersion: string;
   readonly pollMs: number;
+  /** `--canary`: the percent of its calls the new version fails, and the canary that judges it. */
+  readonly faultyPercent: number;
+  readonly canary: CanaryPolicyInput;
 }
 
 export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
@@ -47,6 +54,8 @@ export const DEFAULT_DEMO_SETTINGS: DemoSettings = {
   fromVersion: '1.0.0',
   toVersion: '1.1.0',
   pollMs: 250,
+  faultyPercent: 30,
+  canary: { steps: [5, 25], hold: { seconds: 60 }, thresholds: { minCalls: 10 } },
 };
 
 export interface DemoContext {
@@ -135,14 +144,18 @@ async function startRealFreeSwitch(binary: string, runDir: string): Promise<Demo
 /**
  * `voiceplane demo`: a blue-green upgrade of call control under a steady call load, all on this machine.
  * Resolves 0 when the upgrade succeeded and no call was dropped or refused, else 1.
+ * `--canary`: the new version fails a share of the calls it takes; the upgrade gives blue a canary share first.
+ * Resolves 0 when the canary failed blue, rolled it back and left green alone, and every call that did not
+ * complete was one the bad version failed (none dropped by the upgrade or the rollback), else 1.
  */
-export async function runDemoCommand(values: { readonly json?: boolean; readonly freeswitch?: string }, context: DemoContext): Promise<number> {
+export async function runDemoCommand(values: { readonly json?: boolean; readonly freeswitch?: string; readonly canary?: boolean }, context: DemoContext): Promise<number> {
   const freeSwitchBinary = values.freeswitch === undefined ? undefined : freeSwitchBinaryOption(values.freeswitch);
   const realDefaults = freeSwitchBinary === undefined ? {} : { callsPerSecond: REAL_FREESWITCH_CALLS_PER_SECOND };
   const settings = { ...DEFAULT_DEMO_SETTINGS, ...realDefaults, ...context.settings };
   const clock = context.clock ?? systemClock;
   const sleep = context.sleep ?? systemSleep;
   const json = values.json === true;
+  const canary = values.canary === true;
   const say = (text: string) => (json ? undefined : context.stdout.line(text));
   const runDir = mkdtempSync(path.join(tmpdir(), 'voiceplane-demo-'));
   const cleanups: (() => Promise<void>)[] = [async () => rmSync(runDir, { recursive: true, force: true })];
@@ -156,7 +169,8 @@ export async function runDemoCommand(values: { readonly json?: boolean; readonly
     cleanups.unshift(close);
 
     const inventory = await localFleetInventory([{ id: MEDIA_SERVER_ID, eslPort, password, groups: ['blue', 'green'] }], runDir);
-    const launch = { env, clock, sleep };
+    const command = canary ? faultyReleaseCommand({ version: settings.toVersion, faults: { percent: settings.faultyPercent, mode: 'hangup' } }) : undefined;
+    const launch = { env, clock, sleep, command };
     cleanups.unshift(async () => void (await Promise.all(localDeployers(inventory, launch).map((deployer) => deployer.stopAll()))));
     say(`media server ${MEDIA_SERVER_ID}: ${mediaServer.description} on 127.0.0.1:${eslPort}; state in an embedded DynamoDB (dynalite)`);
     say(`starting call control ${settings.fromVersion}: groups blue and green, one local process each`);
@@ -170,10 +184,17 @@ export async function runDemoCommand(values: { readonly json?: boolean; readonly
     });
     cleanups.unshift(async () => load.cancel());
     say(`placing ${settings.callsPerSecond} calls/s of ${settings.minCallMs / 1000}-${settings.maxCallMs / 1000} s; upgrading blue, then green, to ${settings.toVersion}`);
+    if (canary) say(`${settings.toVersion} is a bad version: it fails ${settings.faultyPercent} % of the calls it takes; each group gets a canary share first (${settings.canary.steps.join(' %, then ')} %)`);
+    let ledger: CallLedger | undefined;
+    if (canary) {
+      const started = await startCallLedger({ host: '127.0.0.1', port: eslPort, password });
+      cleanups.unshift(() => started.stop());
+      ledger = started;
+    }
     await sleep(settings.warmUpMs, context.signal);
 
     const store = new DynamoUpgradeStateStore({ client, tableName: TABLE, clock });
-    const fleet = createFleetUpgradeSteps({ inventory, store, env, keepConnectionsOpen: true, clock, sleep, settings: { drainSettleMs: 1_000, verifyRetryMs: 250 } });
+    const fleet = createFleetUpgradeSteps({ inventory, store, env, keepConnectionsOpen: true, clock, sleep, localCommand: command, settings: { drainSettleMs: 1_000, verifyRetryMs: 250 } });
     cleanups.unshift(() => fleet.close());
     const request = parseUpgradeRequest({
       image: IMAGE,
@@ -182,14 +203,16 @@ export async function runDemoCommand(values: { readonly json?: boolean; readonly
       mediaServers: [MEDIA_SERVER_ID],
       maxDrainSeconds: 120,
       concurrency: 1,
+      ...(canary ? { canary: settings.canary } : {}),
     });
     const printer = progressPrinter(context.stdout, json ? 'json' : context.isTty ? 'tty' : 'plain', clock);
+    const upgradeId = newUpgradeId(clock.now());
     let upgrade: UpgradeSummary;
     try {
       upgrade = await runUpgrade({
         request,
         inventory,
-        upgradeId: newUpgradeId(clock.now()),
+        upgradeId,
         steps: fleet.steps,
         store,
         clock,
@@ -204,12 +227,13 @@ export async function runDemoCommand(values: { readonly json?: boolean; readonly
     }
     say(`upgrade done; waiting for the last calls (up to ${settings.maxCallMs / 1000} s)`);
     const calls = tallyCalls(await load.outcomes());
-    const passed = upgrade.status === 'succeeded' && calls.dropped === 0 && calls.refused === 0;
+    const cost = ledger ? canaryCost('blue', await store.audit(upgradeId), ledger.calls()) : undefined;
+    const passed = cost ? canaryCaught(upgrade, calls, cost) : upgrade.status === 'succeeded' && calls.dropped === 0 && calls.refused === 0;
     if (json) {
-      printer.summary(upgrade, { ...calls, maxDrainSeconds: upgrade.maxDrainSeconds, passed, mediaServer: mediaServer.description });
+      printer.summary(upgrade, { ...calls, maxDrainSeconds: upgrade.maxDrainSeconds, passed, mediaServer: mediaServer.description, ...(cost ? { canary: cost } : {}) });
     } else {
       printer.summary(upgrade);
-      report(context.stdout, calls, upgrade, passed);
+      report(context.stdout, calls, upgrade, passed, cost);
     }
     return passed ? 0 : 1;
   } finally {
@@ -217,16 +241,41 @@ export async function runDemoCommand(values: { readonly json?: boolean; readonly
   }
 }
 
-function report(output: Output, calls: ReturnType<typeof tallyCalls>, upgrade: UpgradeSummary, passed: boolean): void {
+/**
+ * The canary did its job: blue failed its canary and was rolled back, green was never started, and every call that did
+ * not complete is one the bad version failed (the caller sees such a call refused or cut short, whichever the bad
+ * version's hangup came before or after the answer).
+ */
+function canaryCaught(upgrade: UpgradeSummary, calls: CallTally, cost: CanaryCost): boolean {
+  const phases = upgrade.mediaServers.flatMap((server) => server.groups.map((group) => `${group.groupId} ${group.phase} ${group.error?.code ?? ''}`.trim()));
+  const rolledBack = phases.join(', ') === 'blue rolled-back CanaryFailed, green pending';
+  return rolledBack && cost.failedCalls > 0 && calls.dropped + calls.refused === cost.failedCalls;
+}
+
+function report(output: Output, calls: CallTally, upgrade: UpgradeSummary, passed: boolean, cost?: CanaryCost): void {
+  const notCompleted = calls.dropped + calls.refused;
   const rows = [
     ['calls placed', String(calls.placed)],
     ['calls completed', String(calls.completed)],
-    ['calls dropped', String(calls.dropped)],
-    ['calls refused', String(calls.refused)],
+    ...(cost
+      ? [
+          ['calls the bad version took', String(cost.canaryCalls)],
+          ['calls it failed', String(cost.failedCalls)],
+          ['first failure to share 0', cost.detectionMs === undefined ? '-' : `${(cost.detectionMs / 1000).toFixed(1)}s (${cost.callsMeanwhile} call(s) taken meanwhile)`],
+          ['other calls not completed', String(notCompleted - cost.failedCalls)],
+        ]
+      : [
+          ['calls dropped', String(calls.dropped)],
+          ['calls refused', String(calls.refused)],
+        ]),
     ['max drain time', `${upgrade.maxDrainSeconds.toFixed(1)}s`],
   ];
   formatTable(['', ''], rows)
     .slice(1)
     .forEach((line) => output.line(line));
+  if (cost) {
+    output.line(passed ? 'demo passed: the canary caught the bad version and rolled it back; no other call was dropped or refused' : `demo FAILED: upgrade ${upgrade.status}, ${notCompleted - cost.failedCalls} call(s) not completed besides the bad version's failures`);
+    return;
+  }
   output.line(passed ? 'demo passed: no call dropped or refused' : `demo FAILED: upgrade ${upgrade.status}, ${calls.dropped} dropped, ${calls.refused} refused`);
 }

@@ -1,6 +1,6 @@
 import { DialplanError } from '../dialplan';
 import { EslAuthError, EslError } from '../esl';
-import { MediaServerClient, MediaServerReplyError, MissingRouteTableError, RouteVerificationError } from '../media-server';
+import { MediaServerClient, MediaServerReplyError, MissingRouteTableError, RouteVerificationError, SharesUnsupportedError } from '../media-server';
 import { CliError } from './cli-error';
 import { EslTarget } from './esl-target';
 
@@ -19,8 +19,9 @@ export async function withMediaServer<T>(target: EslTarget, work: (client: Media
   try {
     return await work(client);
   } catch (error) {
-    if (error instanceof DialplanError || error instanceof EslError || error instanceof RouteVerificationError || error instanceof MissingRouteTableError || error instanceof MediaServerReplyError) {
-      throw new CliError(error.message);
+    const known = [DialplanError, EslError, RouteVerificationError, MissingRouteTableError, MediaServerReplyError, SharesUnsupportedError];
+    if (known.some((kind) => error instanceof kind)) {
+      throw new CliError((error as Error).message);
     }
     throw error;
   } finally {

@@ -1,5 +1,6 @@
+import { z } from 'zod';
 import { groupIdSchema } from '../contracts/call-control-ids';
-import { DialplanError, RouteTable, activeGroups, parseRouteSpec, parseRouteTable } from '../dialplan';
+import { DialplanError, MAX_GROUP_SHARE, RouteTable, activeGroups, firstChoiceShares, parseRouteSpec, parseRouteTable } from '../dialplan';
 import { CliError, UsageError } from './cli-error';
 import { EslTarget } from './esl-target';
 import { withMediaServer } from './media-server-session';
@@ -10,8 +11,12 @@ import { describeRouteChange } from './route-change';
 export interface RoutesCommand {
   readonly action: RoutesAction;
   readonly target: EslTarget;
-  /** `--group` values: specs for `set`, one id for `drain`/`restore`. */
+  /** `--group` values: specs for `set`, one id for `drain`/`restore`/`share`. */
   readonly groups: readonly string[];
+  /** `set`: `--share ID=PERCENT` values. */
+  readonly shares?: readonly string[];
+  /** `share`: `--percent PERCENT|none`. */
+  readonly percent?: string;
   readonly json: boolean;
   /** `set`: accept a table with fewer than two active groups (its upgrades cannot avoid dropping calls). */
   readonly allowSingleGroup?: boolean;
@@ -21,18 +26,32 @@ export interface RoutesCommand {
   readonly confirm?: (question: string) => Promise<boolean>;
 }
 
-export type RoutesAction = 'show' | 'set' | 'drain' | 'restore';
+export type RoutesAction = 'show' | 'set' | 'drain' | 'restore' | 'share';
 
-/** `voiceplane routes show|set|drain|restore`: reads or edits a media server's call-control route table. */
+const NO_SHARE = 'none';
+const percentSchema = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, { error: (issue) => `'${String(issue.input)}' is not a whole percent` })
+  .transform(Number)
+  .pipe(z.int().max(MAX_GROUP_SHARE, { error: (issue) => `${String(issue.input)}% is more than ${MAX_GROUP_SHARE}%` }));
+const shareSpecSchema = z
+  .string()
+  .regex(/^[^=]*=[^=]*$/, { error: (issue) => `'${String(issue.input)}' is not ID=PERCENT` })
+  .transform((spec) => spec.split('='))
+  .pipe(z.tuple([groupIdSchema, percentSchema]));
+
+/** `voiceplane routes show|set|drain|restore|share`: reads or edits a media server's call-control route table. */
 export async function runRoutesCommand(command: RoutesCommand, output: Output): Promise<void> {
   const { action } = command;
   if (action === 'set') {
     await setRoutes(command, output);
     return;
   }
-  const groupId = action === 'drain' || action === 'restore' ? singleGroupId(action, command.groups) : undefined;
+  const groupId = action === 'show' ? undefined : singleGroupId(action, command.groups);
+  const share = action === 'share' ? shareOption(command.percent) : undefined;
   const table = await withMediaServer(command.target, async (client) => {
     if (action === 'show') return client.routes();
+    if (action === 'share') return client.setShare(groupId!, share);
     return action === 'drain' ? client.drain(groupId!) : client.restore(groupId!);
   });
   printRoutes(table, command.json, output);
@@ -40,7 +59,7 @@ export async function runRoutesCommand(command: RoutesCommand, output: Output): 
 
 /** `routes set`: refuses a table with one active group unless allowed, shows the change, then makes it (unless a dry run or declined). */
 async function setRoutes(command: RoutesCommand, output: Output): Promise<void> {
-  const next = tableFromSpecs(command.groups);
+  const next = tableFromSpecs(command.groups, command.shares ?? []);
   const active = activeGroups(next);
   if (active.length < 2 && !command.allowSingleGroup) {
     throw new UsageError(`routes set: only ${active.map((group) => group.id).join(', ')} would take new calls; upgrading it would drop calls (give a second --group, or --allow-single-group)`);
@@ -59,14 +78,33 @@ async function setRoutes(command: RoutesCommand, output: Output): Promise<void> 
   if (table) printRoutes(table, command.json, output);
 }
 
-function tableFromSpecs(specs: readonly string[]): RouteTable {
+function tableFromSpecs(specs: readonly string[], shareSpecs: readonly string[]): RouteTable {
   if (specs.length === 0) throw new UsageError('routes set: at least one --group ID=HOST:PORT[|HOST:PORT...][@WEIGHT] is required');
+  let table: RouteTable;
   try {
-    return parseRouteTable({ groups: specs.map(parseRouteSpec) });
+    table = parseRouteTable({ groups: specs.map(parseRouteSpec) });
   } catch (error) {
     if (error instanceof DialplanError) throw new UsageError(`--group: ${error.message}`);
     throw error;
   }
+  const shares = new Map<string, number>();
+  for (const [id, share] of shareSpecs.map((spec) => parseOptions(shareSpecSchema, spec, '--share'))) {
+    if (shares.has(id)) throw new UsageError(`--share: '${id}' is given more than once`);
+    if (!table.groups.some((group) => group.id === id)) throw new UsageError(`--share: no --group '${id}' to give a share`);
+    shares.set(id, share);
+  }
+  try {
+    return parseRouteTable({ groups: table.groups.map((group) => (shares.has(group.id) ? { ...group, share: shares.get(group.id) } : group)) });
+  } catch (error) {
+    if (error instanceof DialplanError) throw new UsageError(`--share: ${error.message}`);
+    throw error;
+  }
+}
+
+/** `--percent PERCENT|none` of `routes share`: the share, undefined for none. */
+function shareOption(percent: string | undefined): number | undefined {
+  if (percent === undefined) throw new UsageError(`--percent: required (PERCENT, or ${NO_SHARE} to remove the share)`);
+  return percent === NO_SHARE ? undefined : parseOptions(percentSchema, percent, '--percent');
 }
 
 function singleGroupId(action: string, groups: readonly string[]): string {
@@ -80,12 +118,17 @@ export function parseGroupIdOption(id: string): string {
 }
 
 export function routesJson(table: RouteTable | undefined) {
+  const firstChoice = table === undefined ? new Map<string, number>() : firstChoiceShares(table);
   return {
     groups: (table?.groups ?? []).map((group) => ({
       id: group.id,
       endpoints: group.endpoints.map((endpoint) => `${endpoint.host}:${endpoint.port}`),
       weight: group.weight ?? null,
       state: group.state,
+      /** Percent of new calls given to this group first by its share; null without one. */
+      share: group.share ?? null,
+      /** Percent of new calls that try this group first (its share, or the rest for the first group without one); null when drained. */
+      firstChoicePercent: firstChoice.get(group.id) ?? null,
     })),
   };
 }
@@ -100,6 +143,14 @@ function printRoutes(table: RouteTable | undefined, json: boolean, output: Outpu
     output.line('no route table on this media server');
     return;
   }
-  const rows = view.groups.map((group) => [group.id, group.state, group.weight === null ? '-' : String(group.weight), group.endpoints.join('|')]);
-  formatTable(['GROUP', 'STATE', 'WEIGHT', 'ENDPOINTS'], rows).forEach((line) => output.line(line));
+  const percent = (value: number | null) => (value === null ? '-' : `${value}%`);
+  const rows = view.groups.map((group) => [
+    group.id,
+    group.state,
+    group.weight === null ? '-' : String(group.weight),
+    percent(group.share),
+    percent(group.firstChoicePercent),
+    group.endpoints.join('|'),
+  ]);
+  formatTable(['GROUP', 'STATE', 'WEIGHT', 'SHARE', 'FIRST-CHOICE', 'ENDPOINTS'], rows).forEach((line) => output.line(line));
 }

@@ -11,7 +11,8 @@ import { planUpgrade, type UpgradePlan } from '../upgrade/flow/upgrade-plan';
 import { upgradeRequestSchemaAllowing, type UpgradeRequest } from '../upgrade/request/upgrade-request';
 import { DynamoUpgradeStateStore } from '../upgrade/state/upgrade-state-store';
 import { UpgradeStepError } from '../upgrade/flow/upgrade-steps';
-import { previewLines, previewUpgrade } from '../upgrade/report/upgrade-preview';
+import { canaryPolicyFromFlags, type CanaryPolicy } from '../upgrade/canary';
+import { describeCanaryPolicy, previewLines, previewUpgrade } from '../upgrade/report/upgrade-preview';
 import { CliError, UsageError } from './cli-error';
 import { openUpgradeState, type UpgradeStateOptionValues } from './upgrade-state-options';
 import type { Output } from './output';
@@ -26,6 +27,9 @@ export interface UpgradeOptionValues extends UpgradeStateOptionValues {
   readonly 'on-timeout'?: string;
   readonly concurrency?: string;
   readonly 'upgrade-id'?: string;
+  /** `5,25`: canary shares of new calls, and `120s` / `200calls`: how long each holds. */
+  readonly canary?: string;
+  readonly 'canary-hold'?: string;
   /** Show what the upgrade would do (and the calls now on each group), change nothing. */
   readonly plan?: boolean;
   readonly json?: boolean;
@@ -116,7 +120,18 @@ async function showPlan(plan: UpgradePlan, request: UpgradeRequest, inventory: F
   const previews = await previewUpgrade(plan, inventoryEslSessions({ inventory, env: context.env, keepConnectionsOpen: false, clock: context.clock }));
   if (json) {
     const { maxDrainSeconds, onDrainTimeout } = request;
-    context.stdout.line(JSON.stringify({ type: 'plan', upgradeId: plan.upgradeId, image: request.image, version: request.version, concurrency: plan.concurrency, drainPolicy: { maxDrainSeconds, onDrainTimeout }, mediaServers: previews }));
+    context.stdout.line(
+      JSON.stringify({
+        type: 'plan',
+        upgradeId: plan.upgradeId,
+        image: request.image,
+        version: request.version,
+        concurrency: plan.concurrency,
+        drainPolicy: { maxDrainSeconds, onDrainTimeout },
+        ...(request.canary === undefined ? {} : { canary: request.canary }),
+        mediaServers: previews,
+      }),
+    );
   } else {
     previewLines(plan, request, previews).forEach((line) => context.stdout.line(line));
   }
@@ -147,6 +162,7 @@ function loadInventory(file: string | undefined): FleetInventory {
 /** The request the options describe, its image one of the inventory's allowed repositories (if it lists any); every bad option is named in one line. */
 export function requestFromOptions(values: UpgradeOptionValues, allowedImageRepositories?: readonly string[]): UpgradeRequest {
   const mediaServers = values['media-server'] ?? [];
+  const canary = canaryFromOptions(values);
   const number = (text: string | undefined) => (text === undefined ? undefined : /^[0-9]{1,9}$/.test(text) ? Number(text) : text);
   const input = {
     ...(values['upgrade-id'] === undefined ? {} : { upgradeId: values['upgrade-id'] }),
@@ -157,17 +173,29 @@ export function requestFromOptions(values: UpgradeOptionValues, allowedImageRepo
     maxDrainSeconds: number(values['max-drain-seconds']),
     onDrainTimeout: values['on-timeout'],
     concurrency: number(values.concurrency),
+    ...(typeof canary === 'object' ? { canary } : {}),
   };
   const parsed = upgradeRequestSchemaAllowing(allowedImageRepositories).safeParse(input);
-  if (parsed.success) return parsed.data;
-  const problems = parsed.error.issues.map((issue) => {
+  if (parsed.success && typeof canary !== 'string') return parsed.data;
+  const issues = parsed.success ? [] : parsed.error.issues;
+  const problems = issues.map((issue) => {
     const [field, ...rest] = issue.path;
     const option = OPTION_OF_FIELD[String(field)] ?? String(field);
     const index = rest.length > 0 ? ` ${formatPath(rest)}` : '';
     const message = issue.message === 'must be text' ? 'required' : issue.message;
     return `${option}${index}: ${message}`;
   });
-  throw new UsageError(problems.join('; '));
+  throw new UsageError([...problems, ...(typeof canary === 'string' ? [canary] : [])].join('; '));
+}
+
+/** The canary policy `--canary` and `--canary-hold` give (undefined without them), or what is wrong with them. */
+function canaryFromOptions(values: UpgradeOptionValues): CanaryPolicy | undefined | string {
+  try {
+    return canaryPolicyFromFlags({ canary: values.canary, canaryHold: values['canary-hold'] });
+  } catch (error) {
+    if (error instanceof UpgradeStepError) return error.message;
+    throw error;
+  }
 }
 
 function planOrThrow(request: UpgradeRequest, inventory: FleetInventory, upgradeId: string): UpgradePlan {
@@ -182,7 +210,17 @@ function planOrThrow(request: UpgradeRequest, inventory: FleetInventory, upgrade
 function announce(output: Output, plan: UpgradePlan, request: UpgradeRequest, json: boolean): void {
   const mediaServers = plan.mediaServers.map((mediaServer) => ({ mediaServerId: mediaServer.mediaServerId, groups: mediaServer.targets.map((target) => target.groupId) }));
   if (json) {
-    output.line(JSON.stringify({ type: 'plan', upgradeId: plan.upgradeId, image: request.image, version: request.version, concurrency: plan.concurrency, mediaServers }));
+    output.line(
+      JSON.stringify({
+        type: 'plan',
+        upgradeId: plan.upgradeId,
+        image: request.image,
+        version: request.version,
+        concurrency: plan.concurrency,
+        ...(request.canary === undefined ? {} : { canary: request.canary }),
+        mediaServers,
+      }),
+    );
     return;
   }
   output.line(
@@ -190,4 +228,5 @@ function announce(output: Output, plan: UpgradePlan, request: UpgradeRequest, js
       plan.concurrency
     } at once`,
   );
+  if (request.canary !== undefined) output.line(describeCanaryPolicy(request.canary));
 }

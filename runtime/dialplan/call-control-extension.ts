@@ -6,10 +6,15 @@ import {
   CALL_CONTROL_CONNECTED_VARIABLE,
   CALL_CONTROL_GROUP_VARIABLE,
   CALL_COUNT_LIMIT_REALM,
+  DRAW_VARIABLE,
+  drawnGroupPattern,
+  DRAWN_SLOT_VARIABLE,
   REHOME_TALLY_VARIABLE,
   ROUTE_TABLE_DB_KEY,
   ROUTE_TABLE_DB_REALM,
   ROUTE_TABLE_SNAPSHOT_VARIABLE,
+  ROUTING_SUBJECT_SEPARATOR,
+  shareBoundsPattern,
 } from './route-table-codec';
 import { renderXml, type XmlElement, xmlElement } from './xml-document';
 
@@ -20,12 +25,15 @@ import { renderXml, type XmlElement, xmlElement } from './xml-document';
  * returned. Entering with the dialed number keeps FreeSWITCH's hunt profile (what events and call control see as
  * Caller-Destination-Number while a helper runs) on the dialed number; only its context names the helper.
  *
- * Entry: reset the per-routing variables, snapshot the route table into a channel variable (from mod_hash, whose
- *   insert replaces a value under one lock; from the core db through the `stored` helper when the hash is empty after a
- *   restart: `db insert` deletes then inserts, so a db read can fall between the two), then run the rank helpers
- *   1..maxGroups, then `unrouted`.
- * Rank N: skip if call control already had the call; if the snapshot's N-th active group exists, tag the call with
- *   it (limit + variable) and `socket` its endpoints as one failover list.
+ * Entry: reset the per-routing variables, draw the call's number 0..99 (mod_expr), snapshot the route table into a
+ *   channel variable (from mod_hash, whose insert replaces a value under one lock; from the core db through the
+ *   `stored` helper when the hash is empty after a restart: `db insert` deletes then inserts, so a db read can fall
+ *   between the two), then run `share`, `drawn`, the rank helpers 1..maxGroups, then `unrouted`.
+ * Share: from the snapshot's share bounds, the slot the draw falls in (none without shares).
+ * Drawn: if a group owns the drawn slot, tag the call with it (limit + variable) and `socket` its endpoints as one
+ *   failover list.
+ * Rank N: skip if call control already had the call; if the snapshot's N-th group in the base order exists and is
+ *   not the drawn group, tag the call with it and `socket` its endpoints (so the try order is `tryOrder`).
  * Unrouted: call control had the call and went away -> `rehome`; never connected on a first routing -> explicit
  *   rejection (respond + hangup with a failure cause); never connected while re-homing -> park (the call is up).
  * Rehome: within the budget, clear the connected flag, count the re-home, snapshot the current table and run the
@@ -63,6 +71,13 @@ export type FallbackSipResponse = keyof typeof FALLBACK_SIP_RESPONSES;
 const CONTEXT_NAME_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
 const LIVE_ROUTE_TABLE = `\${hash(select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY})}`;
 const STORED_ROUTE_TABLE = `\${db(select/${ROUTE_TABLE_DB_REALM}/${ROUTE_TABLE_DB_KEY})}`;
+/**
+ * mod_expr's `randomize` seeds from a process-wide generator stirred with clock() and time(), `rand` returns
+ * [0, 32767/32768]: times 100, floored, an integer in 0..99. (Of the modules a media server loads, only mod_expr gives a
+ * dialplan a uniform random number.)
+ */
+const DRAW_EXPRESSION = '${expr(randomize(&seed);floor(rand(&seed)*100))}';
+const ROUTING_SUBJECT = `\${${ROUTE_TABLE_SNAPSHOT_VARIABLE}}${ROUTING_SUBJECT_SEPARATOR}\${${DRAWN_SLOT_VARIABLE}}`;
 
 function isRegularExpression(pattern: string): boolean {
   try {
@@ -108,12 +123,18 @@ type DialplanSettings = z.output<typeof optionsSchema>;
 export function renderCallControlDialplan(options: CallControlDialplanOptions = {}): string {
   const settings = parseOrThrow(optionsSchema, options, 'call-control dialplan options');
   const contexts = helperContexts(settings);
-  const attempt = [contexts.stored, ...contexts.ranks, contexts.unrouted].map((helper) => action('execute_extension', helperEntry(helper)));
+  const attempt = [contexts.stored, contexts.share, contexts.drawn, ...contexts.ranks, contexts.unrouted].map((helper) =>
+    action('execute_extension', helperEntry(helper)),
+  );
   return renderXml(
     xmlElement('include', {}, [
       context(settings.context, entryExtension(settings, attempt)),
       context(contexts.stored, storedTableExtension(contexts.stored)),
-      ...contexts.ranks.map((name, index) => context(name, rankExtension(name, index + 1))),
+      context(contexts.share, shareExtension(contexts.share)),
+      context(contexts.drawn, groupExtension(contexts.drawn, drawnGroupPattern, 'no group owns the drawn share')),
+      ...contexts.ranks.map((name, index) =>
+        context(name, groupExtension(name, (count) => activeGroupPattern(index + 1, count), `no active call-control group at rank ${index + 1}`)),
+      ),
       context(contexts.unrouted, unroutedExtension(settings, contexts)),
       context(contexts.rehome, rehomeExtension(settings, contexts, attempt)),
     ]),
@@ -122,6 +143,8 @@ export function renderCallControlDialplan(options: CallControlDialplanOptions = 
 
 interface HelperContexts {
   stored: string;
+  share: string;
+  drawn: string;
   ranks: string[];
   unrouted: string;
   rehome: string;
@@ -131,6 +154,8 @@ function helperContexts(settings: DialplanSettings): HelperContexts {
   const prefix = `vp_cc_${settings.context}`;
   return {
     stored: `${prefix}_stored`,
+    share: `${prefix}_share`,
+    drawn: `${prefix}_drawn`,
     ranks: Array.from({ length: settings.maxGroups }, (_, index) => `${prefix}_rank_${index + 1}`),
     unrouted: `${prefix}_unrouted`,
     rehome: `${prefix}_rehome`,
@@ -146,21 +171,24 @@ function entryExtension(settings: DialplanSettings, attempt: XmlElement[]): XmlE
       // Keeps the group tag when call control transfers the call (switch_limit.c releases tags on transfer by default):
       // the call is still that group's, and a drain must not finish under it.
       action('set', 'limit_ignore_transfer=true'),
+      // Once per call (a re-home keeps it): the call stays in the same share while the shares stay the same.
+      action('set', `${DRAW_VARIABLE}=${DRAW_EXPRESSION}`),
       snapshotRouteTable(),
       ...attempt,
     ]),
   ]);
 }
 
-function rankExtension(name: string, rank: number): XmlElement {
+/** Tries the group `pattern` (per endpoint count) finds in the routing subject, unless call control already had the call. */
+function groupExtension(name: string, pattern: (endpointCount: number) => string, noGroup: string): XmlElement {
   const endpointCounts = Array.from({ length: MAX_ENDPOINTS_PER_GROUP }, (_, index) => index + 1);
   return xmlElement('extension', { name }, [
-    condition(variable(CALL_CONTROL_CONNECTED_VARIABLE), '^$', [antiAction('log', `DEBUG voiceplane: call control had this call, rank ${rank} not tried`)]),
+    condition(variable(CALL_CONTROL_CONNECTED_VARIABLE), '^$', [antiAction('log', `DEBUG voiceplane: call control had this call, ${name} not tried`)]),
     // One condition per endpoint count: a socket failover list is built from captures, and captures cannot repeat.
     ...endpointCounts.map((count) =>
       condition(
-        variable(ROUTE_TABLE_SNAPSHOT_VARIABLE),
-        activeGroupPattern(rank, count),
+        ROUTING_SUBJECT,
+        pattern(count),
         [
           // Tagged before connecting, so a call is never missing from its group's count. A tag taken for a group whose
           // endpoints then all refuse stays counted until hangup: over-counting only makes a drain wait longer.
@@ -168,12 +196,27 @@ function rankExtension(name: string, rank: number): XmlElement {
           action('set', `${CALL_CONTROL_GROUP_VARIABLE}=$1`),
           // Last action: when it returns, the next helper decides from the connected flag what happens next.
           action('socket', `${socketTargets(count)} async full`),
-          // Only the last condition is reached when no count matched, so its anti-action means "no group at this rank".
-          ...(count === MAX_ENDPOINTS_PER_GROUP ? [antiAction('log', `DEBUG voiceplane: no active call-control group at rank ${rank}`)] : []),
+          // Only the last condition is reached when no count matched, so its anti-action means "no group here".
+          ...(count === MAX_ENDPOINTS_PER_GROUP ? [antiAction('log', `DEBUG voiceplane: ${noGroup}`)] : []),
         ],
         'on-true',
       ),
     ),
+  ]);
+}
+
+/**
+ * Entered after the snapshot: the share slot the call's draw falls in, 1 + the number of share bounds at or below the
+ * draw (past the last share when the draw is above them all); unset for a table without shares.
+ */
+function shareExtension(name: string): XmlElement {
+  const draw = variable(DRAW_VARIABLE);
+  const boundsReached = Array.from({ length: MAX_ACTIVE_GROUPS }, (_, index) => `above(${draw}+1,$${index + 1})`).join('+');
+  return xmlElement('extension', { name }, [
+    condition(variable(ROUTE_TABLE_SNAPSHOT_VARIABLE), shareBoundsPattern(), [
+      action('set', `${DRAWN_SLOT_VARIABLE}=\${expr(1+${boundsReached})}`),
+      antiAction('unset', DRAWN_SLOT_VARIABLE),
+    ]),
   ]);
 }
 

@@ -1,21 +1,36 @@
 import { DialplanError, parseOrThrow } from './dialplan-error';
-import { activeGroups, type CallControlGroupRoute, parseRouteTable, type RouteTable, routeTableSchema } from './route-table';
+import { activeGroups, type CallControlGroupRoute, MAX_ACTIVE_GROUPS, parseRouteTable, type RouteTable, routeTableSchema } from './route-table';
 
 /**
  * The route table as ONE value, kept twice under the same realm and key: in mod_hash (`hash insert` replaces it under
  * one lock, so a call reads the old table or the new one, never none) and in the core db (`db insert`, which survives a
  * restart but deletes before it inserts). Calls read the hash and fall back to the db when the hash is empty.
  *
- *   vp1~RECORD~RECORD...          one record per group, in table order
+ *   HEADER~RECORD~RECORD...       one record per group, in table order
+ *   HEADER = vp1                  a table without shares
+ *          | vp2_E1_E2_E3_E4      a table with shares: Ek is where the k-th share's range of draws ends (see below)
  *   RECORD = ID_STATE_WEIGHT_HOST_PORT[_HOST_PORT...]
- *   STATE  = aN (active, tried N-th by a new call) | d (drained)
+ *   STATE  = aN (active, N-th in the base order) | aNsK (active with a share) | d (drained)
  *   WEIGHT = decimal, empty when the group has none
  *
- * e.g. `vp1~blue_a2__10.0.0.1_8084_10.0.0.2_8084~green_a1_50_cc.example.com_8084`.
+ * e.g. `vp1~blue_a2__10.0.0.1_8084_10.0.0.2_8084~green_a1_50_cc.example.com_8084`, and with green at 10 %:
+ * `vp2_10_10_10_10~blue_a1__10.0.0.1_8084_10.0.0.2_8084~green_a2s1_50_cc.example.com_8084`.
+ *
+ * Base order: the groups without a share in failover order, then the groups with one (0 included) in failover order;
+ * it is the try order of a call whose draw no share owns, and without shares it is the failover order. Shares: the
+ * groups with a share above 0 are numbered K = 1, 2... in failover order and own draws [E(K-1), EK) (E0 = 0); the
+ * bounds after the last one repeat it. A group with a share of 0 is `s0`. A call whose draw falls in slot K tries
+ * that group first, then the base order without it: exactly `tryOrder` (route-table.ts).
+ *
+ * Why two format tags: a table without shares is written exactly as before shares existed (`vp1`), so the values
+ * stored before an upgrade of this software decode unchanged and a media server whose dialplan predates shares keeps
+ * routing every table it can honour. Such a dialplan matches only `vp1`: a `vp2` table would leave it no group and
+ * it would reject every call, so a table with shares needs a media server whose dialplan reads `vp2` (rendered by
+ * this version, with mod_expr for the draw).
  *
  * Only RFC 3986 unreserved characters [a-z0-9._~-] occur: no `/` (the db API's separator), no whitespace,
  * nothing URL-encoding would change, and nothing FreeSWITCH variable expansion would act on (`$`, `{`, `(`).
- * The rank N is derived from the weights; it is stored so the dialplan finds the N-th group with one regex.
+ * The rank N, the slot K and the bounds are derived; they are stored so the dialplan finds a group with one regex.
  * The encoding is canonical: decoding accepts only what encoding produces.
  */
 
@@ -24,8 +39,10 @@ export const ROUTE_TABLE_DB_REALM = 'voiceplane';
 export const ROUTE_TABLE_DB_KEY = 'call_control_routes';
 /** Each call is tagged `limit hash CALL_COUNT_LIMIT_REALM <group id>`; `limit_usage hash CALL_COUNT_LIMIT_REALM <group id>` counts them. */
 export const CALL_COUNT_LIMIT_REALM = 'voiceplane_cc';
-/** First field of every encoded table: the encoding version. */
+/** First field of an encoded table without shares: the encoding version. */
 export const ROUTE_TABLE_FORMAT = 'vp1';
+/** First field of an encoded table with shares, followed by the share bounds. */
+export const SHARED_ROUTE_TABLE_FORMAT = 'vp2';
 
 /** Channel variable naming the group a call was last handed to (visible to call control and in every channel event). */
 export const CALL_CONTROL_GROUP_VARIABLE = 'vp_cc_group';
@@ -41,6 +58,15 @@ export const CALL_CONTROL_CONNECTED_VALUE = 'true';
 export const ROUTE_TABLE_SNAPSHOT_VARIABLE = 'vp_cc_routes';
 /** Channel variable counting the call's re-homes, one `x` per re-home. */
 export const REHOME_TALLY_VARIABLE = 'vp_cc_rehomes';
+/** Channel variable holding the call's draw, an integer in 0..99 drawn once per call: which share it falls in. */
+export const DRAW_VARIABLE = 'vp_cc_draw';
+/** Channel variable holding the share slot K (see above) the draw falls in for the current routing attempt's table; above the last slot, none. */
+export const DRAWN_SLOT_VARIABLE = 'vp_cc_slot';
+/**
+ * The group patterns below match `<encoded table>/<drawn slot>`: `/` never occurs in an encoded table, and the slot is
+ * empty when the table has no shares.
+ */
+export const ROUTING_SUBJECT_SEPARATOR = '/';
 
 /**
  * Longest value FreeSWITCH gives back: mod_db's `db select` copies the row into a 256-byte buffer, so a
@@ -52,6 +78,9 @@ const RECORD_SEPARATOR = '~';
 const FIELD_SEPARATOR = '_';
 const VALUE_CHARACTER = /^[a-z0-9._~-]$/;
 const DRAINED_STATE = 'd';
+const SLOT_MARK = 's';
+/** One share bound per group the dialplan can try. */
+const SHARE_SLOTS = Array.from({ length: MAX_ACTIVE_GROUPS }, (_, index) => index + 1);
 
 // Regex building blocks, valid in both PCRE (FreeSWITCH) and JavaScript. No backslashes: FreeSWITCH's variable
 // expansion, which also runs over condition expressions, treats some backslash sequences specially.
@@ -59,13 +88,29 @@ const ID_TOKEN = '[a-z][a-z0-9-]*';
 const WEIGHT_TOKEN = '(?:[1-9][0-9]*)?';
 const HOST_TOKEN = '[a-z0-9.-]+';
 const PORT_TOKEN = '[1-9][0-9]*';
-const RECORD_PATTERN = new RegExp(`^(${ID_TOKEN})_(a[0-9]|${DRAINED_STATE})_(${WEIGHT_TOKEN})((?:_${HOST_TOKEN}_${PORT_TOKEN})+)$`);
+const BOUND_TOKEN = '(?:0|[1-9][0-9]*)';
+const SHARED_HEADER_PATTERN = new RegExp(`^${SHARED_ROUTE_TABLE_FORMAT}((?:_${BOUND_TOKEN}){${MAX_ACTIVE_GROUPS}})$`);
+const RECORD_PATTERN = new RegExp(`^(${ID_TOKEN})_(?:a([0-9])(?:${SLOT_MARK}([0-9]))?|${DRAINED_STATE})_(${WEIGHT_TOKEN})((?:_${HOST_TOKEN}_${PORT_TOKEN})+)$`);
+const ANY_HEADER_PATTERN = `(?:${ROUTE_TABLE_FORMAT}|${SHARED_ROUTE_TABLE_FORMAT}(?:_[0-9]+){${MAX_ACTIVE_GROUPS}})`;
+/** After the slot mark: "the routing subject ends with this slot" (a lookahead, so no capture is spent). */
+const drawnSlotIs = (slot: number) => `(?=[^${ROUTING_SUBJECT_SEPARATOR}]*${ROUTING_SUBJECT_SEPARATOR}${slot}$)`;
+const drawnSlotIsNot = (slot: number) => `(?![^${ROUTING_SUBJECT_SEPARATOR}]*${ROUTING_SUBJECT_SEPARATOR}${slot}$)`;
 
-/** Encodes a route table for the core db; throws a {@link DialplanError} if the table is invalid. */
+/** Where a table puts each active group: its rank in the base order, its share slot, and the bounds of the share slots (see above). */
+interface RoutingLayout {
+  readonly ranks: ReadonlyMap<string, number>;
+  /** Groups with a share: their slot, 0 for a share of 0. */
+  readonly slots: ReadonlyMap<string, number>;
+  /** Undefined when no group has a share. */
+  readonly bounds: readonly number[] | undefined;
+}
+
+/** Encodes a route table for the core db, shares included; throws a {@link DialplanError} if the table is invalid. */
 export function encodeRouteTable(table: RouteTable): string {
   const valid = parseRouteTable(table);
-  const ranks = ranksById(valid);
-  const encoded = [ROUTE_TABLE_FORMAT, ...valid.groups.map((group) => encodeGroup(group, ranks.get(group.id)))].join(RECORD_SEPARATOR);
+  const layout = routingLayout(valid);
+  const header = layout.bounds === undefined ? ROUTE_TABLE_FORMAT : [SHARED_ROUTE_TABLE_FORMAT, ...layout.bounds].join(FIELD_SEPARATOR);
+  const encoded = [header, ...valid.groups.map((group) => encodeGroup(group, layout))].join(RECORD_SEPARATOR);
   if (encoded.length > MAX_ENCODED_ROUTE_TABLE_LENGTH) {
     throw new DialplanError(
       `route table encodes to ${encoded.length} characters; FreeSWITCH's db returns at most ${MAX_ENCODED_ROUTE_TABLE_LENGTH} (use fewer endpoints or shorter host names)`,
@@ -81,49 +126,112 @@ export function decodeRouteTable(text: string): RouteTable {
   };
   const strayCharacter = [...text].find((character) => !VALUE_CHARACTER.test(character));
   if (strayCharacter !== undefined) fail(`unexpected character ${JSON.stringify(strayCharacter)} (only a-z 0-9 . _ ~ - occur)`);
-  const [format, ...records] = text.split(RECORD_SEPARATOR);
-  if (format !== ROUTE_TABLE_FORMAT) fail(`starts with '${format}', expected the format tag '${ROUTE_TABLE_FORMAT}'`);
-  const decoded = records.map((record, index) => decodeRecord(record, index, fail));
+  const [header, ...records] = text.split(RECORD_SEPARATOR);
+  const bounds = decodeHeader(header, fail);
+  const decoded = records.map((record, index) => decodeRecord(record, index, bounds, fail));
   const table = parseOrThrow(routeTableSchema, { groups: decoded.map(({ group }) => group) }, 'stored route table');
-  const ranks = ranksById(table);
+  const { ranks } = routingLayout(table);
   table.groups.forEach((group, index) => {
     const stored = decoded[index].rank;
     const expected = ranks.get(group.id);
-    if (stored !== expected) fail(`group '${group.id}' is stored as '${stateToken(stored)}' but its weight and position make it '${stateToken(expected)}'`);
+    if (stored !== expected) fail(`group '${group.id}' is stored as '${rankToken(stored)}' but its weight and position make it '${rankToken(expected)}'`);
   });
+  const canonical = encodeRouteTable(table);
+  if (canonical !== text) fail(`'${text}' is not in canonical form: its groups encode to '${canonical}'`);
   return table;
 }
 
 /**
- * Regex matching an encoded table whose `rank`-th active group has exactly `endpointCount` endpoints.
- * Captures: $1 the group id, then the host and port of each endpoint ($2 $3, $4 $5, ...).
+ * Regex matching `<encoded table>/<drawn slot>` when the table's `rank`-th group in the base order has exactly
+ * `endpointCount` endpoints and is not the group the draw picked (that one is tried first, see
+ * {@link drawnGroupPattern}). Captures: $1 the group id, then the host and port of each endpoint ($2 $3, $4 $5, ...).
  */
 export function activeGroupPattern(rank: number, endpointCount: number): string {
+  const slot = `(?:${SLOT_MARK}0|${SHARE_SLOTS.map((candidate) => `${SLOT_MARK}${candidate}${drawnSlotIsNot(candidate)}`).join('|')})?`;
+  return groupPattern(ANY_HEADER_PATTERN, `a${rank}${slot}`, endpointCount);
+}
+
+/**
+ * Regex matching `<encoded table>/<drawn slot>` when the group owning the drawn slot has exactly `endpointCount`
+ * endpoints. Captures as {@link activeGroupPattern}.
+ */
+export function drawnGroupPattern(endpointCount: number): string {
+  const slot = `(?:${SHARE_SLOTS.map((candidate) => `${SLOT_MARK}${candidate}${drawnSlotIs(candidate)}`).join('|')})`;
+  return groupPattern(`${SHARED_ROUTE_TABLE_FORMAT}(?:_[0-9]+){${MAX_ACTIVE_GROUPS}}`, `a[0-9]${slot}`, endpointCount);
+}
+
+/** Regex matching an encoded table with shares; captures its share bounds E1..E4 as $1..$4. */
+export function shareBoundsPattern(): string {
+  return `^${SHARED_ROUTE_TABLE_FORMAT}${`_(${BOUND_TOKEN})`.repeat(MAX_ACTIVE_GROUPS)}${RECORD_SEPARATOR}`;
+}
+
+function groupPattern(header: string, state: string, endpointCount: number): string {
   const endpoints = `_(${HOST_TOKEN})_(${PORT_TOKEN})`.repeat(endpointCount);
-  return `^${ROUTE_TABLE_FORMAT}(?:~[^~]*)*?~(${ID_TOKEN})_a${rank}_${WEIGHT_TOKEN}${endpoints}(?:~|$)`;
+  return `^${header}(?:~[^~]*)*?~(${ID_TOKEN})_${state}_${WEIGHT_TOKEN}${endpoints}(?:~|${ROUTING_SUBJECT_SEPARATOR})`;
 }
 
-function encodeGroup(group: CallControlGroupRoute, rank: number | undefined): string {
+function routingLayout(table: RouteTable): RoutingLayout {
+  const active = activeGroups(table);
+  const shared = active.filter((group) => group.share !== undefined);
+  const baseOrder = [...active.filter((group) => group.share === undefined), ...shared];
+  const owners = shared.filter((group) => (group.share ?? 0) > 0);
+  let end = 0;
+  const ends = owners.map((group) => (end += group.share ?? 0));
+  return {
+    ranks: new Map(baseOrder.map((group, index) => [group.id, index + 1])),
+    slots: new Map(shared.map((group) => [group.id, owners.indexOf(group) + 1])),
+    bounds: shared.length === 0 ? undefined : SHARE_SLOTS.map((slot) => ends[slot - 1] ?? end),
+  };
+}
+
+function encodeGroup(group: CallControlGroupRoute, layout: RoutingLayout): string {
   const endpoints = group.endpoints.flatMap((endpoint) => [endpoint.host, String(endpoint.port)]);
-  return [group.id, stateToken(rank), group.weight === undefined ? '' : String(group.weight), ...endpoints].join(FIELD_SEPARATOR);
+  const slot = layout.slots.get(group.id);
+  const state = rankToken(layout.ranks.get(group.id)) + (slot === undefined ? '' : `${SLOT_MARK}${slot}`);
+  return [group.id, state, group.weight === undefined ? '' : String(group.weight), ...endpoints].join(FIELD_SEPARATOR);
 }
 
-function decodeRecord(record: string, index: number, fail: (problem: string) => never): { group: unknown; rank: number | undefined } {
+/** The share bounds of a `vp2` header, undefined for `vp1`. */
+function decodeHeader(header: string, fail: (problem: string) => never): number[] | undefined {
+  if (header === ROUTE_TABLE_FORMAT) return undefined;
+  const shared = SHARED_HEADER_PATTERN.exec(header);
+  if (shared === null) {
+    const expected = `'${ROUTE_TABLE_FORMAT}' or '${SHARED_ROUTE_TABLE_FORMAT}' and ${MAX_ACTIVE_GROUPS} share bounds`;
+    return fail(`starts with '${header}', expected the format tag ${expected}`);
+  }
+  return shared[1].slice(1).split(FIELD_SEPARATOR).map(Number);
+}
+
+function decodeRecord(
+  record: string,
+  index: number,
+  bounds: readonly number[] | undefined,
+  fail: (problem: string) => never,
+): { group: unknown; rank: number | undefined } {
   const match = RECORD_PATTERN.exec(record) ?? fail(`group ${index + 1} '${record}' is not ID_STATE_WEIGHT_HOST_PORT[_HOST_PORT...]`);
-  const [, id, state, weight, endpointFields] = match;
+  const [, id, rank, slot, weight, endpointFields] = match;
   const [, ...hostsAndPorts] = endpointFields.split(FIELD_SEPARATOR);
   const endpoints: { host: string; port: number }[] = [];
   for (let field = 0; field < hostsAndPorts.length; field += 2) {
     endpoints.push({ host: hostsAndPorts[field], port: Number(hostsAndPorts[field + 1]) });
   }
-  const group = { id, state: state === DRAINED_STATE ? 'drained' : 'active', endpoints, ...(weight === '' ? {} : { weight: Number(weight) }) };
-  return { group, rank: state === DRAINED_STATE ? undefined : Number(state.slice(1)) };
+  const share = slot === undefined ? undefined : shareOfSlot(Number(slot), bounds, () => fail(`group ${index + 1} '${record}' has share slot ${slot}, which the header does not define`));
+  const group = {
+    id,
+    state: rank === undefined ? 'drained' : 'active',
+    endpoints,
+    ...(weight === '' ? {} : { weight: Number(weight) }),
+    ...(share === undefined ? {} : { share }),
+  };
+  return { group, rank: rank === undefined ? undefined : Number(rank) };
 }
 
-function ranksById(table: RouteTable): Map<string, number> {
-  return new Map(activeGroups(table).map((group, index) => [group.id, index + 1]));
+function shareOfSlot(slot: number, bounds: readonly number[] | undefined, undefinedSlot: () => never): number {
+  if (slot === 0 && bounds !== undefined) return 0;
+  if (bounds === undefined || slot > bounds.length) return undefinedSlot();
+  return bounds[slot - 1] - (slot === 1 ? 0 : bounds[slot - 2]);
 }
 
-function stateToken(rank: number | undefined): string {
+function rankToken(rank: number | undefined): string {
   return rank === undefined ? DRAINED_STATE : `a${rank}`;
 }

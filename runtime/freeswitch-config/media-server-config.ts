@@ -34,6 +34,8 @@ export const MEDIA_SERVER_MODULES = [
   'mod_dptools',
   'mod_db',
   'mod_hash',
+  // The draw that splits new calls by the route table's shares (`expr` with randomize/rand).
+  'mod_expr',
   'mod_dialplan_xml',
   'mod_sofia',
 ] as const;

@@ -1,7 +1,7 @@
 import type { SimulatedCore } from './simulated-core';
 import { showApi, uuidExistsApi, uuidGetvarApi, uuidKillApi, uuidSetvarApi } from './channel-api-commands';
 import { dbApi, globalGetvarApi, globalSetvarApi, hashApi, limitUsageApi } from './store-api-commands';
-import { condApi, echoApi, fsctlApi, hostnameApi, reloadxmlApi, statusApi, versionApi } from './system-api-commands';
+import { condApi, echoApi, fsctlApi, hostnameApi, moduleExistsApi, reloadxmlApi, statusApi, versionApi } from './system-api-commands';
 
 /** An API command: its arguments in, its output (possibly empty) out. */
 export type ApiCommand = (args: string, core: SimulatedCore) => string;
@@ -24,6 +24,8 @@ export const API_COMMANDS: ReadonlyMap<string, ApiCommand> = new Map<string, Api
   ['reloadxml', reloadxmlApi],
   ['fsctl', fsctlApi],
   ['cond', condApi],
+  ['module_exists', moduleExistsApi],
+  ['expr', (args, core) => core.expressions.evaluate(args)],
   ['eval', echoApi],
   ['echo', echoApi],
 ]);

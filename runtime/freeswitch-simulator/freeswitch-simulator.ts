@@ -36,6 +36,11 @@ export interface FreeSwitchSimulatorOptions {
   readonly heartbeatIntervalMs?: number;
   /** Time source; inject a fake clock to run long calls in virtual time. */
   readonly clock?: Clock;
+  /**
+   * What mod_expr's `randomize` stirs into its seed, clock() + time(NULL) in FreeSWITCH (so the call-control dialplan's
+   * draws). Inject a fixed sequence for reproducible draws. @default this process's CPU microseconds plus epoch seconds
+   */
+  readonly exprClockTicks?: () => number;
 }
 
 export interface CallHandle {
@@ -135,6 +140,7 @@ export class FreeSwitchSimulator {
         heartbeatIntervalMs: this.options.heartbeatIntervalMs ?? 0,
         dialplanFile: this.options.dialplanFile,
         unreachable: this.unreachable,
+        exprClockTicks: this.options.exprClockTicks,
       },
       this.openDb(),
       this.scheduler,

@@ -9,6 +9,7 @@ import { CoreDb } from './core-db';
 import { DialplanDocument, parseDialplanXml } from './dialplan-document';
 import type { EslConnection } from './esl-connection';
 import { EventBus } from './event-bus';
+import { ExpressionEvaluator } from './expr-function';
 import { FsEvent } from './fs-event';
 import { localTimestamp } from './fs-time';
 import { HashStore } from './hash-store';
@@ -34,6 +35,8 @@ export interface CoreSettings {
   readonly dialplanFile: string | undefined;
   /** `host:port` targets that drop SYNs (shared with the simulator so tests can change it). */
   readonly unreachable: ReadonlySet<string>;
+  /** What mod_expr's `randomize` reads as clock() + time(NULL); undefined reads the process's own. */
+  readonly exprClockTicks: (() => number) | undefined;
 }
 
 export interface CallRequest {
@@ -88,6 +91,8 @@ export class SimulatedCore implements ChannelEvents {
   readonly bus = new EventBus();
   readonly globals = new Map<string, string>();
   readonly hash = new HashStore();
+  /** mod_expr, whose random seed lives as long as the process. */
+  readonly expressions: ExpressionEvaluator;
   readonly channels = new Map<string, Channel>();
   readonly sessions = new Map<string, CallSession>();
   readonly connections = new Set<EslConnection>();
@@ -111,6 +116,7 @@ export class SimulatedCore implements ChannelEvents {
     private readonly observer: CoreObserver
   ) {
     this.startedAtUs = this.nowUs();
+    this.expressions = new ExpressionEvaluator(settings.exprClockTicks);
     this.dialplanDocument = parseDialplanXml(dialplanXml);
     this.globals.set('hostname', settings.hostname);
     this.globals.set('switchname', settings.hostname);

@@ -92,6 +92,16 @@ export function condApi(args: string): string {
   return evaluateCond(args);
 }
 
+/** The FreeSWITCH modules whose behaviour the simulator reproduces (see README.md). */
+const SIMULATED_MODULES = new Set(['mod_event_socket', 'mod_commands', 'mod_dptools', 'mod_db', 'mod_hash', 'mod_expr', 'mod_dialplan_xml', 'mod_sofia']);
+
+/** mod_commands' `module_exists NAME`: `true` or `false`; nothing without a name. */
+export function moduleExistsApi(args: string): string {
+  const name = args.trim();
+  if (name === '') return '';
+  return SIMULATED_MODULES.has(name) ? 'true' : 'false';
+}
+
 /** `eval` and `echo` return their (already expanded) arguments. */
 export function echoApi(args: string): string {
   return args;

@@ -43,6 +43,7 @@ export async function main(
     httpListen: { host: settings.listenHost, port: settings.healthPort },
     shutdownGraceMs: settings.shutdownGraceMs,
     bridgeTarget: settings.bridgeTarget,
+    faults: settings.faults,
     logger,
   });
   const stopping = firstSignal(signals);

@@ -60,5 +60,7 @@ export const abortDrain = task('abortDrain');
 export const deploy = task('deploy');
 export const checkDeployment = task('checkDeployment');
 export const verify = task('verify');
+export const openCanary = task('openCanary');
+export const checkCanary = task('checkCanary');
 export const restore = task('restore');
 export const rollback = task('rollback');

@@ -9,6 +9,7 @@ import {
   drainGroup,
   encodeRouteTable,
   restoreGroup,
+  setGroupShare,
 } from '../dialplan';
 import { EslClient, EslConnectOptions, EslNoReplyError } from '../esl';
 import { MediaServerStatus, parseLimitUsage, parseRowCount, parseStatus } from './api-replies';
@@ -44,6 +45,23 @@ export class MissingRouteTableError extends Error {
   }
 }
 
+/** The module the call-control dialplan draws each call's number with; loaded by every configuration whose dialplan reads shares. */
+const SHARE_DRAW_MODULE = 'mod_expr';
+
+/**
+ * The media server cannot apply shares: its FreeSWITCH lacks mod_expr, which the call-control dialplan that reads
+ * shares draws with, so its dialplan predates shares. Such a dialplan reads only tables without shares and would
+ * reject every new call under a table with one.
+ */
+export class SharesUnsupportedError extends Error {
+  constructor() {
+    super(
+      `this media server cannot apply shares of new calls: its FreeSWITCH has no ${SHARE_DRAW_MODULE}, so its call-control dialplan predates shares and would reject every new call (replace it with this version's configuration first); the route table is unchanged`,
+    );
+    this.name = 'SharesUnsupportedError';
+  }
+}
+
 /** Where the route table lives: the hash is what calls read, the db what survives a restart (see route-table-codec). */
 const ROUTE_TABLE_STORES = ['hash', 'db'] as const;
 type RouteTableStore = (typeof ROUTE_TABLE_STORES)[number];
@@ -70,12 +88,14 @@ export class MediaServerClient {
   }
 
   /**
-   * Replaces the route table, verified by reading it back. The hash is written first: while the db's delete-then-insert
+   * Replaces the route table, verified by reading it back; a table with shares only on a media server that applies them.
+   * The hash is written first: while the db's delete-then-insert
    * runs, calls still read the hash, and after a restart (empty hash) the db they fall back to is not being written.
    */
   async setRoutes(next: RouteTable): Promise<RouteTable> {
     assertRoutable(next);
     const encoded = encodeRouteTable(next);
+    if (next.groups.some((group) => group.share !== undefined)) await this.assertSharesApplicable();
     for (const store of ROUTE_TABLE_STORES) {
       await this.esl.api(`${store} insert/${routeTablePath}/${encoded}`);
     }
@@ -94,6 +114,11 @@ export class MediaServerClient {
   /** Lets `groupId` take new calls again. */
   async restore(groupId: string): Promise<RouteTable> {
     return this.setRoutes(restoreGroup(await this.requireRoutes(), groupId));
+  }
+
+  /** Gives `groupId` a share of new calls, a percent (`undefined` removes it: the group goes back to its failover place). */
+  async setShare(groupId: string, share: number | undefined): Promise<RouteTable> {
+    return this.setRoutes(setGroupShare(await this.requireRoutes(), groupId, share));
   }
 
   /** Calls in progress, counted by FreeSWITCH itself; `groupId` limits `byGroup` to that group. */
@@ -119,6 +144,11 @@ export class MediaServerClient {
 
   async status(): Promise<MediaServerStatus> {
     return parseStatus(await this.esl.api('status'));
+  }
+
+  private async assertSharesApplicable(): Promise<void> {
+    const reply = (await this.esl.api(`module_exists ${SHARE_DRAW_MODULE}`)).trim();
+    if (reply !== 'true') throw new SharesUnsupportedError();
   }
 
   private async requireRoutes(): Promise<RouteTable> {

@@ -46,7 +46,7 @@ describe('voiceplane command line', () => {
   it('answers `--help` on a command with subcommands by listing them', async () => {
     const routes = await runCli(['routes', '--help']);
     expect(routes.code).toBe(0);
-    for (const action of ['show', 'set', 'drain', 'restore']) expect(routes.stdout.join('\n')).toMatch(new RegExp(`^  ${action} `, 'm'));
+    for (const action of ['show', 'set', 'drain', 'restore', 'share']) expect(routes.stdout.join('\n')).toMatch(new RegExp(`^  ${action} `, 'm'));
     expect((await runCli(['help', 'sip'])).stdout.join('\n')).toMatch(/^  undrain /m);
   });
 
@@ -107,7 +107,7 @@ describe('voiceplane command line', () => {
 
     it.each([
       ['voiceplane rou', ['routes']],
-      ['voiceplane routes ', ['show', 'set', 'drain', 'restore', '--help']],
+      ['voiceplane routes ', ['show', 'set', 'drain', 'restore', 'share', '--help']],
       ['voiceplane routes set --d', ['--dry-run']],
       ['voiceplane routes show --esl 127.0.0.1:8021 --j', ['--json']],
       ['voiceplane upgrade h', ['history']],

@@ -34,15 +34,66 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
     const show = await cli(['routes', 'show', ...esl, '--json']);
     expect(JSON.parse(show.stdout[0])).toEqual({
       groups: [
-        { id: 'blue', endpoints: ['10.100.0.5:8084', '10.100.16.5:8084'], weight: null, state: 'active' },
-        { id: 'green', endpoints: ['10.100.0.6:8085'], weight: 50, state: 'active' },
+        { id: 'blue', endpoints: ['10.100.0.5:8084', '10.100.16.5:8084'], weight: null, state: 'active', share: null, firstChoicePercent: 0 },
+        { id: 'green', endpoints: ['10.100.0.6:8085'], weight: 50, state: 'active', share: null, firstChoicePercent: 100 },
       ],
     });
     const drain = await cli(['routes', 'drain', ...esl, '--group', 'blue', '--json']);
     expect(JSON.parse(drain.stdout[0]).groups.map((group: { state: string }) => group.state)).toEqual(['drained', 'active']);
     const restore = await cli(['routes', 'restore', ...esl, '--group', 'blue']);
     expect(restore.code).toBe(0);
-    expect(restore.stdout.join('\n')).toMatch(/^GROUP\s+STATE\s+WEIGHT\s+ENDPOINTS\nblue\s+active\s+-\s+10\.100\.0\.5:8084\|10\.100\.16\.5:8084\ngreen\s+active\s+50\s+10\.100\.0\.6:8085$/);
+    expect(restore.stdout.join('\n')).toMatch(
+      /^GROUP\s+STATE\s+WEIGHT\s+SHARE\s+FIRST-CHOICE\s+ENDPOINTS\nblue\s+active\s+-\s+-\s+0%\s+10\.100\.0\.5:8084\|10\.100\.16\.5:8084\ngreen\s+active\s+50\s+-\s+100%\s+10\.100\.0\.6:8085$/,
+    );
+  });
+
+  it('sets shares with routes set --share and routes share, shows them, and describes the change', async () => {
+    const groups = ['--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085@50'];
+    const set = await cli(['routes', 'set', ...esl, ...groups, '--share', 'blue=10', '--json']);
+    expect(set).toMatchObject({ code: 0, stderr: [] });
+    expect(JSON.parse(set.stdout[0]).groups.map((group: object) => ({ ...group, endpoints: undefined }))).toEqual([
+      { id: 'blue', weight: null, state: 'active', share: 10, firstChoicePercent: 10 },
+      { id: 'green', weight: 50, state: 'active', share: null, firstChoicePercent: 90 },
+    ]);
+    expect(routesInDb()).toMatch(/^vp2_10_10_10_10~/);
+
+    const dryRun = await cli(['routes', 'set', ...esl, ...groups, '--share', 'blue=25', '--dry-run']);
+    expect(dryRun.stdout).toEqual(['~ blue: share of new calls 10% → 25%', '= green active 10.100.0.6:8085 weight 50']);
+
+    const share = await cli(['routes', 'share', ...esl, '--group', 'blue', '--percent', '0']);
+    expect(share.code).toBe(0);
+    expect(share.stdout.join('\n')).toMatch(/\nblue\s+active\s+-\s+0%\s+0%\s+10\.100\.0\.5:8084\ngreen\s+active\s+50\s+-\s+100%\s/);
+    const cleared = await cli(['routes', 'share', ...esl, '--group', 'blue', '--percent', 'none', '--json']);
+    expect(JSON.parse(cleared.stdout[0]).groups.map((group: { share: number | null }) => group.share)).toEqual([null, null]);
+    expect(routesInDb()).toMatch(/^vp1~/);
+  });
+
+  it.each([
+    [['--share', 'blue'], "--share: 'blue' is not ID=PERCENT"],
+    [['--share', 'blue=ten'], "--share: 'ten' is not a whole percent"],
+    [['--share', 'blue=101'], '--share: 101% is more than 100%'],
+    [['--share', 'Blue=5'], "--share: 'Blue' must be lowercase letters, digits and dashes, starting with a letter (at most 31 characters)"],
+    [['--share', 'red=5'], "--share: no --group 'red' to give a share"],
+    [['--share', 'blue=5', '--share', 'blue=6'], "--share: 'blue' is given more than once"],
+    [['--share', 'blue=60', '--share', 'green=50'], '--share: route table: groups: shares add up to 110%, more than 100%'],
+    [['--share', 'blue=60', '--share', 'green=30'], '--share: route table: groups: shares add up to 90% and no active group is left without a share to take the other 10%'],
+  ])('routes set %j is a usage error naming --share, changing nothing', async (flags, message) => {
+    const result = await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085', ...flags]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toEqual([`voiceplane: ${message}`]);
+    expect(routesInDb()).toMatch(/^-ERR no reply/);
+  });
+
+  it.each([
+    [[], '--percent: required (PERCENT, or none to remove the share)'],
+    [['--percent', '-5'], "--percent: '-5' is not a whole percent"],
+    [['--percent', '200'], '--percent: 200% is more than 100%'],
+  ])('routes share %j is a usage error naming --percent, changing nothing', async (flags, message) => {
+    await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085']);
+    const before = routesInDb();
+    const result = await cli(['routes', 'share', ...esl, '--group', 'blue', ...flags]);
+    expect(result).toEqual({ code: 2, stdout: [], stderr: [`voiceplane: ${message}`] });
+    expect(routesInDb()).toBe(before);
   });
 
   it('refuses to drain the last active group and leaves the table unchanged', async () => {
@@ -80,7 +131,7 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
     const applied = await cli(['routes', 'set', ...esl, ...change]);
     expect(applied.code).toBe(0);
     expect(applied.stdout.slice(0, 3)).toEqual(dryRun.stdout);
-    expect(applied.stdout.slice(3).join('\n')).toMatch(/^GROUP\s+STATE\s+WEIGHT\s+ENDPOINTS\nblue\s+active/);
+    expect(applied.stdout.slice(3).join('\n')).toMatch(/^GROUP\s+STATE\s+WEIGHT\s+SHARE\s+FIRST-CHOICE\s+ENDPOINTS\nblue\s+active/);
     expect(routesInDb()).not.toBe(before);
   });
 
@@ -152,6 +203,7 @@ describe('voiceplane routes / calls against the FreeSWITCH simulator', () => {
   it.each([
     [['routes', 'drain']],
     [['routes', 'restore']],
+    [['routes', 'share', '--percent', '5']],
     [['calls']],
   ])('%j rejects a malformed --group id with a usage error naming the flag, changing nothing', async (command) => {
     await cli(['routes', 'set', ...esl, '--group', 'blue=10.100.0.5:8084', '--group', 'green=10.100.0.6:8085']);

@@ -83,7 +83,7 @@ afterAll(async () => {
 describe('Lambda functions as synthesized', () => {
   it('are the upgrade steps of each data center', () => {
     expect(functions.map(({ config }) => config.handler.replace(/^index\./, '')).sort()).toEqual(
-      ['abortDrain', 'checkDeployment', 'checkDrain', 'deploy', 'drain', 'forceEndCalls', 'plan', 'preflight', 'restore', 'rollback', 'verify'].sort(),
+      ['abortDrain', 'checkCanary', 'checkDeployment', 'checkDrain', 'deploy', 'drain', 'forceEndCalls', 'openCanary', 'plan', 'preflight', 'restore', 'rollback', 'verify'].sort(),
     );
   });
 

@@ -38,6 +38,8 @@ describe('renderCallControlDialplan', () => {
     expect(contexts.map((context) => context.name)).toEqual([
       'from-carrier',
       'vp_cc_from-carrier_stored',
+      'vp_cc_from-carrier_share',
+      'vp_cc_from-carrier_drawn',
       'vp_cc_from-carrier_rank_1',
       'vp_cc_from-carrier_rank_2',
       'vp_cc_from-carrier_unrouted',

@@ -9,17 +9,22 @@ import {
   drainGroup,
   encodeRouteTable,
   parseRouteSpec,
+  DRAW_VARIABLE,
   REHOME_TALLY_VARIABLE,
   renderCallControlDialplan,
   ROUTE_TABLE_DB_KEY,
   ROUTE_TABLE_DB_REALM,
   type RouteTable,
+  setGroupShare,
+  tryOrder,
 } from '../../runtime/dialplan';
+import { ExpressionEvaluator } from '../../runtime/freeswitch-simulator/expr-function';
 
 /*
  * A deliberately small walker over the rendered XML: it hunts extensions with the conditions' own regexes
- * (FreeSWITCH's break / anti-action / inline / $N rules), expands ${var}, ${hash(select/...)} and ${db(select/...)}, and models
- * the socket application's outcomes. It shows which group a new call reaches for a given stored table.
+ * (FreeSWITCH's break / anti-action / inline / $N rules), expands ${var}, ${hash(select/...)}, ${db(select/...)} and
+ * ${expr(...)} (the draw is the setup's; other expressions as mod_expr computes them), and models the socket
+ * application's outcomes. It shows which group a new call reaches for a given stored table.
  */
 
 type EndpointBehaviour = 'accept' | 'refuse' | 'crash';
@@ -53,6 +58,8 @@ interface CallSetup {
   storedTableAfterCrash?: string;
   /** Replaces the stored table when every endpoint of a failover list refused (routing changed while the call was connecting). */
   storedTableAfterRefusal?: string;
+  /** What the call draws (mod_expr's randomize and rand) when it enters the dialplan. @default 0 */
+  draw?: number;
 }
 
 interface CallOutcome {
@@ -69,6 +76,7 @@ interface CallOutcome {
 }
 
 const MAX_STACKED_EXTENSIONS = 16;
+const DRAW_EXPRESSION = /^randomize\(&(\w+)\);floor\(rand\(&\1\)\*100\)$/;
 const ELEMENTS_THAT_REPEAT = ['context', 'extension', 'condition', 'action', 'anti-action'];
 
 function loadDialplan(xml: string): Dialplan {
@@ -161,6 +169,14 @@ class CallWalk {
   }
 
   private expand(text: string): string {
+    const expanded = this.expandVariables(text);
+    return expanded.replace(/\$\{expr\((.*)\)\}/g, (_, expression: string) => {
+      if (DRAW_EXPRESSION.test(expression)) return String(this.setup.draw ?? 0);
+      return new ExpressionEvaluator(() => 0).evaluate(expression);
+    });
+  }
+
+  private expandVariables(text: string): string {
     return text.replace(/\$\{(db|hash)\(select\/([^/]+)\/([^)]+)\)\}|\$\{([a-z_]+)\}/g, (_, store?: string, realm?: string, key?: string, name?: string) => {
       if (name === 'destination_number') return this.destination;
       if (name) return this.outcome.variables.get(name) ?? '';
@@ -394,6 +410,65 @@ describe('which call-control group a new call reaches', () => {
         }
       },
     );
+  });
+});
+
+describe('shares of new calls', () => {
+  const RED = 'red=10.0.2.1:8084';
+  const FAILOVER_LISTS: Record<string, string> = { red: '10.0.2.1:8084', blue: '10.0.0.1:8084|10.0.0.2:8084', green: '10.0.1.1:8084' };
+  const withShares = (routes: RouteTable, shares: Record<string, number>) =>
+    Object.entries(shares).reduce((current, [id, share]) => setGroupShare(current, id, share), routes);
+  const canary = withShares(table(`${BLUE}@100`, GREEN), { green: 10 });
+
+  it('sends a call whose draw falls in a share to that group first, and records the draw on the channel', () => {
+    const drawn = placeCall({ storedTable: encodeRouteTable(canary), endpoints: ALL_ACCEPT, draw: 9 });
+    expect(drawn.limitTags).toEqual(['green']);
+    expect(drawn.variables.get(DRAW_VARIABLE)).toBe('9');
+    const other = placeCall({ storedTable: encodeRouteTable(canary), endpoints: ALL_ACCEPT, draw: 10 });
+    expect(other.limitTags).toEqual(['blue']);
+    expect(other.variables.get(DRAW_VARIABLE)).toBe('10');
+  });
+
+  it('still reaches the other group when the drawn one refuses', () => {
+    const call = placeCall({ storedTable: encodeRouteTable(canary), endpoints: accepting('10.0.0.1:8084'), draw: 3 });
+    expect(call.socketLists).toEqual([FAILOVER_LISTS.green, FAILOVER_LISTS.blue]);
+    expect(call.end).toBe('controlled by 10.0.0.1:8084');
+    expect(call.variables.get(CALL_CONTROL_GROUP_VARIABLE)).toBe('blue');
+  });
+
+  it('applies the shares of the stored table after a restart emptied the live one', () => {
+    const call = placeCall({ storedTable: encodeRouteTable(canary), restarted: true, endpoints: ALL_ACCEPT, draw: 0 });
+    expect(call.limitTags).toEqual(['green']);
+  });
+
+  it('re-homes a call by its draw against the table of that moment', () => {
+    const call = placeCall({
+      storedTable: encodeRouteTable(canary),
+      storedTableAfterCrash: encodeRouteTable(withShares(table(`${BLUE}@100`, GREEN, RED), { red: 10 })),
+      endpoints: { '10.0.1.1:8084': 'crash', '10.0.2.1:8084': 'accept', '10.0.0.1:8084': 'accept' },
+      draw: 5,
+    });
+    expect(call.connections).toEqual(['10.0.1.1:8084', '10.0.2.1:8084']);
+    expect(call.variables.get(DRAW_VARIABLE)).toBe('5');
+  });
+
+  const SHARED_TABLES: Array<[string, RouteTable]> = [
+    ['green 10', canary],
+    ['blue 0 (rolled back)', withShares(table(`${BLUE}@100`, GREEN), { blue: 0 })],
+    ['red 20, green 30', withShares(table(RED, `${BLUE}@50`, `${GREEN}@10`), { red: 20, green: 30 })],
+    ['red 1, blue 98, green 1 (all shared, 100)', withShares(table(RED, BLUE, GREEN), { red: 1, blue: 98, green: 1 })],
+    ['blue 100, green without (first choice 0)', withShares(table(BLUE, GREEN), { blue: 100 })],
+  ];
+  const DRAWS = Array.from({ length: 100 }, (_, draw) => draw);
+
+  it.each(SHARED_TABLES)('with %s, tries the groups in tryOrder for every draw 0..99 when all refuse', (_, routes) => {
+    for (const draw of DRAWS) {
+      const call = placeCall({ storedTable: encodeRouteTable(routes), draw });
+      const expected = tryOrder(routes, draw).map((group) => group.id);
+      expect({ draw, tags: call.limitTags }).toEqual({ draw, tags: expected });
+      expect(call.socketLists).toEqual(expected.map((id) => FAILOVER_LISTS[id]));
+      expect(call.end).toBe(REJECTED);
+    }
   });
 });
 

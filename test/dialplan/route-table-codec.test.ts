@@ -6,21 +6,51 @@ import {
   parseRouteSpec,
   restoreGroup,
   type RouteTable,
+  setGroupShare,
 } from '../../runtime/dialplan';
 
 const table = (...specs: string[]): RouteTable => ({ groups: specs.map(parseRouteSpec) });
+const withShares = (routes: RouteTable, shares: Record<string, number>) =>
+  Object.entries(shares).reduce((current, [id, share]) => setGroupShare(current, id, share), routes);
 
 const TABLES: RouteTable[] = [
   table('blue=10.0.0.1:8084'),
   table('blue=10.0.0.1:8084|10.0.0.2:8084', 'green=cc-green.internal.example.com:9000@50'),
   drainGroup(table('blue=10.0.0.1:1@1000', 'green=10.0.1.1:65535@1', 'red=r.example:8084'), 'green'),
   table('a=h1:1|h2:2|h3:3|h4:4@7', 'b-2=0.0.0.0:8084@7', 'c=255.255.255.255:8084', 'd=x.y:1@999'),
+  withShares(table('blue=10.0.0.1:8084@100', 'green=10.0.1.1:8084'), { green: 10 }),
+  withShares(table('blue=10.0.0.1:8084@100', 'green=10.0.1.1:8084'), { blue: 0 }),
+  withShares(drainGroup(table('a=h:1', 'b=h:2@5', 'c=h:3@9', 'd=h:4', 'e=h:5'), 'd'), { a: 25, c: 1, e: 0 }),
+  withShares(table('a=h:1', 'b=h:2', 'c=h:3', 'd=h:4'), { a: 97, b: 1, c: 1, d: 1 }),
+  withShares(table('blue=h:1', 'green=h:2'), { blue: 100 }),
 ];
 
 describe('encodeRouteTable / decodeRouteTable', () => {
   it('writes the documented format: table order, rank derived from weights, empty weight when none', () => {
     const encoded = encodeRouteTable(drainGroup(table('blue=10.0.0.1:8084|10.0.0.2:8084', 'green=cc.example.com:8084@50', 'red=10.0.2.1:8084'), 'red'));
     expect(encoded).toBe('vp1~blue_a2__10.0.0.1_8084_10.0.0.2_8084~green_a1_50_cc.example.com_8084~red_d__10.0.2.1_8084');
+  });
+
+  it('writes a table with shares as documented: base ranks, share slots and the bounds of their draws', () => {
+    const routes = withShares(table('blue=10.0.0.1:8084@100', 'green=cc.example.com:8084@50', 'red=10.0.2.1:8084'), { green: 10, red: 0 });
+    expect(encodeRouteTable(routes)).toBe('vp2_10_10_10_10~blue_a1_100_10.0.0.1_8084~green_a2s1_50_cc.example.com_8084~red_a3s0__10.0.2.1_8084');
+    const two = withShares(table('a=h:1@9', 'b=h:2@8', 'c=h:3'), { a: 20, b: 30 });
+    expect(encodeRouteTable(two)).toBe('vp2_20_50_50_50~a_a2s1_9_h_1~b_a3s2_8_h_2~c_a1__h_3');
+  });
+
+  it('never drops a share: every table with one encodes as vp2 and decodes to the same shares', () => {
+    for (const routes of TABLES.filter((candidate) => candidate.groups.some((group) => group.share !== undefined))) {
+      const encoded = encodeRouteTable(routes);
+      expect(encoded.startsWith('vp2_')).toBe(true);
+      expect(decodeRouteTable(encoded).groups.map((group) => group.share)).toEqual(routes.groups.map((group) => group.share));
+    }
+  });
+
+  it('writes a table without shares exactly as before shares existed (vp1), so stored values stay readable both ways', () => {
+    const stored = 'vp1~blue_a2__10.0.0.1_8084_10.0.0.2_8084~green_a1_50_cc.example.com_8084~red_d__10.0.2.1_8084';
+    expect(encodeRouteTable(decodeRouteTable(stored))).toBe(stored);
+    const canary = withShares(decodeRouteTable(stored), { blue: 5 });
+    expect(encodeRouteTable(setGroupShare(canary, 'blue', undefined))).toBe(stored);
   });
 
   it.each(TABLES.map((routes, index) => [index, routes]))('round-trips table %i', (_, routes) => {
@@ -88,6 +118,17 @@ describe('encodeRouteTable / decodeRouteTable', () => {
     ['vp1~blue_a2__h_1', "group 'blue' is stored as 'a2' but its weight and position make it 'a1'"],
     ['vp1~blue_a1__h_1~green_a2_9_h_2', "group 'blue' is stored as 'a1' but its weight and position make it 'a2'"],
     ['vp1~blue_d__h_1~green_a2__h_2', "group 'green' is stored as 'a2' but its weight and position make it 'a1'"],
+    ['vp3~blue_a1__h_1', "starts with 'vp3', expected the format tag 'vp1' or 'vp2' and 4 share bounds"],
+    ['vp2_10_10_10~blue_a1__h_1~green_a2s1__h_2', "starts with 'vp2_10_10_10', expected"],
+    ['vp2_10_10_10_010~blue_a1__h_1~green_a2s1__h_2', "starts with 'vp2_10_10_10_010', expected"],
+    ['vp1~blue_a1__h_1~green_a2s1__h_2', "group 2 'green_a2s1__h_2' has share slot 1, which the header does not define"],
+    ['vp2_10_10_10_10~blue_a1__h_1~green_a2s5__h_2', "group 2 'green_a2s5__h_2' has share slot 5"],
+    ['vp2_10_10_10_10~blue_a1__h_1~green_a2__h_2', "is not in canonical form: its groups encode to 'vp1~blue_a1__h_1~green_a2__h_2'"],
+    ['vp2_10_20_20_20~blue_a1__h_1~green_a2s1__h_2', 'is not in canonical form'],
+    ['vp2_10_10_10_10~blue_a2__h_1~green_a1s1__h_2', "group 'blue' is stored as 'a2' but its weight and position make it 'a1'"],
+    ['vp2_10_10_10_10~blue_d__h_1~green_a1s1__h_2', 'no active group is left without a share to take the other 90%'],
+    ['vp2_60_110_110_110~blue_a1__h_1~green_a2s1__h_2~red_a3s2__h_3', 'shares add up to 110%, more than 100%'],
+    ['vp2_10_10_10_10~blue_a1__h_1~green_d1__h_2', "group 2 'green_d1__h_2' is not"],
   ])('rejects %j with a message naming the bad part', (stored, message) => {
     expect(() => decodeRouteTable(stored)).toThrow(DialplanError);
     expect(() => decodeRouteTable(stored)).toThrow(message);

@@ -57,6 +57,17 @@ describe('MediaServerClient against the FreeSWITCH simulator', () => {
     expect(await client.restore('blue')).toEqual(table(['blue', 9001], ['green', 9002]));
   });
 
+  it('gives a group a share of new calls and takes it away, in both stores, and refuses a share the table cannot honour', async () => {
+    await client.setRoutes(table(['blue', 9001], ['green', 9002]));
+    const canary = await client.setShare('blue', 10);
+    expect(canary.groups.map((group) => group.share)).toEqual([10, undefined]);
+    expect(simulator.api('hash select/voiceplane/call_control_routes')).toBe(encodeRouteTable(canary));
+    expect(simulator.api('db select/voiceplane/call_control_routes')).toBe(encodeRouteTable(canary));
+    await expect(client.setShare('green', 95)).rejects.toThrow('shares add up to 105%, more than 100%');
+    expect(await client.routes()).toEqual(canary);
+    expect(await client.setShare('blue', undefined)).toEqual(table(['blue', 9001], ['green', 9002]));
+  });
+
   it('refuses a table with no active group before writing anything', async () => {
     await expect(client.setRoutes(table(['blue', 9001, 'drained']))).rejects.toThrow(/no active call-control group/);
     await expect(client.routes()).resolves.toBeUndefined();

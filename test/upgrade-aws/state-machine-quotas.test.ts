@@ -95,20 +95,20 @@ const request = parseUpgradeRequest({ image: '123456789012.dkr.ecr.us-east-1.ama
 const bytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value));
 
 describe('the upgrade state machine sized for 2,000 media servers x 2 groups', () => {
-  it('keeps one group to 31 history events plus 9 per drain or deployment poll', () => {
-    expect(groupEvents(1, 1, 0)).toBe(31 + 9 * 2);
+  it('keeps one group to 31 history events plus 9 per drain or deployment poll, the first rollout check 7 (no Wait before it)', () => {
+    expect(groupEvents(1, 1, 0)).toBe(31 + 9 + 7);
     expect(groupEvents(91, 61, 0) - groupEvents(1, 1, 0)).toBe(9 * 150);
   });
 
-  it('records 2,950 events in a child (one media server, 2 groups, 900 s drains and 10-minute rollouts at 10 s polls, every other task retried 6 times), under 25,000', () => {
+  it('records 2,946 events in a child (one media server, 2 groups, 900 s drains and 10-minute rollouts at 10 s polls, every other task retried 6 times), under 25,000', () => {
     const events = childEvents(90, 60, 6);
-    expect(events).toBe(2_950);
+    expect(events).toBe(2_946);
     expect(events).toBeLessThan(HISTORY_QUOTA);
     // The room a child has: 2,770 polls, 7.7 hours of drain and rollout waiting at 10 s, summed over its groups.
     const eventsPerPoll = childEvents(2, 1, 0) - childEvents(1, 1, 0);
     // One drain and one rollout poll per group.
     const withoutPolls = childEvents(1, 1, 0) - eventsPerPoll * 2;
-    expect([eventsPerPoll / GROUPS.length, withoutPolls]).toEqual([9, 70]);
+    expect([eventsPerPoll / GROUPS.length, withoutPolls]).toEqual([9, 66]);
     expect(Math.floor((HISTORY_QUOTA - withoutPolls) / 9)).toBe(2_770);
   });
 
@@ -139,7 +139,7 @@ describe('the upgrade state machine sized for 2,000 media servers x 2 groups', (
     const done = () => ({});
     const handlers = Object.fromEntries(Object.values(TASK_STATE_NAMES).map((name) => [name, instant[name] ?? done]));
     const machine = new StateMachine(definition as never);
-    const execution = machine.run({} as never, { context: { Execution: { Name: 'sized' } }, overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: { WaitForDrain: 0, WaitForDeployment: 0 } } });
+    const execution = machine.run({} as never, { context: { Execution: { Name: 'sized' } }, overrides: { taskResourceLocalHandlers: handlers as never, waitTimeOverrides: { WaitForDrainSettle: 0, WaitForDrain: 0, WaitForDeployment: 0 } } });
     let largestOutput = 0;
     let statesEnteredLocally = 0;
     const counting = (async () => {
@@ -157,7 +157,7 @@ describe('the upgrade state machine sized for 2,000 media servers x 2 groups', (
     expect(targets).toHaveLength(MEDIA_SERVERS * GROUPS.length);
     expect(targets.find((target) => target.mediaServerId === 'msp-site-017/media-server-04' && target.groupId === 'green')).toEqual({
       upgradeId: 'sized', runId: 'a1b2c3d4e5f6', mediaServerId: 'msp-site-017/media-server-04', groupId: 'green',
-      image: request.image, version: '1.5.0', maxDrainSeconds: 900, onDrainTimeout: 'wait',
+      image: request.image, version: '1.5.0', maxDrainSeconds: 900, onDrainTimeout: 'wait', canary: null,
     });
     expect(largestOutput).toBeLessThan(STATE_PAYLOAD_LIMIT_BYTES);
     // The same walk of the definition counts the states the local run entered: the structural count is the executed one.

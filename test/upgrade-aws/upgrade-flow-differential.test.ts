@@ -1,4 +1,6 @@
 import * as path from 'path';
+import { MediaServerClient } from '../../runtime/media-server';
+import { eslOptions } from '../support/media-server-fixture';
 import type { Clock } from '../../runtime/shared/clock';
 import type { Release } from '../../runtime/upgrade/deployers/deployer';
 import { createFleetUpgradeSteps } from '../../runtime/upgrade/steps/fleet-upgrade-steps';
@@ -140,6 +142,8 @@ function describeEntry({ groupId, event }: AuditEntry): string {
       return `${groupId} deploy ${event.version} ${event.status}`;
     case 'health':
       return `${groupId} health ok=${event.ok}`;
+    case 'canary':
+      return `${groupId} canary step ${event.step} ${event.share} % ${event.verdict}`;
     case 'rollback':
       return `${groupId} rollback ${event.outcome}: ${stable(event.cause)}`;
   }
@@ -290,6 +294,38 @@ describe('the local runner and the state machine follow the same flow', () => {
     expect(observed.ends).toEqual(['succeeded']);
     expect(observed.audit).toEqual(upgradedTrail('blue'));
     expect(observed.versions).toEqual({ blue: '1.1.0', green: '1.0.0' });
+    expect(observed.routes).toEqual(['blue active', 'green active']);
+  }, 120_000);
+
+  it('canary routes changed by someone else: the group is backed out, its calls waited for, rolled back to its old version and routed', async () => {
+    const observed = await sameOnBoth({
+      name: 'canary routes changed',
+      request: { groups: ['blue'], canary: { steps: [5, 25], hold: { seconds: 60 } } },
+      settings: { canaryObserveMs: 50 },
+      faults: (world) => ({
+        checkCanary: async (call, target) => {
+          if (call !== 1) return;
+          const client = await MediaServerClient.connect(eslOptions(world.fleet.simulator));
+          await client.drain(target.groupId).finally(() => client.close());
+        },
+      }),
+    });
+    expect(observed.ends).toEqual(['failed']);
+    expect(observed.groups).toEqual([{ groupId: 'blue', phase: 'rolled-back', failure: expect.stringMatching(/is drained during its canary step at 5 %: someone else changed the routes \(back on 1\.0\.0, the route was restored\)$/) }]);
+    expect(observed.audit).toEqual([
+      ...upgradedTrail('blue').slice(0, 11),
+      'blue phase deployed -> verified',
+      'blue phase verified -> canary',
+      'blue route share',
+      'blue canary step 0 5 % start',
+      'blue deploy 1.0.0 started',
+      'blue deploy 1.0.0 complete',
+      'blue health ok=true',
+      'blue route restore',
+      'blue phase canary -> rolled-back',
+      'blue rollback rolled-back: group blue of local/ms-1 is drained during its canary step at 5 %: someone else changed the routes',
+    ]);
+    expect(observed.versions).toEqual({ blue: '1.0.0', green: '1.0.0' });
     expect(observed.routes).toEqual(['blue active', 'green active']);
   }, 120_000);
 

@@ -64,9 +64,10 @@ describe('the upgrade state machine definition', () => {
     expect(perMediaServer.MediaServerFailed.Parameters).toEqual({ 'mediaServerId.$': '$.mediaServer.mediaServerId', status: 'failed', 'error.$': '$.error.Error' });
   });
 
-  it('waits for the drain in a Wait/Choice loop and applies the timeout policy', () => {
+  it('checks the drain first after the settle, then in a Wait/Choice loop, and applies the timeout policy', () => {
     const flow = groupFlowOf(definition);
-    expect(flow.Drain.Next).toBe('WaitForDrain');
+    expect(flow.Drain.Next).toBe('WaitForDrainSettle');
+    expect(flow.WaitForDrainSettle).toEqual({ Type: 'Wait', Seconds: 2, Next: 'CheckDrain' });
     expect(flow.WaitForDrain).toEqual({ Type: 'Wait', Seconds: 15, Next: 'CheckDrain' });
     const choices = flow.DrainProgress.Choices as Array<Record<string, unknown>>;
     expect(choices.map((choice) => choice.Next)).toEqual(['Deploy', 'ForceEndCalls', 'AbortDrain']);
@@ -77,7 +78,9 @@ describe('the upgrade state machine definition', () => {
 
   it('deploys only after the drain, restores only after verification, and rolls back any failure after the drain but a lost lease or phase', () => {
     const flow = groupFlowOf(definition);
-    expect([flow.Deploy.Next, flow.CheckDeployment.Next, flow.Verify.Next, flow.Restore.Next]).toEqual(['WaitForDeployment', 'DeploymentProgress', 'Restore', 'GroupUpgraded']);
+    expect([flow.Deploy.Next, flow.CheckDeployment.Next, flow.Verify.Next, flow.Restore.Next]).toEqual(['CheckDeployment', 'DeploymentProgress', 'Restore', 'GroupUpgraded']);
+    expect(flow.DeploymentProgress.Default).toBe('WaitForDeployment');
+    expect(flow.WaitForDeployment).toEqual({ Type: 'Wait', Seconds: 15, Next: 'CheckDeployment' });
     for (const name of ['Drain', 'CheckDrain', 'ForceEndCalls', 'AbortDrain', 'Deploy', 'CheckDeployment', 'Verify', 'Restore']) {
       expect(flow[name].Catch).toEqual([
         { ErrorEquals: ['PhaseConflictError', 'LeaseHeld'], ResultPath: '$.error', Next: 'GroupStopped' },
@@ -119,5 +122,12 @@ describe('the upgrade state machine definition', () => {
 
   it('rejects a poll interval that is not a positive whole number of seconds', () => {
     expect(() => buildUpgradeStateMachine({ functionArns, pollSeconds: 0 })).toThrow('pollSeconds must be a positive whole number of seconds, got 0');
+  });
+
+  it('rejects a first drain check later than the poll interval, and makes it no later than a short poll', () => {
+    expect(() => buildUpgradeStateMachine({ functionArns, pollSeconds: 10, firstPollSeconds: 11 })).toThrow(
+      'firstPollSeconds must be a whole number of seconds from 1 to pollSeconds (10), got 11',
+    );
+    expect(groupFlowOf(buildUpgradeStateMachine({ functionArns, pollSeconds: 1 })).WaitForDrainSettle).toEqual({ Type: 'Wait', Seconds: 1, Next: 'CheckDrain' });
   });
 });

@@ -31,6 +31,31 @@ describe('voiceplane demo (command module, shortened calls)', () => {
   });
 });
 
+/** The canary demo's last line, and the upgrade's groups as `id phase error`. */
+async function canaryDemo(values: { freeswitch?: string }, settings: Record<string, number>) {
+  const lines: string[] = [];
+  const code = await runDemoCommand({ json: true, canary: true, ...values }, { stdout: { line: (text) => lines.push(text) }, env: process.env, isTty: false, settings });
+  const summary = JSON.parse(lines[lines.length - 1]);
+  const groups = summary.mediaServers[0].groups.map((group: { groupId: string; phase: string; error?: { code: string } }) => `${group.groupId} ${group.phase} ${group.error?.code ?? '-'}`);
+  return { code, summary, groups };
+}
+
+describe('voiceplane demo --canary (command module, simulator)', () => {
+  it('catches the bad version on its 5 % share, rolls it back, leaves green alone; only the calls it failed did not complete', async () => {
+    const { code, summary, groups } = await canaryDemo({}, { minCallMs: 2_500, maxCallMs: 3_500, warmUpMs: 1_000 });
+
+    expect(groups).toEqual(['blue rolled-back CanaryFailed', 'green pending -']);
+    expect(summary).toMatchObject({ type: 'summary', status: 'failed', passed: true });
+    expect(summary.canary.failedCalls).toBeGreaterThan(0);
+    expect(summary.canary.canaryCalls).toBeGreaterThanOrEqual(10);
+    // At 20 calls/s, blue's 5 % share is about 1 call/s: far fewer than a share of everything.
+    expect(summary.canary.canaryCalls).toBeLessThan(summary.placed * 0.2);
+    expect(summary.canary.detectionMs).toBeGreaterThan(0);
+    expect(summary.placed - summary.completed).toBe(summary.canary.failedCalls);
+    expect(code).toBe(0);
+  }, 120_000);
+});
+
 describe('voiceplane demo (the installed command, defaults)', () => {
   it('--json run from outside the repository ends with a summary line: numbers placed, completed, dropped 0, refused 0', async () => {
     const elsewhere = mkdtempSync(path.join(tmpdir(), 'voiceplane-demo-cwd-'));
@@ -76,6 +101,17 @@ describeWithFreeSwitch('voiceplane demo --freeswitch (the real FreeSWITCH, SIP c
     expect(summary.completed).toBe(summary.placed);
     expect(code).toBe(0);
   });
+});
+
+describeWithFreeSwitch('voiceplane demo --canary --freeswitch (the real FreeSWITCH, SIP calls)', () => {
+  it('catches the bad version and rolls it back with no other call dropped or refused', async () => {
+    const { code, summary, groups } = await canaryDemo({ freeswitch: freeSwitchBinaryOrSkip()! }, { callsPerSecond: 10, minCallMs: 2_500, maxCallMs: 3_500, warmUpMs: 1_000 });
+
+    expect(groups).toEqual(['blue rolled-back CanaryFailed', 'green pending -']);
+    expect(summary.canary.failedCalls).toBeGreaterThan(0);
+    expect(summary.dropped + summary.refused).toBe(summary.canary.failedCalls);
+    expect(code).toBe(0);
+  }, 240_000);
 });
 
 describe('voiceplane demo --freeswitch with no usable binary', () => {

@@ -21,6 +21,8 @@ function scriptedSteps(overrides: Partial<GroupUpgradeSteps> = {}, drainTimesOut
     deploy: nothing,
     checkDeployment: async () => ({ complete: true, failed: false, detail: '' }),
     verify: nothing,
+    openCanary: nothing,
+    checkCanary: async () => ({ status: 'passed', step: 0, share: 5, calls: 0, detail: '' }),
     restore: nothing,
     rollback: async (target) => {
       rolledBack.push(target);
@@ -103,6 +105,34 @@ describe('runUpgrade', () => {
     expect(summary.mediaServers[0].groups).toEqual([
       expect.objectContaining({ groupId: 'blue', error: { code: 'InvalidInput', message: 'rollback input: cause: too long' } }),
       expect.objectContaining({ groupId: 'green', phase: 'pending' }),
+    ]);
+  });
+
+  it('checks the rollout at once after deploy (a deployment done within it waits no poll), then after each poll while it runs', async () => {
+    let checks = 0;
+    const steps = scriptedSteps({ checkDeployment: async () => ({ complete: ++checks === 3, failed: false, detail: `check ${checks}` }) });
+    await runUpgrade({
+      request: parseUpgradeRequest({ image: 'repo/cc', version: '2.0.0', groups: ['blue'], mediaServers: ['west/ms-1'] }),
+      inventory,
+      upgradeId: 'rollout-checked-at-once',
+      steps,
+      store: table.store(systemClock),
+      pollMs: 1_000,
+      sleep: async (ms) => void steps.calls.push(`sleep ${ms}`),
+    });
+    // The scripted steps keep no record, so the flow's path is what this shows (from the drain to the restore).
+    expect(steps.calls.slice(steps.calls.indexOf('drain'))).toEqual([
+      'drain',
+      'sleep 1000',
+      'checkDrain',
+      'deploy',
+      'checkDeployment',
+      'sleep 1000',
+      'checkDeployment',
+      'sleep 1000',
+      'checkDeployment',
+      'verify',
+      'restore',
     ]);
   });
 });

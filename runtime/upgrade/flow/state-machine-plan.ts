@@ -41,7 +41,8 @@ export function stateMachinePlan(plan: UpgradePlan): StateMachinePlan {
   const compact: StateMachinePlan = {
     upgradeId: plan.upgradeId,
     concurrency: plan.concurrency,
-    release: { upgradeId, runId, image, version, maxDrainSeconds, onDrainTimeout },
+    // Always present (null for none): the state machine's choice on it must not meet a missing field.
+    release: { upgradeId, runId, image, version, maxDrainSeconds, onDrainTimeout, canary: first.canary ?? null },
     mediaServers: plan.mediaServers.map((mediaServer) => ({ mediaServerId: mediaServer.mediaServerId, groups: mediaServer.targets.map((target) => target.groupId) })),
   };
   const planBytes = Buffer.byteLength(JSON.stringify(compact));

@@ -9,8 +9,13 @@ import type { GroupUpgradeStepName } from './upgrade-steps';
  *
  * The flow reads and writes one JSON document per group, shaped as Step Functions passes it:
  * `target` (the step input), `earlierRun` (the lease an earlier run of the upgrade left behind),
- * the results `preflight`, `drain`, `deployment`, `rollback`, and `error` ({Error, Cause}) once a
+ * the results `preflight`, `drain`, `deployment`, `canary`, `rollback`, and `error` ({Error, Cause}) once a
  * failure was caught.
+ *
+ * With a canary policy (`target.canary`), a deployed group is not restored at once: `OpenCanary` verifies it
+ * and gives it the first step's share of new calls, and the `WaitForCanary`/`CheckCanary` loop holds and judges
+ * each step until the last passes (then `Restore`), or until a failed canary, its share 0 and the group drained,
+ * has no call left (then `Rollback`, which redeploys the previous version).
  */
 
 /** Fields of the flow document a choice or a wait may read (dotted paths). */
@@ -23,9 +28,16 @@ export type FlowField =
   | 'deployment.complete'
   | 'deployment.failed'
   | 'deployment.detail'
-  | 'target.onDrainTimeout';
+  | 'canary.status'
+  | 'canary.detail'
+  | 'target.onDrainTimeout'
+  | 'target.canary';
 
-export type FlowCondition = { readonly field: FlowField; readonly equals: boolean | string } | { readonly all: readonly FlowCondition[] };
+/** `isSet`: the field holds a value other than null (a field the plan always fills in, with null for none). */
+export type FlowCondition =
+  | { readonly field: FlowField; readonly equals: boolean | string }
+  | { readonly field: FlowField; readonly isSet: boolean }
+  | { readonly all: readonly FlowCondition[] };
 
 export type FlowStateName =
   | 'Preflight'
@@ -34,6 +46,7 @@ export type FlowStateName =
   | 'RememberEarlierRun'
   | 'GroupNotStarted'
   | 'Drain'
+  | 'WaitForDrainSettle'
   | 'WaitForDrain'
   | 'CheckDrain'
   | 'DrainProgress'
@@ -46,6 +59,11 @@ export type FlowStateName =
   | 'DeploymentProgress'
   | 'DeploymentFailed'
   | 'Verify'
+  | 'OpenCanary'
+  | 'WaitForCanary'
+  | 'CheckCanary'
+  | 'CanaryProgress'
+  | 'CanaryFailed'
   | 'Restore'
   | 'GroupUpgraded'
   | 'GroupStopped'
@@ -64,7 +82,7 @@ export interface FlowTask {
   /** What the step receives besides the target: preflight the earlier run's lease, rollback the caught error's cause. */
   readonly with?: 'earlierRun' | 'cause';
   /** Where the step's result goes in the document (none: the result is dropped). */
-  readonly result?: 'preflight' | 'drain' | 'deployment' | 'rollback';
+  readonly result?: 'preflight' | 'drain' | 'deployment' | 'canary' | 'rollback';
   readonly next: FlowStateName;
   /** In order, the first match wins; an error no catch matches fails the group (and its media server) as it is. */
   readonly catches: readonly FlowCatch[];
@@ -72,8 +90,11 @@ export interface FlowTask {
 
 export interface FlowWait {
   readonly type: 'wait';
-  /** `poll`: the poll interval; otherwise the ISO time held in that field. */
-  readonly until: 'poll' | 'preflight.retryAt';
+  /**
+   * `poll`: the poll interval; `firstPoll`: the first check after a write, which Step Functions makes sooner
+   * (`firstPollSeconds`) and a local runner as any poll; otherwise the ISO time held in that field.
+   */
+  readonly until: 'poll' | 'firstPoll' | 'preflight.retryAt';
   /** A runner that can hear a call of the group end may stop waiting then (Step Functions just polls). */
   readonly wakeOnGroupCallEnd?: boolean;
   readonly next: FlowStateName;
@@ -96,7 +117,7 @@ export interface FlowCopy {
 /** Turns a result into a caught error (as if a step had thrown it). */
 export interface FlowRaise {
   readonly type: 'raise';
-  readonly error: 'DeploymentFailed';
+  readonly error: 'DeploymentFailed' | 'CanaryFailed';
   readonly causeFrom: FlowField;
   readonly next: FlowStateName;
 }
@@ -159,7 +180,9 @@ const states: Readonly<Record<FlowStateName, FlowState>> = {
   // Preflight compares the lease with the one it saw: a lease renewed meanwhile belongs to a live run, which it refuses.
   RememberEarlierRun: { type: 'copy', from: 'preflight.earlierRun', to: 'earlierRun', next: 'Preflight' },
   GroupNotStarted: { type: 'end', outcome: 'failed', error: 'PreflightFailed', cause: 'preflight refused the group; its routes were not touched' },
-  Drain: { type: 'task', step: 'drain', next: 'WaitForDrain', catches: afterDrain },
+  Drain: { type: 'task', step: 'drain', next: 'WaitForDrainSettle', catches: afterDrain },
+  // A group with no call left counts as drained once the steps' settle after the write has passed: check then, not a full poll later.
+  WaitForDrainSettle: { type: 'wait', until: 'firstPoll', wakeOnGroupCallEnd: true, next: 'CheckDrain' },
   WaitForDrain: { type: 'wait', until: 'poll', wakeOnGroupCallEnd: true, next: 'CheckDrain' },
   CheckDrain: { type: 'task', step: 'checkDrain', result: 'drain', next: 'DrainProgress', catches: afterDrain },
   DrainProgress: {
@@ -176,19 +199,34 @@ const states: Readonly<Record<FlowStateName, FlowState>> = {
   // A failed abort leaves the group drained: the rollback restores the route once the old release answers.
   AbortDrain: { type: 'task', step: 'abortDrain', next: 'DrainAborted', catches: afterDrain },
   DrainAborted: { type: 'end', outcome: 'failed', error: 'DrainAborted', cause: 'calls did not end within maxDrainSeconds; the group was restored unchanged' },
-  Deploy: { type: 'task', step: 'deploy', next: 'WaitForDeployment', catches: afterDrain },
+  // Checked at once: a deployment that completes within `deploy` (a local one) goes on without waiting a poll.
+  Deploy: { type: 'task', step: 'deploy', next: 'CheckDeployment', catches: afterDrain },
   WaitForDeployment: { type: 'wait', until: 'poll', next: 'CheckDeployment' },
   CheckDeployment: { type: 'task', step: 'checkDeployment', result: 'deployment', next: 'DeploymentProgress', catches: afterDrain },
   DeploymentProgress: {
     type: 'choice',
     choices: [
-      { when: { field: 'deployment.complete', equals: true }, next: 'Verify' },
+      { when: { all: [{ field: 'deployment.complete', equals: true }, { field: 'target.canary', isSet: false }] }, next: 'Verify' },
+      { when: { field: 'deployment.complete', equals: true }, next: 'OpenCanary' },
       { when: { field: 'deployment.failed', equals: true }, next: 'DeploymentFailed' },
     ],
     otherwise: 'WaitForDeployment',
   },
   DeploymentFailed: { type: 'raise', error: 'DeploymentFailed', causeFrom: 'deployment.detail', next: 'Rollback' },
   Verify: { type: 'task', step: 'verify', next: 'Restore', catches: afterDrain },
+  OpenCanary: { type: 'task', step: 'openCanary', next: 'WaitForCanary', catches: afterDrain },
+  WaitForCanary: { type: 'wait', until: 'poll', next: 'CheckCanary' },
+  CheckCanary: { type: 'task', step: 'checkCanary', result: 'canary', next: 'CanaryProgress', catches: afterDrain },
+  CanaryProgress: {
+    type: 'choice',
+    choices: [
+      { when: { field: 'canary.status', equals: 'passed' }, next: 'Restore' },
+      { when: { field: 'canary.status', equals: 'backed-out' }, next: 'CanaryFailed' },
+    ],
+    // Holding a step, or a failed canary's calls still ending.
+    otherwise: 'WaitForCanary',
+  },
+  CanaryFailed: { type: 'raise', error: 'CanaryFailed', causeFrom: 'canary.detail', next: 'Rollback' },
   Restore: { type: 'task', step: 'restore', next: 'GroupUpgraded', catches: afterDrain },
   GroupUpgraded: { type: 'end', outcome: 'upgraded' },
   GroupStopped: {
@@ -240,5 +278,7 @@ export function readField(document: Readonly<Record<string, unknown>>, field: Fl
 }
 
 export function conditionHolds(condition: FlowCondition, document: Readonly<Record<string, unknown>>): boolean {
-  return 'all' in condition ? condition.all.every((part) => conditionHolds(part, document)) : readField(document, condition.field) === condition.equals;
+  if ('all' in condition) return condition.all.every((part) => conditionHolds(part, document));
+  const value = readField(document, condition.field);
+  return 'isSet' in condition ? (value !== undefined && value !== null) === condition.isSet : value === condition.equals;
 }

@@ -21,6 +21,7 @@ import type { UpgradeRequest } from '../request/upgrade-request';
 import { PhaseConflictError, type UpgradeStateStore } from '../state/upgrade-state-store';
 import {
   UpgradeStepError,
+  type CanaryCheck,
   type DeploymentCheck,
   type DrainCheck,
   type EarlierRunLease,
@@ -89,6 +90,7 @@ interface FlowDocument {
   preflight?: PreflightCheck;
   drain?: DrainCheck;
   deployment?: DeploymentCheck;
+  canary?: CanaryCheck;
   rollback?: unknown;
   error?: { readonly Error: string; readonly Cause: string };
 }
@@ -184,7 +186,7 @@ class MediaServerRunner {
     const step = state.step;
     if (step === 'forceEndCalls') report({ step, remainingCalls: document.drain?.remainingCalls });
     else if (step === 'rollback') report({ step, detail: document.error?.Cause });
-    else if (step !== 'checkDrain' && step !== 'checkDeployment') report({ step });
+    else if (step !== 'checkDrain' && step !== 'checkDeployment' && step !== 'checkCanary') report({ step });
     const calls: Record<GroupUpgradeStepName, () => Promise<unknown>> = {
       preflight: () => steps.preflight(target, document.earlierRun),
       drain: () => steps.drain(target),
@@ -194,6 +196,8 @@ class MediaServerRunner {
       deploy: () => steps.deploy(target),
       checkDeployment: () => steps.checkDeployment(target),
       verify: () => steps.verify(target),
+      openCanary: () => steps.openCanary(target),
+      checkCanary: () => steps.checkCanary(target),
       restore: () => steps.restore(target),
       rollback: () => steps.rollback(target, document.error?.Cause ?? 'unknown failure'),
     };
@@ -203,6 +207,9 @@ class MediaServerRunner {
       report({ step, remainingCalls: check.remainingCalls, timedOut: check.timedOut });
     } else if (step === 'checkDeployment') {
       report({ step, detail: (result as DeploymentCheck).detail });
+    } else if (step === 'checkCanary') {
+      const check = result as CanaryCheck;
+      report({ step, canary: { status: check.status, step: check.step, share: check.share, calls: check.calls }, detail: check.detail });
     } else if (step === 'preflight' && !(result as PreflightCheck).ready) {
       const wait = result as Extract<PreflightCheck, { ready: false }>;
       if (wait.earlierRun !== null) report({ step, detail: `waiting for the lease of an earlier run of upgrade ${target.upgradeId} to expire (${new Date(wait.earlierRun.leaseUntil).toISOString()})` });
@@ -211,7 +218,7 @@ class MediaServerRunner {
   }
 
   private async wait(state: FlowWait, document: FlowDocument): Promise<void> {
-    if (state.until !== 'poll') {
+    if (state.until !== 'poll' && state.until !== 'firstPoll') {
       const until = Date.parse(String(readField(document as unknown as Record<string, unknown>, state.until)));
       return this.sleep(Math.max(0, until - this.clock.now()), this.options.signal);
     }

@@ -66,6 +66,7 @@ function targetOf(request: UpgradeRequest, upgradeId: string, runId: string | un
     maxDrainSeconds: request.maxDrainSeconds,
     onDrainTimeout: request.onDrainTimeout,
     ...(runId === undefined ? {} : { runId }),
+    ...(request.canary === undefined ? {} : { canary: request.canary }),
   };
 }
 

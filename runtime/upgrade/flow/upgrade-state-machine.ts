@@ -21,7 +21,9 @@ import { GROUP_UPGRADE_STEP_NAMES, type GroupUpgradeStepName } from './upgrade-s
  *    "onDrainTimeout": "wait", "concurrency": 5}
  * `Plan` validates it and expands it into media servers, each with its groups in blue-green order;
  * media servers run in parallel (at most `concurrency`), the groups of one media server one after
- * the other. A group that fails is rolled back (previous version, health check, route restored, or
+ * the other. With `canary` (e.g. {"steps": [5, 25], "hold": {"seconds": 120}}) each upgraded group first takes
+ * those shares of new calls, each held and judged (WaitForCanary/CheckCanary poll like a drain), and a failed
+ * canary is backed out and rolled back and stops the groups not yet started. A group that fails is rolled back (previous version, health check, route restored, or
  * left drained when that fails too) and stops the later groups of its media server; the execution
  * fails at the end when any media server failed.
  *
@@ -46,6 +48,12 @@ export interface UpgradeStateMachineOptions {
    * @default 10
    */
   readonly pollSeconds?: number;
+  /**
+   * Seconds from a drain write to its first check, sooner than a poll: a group with no call left is seen
+   * drained then. The steps' drain settle (2 s by default) is the earliest a check can report a drain.
+   * @default 2
+   */
+  readonly firstPollSeconds?: number;
 }
 
 /** State names of the tasks, by step (unique across the whole machine, as Step Functions requires). */
@@ -61,6 +69,10 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
   if (!Number.isInteger(pollSeconds) || pollSeconds < 1) {
     throw new Error(`pollSeconds must be a positive whole number of seconds, got ${pollSeconds}`);
   }
+  const firstPollSeconds = options.firstPollSeconds ?? Math.min(2, pollSeconds);
+  if (!Number.isInteger(firstPollSeconds) || firstPollSeconds < 1 || firstPollSeconds > pollSeconds) {
+    throw new Error(`firstPollSeconds must be a whole number of seconds from 1 to pollSeconds (${pollSeconds}), got ${firstPollSeconds}`);
+  }
   const retry = {
     ErrorEquals: [...RETRY_POLICY.errors],
     IntervalSeconds: RETRY_POLICY.intervalSeconds,
@@ -70,7 +82,7 @@ export function buildUpgradeStateMachine(options: UpgradeStateMachineOptions): R
   };
   const task = (name: UpgradeTaskName, fields: State): State => ({ Type: 'Task', Resource: options.functionArns[name], Retry: [retry], ...fields });
   const groupFlow = Object.fromEntries(
-    (Object.entries(GROUP_UPGRADE_FLOW.states) as [FlowStateName, FlowState][]).map(([name, state]) => [name, renderState(state, task, pollSeconds)]),
+    (Object.entries(GROUP_UPGRADE_FLOW.states) as [FlowStateName, FlowState][]).map(([name, state]) => [name, renderState(state, task, { poll: pollSeconds, firstPoll: firstPollSeconds })]),
   );
 
   return {
@@ -147,9 +159,9 @@ function groupTargetSelector(): State {
   return { ...releaseFields, 'mediaServerId.$': '$.mediaServer.mediaServerId', 'groupId.$': '$$.Map.Item.Value' };
 }
 
-const RELEASE_FIELDS: readonly (keyof UpgradeRelease)[] = ['upgradeId', 'runId', 'image', 'version', 'maxDrainSeconds', 'onDrainTimeout'];
+const RELEASE_FIELDS: readonly (keyof UpgradeRelease)[] = ['upgradeId', 'runId', 'image', 'version', 'maxDrainSeconds', 'onDrainTimeout', 'canary'];
 
-function renderState(state: FlowState, task: (name: UpgradeTaskName, fields: State) => State, pollSeconds: number): State {
+function renderState(state: FlowState, task: (name: UpgradeTaskName, fields: State) => State, waitSeconds: { poll: number; firstPoll: number }): State {
   switch (state.type) {
     case 'task':
       return task(state.step, {
@@ -161,7 +173,7 @@ function renderState(state: FlowState, task: (name: UpgradeTaskName, fields: Sta
           : { Catch: state.catches.map((route) => ({ ErrorEquals: route.errors === 'all' ? ['States.ALL'] : [...route.errors], ResultPath: '$.error', Next: route.next })) }),
       });
     case 'wait':
-      return { Type: 'Wait', ...(state.until === 'poll' ? { Seconds: pollSeconds } : { TimestampPath: `$.${state.until}` }), Next: state.next };
+      return { Type: 'Wait', ...(state.until === 'poll' || state.until === 'firstPoll' ? { Seconds: waitSeconds[state.until] } : { TimestampPath: `$.${state.until}` }), Next: state.next };
     case 'choice':
       return { Type: 'Choice', Choices: state.choices.map((choice) => ({ ...renderCondition(choice.when), Next: choice.next })), Default: state.otherwise };
     case 'copy':
@@ -186,5 +198,7 @@ function taskInput(state: FlowTask): State {
 
 function renderCondition(condition: FlowCondition): State {
   if ('all' in condition) return { And: condition.all.map(renderCondition) };
+  // The plan always fills the field in (null for none): IsNull never meets a missing field.
+  if ('isSet' in condition) return { Variable: `$.${condition.field}`, IsNull: !condition.isSet };
   return { Variable: `$.${condition.field}`, [typeof condition.equals === 'boolean' ? 'BooleanEquals' : 'StringEquals']: condition.equals };
 }

@@ -8,6 +8,8 @@
  * that already happened (a second drain, a second deployment).
  */
 
+import type { CanaryPolicy } from '../canary/canary-policy';
+
 /** What to do when a group's calls have not ended after `maxDrainSeconds`. */
 export type DrainTimeoutPolicy = 'wait' | 'force' | 'abort';
 
@@ -25,6 +27,11 @@ export interface GroupUpgradeTarget {
   readonly onDrainTimeout: DrainTimeoutPolicy;
   /** Id of this run of the upgrade (one orchestrator process or Step Functions execution): the lease is held per run. */
   readonly runId?: string;
+  /**
+   * Give the upgraded group these shares of new calls first, each held and judged, before its full
+   * reference; null or absent: restore it at once. (Step Functions passes null when the request has none.)
+   */
+  readonly canary?: CanaryPolicy | null;
 }
 
 /** Where a group's upgrade stands; persisted per (upgrade, media server, group). */
@@ -36,6 +43,7 @@ export type GroupUpgradePhase =
   | 'deploying'
   | 'deployed'
   | 'verified'
+  | 'canary'
   | 'restored'
   | 'rolled-back'
   | 'failed';
@@ -73,6 +81,21 @@ export interface DeploymentCheck {
 }
 
 /**
+ * Result of `checkCanary`. `holding`: the step's share is held (or the next step's share was just
+ * written); `passed`: every step passed, the full reference comes next; `backing-out`: the canary failed,
+ * its share is 0 and the group drained, its calls still ending; `backed-out`: none left, roll it back.
+ */
+export interface CanaryCheck {
+  readonly status: 'holding' | 'passed' | 'backing-out' | 'backed-out';
+  /** The step being held or judged last (0-based) and its share of new calls. */
+  readonly step: number;
+  readonly share: number;
+  /** Calls the group took since its step began (holding), or calls still on it (backing out). */
+  readonly calls: number;
+  readonly detail: string;
+}
+
+/**
  * The steps, in order. Each throws an `UpgradeStepError` (with a stable `code`) for a failure the
  * state machine must route (`PreflightFailed`, `DrainAborted`, `VerificationFailed`, ...), and lets
  * transient errors (ESL connection, throttling) propagate so Step Functions retries with backoff.
@@ -98,7 +121,18 @@ export interface GroupUpgradeSteps {
   checkDeployment(target: GroupUpgradeTarget): Promise<DeploymentCheck>;
   /** Every instance of the group answers /health with the new version and accepts an outbound ESL connection. */
   verify(target: GroupUpgradeTarget): Promise<void>;
-  /** Adds the group's reference back with a verified route write. */
+  /**
+   * With a canary policy, instead of `verify`: checks the new release as `verify` does, then gives the
+   * group the first step's share of new calls (a verified route write).
+   */
+  openCanary(target: GroupUpgradeTarget): Promise<void>;
+  /**
+   * Judges the canary's current step from the calls the group took: holds it, moves to the next share,
+   * or after the last passes; on a failure sets the group's share to 0, drains it and then reports its
+   * calls until none is left (they end naturally; none is touched).
+   */
+  checkCanary(target: GroupUpgradeTarget): Promise<CanaryCheck>;
+  /** Adds the group's reference back with a verified route write (after a canary: its share removed). */
   restore(target: GroupUpgradeTarget): Promise<void>;
   /**
    * After a failure past `drain`: redeploys the previous version, verifies it and restores the
@@ -118,6 +152,8 @@ export const GROUP_UPGRADE_STEP_NAMES = [
   'deploy',
   'checkDeployment',
   'verify',
+  'openCanary',
+  'checkCanary',
   'restore',
   'rollback',
 ] as const satisfies readonly (keyof GroupUpgradeSteps)[];
@@ -125,7 +161,7 @@ export const GROUP_UPGRADE_STEP_NAMES = [
 export type GroupUpgradeStepName = (typeof GROUP_UPGRADE_STEP_NAMES)[number];
 
 /** Error codes a step throws for failures the state machine routes (Step Functions matches `Error` names). */
-export const UPGRADE_ERROR_CODES = ['PreflightFailed', 'LeaseHeld', 'DrainAborted', 'DeploymentFailed', 'VerificationFailed', 'RouteWriteFailed', 'InvalidInput'] as const;
+export const UPGRADE_ERROR_CODES = ['PreflightFailed', 'LeaseHeld', 'DrainAborted', 'DeploymentFailed', 'VerificationFailed', 'CanaryFailed', 'RouteWriteFailed', 'InvalidInput'] as const;
 export type UpgradeErrorCode = (typeof UPGRADE_ERROR_CODES)[number];
 
 /** A routed step failure; its `name` is the code so Step Functions' Catch/Retry can match it. */

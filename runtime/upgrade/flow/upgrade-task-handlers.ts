@@ -77,6 +77,8 @@ export function createUpgradeTaskHandlers(context: UpgradeTaskContext): UpgradeT
     deploy: async (input) => (await steps.deploy(parseGroupUpgradeTarget(input)), done),
     checkDeployment: (input) => steps.checkDeployment(parseGroupUpgradeTarget(input)),
     verify: async (input) => (await steps.verify(parseGroupUpgradeTarget(input)), done),
+    openCanary: async (input) => (await steps.openCanary(parseGroupUpgradeTarget(input)), done),
+    checkCanary: (input) => steps.checkCanary(parseGroupUpgradeTarget(input)),
     restore: async (input) => (await steps.restore(parseGroupUpgradeTarget(input)), done),
     rollback: async (input) => {
       const { target, cause } = parseInput(rollbackInputSchema, input, 'rollback input');

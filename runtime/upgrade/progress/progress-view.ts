@@ -9,7 +9,22 @@ function stepText(progress: UpgradeProgress): string {
   if (progress.step === 'done') return progress.phase ?? 'done';
   if (progress.step === 'checkDrain') return progress.timedOut ? 'draining (past max drain)' : 'draining';
   if (progress.step === 'checkDeployment') return 'deploying';
+  if (progress.step === 'checkCanary' && progress.canary !== undefined) return canaryText(progress.canary);
   return progress.step;
+}
+
+/** A canary check in words; a held step's text does not change while it holds (one line per step). */
+function canaryText(canary: NonNullable<UpgradeProgress['canary']>): string {
+  switch (canary.status) {
+    case 'holding':
+      return `canary step ${canary.step + 1} at ${canary.share} % of new calls: holding`;
+    case 'passed':
+      return 'canary passed: every step';
+    case 'backing-out':
+      return 'canary failed: share 0, drained';
+    case 'backed-out':
+      return 'canary backed out: no call left on the group';
+  }
 }
 
 function callsLeft(count: number | undefined): string {
@@ -29,7 +44,7 @@ export class ProgressBoard {
       progress.mediaServerId,
       progress.groupId,
       stepText(progress),
-      progress.remainingCalls === undefined ? '' : String(progress.remainingCalls),
+      progress.remainingCalls === undefined ? (progress.canary === undefined ? '' : String(progress.canary.calls)) : String(progress.remainingCalls),
       seconds(progress.elapsedMs),
     ]);
     return formatTable(['MEDIA SERVER', 'GROUP', 'STEP', 'CALLS', 'ELAPSED'], rows);
@@ -42,6 +57,7 @@ export class ProgressBoard {
  */
 export class ProgressLog {
   private readonly lastLine = new Map<string, string>();
+  private readonly lastCanaryStage = new Map<string, string>();
 
   line(progress: UpgradeProgress): string | undefined {
     const key = `${progress.mediaServerId} ${progress.groupId}`;
@@ -50,10 +66,21 @@ export class ProgressLog {
         ? `${stepText(progress)}, ${callsLeft(progress.remainingCalls)}`
         : progress.step === 'checkDeployment'
         ? `deploying: ${progress.detail ?? ''}`
+        : progress.step === 'checkCanary'
+        ? `${stepText(progress)}${progress.canary?.status === 'backing-out' ? `, ${callsLeft(progress.canary.calls)}` : ''}`
         : `${stepText(progress)}${progress.detail ? `: ${progress.detail}` : ''}`;
     if (this.lastLine.get(key) === what) return undefined;
     this.lastLine.set(key, what);
-    return `${seconds(progress.elapsedMs).padStart(7)}  ${key}  ${what}`;
+    return `${seconds(progress.elapsedMs).padStart(7)}  ${key}  ${what}${this.canaryNews(key, progress)}`;
+  }
+
+  /** A canary check's detail, once per stage: the verdict that moved the step on (or what a new step waits for), the failure. */
+  private canaryNews(key: string, progress: UpgradeProgress): string {
+    if (progress.step !== 'checkCanary' || progress.canary === undefined || !progress.detail) return '';
+    const stage = `${progress.canary.status} ${progress.canary.step}`;
+    if (this.lastCanaryStage.get(key) === stage) return '';
+    this.lastCanaryStage.set(key, stage);
+    return ` (${progress.detail})`;
   }
 }
 

@@ -1,4 +1,4 @@
-import type { GroupUpgradePhase, GroupUpgradeStepName, UpgradeErrorCode } from '../flow/upgrade-steps';
+import type { CanaryCheck, GroupUpgradePhase, GroupUpgradeStepName, UpgradeErrorCode } from '../flow/upgrade-steps';
 
 /** One progress report of the local orchestrator (the CLI renders these; `--json` prints them as lines). */
 export interface UpgradeProgress {
@@ -10,6 +10,8 @@ export interface UpgradeProgress {
   readonly remainingCalls?: number;
   /** `maxDrainSeconds` has passed with calls remaining (drain checks only). */
   readonly timedOut?: boolean;
+  /** Where the group's canary stands (canary checks only): the step (0-based), its share of new calls, and the calls it took (holding) or has left (backing out). */
+  readonly canary?: Pick<CanaryCheck, 'status' | 'step' | 'share' | 'calls'>;
   /** The group's final phase (`done` only). */
   readonly phase?: GroupUpgradePhase;
   /** Since this media server's upgrade started. */

@@ -24,6 +24,7 @@ const PHASE_COLOURS: Readonly<Record<GroupUpgradePhase, string>> = {
   deploying: '#8e6bd1',
   deployed: '#b39ae6',
   verified: '#6cc08b',
+  canary: '#4fb3bf',
   restored: '#2e9e5b',
   'rolled-back': '#d9822b',
   failed: '#d13b3b',

@@ -3,6 +3,7 @@ import { errorMessage } from '../../shared/logger';
 import { mapWithConcurrency } from '../flow/concurrency-pool';
 import type { UpgradePlan } from '../flow/upgrade-plan';
 import type { UpgradeRequest } from '../request/upgrade-request';
+import type { CanaryPolicy } from '../canary';
 import type { MediaServerSessions } from '../steps/media-server-sessions';
 
 /** What one media server looks like before its upgrade: its route table and the calls on each of its groups now. */
@@ -34,6 +35,19 @@ export function describeDrainPolicy(request: Pick<UpgradeRequest, 'maxDrainSecon
   return `wait up to ${request.maxDrainSeconds} s for each group's calls to end, then ${after}`;
 }
 
+/** The canary policy in words: each step's share, hold and limits, and what a failure does. */
+export function describeCanaryPolicy(policy: CanaryPolicy): string {
+  const hold = [policy.hold.seconds === undefined ? undefined : `${policy.hold.seconds} s`, policy.hold.calls === undefined ? undefined : `${policy.hold.calls} calls`].filter(Boolean).join(' and ');
+  const { thresholds } = policy;
+  const steps = policy.steps.map((share) => `${share} %`).join(', then ');
+  return (
+    `canary: each upgraded group takes ${steps} of new calls before its full reference; each step holds ${hold} (at least ${thresholds.minCalls} calls, at most ${policy.maxHoldSeconds} s) ` +
+    `and fails on over ${thresholds.maxFailedCallPercent} % failed calls, over ${thresholds.maxShortCallPercent} % calls under ${thresholds.shortCallSeconds} s, ` +
+    `over ${thresholds.maxFailedConnections} failed connection(s) or ${thresholds.maxConsecutiveHealthFailures} failed /health checks in a row; ` +
+    `a failed canary goes to share 0, drains, is rolled back to its previous version, and no further group starts`
+  );
+}
+
 /** The preview as lines for a terminal. */
 export function previewLines(plan: UpgradePlan, request: UpgradeRequest, previews: readonly MediaServerPreview[]): string[] {
   const rows = previews.map((preview) => [
@@ -45,6 +59,7 @@ export function previewLines(plan: UpgradePlan, request: UpgradeRequest, preview
   return [
     `upgrade plan ${plan.upgradeId}: ${request.image}:${request.version} on ${previews.length} media server(s), groups ${request.groups.join(' then ')}, at most ${plan.concurrency} at once`,
     `drain policy: ${describeDrainPolicy(request)}`,
+    ...(request.canary === undefined ? [] : [describeCanaryPolicy(request.canary)]),
     ...formatTable(['MEDIA SERVER', 'ORDER', 'ROUTES', 'CALLS NOW'], rows),
     'nothing was changed (run without --plan to upgrade)',
   ];

@@ -18,7 +18,7 @@ export function describeAuditEvent(event: AuditEvent): string {
     case 'preflight':
       return `preflight ${event.ok ? 'passed' : 'failed'}: ${event.detail}`;
     case 'route-change':
-      return `route table ${event.action === 'drain' ? 'drained' : 'restored'} (verified ${event.table})`;
+      return `route table ${{ drain: 'drained', restore: 'restored', share: 'given a share' }[event.action]} (verified ${event.table})`;
     case 'drain-count':
       return `${event.remaining} call${event.remaining === 1 ? '' : 's'} left after ${event.elapsedSeconds} s${event.timedOut ? ' (past the maximum drain)' : ''}`;
     case 'force-end':
@@ -27,8 +27,25 @@ export function describeAuditEvent(event: AuditEvent): string {
       return `deploy ${event.image}:${event.version} ${event.status}${event.detail ? `: ${event.detail}` : ''}`;
     case 'health':
       return `health of ${event.instance} ${event.ok ? 'ok' : 'failing'}: ${event.detail}`;
+    case 'canary':
+      return describeCanaryEvent(event);
     case 'rollback':
       return `rolled back (${event.cause}) → ${event.outcome}: ${event.detail}`;
+  }
+}
+
+function describeCanaryEvent(event: Extract<AuditEvent, { type: 'canary' }>): string {
+  const step = `canary step ${event.step + 1} at ${event.share} % of new calls`;
+  const why = event.reasons.length > 0 ? `: ${event.reasons.join('; ')}` : '';
+  switch (event.verdict) {
+    case 'start':
+      return `${step} begins`;
+    case 'pass':
+      return `${step} passed after ${event.heldSeconds} s and ${event.calls} call(s)${why}`;
+    case 'fail':
+      return `${step} FAILED after ${event.heldSeconds} s and ${event.calls} call(s)${why}; share 0, group drained`;
+    case 'backed-out':
+      return `failed canary backed out: its last call ended ${event.heldSeconds} s after the failure`;
   }
 }
 

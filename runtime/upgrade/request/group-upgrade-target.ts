@@ -17,6 +17,7 @@ export const groupUpgradeTargetSchema = z.strictObject(
     maxDrainSeconds: requestShape.maxDrainSeconds.unwrap(),
     onDrainTimeout: requestShape.onDrainTimeout.unwrap(),
     runId: z.string().regex(/^[a-z0-9]{1,32}$/, 'must be 1-32 lowercase letters or digits').optional(),
+    canary: requestShape.canary.unwrap().nullable().optional(),
   },
   { error: strictObjectError },
 ) satisfies z.ZodType<GroupUpgradeTarget>;

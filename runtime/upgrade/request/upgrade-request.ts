@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseInput, strictObjectError } from './input-error';
 import { groupIdSchema, imageSchema, mediaServerIdSchema, uniqueList, versionSchema } from './upgrade-fields';
 import { imageRepositoryRefusal } from '../../contracts/image-allow-list';
+import { canaryPolicySchema } from '../canary/canary-policy';
 
 /**
  * Media servers upgraded at once. Each runs in a child execution of a Distributed Map (up to 10,000 at
@@ -53,6 +54,8 @@ export const upgradeRequestSchema = z.strictObject(
     onDrainTimeout: z.enum(['wait', 'force', 'abort'], { error: (issue) => `must be wait, force or abort (got ${JSON.stringify(issue.input)})` }).default('wait'),
     /** Media servers upgraded at the same time. */
     concurrency: wholeNumberIn(1, MAX_CONCURRENCY, 'media servers').default(DEFAULT_CONCURRENCY),
+    /** Shares of new calls each upgraded group takes first, each held and judged, before its full reference. */
+    canary: canaryPolicySchema.optional(),
   },
   { error: strictObjectError },
 );

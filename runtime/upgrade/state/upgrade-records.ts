@@ -11,6 +11,7 @@ export const GROUP_UPGRADE_PHASES = [
   'deploying',
   'deployed',
   'verified',
+  'canary',
   'restored',
   'rolled-back',
   'failed',
@@ -25,9 +26,10 @@ const PHASE_RANK: Readonly<Record<GroupUpgradePhase, number>> = {
   deploying: 4,
   deployed: 5,
   verified: 6,
-  restored: 7,
-  'rolled-back': 7,
-  failed: 7,
+  canary: 7,
+  restored: 8,
+  'rolled-back': 8,
+  failed: 8,
 };
 
 /** The group's upgrade is over, successfully or not. */
@@ -63,6 +65,18 @@ export const groupRecordSchema = z.object({
   deployStartedAt: z.number().optional(),
   deployedAt: z.number().optional(),
   verifiedAt: z.number().optional(),
+  /** The canary step held now (0-based) and since when. */
+  canaryStep: z.number().optional(),
+  canaryStepStartedAt: z.number().optional(),
+  /** What the step's watches saw of the group's calls so far (canary-evidence.ts), as JSON text. */
+  canaryEvidence: z.string().optional(),
+  /** Every canary step passed (the full reference comes next). */
+  canaryPassedAt: z.number().optional(),
+  /** The canary failed: its share went to 0 and the group was drained at `canaryFailedAt`, for `canaryFailure`. */
+  canaryFailedAt: z.number().optional(),
+  canaryFailure: z.string().optional(),
+  /** The failed canary's calls all ended: the rollback may redeploy. */
+  canaryDrainedAt: z.number().optional(),
   restoredAt: z.number().optional(),
   /** A retried rollback waits for this deployment instead of starting another. */
   rollbackDeploymentId: z.string().optional(),
@@ -81,6 +95,8 @@ export const upgradeRecordSchema = z.object({
   /** The validated request, as JSON text (DynamoDB maps cannot hold every JSON value the same way). */
   request: z.string(),
   createdAt: z.number(),
+  /** Why no further group may start (a canary failed: the version is bad); set once. */
+  haltedBy: z.string().optional(),
 });
 export type UpgradeRecord = z.output<typeof upgradeRecordSchema>;
 
@@ -99,11 +115,21 @@ export const auditEventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('phase'), from: phaseSchema, to: phaseSchema }),
   z.object({ type: z.literal('preflight'), ok: z.boolean(), detail: z.string() }),
   /** A verified route-table write; `startedAt` is when the write was sent, the event's `at` when it was verified. */
-  z.object({ type: z.literal('route-change'), action: z.enum(['drain', 'restore']), table: z.string(), startedAt: z.number() }),
+  z.object({ type: z.literal('route-change'), action: z.enum(['drain', 'restore', 'share']), table: z.string(), startedAt: z.number() }),
   z.object({ type: z.literal('drain-count'), remaining: z.number(), elapsedSeconds: z.number(), timedOut: z.boolean() }),
   z.object({ type: z.literal('force-end'), uuid: z.string(), cause: z.string() }),
   z.object({ type: z.literal('deploy'), image: z.string(), version: z.string(), status: z.enum(['started', 'complete', 'failed']), detail: z.string() }),
   z.object({ type: z.literal('health'), instance: z.string(), ok: z.boolean(), detail: z.string() }),
+  /** A canary step: `start` (its share written), `pass`, `fail` (the reasons), or `backed-out` (a failed canary's last call ended). */
+  z.object({
+    type: z.literal('canary'),
+    step: z.number(),
+    share: z.number(),
+    verdict: z.enum(['start', 'pass', 'fail', 'backed-out']),
+    calls: z.number(),
+    heldSeconds: z.number(),
+    reasons: z.array(z.string()),
+  }),
   z.object({ type: z.literal('rollback'), cause: z.string(), outcome: phaseSchema, detail: z.string() }),
 ]);
 export type AuditEvent = z.output<typeof auditEventSchema>;

@@ -41,6 +41,8 @@ export interface UpgradeStateStore {
   /** Stores the upgrade's request unless the upgrade exists; resolves with the stored record either way. */
   ensureUpgrade(upgradeId: string, requestJson: string): Promise<UpgradeRecord>;
   getUpgrade(upgradeId: string): Promise<UpgradeRecord | undefined>;
+  /** Records why no further group of the upgrade may start (the first reason stays); the upgrade must exist. */
+  haltUpgrade(upgradeId: string, reason: string): Promise<void>;
   /** The `limit` most recent upgrades, newest first. */
   listUpgrades(limit: number): Promise<UpgradeRecord[]>;
   getGroup(key: GroupKey): Promise<GroupRecord | undefined>;
@@ -115,6 +117,18 @@ export class DynamoUpgradeStateStore implements UpgradeStateStore {
 
   async getUpgrade(upgradeId: string): Promise<UpgradeRecord | undefined> {
     return this.getParsed(upgradeKey(upgradeId), upgradeRecordSchema, `upgrade ${upgradeId}`);
+  }
+
+  async haltUpgrade(upgradeId: string, reason: string): Promise<void> {
+    await this.options.client.send(
+      new UpdateCommand({
+        TableName: this.options.tableName,
+        Key: upgradeKey(upgradeId),
+        UpdateExpression: 'SET haltedBy = if_not_exists(haltedBy, :reason)',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':reason': reason },
+      }),
+    );
   }
 
   async getGroup(key: GroupKey): Promise<GroupRecord | undefined> {

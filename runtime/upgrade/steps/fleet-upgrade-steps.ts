@@ -3,7 +3,8 @@ import type { Logger } from '../../shared/logger';
 import { systemClock, type Clock, type Sleep } from '../../shared/clock';
 import type { DeployerResolver, Release } from '../deployers/deployer';
 import type { EcsApi } from '../deployers/ecs-deployer';
-import { inventoryPasswordSource, type SecretsApi } from './esl-password-source';
+import { inventoryPasswordSource, type EslPasswordSource, type SecretsApi } from './esl-password-source';
+import { freeswitchCanaryWatcher } from './canary-watcher';
 import type { FleetInventory } from '../inventory/fleet-inventory';
 import { createGroupUpgradeSteps } from './group-upgrade-steps';
 import type { InstanceVerifier } from './instance-verifier';
@@ -30,6 +31,8 @@ export interface FleetUpgradeStepsOptions {
   readonly ecs?: (region: string) => EcsApi;
   readonly secrets?: (region: string) => SecretsApi;
   readonly localCommand?: (release: Release) => ProcessCommand;
+  /** Between two `/health` checks of a canary group's member (default the canary watch's). */
+  readonly canaryHealthIntervalMs?: number;
 }
 
 export interface FleetUpgradeSteps {
@@ -43,19 +46,23 @@ export interface FleetUpgradeSteps {
 
 /** ESL sessions to the inventory's media servers, with the passwords where the inventory says they are. */
 export function inventoryEslSessions(options: Pick<FleetUpgradeStepsOptions, 'inventory' | 'env' | 'keepConnectionsOpen' | 'clock' | 'secrets'>): MediaServerSessions {
-  const passwords = inventoryPasswordSource({
+  return inventoryMediaServerSessions({ inventory: options.inventory, passwords: inventoryPasswords(options), keepOpen: options.keepConnectionsOpen });
+}
+
+function inventoryPasswords(options: Pick<FleetUpgradeStepsOptions, 'inventory' | 'env' | 'clock' | 'secrets'>): EslPasswordSource {
+  return inventoryPasswordSource({
     inventory: options.inventory,
     env: options.env,
     secrets: options.secrets ?? ((region) => new SecretsManagerClient({ region })),
     clock: options.clock ?? systemClock,
   });
-  return inventoryMediaServerSessions({ inventory: options.inventory, passwords, keepOpen: options.keepConnectionsOpen });
 }
 
 /** The steps wired to an inventory: its media servers (passwords as it says), its deployers, the given store. */
 export function createFleetUpgradeSteps(options: FleetUpgradeStepsOptions): FleetUpgradeSteps {
   const clock = options.clock ?? systemClock;
-  const mediaServers = inventoryEslSessions(options);
+  const passwords = inventoryPasswords(options);
+  const mediaServers = inventoryMediaServerSessions({ inventory: options.inventory, passwords, keepOpen: options.keepConnectionsOpen });
   const deployers = inventoryDeployers({ inventory: options.inventory, env: options.env, ecs: options.ecs, localCommand: options.localCommand });
   const steps = createGroupUpgradeSteps({
     inventory: options.inventory,
@@ -67,6 +74,9 @@ export function createFleetUpgradeSteps(options: FleetUpgradeStepsOptions): Flee
     sleep: options.sleep,
     log: options.log,
     settings: options.settings,
+    canaryWatcher: freeswitchCanaryWatcher({ inventory: options.inventory, passwords, clock, healthIntervalMs: options.canaryHealthIntervalMs }),
+    // A process that keeps connections keeps a canary step's watch too; one that connects per step watches per check.
+    canaryWatchScope: options.keepConnectionsOpen ? 'run' : 'check',
   });
   return { steps, deployers, groupCallEnded: (mediaServerId, groupId, signal) => mediaServers.groupCallEnded(mediaServerId, groupId, signal), close: () => mediaServers.close() };
 }

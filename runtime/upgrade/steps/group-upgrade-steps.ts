@@ -1,5 +1,5 @@
 import { errorMessage, type Logger } from '../../shared/logger';
-import { activeGroups, DialplanError, encodeRouteTable, type RouteTable } from '../../dialplan';
+import { activeGroups, DialplanError, encodeRouteTable, restoreGroup, setGroupShare, type RouteTable } from '../../dialplan';
 import { MediaServerReplyError, MissingRouteTableError, RouteVerificationError } from '../../media-server';
 import { systemClock, systemSleep, type Clock, type Sleep } from '../../shared/clock';
 import type { DeployerResolver, GroupDeployer, Release } from '../deployers/deployer';
@@ -8,12 +8,17 @@ import { groupChannelUuids, hangUpChannel } from './group-channels';
 import { parseGroupUpgradeTarget } from '../request/group-upgrade-target';
 import { httpInstanceVerifier, type InstanceCheck, type InstanceVerifier } from './instance-verifier';
 import { isRunOf, leaseOwner } from '../request/upgrade-id';
-import type { MediaServerSessions } from './media-server-sessions';
+import type { MediaServerSession, MediaServerSessions } from './media-server-sessions';
+import type { CanaryWatcher, GroupWatch } from './canary-watcher';
+import { addObservation, canaryEvidenceSchema, evidenceObservation, NO_EVIDENCE, type CanaryEvidence } from './canary-evidence';
+import { canaryVerdict, type CanaryPolicy } from '../canary';
 import { DEFAULT_STEP_SETTINGS, type StepSettings } from './step-settings';
 import { isPast, isTerminal, type AuditEvent, type GroupKey, type GroupRecord, type GroupRecordChanges } from '../state/upgrade-records';
-import type { UpgradeStateStore } from '../state/upgrade-state-store';
+import { CorruptStateError, type UpgradeStateStore } from '../state/upgrade-state-store';
+import { describeIssues } from '../request/input-error';
 import {
   UpgradeStepError,
+  type CanaryCheck,
   type DeploymentCheck,
   type DrainCheck,
   type EarlierRunLease,
@@ -37,6 +42,14 @@ export interface GroupUpgradeStepsDeps {
   /** Default: no logging. Passwords never reach it. */
   readonly log?: Logger;
   readonly settings?: Partial<StepSettings>;
+  /** Watches canary groups' calls (`freeswitchCanaryWatcher`); without one, a canary upgrade is refused as invalid input. */
+  readonly canaryWatcher?: CanaryWatcher;
+  /**
+   * `run`: one watch per canary step, held across checks by a long-lived process (the CLI). `check`: each check
+   * watches for `canaryObserveMs` and stops (a Lambda invocation holds nothing between steps); the checks' sum
+   * is judged. @default run
+   */
+  readonly canaryWatchScope?: 'run' | 'check';
 }
 
 const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
@@ -48,9 +61,15 @@ function isRouteFailure(error: unknown): error is Error {
 
 /** Phases in which the group runs the release it had before the upgrade. */
 const BEFORE_DEPLOY: readonly GroupUpgradePhase[] = ['draining', 'drained'];
-const DEPLOY_STARTED: readonly GroupUpgradePhase[] = ['deploying', 'deployed', 'verified'];
+const DEPLOY_STARTED: readonly GroupUpgradePhase[] = ['deploying', 'deployed', 'verified', 'canary'];
 
 const READY: PreflightCheck = { ready: true };
+
+interface HeldWatch {
+  readonly watch: GroupWatch;
+  /** The step's evidence before this watch started. */
+  readonly since: CanaryEvidence;
+}
 
 /** When a step counts as already run, and what it needs otherwise. */
 interface StepRule {
@@ -80,6 +99,9 @@ class Steps implements GroupUpgradeSteps {
   private readonly settings: StepSettings;
   private readonly verifier: InstanceVerifier;
   private readonly leasesRenewedAt = new Map<string, number>();
+  /** The watch of each group whose canary step this process watches now, and the evidence saved before it started. */
+  private readonly canaryWatches = new Map<string, HeldWatch>();
+  private readonly canaryWatchScope: 'run' | 'check';
 
   constructor(private readonly deps: GroupUpgradeStepsDeps) {
     this.clock = deps.clock ?? systemClock;
@@ -87,12 +109,15 @@ class Steps implements GroupUpgradeSteps {
     this.log = deps.log ?? silentLogger;
     this.settings = { ...DEFAULT_STEP_SETTINGS, ...deps.settings };
     this.verifier = deps.verifier ?? httpInstanceVerifier();
+    this.canaryWatchScope = deps.canaryWatchScope ?? 'run';
   }
 
   async preflight(input: GroupUpgradeTarget, earlierRun: EarlierRunLease | null = null): Promise<PreflightCheck> {
     const target = this.parse(input);
     const key = keyOf(target);
     const existing = await this.deps.store.getGroup(key);
+    const haltedBy = existing === undefined || existing.phase === 'pending' ? (await this.deps.store.getUpgrade(target.upgradeId))?.haltedBy : undefined;
+    if (haltedBy !== undefined) throw new UpgradeStepError('PreflightFailed', `${describe(target)} not started: upgrade ${target.upgradeId} was halted (${haltedBy})`);
     if (existing !== undefined && (existing.phase === 'failed' || existing.phase === 'rolled-back')) {
       throw new UpgradeStepError('PreflightFailed', `${describe(target)} already ended ${existing.phase} in upgrade ${target.upgradeId}: ${existing.failure ?? 'no reason recorded'}; start a new upgrade`);
     }
@@ -237,11 +262,72 @@ class Steps implements GroupUpgradeSteps {
     await this.advance(key, 'deployed', 'verified', { verifiedAt: this.clock.now() });
   }
 
+  async openCanary(input: GroupUpgradeTarget): Promise<void> {
+    const opening = await this.open(input, 'openCanary', { ranOnce: 'verified', needs: ['deployed', 'verified'], check: (_record, target) => requireCanaryPolicy(target) });
+    if (opening.alreadyRan) return;
+    const { target, key } = opening;
+    if (opening.record.phase === 'deployed') {
+      const problem = await this.verifyRelease(target, target.version);
+      if (problem !== undefined) throw new UpgradeStepError('VerificationFailed', `${describe(target)} ${target.version}: ${problem}`);
+      await this.advance(key, 'deployed', 'verified', { verifiedAt: this.clock.now() });
+    }
+    // In the canary phase before its first share is written: whatever stops the flow now backs the group out before any redeploy.
+    await this.advance(key, 'verified', 'canary', { canaryStep: 0 });
+    await this.beginCanaryStep(target, 0);
+  }
+
+  async checkCanary(input: GroupUpgradeTarget): Promise<CanaryCheck> {
+    const { target, key, record, alreadyRan } = await this.open(input, 'checkCanary', { ranOnce: 'canary', needs: ['canary'], check: (_record, target) => requireCanaryPolicy(target) });
+    const policy = requireCanaryPolicy(target);
+    const lastStep = policy.steps.length - 1;
+    if (alreadyRan || record.canaryPassedAt !== undefined) return { status: 'passed', step: lastStep, share: policy.steps[lastStep], calls: 0, detail: 'every canary step passed' };
+    if (record.canaryFailedAt !== undefined) return this.checkCanaryBackout(target, record);
+    const step = record.canaryStep ?? 0;
+    const share = policy.steps[step];
+    // A step whose share was never written (stopped in between) begins now.
+    if (record.canaryStepStartedAt === undefined) {
+      await this.beginCanaryStep(target, step);
+      return { status: 'holding', step, share, calls: 0, detail: `canary step ${step + 1} (${share} %) begins` };
+    }
+    await this.requireCanaryShare(target, share);
+    const evidence = await this.watchCanaryStep(target, record);
+    const now = this.clock.now();
+    const heldMs = now - record.canaryStepStartedAt;
+    const verdict = canaryVerdict(policy, evidenceObservation(evidence, target.groupId, record.canaryStepStartedAt, now, policy.thresholds.shortCallSeconds), heldMs);
+    const calls = evidence.counts.calls;
+    const heldSeconds = seconds(heldMs);
+    if (verdict.outcome === 'hold') {
+      const saved = JSON.stringify(evidence);
+      if (saved !== record.canaryEvidence) await this.deps.store.updateGroup(key, ['canary'], { canaryEvidence: saved });
+      return { status: 'holding', step, share, calls, detail: verdict.reasons.join('; ') };
+    }
+    await this.stopCanaryWatch(target);
+    await this.audit(key, { type: 'canary', step, share, verdict: verdict.outcome, calls, heldSeconds, reasons: [...verdict.reasons] });
+    if (verdict.outcome === 'fail') {
+      const failure = `canary step ${step + 1} (${share} % of new calls) failed after ${heldSeconds} s and ${calls} call(s): ${verdict.reasons.join('; ')}`;
+      return this.failCanary(target, failure);
+    }
+    if (step === lastStep) {
+      await this.deps.store.updateGroup(key, ['canary'], { canaryPassedAt: this.clock.now(), canaryEvidence: JSON.stringify(evidence) });
+      this.log.info('canary passed', { ...fields(target), steps: policy.steps.join(',') });
+      return { status: 'passed', step, share, calls, detail: `canary step ${step + 1} (${share} %) passed: every step passed` };
+    }
+    await this.beginCanaryStep(target, step + 1);
+    return { status: 'holding', step: step + 1, share: policy.steps[step + 1], calls: 0, detail: `canary step ${step + 1} (${share} %) passed after ${heldSeconds} s and ${calls} call(s)` };
+  }
+
   async restore(input: GroupUpgradeTarget): Promise<void> {
-    const { target, key, alreadyRan } = await this.open(input, 'restore', { ranOnce: 'verified', needs: ['verified'] });
+    const { target, key, record, alreadyRan } = await this.open(input, 'restore', {
+      ranOnce: 'canary',
+      needs: ['verified', 'canary'],
+      check: (current) => {
+        if (current.phase === 'canary' && current.canaryPassedAt === undefined) throw new UpgradeStepError('InvalidInput', `group ${current.groupId} of ${current.mediaServerId}: its canary has not passed`);
+      },
+    });
     if (alreadyRan) return;
-    await this.restoreRoutes(target);
-    await this.advance(key, 'verified', 'restored', { restoredAt: this.clock.now() });
+    if (record.phase === 'canary') await this.writeShare(target, undefined);
+    else await this.restoreRoutes(target);
+    await this.advance(key, record.phase, 'restored', { restoredAt: this.clock.now() });
     await this.releaseLease(target);
     this.log.info('group upgraded and restored', fields(target));
   }
@@ -272,6 +358,10 @@ class Steps implements GroupUpgradeSteps {
   private async rollBackFrom(target: GroupUpgradeTarget, record: GroupRecord): Promise<{ phase: 'rolled-back' | 'failed'; detail: string }> {
     if (record.phase === 'pending' || record.phase === 'preflight-passed') return { phase: 'failed', detail: 'nothing was changed' };
     const previous = record.previousImage !== undefined && record.previousVersion !== undefined ? { image: record.previousImage, version: record.previousVersion } : undefined;
+    if (record.phase === 'canary' && record.canaryDrainedAt === undefined) {
+      const stillOn = await this.backOutForRollback(target, record);
+      if (stillOn !== undefined) return { phase: 'failed', detail: `${stillOn}; the group is left drained on ${target.version}, not redeployed while calls are on it` };
+    }
     if (DEPLOY_STARTED.includes(record.phase)) {
       if (previous === undefined) return { phase: 'failed', detail: 'the previous release is unknown; the group is left drained' };
       const redeployed = await this.redeploy(target, record, previous);
@@ -357,11 +447,160 @@ class Steps implements GroupUpgradeSteps {
   }
 
   private async writeRoutes(target: GroupUpgradeTarget, action: 'drain' | 'restore'): Promise<RouteTable> {
+    return this.routeWrite(target, action, (client) => (action === 'drain' ? client.drain(target.groupId) : client.restore(target.groupId)));
+  }
+
+  private async routeWrite(target: GroupUpgradeTarget, action: string, write: (client: MediaServerSession['client']) => Promise<RouteTable>): Promise<RouteTable> {
     try {
-      return await this.deps.mediaServers.use(target.mediaServerId, (session) => (action === 'drain' ? session.client.drain(target.groupId) : session.client.restore(target.groupId)));
+      return await this.deps.mediaServers.use(target.mediaServerId, (session) => write(session.client));
     } catch (error) {
       if (isRouteFailure(error)) throw new UpgradeStepError('RouteWriteFailed', `${describe(target)}: ${action}: ${error.message}`);
       throw error;
+    }
+  }
+
+  /** Gives the group `share` percent of new calls (undefined: its full reference), as a verified and audited route write. */
+  private async writeShare(target: GroupUpgradeTarget, share: number | undefined): Promise<void> {
+    const startedAt = this.clock.now();
+    const table = await this.routeWrite(target, share === undefined ? 'restore' : `share ${share} %`, (client) => (share === undefined ? client.setShare(target.groupId, undefined) : this.shareWrite(client, target.groupId, share)));
+    await this.audit(keyOf(target), { type: 'route-change', action: share === undefined ? 'restore' : 'share', table: encodeRouteTable(table), startedAt });
+  }
+
+  /** One write: a drained group comes back already holding its share (restored first, it would take every call it is tried first for). */
+  private async shareWrite(client: MediaServerSession['client'], groupId: string, share: number): Promise<RouteTable> {
+    const table = await client.routes();
+    if (table === undefined) throw new DialplanError('the media server has no route table');
+    return client.setRoutes(setGroupShare(restoreGroup(table, groupId), groupId, share));
+  }
+
+  /**
+   * Starts a canary step: watches the group's calls, then gives it the step's share (the watch first, so it misses
+   * none of the calls the share brings), and records when the step began.
+   */
+  private async beginCanaryStep(target: GroupUpgradeTarget, step: number): Promise<void> {
+    const policy = requireCanaryPolicy(target);
+    const key = keyOf(target);
+    await this.stopCanaryWatch(target);
+    if (this.canaryWatchScope === 'run') await this.startCanaryWatch(target, NO_EVIDENCE);
+    try {
+      await this.writeShare(target, policy.steps[step]);
+      await this.deps.store.updateGroup(key, ['canary'], { canaryStep: step, canaryStepStartedAt: this.clock.now(), canaryEvidence: JSON.stringify(NO_EVIDENCE) });
+    } catch (error) {
+      await this.stopCanaryWatch(target);
+      throw error;
+    }
+    await this.audit(key, { type: 'canary', step, share: policy.steps[step], verdict: 'start', calls: 0, heldSeconds: 0, reasons: [] });
+    this.log.info('canary step begins', { ...fields(target), step: step + 1, share: policy.steps[step] });
+  }
+
+  /**
+   * A failed canary: its share goes to 0 at once, then the group is drained (no new call reaches it; its calls in
+   * progress end naturally), and no further group of the upgrade starts: the version is bad.
+   */
+  private async failCanary(target: GroupUpgradeTarget, failure: string): Promise<CanaryCheck> {
+    const key = keyOf(target);
+    await this.withdrawCanary(target);
+    await this.deps.store.haltUpgrade(target.upgradeId, `the canary of ${describe(target)} failed`);
+    const failed = await this.deps.store.updateGroup(key, ['canary'], { canaryFailedAt: this.clock.now(), canaryFailure: failure });
+    this.log.warn('canary failed: share 0, group drained, upgrade halted', { ...fields(target), failure });
+    return this.checkCanaryBackout(target, failed);
+  }
+
+  /** Share 0, then drained, each a verified and audited route write; what is already done is skipped (a retry). */
+  private async withdrawCanary(target: GroupUpgradeTarget): Promise<void> {
+    const table = await this.deps.mediaServers.use(target.mediaServerId, (session) => session.client.routes());
+    const entry = table?.groups.find((group) => group.id === target.groupId);
+    if (entry?.state !== 'active') return;
+    if (entry.share !== 0) await this.writeShare(target, 0);
+    const startedAt = this.clock.now();
+    const drained = await this.writeRoutes(target, 'drain');
+    await this.audit(keyOf(target), { type: 'route-change', action: 'drain', table: encodeRouteTable(drained), startedAt });
+  }
+
+  /** The group still takes the step's share of new calls; else someone else changed the routes, and the canary stops. */
+  private async requireCanaryShare(target: GroupUpgradeTarget, share: number): Promise<void> {
+    const table = await this.deps.mediaServers.use(target.mediaServerId, (session) => session.client.routes());
+    const entry = table?.groups.find((group) => group.id === target.groupId);
+    if (entry?.state === 'active' && entry.share === share) return;
+    const now = entry === undefined ? 'missing from the route table' : entry.state === 'drained' ? 'drained' : `at ${entry.share === undefined ? 'its full reference' : `${entry.share} %`}`;
+    throw new UpgradeStepError('RouteWriteFailed', `${describe(target)} is ${now} during its canary step at ${share} %: someone else changed the routes`);
+  }
+
+  /**
+   * What the step has seen so far: the evidence saved in the record plus what a watch saw since. A `run` scope
+   * keeps its watch across checks (a watch is started again from the saved evidence in a process that has none,
+   * e.g. a resumed run); a `check` scope watches for `canaryObserveMs` and stops.
+   */
+  private async watchCanaryStep(target: GroupUpgradeTarget, record: GroupRecord): Promise<CanaryEvidence> {
+    const held = this.canaryWatches.get(watchKey(target)) ?? (await this.startCanaryWatch(target, savedEvidence(record)));
+    if (this.canaryWatchScope === 'run') return addObservation(held.since, held.watch.observation());
+    try {
+      await this.sleep(this.settings.canaryObserveMs);
+      return addObservation(held.since, held.watch.observation());
+    } finally {
+      await this.stopCanaryWatch(target);
+    }
+  }
+
+  private async startCanaryWatch(target: GroupUpgradeTarget, since: CanaryEvidence): Promise<HeldWatch> {
+    if (this.deps.canaryWatcher === undefined) throw new UpgradeStepError('InvalidInput', `${describe(target)}: these steps were built without a canary watcher`);
+    const watch = await this.deps.canaryWatcher.watch(target, requireCanaryPolicy(target), await this.healthUrls(target));
+    const held = { watch, since };
+    this.canaryWatches.set(watchKey(target), held);
+    return held;
+  }
+
+  private async stopCanaryWatch(target: GroupUpgradeTarget): Promise<void> {
+    const held = this.canaryWatches.get(watchKey(target));
+    this.canaryWatches.delete(watchKey(target));
+    await held?.watch.stop();
+  }
+
+  private async healthUrls(target: GroupUpgradeTarget): Promise<string[]> {
+    return (await this.deployer(target).instances()).map((instance) => instance.healthUrl);
+  }
+
+  /** A failed canary's calls, counted from FreeSWITCH until none is left (after the settle delay). */
+  private async checkCanaryBackout(target: GroupUpgradeTarget, record: GroupRecord): Promise<CanaryCheck> {
+    const key = keyOf(target);
+    const policy = requireCanaryPolicy(target);
+    const step = record.canaryStep ?? 0;
+    const failure = record.canaryFailure ?? 'the canary failed';
+    if (record.canaryDrainedAt !== undefined) return { status: 'backed-out', step, share: 0, calls: 0, detail: failure };
+    const count = await this.deps.mediaServers.use(target.mediaServerId, (session) => session.client.groupCallCount(target.groupId));
+    const now = this.clock.now();
+    const elapsedMs = now - (record.canaryFailedAt ?? now);
+    if (count === 0 && elapsedMs >= this.settings.drainSettleMs) {
+      await this.deps.store.updateGroup(key, ['canary'], { canaryDrainedAt: now, lastCount: 0, lastSampleAt: now });
+      await this.audit(key, { type: 'canary', step, share: policy.steps[step], verdict: 'backed-out', calls: 0, heldSeconds: seconds(elapsedMs), reasons: [failure] });
+      return { status: 'backed-out', step, share: 0, calls: 0, detail: failure };
+    }
+    if (record.lastCount !== count || record.lastSampleAt === undefined || now - record.lastSampleAt >= this.settings.drainSampleIntervalMs) {
+      await this.audit(key, { type: 'drain-count', remaining: count, elapsedSeconds: seconds(elapsedMs), timedOut: elapsedMs >= target.maxDrainSeconds * 1000 });
+      await this.deps.store.updateGroup(key, ['canary'], { lastCount: count, lastSampleAt: now });
+    }
+    return { status: 'backing-out', step, share: 0, calls: count, detail: failure };
+  }
+
+  /**
+   * A rollback reached in the canary phase by another failure (a route write refused, the store unreachable): the
+   * group is withdrawn as a failed canary would be and its calls waited for (within the rollback's time) before any
+   * redeploy. Undefined once none is left; else why the group cannot be redeployed now.
+   */
+  private async backOutForRollback(target: GroupUpgradeTarget, record: GroupRecord): Promise<string | undefined> {
+    await this.stopCanaryWatch(target);
+    await this.withdrawCanary(target);
+    const startedAt = this.clock.now();
+    for (;;) {
+      const count = await this.deps.mediaServers.use(target.mediaServerId, (session) => session.client.groupCallCount(target.groupId));
+      const elapsedMs = this.clock.now() - startedAt;
+      if (count === 0 && elapsedMs >= this.settings.drainSettleMs) {
+        await this.deps.store.updateGroup(keyOf(target), [record.phase], { canaryDrainedAt: this.clock.now() });
+        return undefined;
+      }
+      if (elapsedMs >= this.settings.rollbackTimeoutMs) return `${count} call(s) still on the group after ${seconds(elapsedMs)} s`;
+      await this.renewLease(target);
+      await this.sleep(this.settings.rollbackPollMs);
     }
   }
 
@@ -469,6 +708,30 @@ function requireDrainWritten(record: GroupRecord): number {
   requirePhase(record, ['draining'], 'the drain check');
   if (record.drainWrittenAt === undefined) throw new UpgradeStepError('InvalidInput', `group ${record.groupId} of ${record.mediaServerId}: the drain was not written yet (run drain)`);
   return record.drainWrittenAt;
+}
+
+/** The canary step's evidence saved in the record (none when the step just began or the record predates it). */
+function savedEvidence(record: GroupRecord): CanaryEvidence {
+  if (record.canaryEvidence === undefined) return NO_EVIDENCE;
+  const what = `group ${record.groupId} of ${record.mediaServerId}: canaryEvidence`;
+  let json: unknown;
+  try {
+    json = JSON.parse(record.canaryEvidence);
+  } catch {
+    throw new CorruptStateError(what, 'not JSON');
+  }
+  const parsed = canaryEvidenceSchema.safeParse(json);
+  if (!parsed.success) throw new CorruptStateError(what, describeIssues(parsed.error.issues));
+  return parsed.data;
+}
+
+function requireCanaryPolicy(target: GroupUpgradeTarget): CanaryPolicy {
+  if (target.canary === undefined || target.canary === null) throw new UpgradeStepError('InvalidInput', `${describe(target)}: the upgrade has no canary policy`);
+  return target.canary;
+}
+
+function watchKey(target: GroupUpgradeTarget): string {
+  return `${target.upgradeId}\n${target.mediaServerId}\n${target.groupId}`;
 }
 
 function keyOf(target: GroupUpgradeTarget): GroupKey {

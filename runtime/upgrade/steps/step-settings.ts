@@ -23,6 +23,12 @@ export interface StepSettings {
   /** Rollback waits this long for the previous release to deploy before it leaves the group drained. */
   readonly rollbackTimeoutMs: number;
   readonly rollbackPollMs: number;
+  /**
+   * A canary check of a process that holds no watch between checks (Lambda) watches the group's calls this
+   * long: with the state machine's 10 s poll, two thirds of each step's time is observed (well within the
+   * check function's 60 s timeout).
+   */
+  readonly canaryObserveMs: number;
 }
 
 export const DEFAULT_STEP_SETTINGS: StepSettings = {
@@ -35,4 +41,5 @@ export const DEFAULT_STEP_SETTINGS: StepSettings = {
   verifyRetryMs: 1_000,
   rollbackTimeoutMs: 840_000,
   rollbackPollMs: 5_000,
+  canaryObserveMs: 20_000,
 };

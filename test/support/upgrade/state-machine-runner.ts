@@ -13,6 +13,8 @@ export interface LocalExecutionOptions {
   readonly executionName: string;
   /** Each drain and deployment poll waits this long instead of `pollSeconds`. @default 100 */
   readonly pollMs?: number;
+  /** The first drain check waits this long instead of `firstPollSeconds`. @default pollMs */
+  readonly firstPollMs?: number;
   /** Each retry of a transient error waits this long instead of the Retry's backoff. @default the Retry's own */
   readonly retryMs?: number;
 }
@@ -30,7 +32,7 @@ export function runStateMachineLocally(handlers: UpgradeTaskHandlers, input: Rec
     noThrowOnAbort: true,
     overrides: {
       taskResourceLocalHandlers: localHandlers as never,
-      waitTimeOverrides: { WaitForDrain: pollMs, WaitForDeployment: pollMs },
+      waitTimeOverrides: { WaitForDrainSettle: options.firstPollMs ?? pollMs, WaitForDrain: pollMs, WaitForDeployment: pollMs, WaitForCanary: pollMs },
       ...(options.retryMs === undefined ? {} : { retryIntervalOverrides: Object.fromEntries(TASKS.map((task) => [TASK_STATE_NAMES[task], options.retryMs!])) }),
     },
   });
