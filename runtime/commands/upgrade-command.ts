@@ -120,18 +120,7 @@ async function showPlan(plan: UpgradePlan, request: UpgradeRequest, inventory: F
   const previews = await previewUpgrade(plan, inventoryEslSessions({ inventory, env: context.env, keepConnectionsOpen: false, clock: context.clock }));
   if (json) {
     const { maxDrainSeconds, onDrainTimeout } = request;
-    context.stdout.line(
-      JSON.stringify({
-        type: 'plan',
-        upgradeId: plan.upgradeId,
-        image: request.image,
-        version: request.version,
-        concurrency: plan.concurrency,
-        drainPolicy: { maxDrainSeconds, onDrainTimeout },
-        ...(request.canary === undefined ? {} : { canary: request.canary }),
-        mediaServers: previews,
-      }),
-    );
+    context.stdout.line(planJson(plan, request, { drainPolicy: { maxDrainSeconds, onDrainTimeout }, mediaServers: previews }));
   } else {
     previewLines(plan, request, previews).forEach((line) => context.stdout.line(line));
   }
@@ -207,20 +196,16 @@ function planOrThrow(request: UpgradeRequest, inventory: FleetInventory, upgrade
   }
 }
 
+/** The `plan` line of `--json` output: what is upgraded to what, with `details` (the media servers, and more for `--plan`). */
+function planJson(plan: UpgradePlan, request: UpgradeRequest, details: Record<string, unknown>): string {
+  const { image, version, canary } = request;
+  return JSON.stringify({ type: 'plan', upgradeId: plan.upgradeId, image, version, concurrency: plan.concurrency, ...details, ...(canary === undefined ? {} : { canary }) });
+}
+
 function announce(output: Output, plan: UpgradePlan, request: UpgradeRequest, json: boolean): void {
   const mediaServers = plan.mediaServers.map((mediaServer) => ({ mediaServerId: mediaServer.mediaServerId, groups: mediaServer.targets.map((target) => target.groupId) }));
   if (json) {
-    output.line(
-      JSON.stringify({
-        type: 'plan',
-        upgradeId: plan.upgradeId,
-        image: request.image,
-        version: request.version,
-        concurrency: plan.concurrency,
-        ...(request.canary === undefined ? {} : { canary: request.canary }),
-        mediaServers,
-      }),
-    );
+    output.line(planJson(plan, request, { mediaServers }));
     return;
   }
   output.line(
