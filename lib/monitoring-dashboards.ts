@@ -11,6 +11,8 @@ import { UPGRADE_METRICS_NAMESPACE } from '../runtime/upgrade/state/audit-metric
 const PERIOD_SECONDS = 60;
 const WIDGET_WIDTH = 12;
 const WIDGET_HEIGHT = 6;
+/** CloudWatch refuses a graph widget with more metrics (a data center's per-group widgets reach it past 250 media servers). */
+export const MAX_METRICS_PER_WIDGET = 500;
 
 /** One line of a metric widget: namespace, name, dimension name/value pairs, then options. */
 type MetricLine = readonly (string | Record<string, unknown>)[];
@@ -28,10 +30,21 @@ export function metricLine(namespace: string, name: string, dimensions: Readonly
   return Object.keys(options).length > 0 ? [...line, options] : line;
 }
 
+/** A widget with more metrics than one graph may hold, as consecutive widgets titled `(1 of N)`, `(2 of N)`... */
+function withinMetricLimit(widget: MetricWidget): MetricWidget[] {
+  const parts = Math.ceil(widget.metrics.length / MAX_METRICS_PER_WIDGET);
+  if (parts <= 1) return [widget];
+  return Array.from({ length: parts }, (_, part) => ({
+    ...widget,
+    title: `${widget.title} (${part + 1} of ${parts})`,
+    metrics: widget.metrics.slice(part * MAX_METRICS_PER_WIDGET, (part + 1) * MAX_METRICS_PER_WIDGET),
+  }));
+}
+
 /** Lays the widgets out two to a row. */
 function dashboardBody(region: string, widgets: readonly MetricWidget[]): string {
   return JSON.stringify({
-    widgets: widgets.map((widget, index) => ({
+    widgets: widgets.flatMap(withinMetricLimit).map((widget, index) => ({
       type: 'metric',
       x: (index % 2) * WIDGET_WIDTH,
       y: Math.floor(index / 2) * WIDGET_HEIGHT,

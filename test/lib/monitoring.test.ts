@@ -247,6 +247,25 @@ describe('dashboard bodies (pure)', () => {
     const dc = JSON.parse(dataCenterDashboardBody({ region: 'us-east-1', groups: [] }));
     expect(dc.widgets.every((widget: { properties: { region: string } }) => widget.properties.region === 'us-east-1')).toBe(true);
   });
+
+  it('split a widget past the 500 metrics a CloudWatch graph takes, keeping every metric once', () => {
+    // 300 media servers x 2 groups: 600 lines in each per-group widget.
+    const groups = Array.from({ length: 300 }, (_, server) =>
+      ['blue', 'green'].map((groupId) => ({ groupId, mediaServer: `site/ms-${server}`, clusterName: 'c', serviceName: `s-${server}-${groupId}`, targetGroupArnSuffix: `tg-${server}`, loadBalancerArnSuffix: `lb-${server}` })),
+    ).flat();
+    type Widget = { properties: { title: string; metrics: unknown[][] } };
+    const widgets: Widget[] = JSON.parse(dataCenterDashboardBody({ region: 'us-east-1', groups })).widgets;
+    expect(widgets.every((widget) => widget.properties.metrics.length <= 500)).toBe(true);
+    const drains = widgets.filter((widget) => widget.properties.title.startsWith('Drains: calls left'));
+    expect(drains.map((widget) => [widget.properties.title, widget.properties.metrics.length])).toEqual([
+      ['Drains: calls left (1 of 2)', 500],
+      ['Drains: calls left (2 of 2)', 100],
+    ]);
+    const labels = drains.flatMap((widget) => widget.properties.metrics.map((line) => JSON.stringify(line[line.length - 1])));
+    expect(new Set(labels).size).toBe(600);
+    // Three per-group-id widgets of 2 lines stay whole.
+    expect(widgets.filter((widget) => !/\(\d of 2\)$/.test(widget.properties.title))).toHaveLength(3);
+  });
 });
 
 describe('SIP metric filter patterns (CloudWatch all-terms semantics)', () => {
