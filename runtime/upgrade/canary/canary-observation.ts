@@ -88,7 +88,8 @@ export class GroupCallTally {
     if (group === undefined || group === '') return;
     const connected = event.headers[CONNECTED_HEADER] === CALL_CONTROL_CONNECTED_VALUE;
     if (event.name === 'CHANNEL_HANGUP_COMPLETE') {
-      if (connected) this.countEnded(group, event.headers);
+      const call = endedGroupCall(event);
+      if (call) this.countEnded(call);
     } else if (event.name === 'CHANNEL_EXECUTE_COMPLETE' && event.headers['Application'] === 'socket') {
       if (!connected) this.of(group).refusedConnections++;
       else if (isUp(event.headers)) this.of(group).leftCalls++;
@@ -99,16 +100,15 @@ export class GroupCallTally {
     return Object.fromEntries([...this.counts].map(([group, counts]) => [group, { ...counts, failureCauses: { ...counts.failureCauses } }]));
   }
 
-  private countEnded(group: string, headers: Readonly<Record<string, string>>): void {
-    const counts = this.of(group);
+  private countEnded(call: EndedGroupCall): void {
+    const counts = this.of(call.groupId);
     counts.calls++;
-    const cause = headers['Hangup-Cause'] ?? headers['variable_hangup_cause'] ?? 'UNKNOWN';
-    if (isFailedHangupCause(cause)) {
+    if (call.failed) {
       counts.failedCalls++;
-      counts.failureCauses[cause] = (counts.failureCauses[cause] ?? 0) + 1;
+      counts.failureCauses[call.hangupCause] = (counts.failureCauses[call.hangupCause] ?? 0) + 1;
     }
-    const durationMs = callDurationMs(headers);
-    if (durationMs !== undefined && durationMs < this.shortCallMs) counts.shortCalls++;
+    const { createdAtMs, endedAtMs } = call;
+    if (createdAtMs !== undefined && endedAtMs !== undefined && endedAtMs >= createdAtMs && endedAtMs - createdAtMs < this.shortCallMs) counts.shortCalls++;
   }
 
   private of(group: string): MutableCounts {
@@ -121,12 +121,32 @@ export class GroupCallTally {
   }
 }
 
-/** From the channel's creation to its hangup (microsecond headers); undefined when the event lacks the times. */
-function callDurationMs(headers: Readonly<Record<string, string>>): number | undefined {
+/** A call that ended while a group had it (its call control took it), as its CHANNEL_HANGUP_COMPLETE tells. */
+export interface EndedGroupCall {
+  readonly groupId: string;
+  readonly hangupCause: string;
+  /** Ended with a failure hangup cause. */
+  readonly failed: boolean;
+  /** Epoch ms of the channel's creation and hangup (FreeSWITCH's microsecond headers); undefined when the event lacks them. */
+  readonly createdAtMs?: number;
+  readonly endedAtMs?: number;
+}
+
+/** The call a CHANNEL_HANGUP_COMPLETE reports the end of, when a group's call control had it; undefined otherwise. */
+export function endedGroupCall(event: EslEvent): EndedGroupCall | undefined {
+  const { headers } = event;
+  const groupId = headers[GROUP_HEADER];
+  if (event.name !== 'CHANNEL_HANGUP_COMPLETE' || !groupId || headers[CONNECTED_HEADER] !== CALL_CONTROL_CONNECTED_VALUE) return undefined;
+  const hangupCause = headers['Hangup-Cause'] ?? headers['variable_hangup_cause'] ?? 'UNKNOWN';
   const created = microseconds(headers['Caller-Channel-Created-Time']);
   const ended = microseconds(headers['Caller-Channel-Hangup-Time']) ?? microseconds(headers['Event-Date-Timestamp']);
-  if (created === undefined || ended === undefined || ended < created) return undefined;
-  return (ended - created) / 1_000;
+  return {
+    groupId,
+    hangupCause,
+    failed: isFailedHangupCause(hangupCause),
+    ...(created === undefined ? {} : { createdAtMs: created / 1_000 }),
+    ...(ended === undefined ? {} : { endedAtMs: ended / 1_000 }),
+  };
 }
 
 function microseconds(value: string | undefined): number | undefined {

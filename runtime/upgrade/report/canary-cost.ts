@@ -1,5 +1,5 @@
 import { decodeRouteTable } from '../../dialplan';
-import type { LedgerCall } from '../canary/call-ledger';
+import type { EndedGroupCall } from '../canary/canary-observation';
 import type { AuditEntry } from '../state/upgrade-records';
 
 /** What a failed canary cost: the calls its version had, and how fast its share went to 0 after its first failure. */
@@ -18,7 +18,7 @@ export interface CanaryCost {
 }
 
 /** The cost of `groupId`'s canary on one media server, from its upgrade's audit and the calls the media server reported. */
-export function canaryCost(groupId: string, audit: readonly AuditEntry[], calls: readonly LedgerCall[]): CanaryCost {
+export function canaryCost(groupId: string, audit: readonly AuditEntry[], calls: readonly EndedGroupCall[]): CanaryCost {
   const shareWrites = audit.filter((entry) => entry.groupId === groupId && entry.event.type === 'route-change' && entry.event.action === 'share');
   const shareOf = (entry: AuditEntry) => (entry.event.type === 'route-change' ? decodeRouteTable(entry.event.table).groups.find((group) => group.id === groupId)?.share : undefined);
   const firstShare = shareWrites.find((entry) => (shareOf(entry) ?? 0) > 0);
@@ -26,10 +26,12 @@ export function canaryCost(groupId: string, audit: readonly AuditEntry[], calls:
   if (!firstShare || firstShare.event.type !== 'route-change') return { canaryCalls: 0, failedCalls: 0, callsMeanwhile: 0 };
   const from = firstShare.event.startedAt;
   const until = shareZero?.at ?? Number.POSITIVE_INFINITY;
-  const canaryCalls = calls.filter((call) => call.groupId === groupId && call.createdAtMs >= from && call.createdAtMs <= until);
+  const createdAt = (call: EndedGroupCall) => call.createdAtMs ?? Number.NaN;
+  const canaryCalls = calls.filter((call) => call.groupId === groupId && createdAt(call) >= from && createdAt(call) <= until);
+  const failureEnds = canaryCalls.flatMap((call) => (call.failed && call.endedAtMs !== undefined ? [call.endedAtMs] : []));
   const failed = canaryCalls.filter((call) => call.failed);
-  const firstFailureAt = failed.length === 0 ? undefined : Math.min(...failed.map((call) => call.endedAtMs));
-  const callsMeanwhile = firstFailureAt === undefined ? 0 : canaryCalls.filter((call) => call.createdAtMs >= firstFailureAt).length;
+  const firstFailureAt = failureEnds.length === 0 ? undefined : Math.min(...failureEnds);
+  const callsMeanwhile = firstFailureAt === undefined ? 0 : canaryCalls.filter((call) => createdAt(call) >= firstFailureAt).length;
   const detectionMs = firstFailureAt === undefined || shareZero === undefined ? undefined : shareZero.at - firstFailureAt;
   return { canaryCalls: canaryCalls.length, failedCalls: failed.length, firstFailureAt, shareZeroAt: shareZero?.at, detectionMs, callsMeanwhile };
 }
