@@ -5,8 +5,8 @@
  * process is the orchestrator alone. `-- --media-servers N` runs a smaller fleet (see upgrade-bench-options.ts).
  *
  * Two paths, reported apart:
- * - the local CLI path (`voiceplane upgrade`): 250 ms polls, a drain wait woken by each hangup of the
- *   group on a kept ESL connection, redeploys that complete in process. Reports the orchestration
+ * - the local CLI path (`voiceplane upgrade`): its default 1 s polls, a drain wait woken by each hangup of the
+ *   group on a kept ESL connection (and at the end of the settle after the drain write), redeploys that complete in process. Reports the orchestration
  *   overhead beyond the natural drain time (target < 5 s for the whole fleet), route-edit latency, the
  *   orchestrator's CPU and memory, and calls dropped or refused (must be 0);
  * - the Step Functions path on 20 of the media servers: the deployed state machine definition under
@@ -25,7 +25,7 @@ import { seedLocalRoutes } from '../runtime/upgrade/inventory/local-fleet';
 import { inventoryMediaServerSessions } from '../runtime/upgrade/steps/media-server-sessions';
 import { createDocumentClient } from '../runtime/dynamodb/document-client';
 import { ensureTable } from '../runtime/dynamodb/tables';
-import { runUpgrade } from '../runtime/upgrade/flow/upgrade-orchestrator';
+import { DEFAULT_POLL_MS, runUpgrade } from '../runtime/upgrade/flow/upgrade-orchestrator';
 import type { GroupRecord } from '../runtime/upgrade/state/upgrade-records';
 import { parseUpgradeRequest } from '../runtime/upgrade/request/upgrade-request';
 import { DynamoUpgradeStateStore } from '../runtime/upgrade/state/upgrade-state-store';
@@ -50,7 +50,6 @@ const { mediaServers: MEDIA_SERVERS, concurrency: CONCURRENCY, stepFunctionsMedi
 const CONCURRENT_CALLS = 2 * MEDIA_SERVERS;
 const MIN_CALL_MS = 4_000;
 const MAX_CALL_MS = 8_000;
-const POLL_MS = 250;
 const IMAGE = 'voiceplane/call-control';
 
 const mediaServerId = (index: number) => `bench/ms-${String(index + 1).padStart(3, '0')}`;
@@ -103,7 +102,7 @@ async function main(): Promise<void> {
     }
     process.stdout.write(
       `fleet: ${MEDIA_SERVERS} (+${STEP_FUNCTIONS_MEDIA_SERVERS} for the Step Functions path) media servers x ${GROUPS.length} groups, ${concurrent} concurrent calls of ${MIN_CALL_MS / 1000}-${MAX_CALL_MS / 1000} s\n` +
-        `local CLI path (voiceplane upgrade): ${CONCURRENCY} media servers at a time, poll ${POLL_MS} ms, drain waits woken by each hangup of the group, redeploy in process\n`,
+        `local CLI path (voiceplane upgrade): ${CONCURRENCY} media servers at a time, poll ${DEFAULT_POLL_MS} ms (the CLI's default), drain waits woken by each hangup of the group, redeploy in process\n`,
     );
 
     let peakRss = process.memoryUsage().rss;
@@ -124,7 +123,7 @@ async function main(): Promise<void> {
       upgradeId: 'bench',
       steps,
       store,
-      pollMs: POLL_MS,
+      pollMs: DEFAULT_POLL_MS,
       groupCallEnded: (mediaServerId, groupId, signal) => mediaServers.groupCallEnded(mediaServerId, groupId, signal),
     });
     const wallMs = Date.now() - startedAt;

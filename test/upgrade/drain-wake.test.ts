@@ -1,10 +1,10 @@
 import { CALL_CONTEXT } from '../support/media-server-fixture';
 import { useFleetAndTable } from '../support/upgrade/fleet-and-table';
-import { upgradeFleet } from '../support/upgrade/upgrade-harness';
+import { FAST_STEPS, upgradeFleet } from '../support/upgrade/upgrade-harness';
 import { waitFor } from '../support/wait-for';
 
-/** Ten times the calls' length: a drain that ends before one poll has passed was woken by the hangups. */
-const POLL_MS = 20_000;
+/** Three times the longest call: a drain that ends before one poll has passed was woken by the hangups (or the settle's end). */
+const POLL_MS = 6_000;
 
 describe('drain wait woken by the end of the group calls (simulator + call-control processes + dynalite)', () => {
   const shared = useFleetAndTable();
@@ -26,5 +26,16 @@ describe('drain wait woken by the end of the group calls (simulator + call-contr
     expect(drained.elapsedMs).toBeLessThan(POLL_MS);
     // One check after each hangup, none waiting for the poll.
     expect(checks.length).toBeGreaterThanOrEqual(3);
+  });
+
+  it('finds a group without calls drained when the settle after the drain write has passed, not a poll later', async () => {
+    const run = await upgradeFleet(shared.fleet, shared.table, { upgradeId: 'settled-drain', request: { groups: ['green'] }, pollMs: POLL_MS, wakeOnCallEnd: true });
+
+    expect(run.summary.status).toBe('succeeded');
+    const checks = run.progress.filter((event) => event.step === 'checkDrain');
+    // Checked at once after the write (no call, settle still running), then once more as the settle ends.
+    expect(checks.map((check) => check.remainingCalls)).toEqual([0, 0]);
+    expect(run.summary.mediaServers[0].groups[0].drainSeconds).toBeGreaterThanOrEqual(FAST_STEPS.drainSettleMs! / 1000);
+    expect(checks[1].elapsedMs).toBeLessThan(POLL_MS);
   });
 });

@@ -149,7 +149,7 @@ describe('group upgrade steps, one at a time (simulator + call-control processes
     fleet.simulator.killCall(call.uuid);
     await waitFor(() => fleet.simulator.stats().activeCalls === 0, { message: 'call ended' });
     clock.ms += 1_000;
-    expect(await steps().checkDrain(upgrade)).toEqual({ remainingCalls: 0, elapsedSeconds: 1, drained: false, timedOut: false });
+    expect(await steps().checkDrain(upgrade)).toEqual({ remainingCalls: 0, elapsedSeconds: 1, drained: false, timedOut: false, settlesInMs: 1_000 });
     clock.ms += 1_000;
     expect(await steps().checkDrain(upgrade)).toEqual({ remainingCalls: 0, elapsedSeconds: 2, drained: true, timedOut: false });
     expect((await store.getGroup(upgrade))?.phase).toBe('drained');

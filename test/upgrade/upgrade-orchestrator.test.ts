@@ -108,6 +108,23 @@ describe('runUpgrade', () => {
     ]);
   });
 
+  it('checks the drain at once after its write, then when its settle ends if no call is left, not a poll later', async () => {
+    let checks = 0;
+    const steps = scriptedSteps({
+      checkDrain: async () => (++checks === 1 ? { remainingCalls: 0, elapsedSeconds: 0, drained: false, timedOut: false, settlesInMs: 1_700 } : { remainingCalls: 0, elapsedSeconds: 2, drained: true, timedOut: false }),
+    });
+    await runUpgrade({
+      request: parseUpgradeRequest({ image: 'repo/cc', version: '2.0.0', groups: ['blue'], mediaServers: ['west/ms-1'] }),
+      inventory,
+      upgradeId: 'drain-settled',
+      steps,
+      store: table.store(systemClock),
+      pollMs: 5_000,
+      sleep: async (ms) => void steps.calls.push(`sleep ${ms}`),
+    });
+    expect(steps.calls.slice(steps.calls.indexOf('drain'), steps.calls.indexOf('deploy'))).toEqual(['drain', 'checkDrain', 'sleep 1700', 'checkDrain']);
+  });
+
   it('checks the rollout at once after deploy (a deployment done within it waits no poll), then after each poll while it runs', async () => {
     let checks = 0;
     const steps = scriptedSteps({ checkDeployment: async () => ({ complete: ++checks === 3, failed: false, detail: `check ${checks}` }) });
@@ -123,7 +140,6 @@ describe('runUpgrade', () => {
     // The scripted steps keep no record, so the flow's path is what this shows (from the drain to the restore).
     expect(steps.calls.slice(steps.calls.indexOf('drain'))).toEqual([
       'drain',
-      'sleep 1000',
       'checkDrain',
       'deploy',
       'checkDeployment',

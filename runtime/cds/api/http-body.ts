@@ -83,12 +83,16 @@ export function parsePathParameter(value: string, schema: z.ZodType<string>, nam
   return parsed.data;
 }
 
+/**
+ * JSON is UTF-8 by definition (RFC 8259: the media type has no charset parameter). Only the answer to a GET could be
+ * cached, so only it says not to be: a peer's replies to its POSTs, every few milliseconds, carry no header they need not.
+ */
 export function sendJson(response: ServerResponse, status: number, body: unknown): void {
   const text = body === undefined ? '' : JSON.stringify(body);
   response.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
+    'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
-    'cache-control': 'no-store',
+    ...(response.req.method === 'GET' ? { 'cache-control': 'no-store' } : {}),
   });
   response.end(text);
 }

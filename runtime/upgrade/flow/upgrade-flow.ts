@@ -92,7 +92,7 @@ export interface FlowWait {
   readonly type: 'wait';
   /**
    * `poll`: the poll interval; `firstPoll`: the first check after a write, which Step Functions makes sooner
-   * (`firstPollSeconds`) and a local runner as any poll; otherwise the ISO time held in that field.
+   * (`firstPollSeconds`) and a local runner at once; otherwise the ISO time held in that field.
    */
   readonly until: 'poll' | 'firstPoll' | 'preflight.retryAt';
   /** A runner that can hear a call of the group end may stop waiting then (Step Functions just polls). */

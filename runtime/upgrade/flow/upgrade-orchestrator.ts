@@ -31,6 +31,9 @@ import {
   type PreflightCheck,
 } from './upgrade-steps';
 
+/** Between two drain or deployment checks of `voiceplane upgrade` (drain waits are also woken by each hangup of the group). */
+export const DEFAULT_POLL_MS = 1_000;
+
 export interface RunUpgradeOptions {
   readonly request: UpgradeRequest;
   readonly inventory: FleetInventory;
@@ -40,7 +43,7 @@ export interface RunUpgradeOptions {
   readonly store: UpgradeStateStore;
   readonly clock?: Clock;
   readonly sleep?: Sleep;
-  /** Between two drain or deployment checks (default 1 000 ms). */
+  /** Between two drain or deployment checks (default DEFAULT_POLL_MS). */
   readonly pollMs?: number;
   /**
    * Settles when a call of the group ends on the media server (or `signal` aborts): a drain wait then
@@ -102,7 +105,7 @@ class MediaServerRunner {
 
   constructor(private readonly options: RunUpgradeOptions, private readonly clock: Clock) {
     this.sleep = options.sleep ?? systemSleep;
-    this.pollMs = options.pollMs ?? 1_000;
+    this.pollMs = options.pollMs ?? DEFAULT_POLL_MS;
     this.retryIntervalMs = options.retryIntervalMs ?? RETRY_POLICY.intervalSeconds * 1000;
   }
 
@@ -222,7 +225,13 @@ class MediaServerRunner {
       const until = Date.parse(String(readField(document as unknown as Record<string, unknown>, state.until)));
       return this.sleep(Math.max(0, until - this.clock.now()), this.options.signal);
     }
-    return state.wakeOnGroupCallEnd ? this.pauseUntilGroupCallEnds(document.target) : this.pause();
+    if (!state.wakeOnGroupCallEnd) return this.pause();
+    // Checked at once after the drain write: with no call left, the check says how long the settle has to run.
+    if (state.until === 'firstPoll') return;
+    // No call is left to hang up and wake the wait: it ends with the settle.
+    const settlesInMs = document.drain?.settlesInMs;
+    if (settlesInMs !== undefined && settlesInMs < this.pollMs) return this.sleep(settlesInMs, this.options.signal);
+    return this.pauseUntilGroupCallEnds(document.target);
   }
 
   private async withRetry<T>(call: () => Promise<T>): Promise<T> {

@@ -70,6 +70,11 @@ export interface DrainCheck {
   readonly drained: boolean;
   /** `maxDrainSeconds` has passed with calls remaining. */
   readonly timedOut: boolean;
+  /**
+   * No call is left but the settle after the route write has not passed: the check that can find the group
+   * drained is due this long from now (a runner that can wait exactly need not wait a whole poll).
+   */
+  readonly settlesInMs?: number;
 }
 
 /** Result of `checkDeployment`. */

@@ -178,7 +178,14 @@ class Steps implements GroupUpgradeSteps {
     const elapsedMs = now - drainWrittenAt;
     const drained = count === 0 && elapsedMs >= this.settings.drainSettleMs;
     const timedOut = !drained && elapsedMs >= target.maxDrainSeconds * 1000;
-    const check: DrainCheck = { remainingCalls: count, elapsedSeconds: seconds(elapsedMs), drained, timedOut };
+    const settling = count === 0 && !drained;
+    const check: DrainCheck = {
+      remainingCalls: count,
+      elapsedSeconds: seconds(elapsedMs),
+      drained,
+      timedOut,
+      ...(settling ? { settlesInMs: this.settings.drainSettleMs - elapsedMs } : {}),
+    };
     const firstTimeout = timedOut && record.timedOutAt === undefined;
     const sample =
       drained || firstTimeout || record.lastSampleAt === undefined || record.lastCount !== count || now - record.lastSampleAt >= this.settings.drainSampleIntervalMs;
