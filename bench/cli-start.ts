@@ -6,7 +6,7 @@
 import { spawn } from 'child_process';
 import { existsSync } from 'fs';
 import * as path from 'path';
-import { percentile } from './support/upgrade-figures';
+import { percentile } from './support/measure';
 
 const BIN = path.join(__dirname, '../bin/voiceplane.js');
 const RUNS = 10;

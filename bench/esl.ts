@@ -13,7 +13,7 @@ import * as path from 'path';
 import { EslClient } from '../runtime/esl';
 import { MediaServerClient } from '../runtime/media-server';
 import { findFreeSwitchBinary } from '../runtime/local-freeswitch/local-freeswitch';
-import { percentile, processCpuSeconds } from './support/measure';
+import { mean, percentile, processCpuSeconds } from './support/measure';
 import { benchmarkRealFreeSwitch } from './support/real-freeswitch-bench';
 import { spawnCallControl } from '../test/support/call-control-fixture';
 import { SIMULATOR_PASSWORD } from '../test/support/media-server-fixture';
@@ -90,7 +90,6 @@ async function timeCall(call: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e3;
 }
 
-const mean = (values: readonly number[]) => values.reduce((sum, value) => sum + value, 0) / values.length;
 
 /**
  * The same api call through raw modesl and through runtime/esl, alternating which goes first call by call (and

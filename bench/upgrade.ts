@@ -14,7 +14,6 @@
  *   every 10 s; the rollout checked at once after Deploy), each task a fresh ESL connection as in Lambda;
  *   its overhead beside the poll model (the drain seen at the first check after it ended).
  */
-import { readFileSync } from 'fs';
 import * as path from 'path';
 import { systemClock, systemSleep } from '../runtime/shared/clock';
 import type { GroupDeployer } from '../runtime/upgrade/deployers/deployer';
@@ -33,7 +32,8 @@ import { SIMULATOR_PASSWORD } from '../test/support/media-server-fixture';
 import { pollOverheadMs, runStepFunctionsUpgrade, STEP_FUNCTIONS_FIRST_POLL_MS, STEP_FUNCTIONS_POLL_MS } from './support/step-functions-upgrade';
 import { BenchGroupDeployer } from './support/upgrade-bench-deployer';
 import { parseUpgradeBenchOptions, type UpgradeBenchOptions } from './support/upgrade-bench-options';
-import { naturalDrainMs, percentile, scheduledWallMs } from './support/upgrade-figures';
+import { mean, percentile, processCpuSeconds } from './support/measure';
+import { naturalDrainMs, scheduledWallMs } from './support/upgrade-figures';
 import { IpcProcess } from './support/upgrade-ipc';
 import type { SwitchCalls } from './support/upgrade-switches';
 
@@ -113,7 +113,7 @@ async function main(): Promise<void> {
       peakHeap = Math.max(peakHeap, memory.heapUsed);
     }, 100);
     const helpers = { 'media servers': switches, 'call control': callControl, dynalite: dynamo };
-    const helperCpuBefore = Object.values(helpers).map((helper) => processCpuSeconds(helper.child.pid));
+    const helperCpuBefore = Object.values(helpers).map((helper) => processCpuSeconds(helper.child.pid!));
     const cpuBefore = process.cpuUsage();
     const startedAt = Date.now();
     const request = parseUpgradeRequest({ image: IMAGE, version: '1.1.0', groups: [...GROUPS], mediaServers: localIds, concurrency: CONCURRENCY, maxDrainSeconds: 120 });
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
     });
     const wallMs = Date.now() - startedAt;
     const cpu = process.cpuUsage(cpuBefore);
-    const helperCpu = Object.keys(helpers).map((name, index) => `${name} ${(processCpuSeconds(Object.values(helpers)[index].child.pid) - helperCpuBefore[index]).toFixed(1)} s`);
+    const helperCpu = Object.keys(helpers).map((name, index) => `${name} ${(processCpuSeconds(Object.values(helpers)[index].child.pid!) - helperCpuBefore[index]).toFixed(1)} s`);
     clearInterval(sampler);
     await mediaServers.close();
 
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
       `wall time: ${ms(wallMs)}; natural drains scheduled ${CONCURRENCY} at a time: ${ms(idealWallMs)}`,
       `orchestration overhead beyond the natural drain time (whole fleet): ${ms(wallMs - idealWallMs)} (target < 5 s)`,
       `per group, drain write -> restored, beyond its natural drain: p50 ${ms(percentile(groupOverheads, 0.5))}, p99 ${ms(percentile(groupOverheads, 0.99))}`,
-      `per group, p50 / p99: ${segments.map(([name, values]) => `${name} ${ms(percentile(values, 0.5))} / ${ms(percentile(values, 0.99))}`).join('; ')}`,
+      `per group, mean / p50 / p99: ${segments.map(([name, values]) => `${name} ${ms(mean(values))} / ${ms(percentile(values, 0.5))} / ${ms(percentile(values, 0.99))}`).join('; ')}`,
       `route edits (read, db insert, read-back): ${routeEdits.length}, p50 ${percentile(routeEdits, 0.5).toFixed(1)} ms, p99 ${percentile(routeEdits, 0.99).toFixed(
         1,
       )} ms, max ${Math.max(...routeEdits).toFixed(1)} ms`,
@@ -222,13 +222,6 @@ async function drainFigures(store: DynamoUpgradeStateStore, upgradeId: string, p
   return { records, natural, groupOverheads };
 }
 
-/** CPU seconds a process has used so far, from /proc (Linux). */
-function processCpuSeconds(pid: number | undefined): number {
-  if (pid === undefined) return NaN;
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  const CLOCK_TICKS_PER_SECOND = 100;
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-}
 
 /** Where each group's time went, segment by segment (from the records' timestamps). */
 function breakdown(records: readonly GroupRecord[], natural: ReadonlyMap<string, number>): [string, number[]][] {

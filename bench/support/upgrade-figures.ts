@@ -1,10 +1,5 @@
 /** Pure arithmetic of the upgrade benchmark's report. */
 
-export function percentile(values: readonly number[], fraction: number): number {
-  const sorted = [...values].sort((first, second) => first - second);
-  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * fraction))];
-}
-
 /**
  * How long `durations` take on `concurrency` workers taking them in order (what the orchestrator's pool
  * does): the wall time the fleet would need if orchestration cost nothing.

@@ -138,7 +138,7 @@ export class DynamoUpgradeStateStore implements UpgradeStateStore {
   async ensureGroup(key: GroupKey, release: { image: string; version: string }): Promise<GroupRecord> {
     const now = this.now();
     const record: GroupRecord = { ...key, ...release, phase: 'pending', createdAt: now, updatedAt: now };
-    await this.putIfAbsent({ ...groupKey(key), ...record, expiresAt: this.expiresAt(now) });
+    if (await this.putIfAbsent({ ...groupKey(key), ...record, expiresAt: this.expiresAt(now) })) return record;
     const stored = await this.getGroup(key);
     if (stored === undefined) throw new CorruptStateError(describeKey(key), 'missing right after it was written');
     return stored;
@@ -245,11 +245,14 @@ export class DynamoUpgradeStateStore implements UpgradeStateStore {
     return Math.floor((fromMs + this.retentionMs) / 1000);
   }
 
-  private async putIfAbsent(item: Record<string, unknown>): Promise<void> {
+  /** True if `item` was written, false if an item with its key was already there. */
+  private async putIfAbsent(item: Record<string, unknown>): Promise<boolean> {
     try {
       await this.options.client.send(new PutCommand({ TableName: this.options.tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+      return true;
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      return false;
     }
   }
 

@@ -115,8 +115,9 @@ class Steps implements GroupUpgradeSteps {
   async preflight(input: GroupUpgradeTarget, earlierRun: EarlierRunLease | null = null): Promise<PreflightCheck> {
     const target = this.parse(input);
     const key = keyOf(target);
-    const existing = await this.deps.store.getGroup(key);
-    const haltedBy = existing === undefined || existing.phase === 'pending' ? (await this.deps.store.getUpgrade(target.upgradeId))?.haltedBy : undefined;
+    // Read together: a group not started yet (every group of a fresh run) needs both.
+    const [existing, upgrade] = await Promise.all([this.deps.store.getGroup(key), this.deps.store.getUpgrade(target.upgradeId)]);
+    const haltedBy = existing === undefined || existing.phase === 'pending' ? upgrade?.haltedBy : undefined;
     if (haltedBy !== undefined) throw new UpgradeStepError('PreflightFailed', `${describe(target)} not started: upgrade ${target.upgradeId} was halted (${haltedBy})`);
     if (existing !== undefined && (existing.phase === 'failed' || existing.phase === 'rolled-back')) {
       throw new UpgradeStepError('PreflightFailed', `${describe(target)} already ended ${existing.phase} in upgrade ${target.upgradeId}: ${existing.failure ?? 'no reason recorded'}; start a new upgrade`);
