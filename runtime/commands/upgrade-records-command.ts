@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { systemClock } from '../shared/clock';
 import { renderUpgradeReport } from '../upgrade/report/upgrade-report';
 import type { GroupRecord, UpgradeRecord } from '../upgrade/state/upgrade-records';
-import { DynamoUpgradeStateStore, type UpgradeStateStore } from '../upgrade/state/upgrade-state-store';
+import { CorruptStateError, DynamoUpgradeStateStore, type UpgradeStateStore } from '../upgrade/state/upgrade-state-store';
 import { CliError } from './cli-error';
 import { parseOptions } from './option-schema';
 import { formatTable, type Output } from './output';
@@ -119,6 +119,10 @@ export async function runUpgradeRecordsCommand(action: UpgradeRecordAction, valu
   const state = await openUpgradeState(values, context.env);
   try {
     await work(new DynamoUpgradeStateStore({ client: state.client, tableName: state.tableName, clock: systemClock }));
+  } catch (error) {
+    // A damaged item is the state's problem, said as such, not a failure of the command.
+    if (error instanceof CorruptStateError) throw new CliError(error.message);
+    throw error;
   } finally {
     await state.close();
   }

@@ -1,3 +1,4 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mkdtempSync, readFileSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
@@ -112,6 +113,14 @@ describe('upgrade plan, status, history and report', () => {
       expect.stringMatching(new RegExp(`^records-1 +\\S+ +${IMAGE}:1\\.1\\.0 +2 restored$`)),
     ]);
     expect(JSON.parse((await cli(['upgrade', 'history', '--limit', '1', '--json', ...state()])).stdout[0]).upgrades.map((upgrade: { upgradeId: string }) => upgrade.upgradeId)).toEqual(['records-2']);
+  });
+
+  it('status of an upgrade whose stored request is not JSON: one line naming the field, exit 1', async () => {
+    await shared.table.client.send(new PutCommand({ TableName: shared.table.tableName, Item: { pk: 'upgrade#garbled', sk: 'upgrade', upgradeId: 'garbled', request: '{"image":', createdAt: 1 } }));
+    const status = await cli(['upgrade', 'status', '--upgrade-id', 'garbled', ...state()]);
+    expect(status.code).toBe(1);
+    expect(status.stdout).toEqual([]);
+    expect(status.stderr).toEqual([expect.stringMatching(/^voiceplane: upgrade state table: upgrade garbled is malformed: request: is not JSON text$/)]);
   });
 
   it('report: one self-contained HTML page', async () => {

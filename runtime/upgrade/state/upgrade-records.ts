@@ -90,10 +90,19 @@ export type GroupRecord = z.output<typeof groupRecordSchema>;
 /** The fields a step may change (identity and timestamps are the store's). */
 export type GroupRecordChanges = Partial<Omit<GroupRecord, 'upgradeId' | 'mediaServerId' | 'groupId' | 'createdAt' | 'updatedAt' | 'phase'>>;
 
+function isJsonText(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export const upgradeRecordSchema = z.object({
   upgradeId: z.string(),
-  /** The validated request, as JSON text (DynamoDB maps cannot hold every JSON value the same way). */
-  request: z.string(),
+  /** The validated request, as JSON text (DynamoDB maps cannot hold every JSON value the same way); readers parse it. */
+  request: z.string().refine(isJsonText, 'is not JSON text'),
   createdAt: z.number(),
   /** Why no further group may start (a canary failed: the version is bad); set once. */
   haltedBy: z.string().optional(),
