@@ -3,6 +3,7 @@ import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboar
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm';
 import { AlarmTopic } from './alarm-topic';
 import { markComponent } from './component';
+import { longTextToken } from './long-text-token';
 import { UPGRADE_METRICS_NAMESPACE } from '../runtime/upgrade/state/audit-metrics';
 import { DashboardCallControlGroup, dataCenterDashboardBody } from './monitoring-dashboards';
 import { notifyingAlarm } from './notifying-alarm';
@@ -52,7 +53,7 @@ export class DataCenterMonitoring extends Construct {
     this.alarmTopic = new AlarmTopic(this, 'AlarmTopic', { name: `${props.name}-alarms`, region: props.region, topicArn: props.topicArn, kmsKeyArn: props.kmsKeyArn });
     const topicArn = this.alarmTopic.topicArn;
 
-    this.dashboard = new CloudwatchDashboard(this, 'Dashboard', { dashboardName: props.name, dashboardBody: dataCenterDashboardBody({ region: props.region, groups: props.groups }) });
+    this.dashboard = new CloudwatchDashboard(this, 'Dashboard', { dashboardName: props.name, dashboardBody: longTextToken(dataCenterDashboardBody({ region: props.region, groups: props.groups })) });
 
     // The load balancer reports target health every minute while it exists: silence is no evidence of health.
     this.callControlUnhealthyAlarms = props.groups.map((group) =>

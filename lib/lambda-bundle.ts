@@ -5,7 +5,7 @@ import * as path from 'path';
 import { Construct } from 'constructs';
 import { AssetType, TerraformAsset } from 'cdktf';
 // A dependency, not a development one: the published package bundles its compiled handlers at the user's synth.
-import { buildSync } from 'esbuild';
+import { buildSync, stop as stopEsbuild } from 'esbuild';
 import { ZipEntry, zipArchive, zipEntry } from './zip-archive';
 
 export interface LambdaBundleProps {
@@ -45,6 +45,9 @@ function bundleOnce(entry: string): Map<string, PackageFile> {
     legalComments: 'none',
     logLevel: 'error',
   });
+  // buildSync leaves esbuild's service process running (over 150 MB resident) until this process exits; a synth
+  // bundles each entry once, at its first data center.
+  void stopEsbuild();
   const files = new Map(
     outputFiles.map((file): [string, PackageFile] => {
       const name = path.basename(file.path);

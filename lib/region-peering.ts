@@ -5,6 +5,7 @@ import { Route } from '@cdktf/provider-aws/lib/route';
 import { VpcPeeringConnection } from '@cdktf/provider-aws/lib/vpc-peering-connection';
 import { VpcPeeringConnectionAccepterA as VpcPeeringConnectionAccepter } from '@cdktf/provider-aws/lib/vpc-peering-connection-accepter';
 import { markComponent } from './component';
+import { resolvedOnce } from './resolved-once';
 import { cidrsOverlap } from '../runtime/net/ipv4';
 
 export interface PeeredVpc {
@@ -25,6 +26,22 @@ export interface RegionPeeringProps {
   readonly requester: PeeredVpc;
   /** The side that accepts it (the data center, or the earlier site), in the same region or another. */
   readonly accepter: PeeredVpc;
+}
+
+/**
+ * The route table ids of each side by index, one expression each: a site's side is the same object in its peering to
+ * every data center and every earlier site, so each is resolved once rather than once per route (a hundredth site has
+ * 99 peerings).
+ */
+const routeTableIdsBySide = new WeakMap<PeeredVpc, string[]>();
+
+function routeTableIdAt(side: PeeredVpc, index: number): string {
+  let ids = routeTableIdsBySide.get(side);
+  if (!ids) {
+    ids = Array.from({ length: side.routeTableCount }, (_, at) => resolvedOnce(Fn.element(side.routeTableIds, at)));
+    routeTableIdsBySide.set(side, ids);
+  }
+  return ids[index];
 }
 
 /**
@@ -63,7 +80,7 @@ export class RegionPeering extends Construct {
       for (let index = 0; index < from.routeTableCount; index++) {
         new Route(this, `${label}${index}`, {
           provider: from.provider,
-          routeTableId: Fn.element(from.routeTableIds, index),
+          routeTableId: routeTableIdAt(from, index),
           destinationCidrBlock: to.cidrBlock,
           vpcPeeringConnectionId: connection.id,
           dependsOn: [acceptance],

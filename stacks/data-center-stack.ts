@@ -10,7 +10,12 @@ import { storeStackState } from './stack-state';
 
 /** One central data center: its own region, provider and state. */
 export class DataCenterStack extends SelfContainedStack {
-  public readonly dataCenter: CentralDataCenter;
+  private builtDataCenter?: CentralDataCenter;
+
+  /** The data center's constructs (until the stack is released). */
+  public get dataCenter(): CentralDataCenter {
+    return this.unlessReleased(this.builtDataCenter);
+  }
 
   constructor(scope: Construct, topology: Topology, dc: DataCenter, profile: DeploymentProfile, stateBackend: StateBackend) {
     const stackName = dataCenterStackName(topology.platform, dc.id);
@@ -31,7 +36,7 @@ export class DataCenterStack extends SelfContainedStack {
         })),
     );
     const servedSites = topology.sites.filter((site) => served.some((server) => server.siteId === site.id));
-    this.dataCenter = new CentralDataCenter(this, 'DataCenter', {
+    this.builtDataCenter = new CentralDataCenter(this, 'DataCenter', {
       platform: topology.platform,
       dataCenterId: dc.id,
       region: dc.region,
@@ -49,5 +54,10 @@ export class DataCenterStack extends SelfContainedStack {
     Aspects.of(this).add(new ComponentTags());
     Aspects.of(this).add(new RequireImdsV2());
     Aspects.of(this).add(new RestrictOpenIngress());
+  }
+
+  public override release(): void {
+    super.release();
+    this.builtDataCenter = undefined;
   }
 }

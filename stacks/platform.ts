@@ -1,10 +1,12 @@
-import { App, TerraformStack } from 'cdktf';
+import { App } from 'cdktf';
 import { StateBackend, Topology, dataCenterStackName, siteStackName } from '../lib';
 import { DataCenterStack } from './data-center-stack';
 import { DeploymentProfile } from './deployment-profile';
+import { SelfContainedStack } from './self-contained-stack';
 import { SiteStack } from './site-stack';
 import { selectStacks } from './stack-selection';
 import { stackStateBackend } from './state-backend-settings';
+import { markTokenRegistry } from './token-registry';
 
 export interface Platform {
   readonly dataCenterStacks: DataCenterStack[];
@@ -26,7 +28,7 @@ export function buildPlatform(
   profile: DeploymentProfile,
   stateBackend: StateBackend | undefined = topology.stateBackend,
   stacks: ReadonlySet<string> = selectStacks(topology, undefined),
-  onStackBuilt: (stack: TerraformStack) => void = () => undefined,
+  onStackBuilt: (stack: SelfContainedStack) => void = () => undefined,
 ): Platform {
   const backend = stackStateBackend(profile, stateBackend);
   const dataCenterStacks = new Map<string, DataCenterStack>();
@@ -53,8 +55,9 @@ export function buildPlatform(
 
 /**
  * Writes what `buildPlatform` then `app.synth()` write (every stack's directory and the manifest), one stack at a
- * time: each stack is synthesized as soon as it is built and then emptied of its constructs, so a synth never holds
- * more than one stack's constructs, however many sites the platform has. `app` must not be synthesized again.
+ * time: each stack is synthesized as soon as it is built, then released with the tokens it registered, so a synth
+ * never holds more than one stack's constructs, however many sites the platform has. `app` must not be synthesized
+ * again, and the stacks' constructs cannot be read afterwards.
  */
 export function synthesizePlatform(
   app: App,
@@ -64,10 +67,12 @@ export function synthesizePlatform(
   stacks: ReadonlySet<string> = selectStacks(topology, undefined),
 ): void {
   const session = { outdir: app.outdir, skipValidation: app.skipValidation, manifest: app.manifest };
+  const tokensBefore = markTokenRegistry();
   buildPlatform(app, topology, profile, stateBackend, stacks, (stack) => {
     stack.prepareStack();
     stack.synthesizer.synthesize(session);
-    for (const child of [...stack.node.children]) stack.node.tryRemoveChild(child.node.id);
+    stack.release();
+    tokensBefore.releaseNewer();
   });
   app.manifest.writeToFile();
 }

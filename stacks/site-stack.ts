@@ -18,7 +18,12 @@ import { storeStackState } from './stack-state';
  * never depends on a later one. The CDS peer URLs come from the topology alone.
  */
 export class SiteStack extends SelfContainedStack {
-  public readonly site: MspSite;
+  private builtSite?: MspSite;
+
+  /** The site's constructs (until the stack is released). */
+  public get site(): MspSite {
+    return this.unlessReleased(this.builtSite);
+  }
 
   constructor(scope: Construct, topology: Topology, site: Site, profile: DeploymentProfile, stateBackend: StateBackend) {
     const stackName = siteStackName(topology.platform, site.id);
@@ -43,7 +48,7 @@ export class SiteStack extends SelfContainedStack {
       return { dc, reference, provider };
     });
 
-    this.site = new MspSite(this, 'Site', {
+    this.builtSite = new MspSite(this, 'Site', {
       platform: topology.platform,
       site,
       runtimeImage: topology.runtimeImage,
@@ -135,5 +140,10 @@ export class SiteStack extends SelfContainedStack {
     Aspects.of(this).add(new ComponentTags());
     Aspects.of(this).add(new RequireImdsV2());
     Aspects.of(this).add(new RestrictOpenIngress());
+  }
+
+  public override release(): void {
+    super.release();
+    this.builtSite = undefined;
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'os';
 import * as path from 'path';
 import { App, AssetType, TerraformAsset, TerraformStack } from 'cdktf';
 import { LambdaBundle } from '../../lib';
+import { waitFor } from '../support/wait-for';
 
 const FILES = { 'fleet-inventory.json': '{"mediaServers":[]}\n', 'notes.txt': 'second extra file\n' };
 
@@ -30,6 +31,21 @@ function unzip(zip: Buffer): string {
   writeFileSync(file, zip);
   execFileSync('unzip', ['-q', file, '-d', path.join(dir, 'out')]);
   return path.join(dir, 'out');
+}
+
+/** Command lines of this process's children that run esbuild (Linux /proc). */
+function esbuildChildren(): string[] {
+  return readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .flatMap((pid) => {
+      try {
+        const parent = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+        const command = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+        return parent === process.pid && command.includes('esbuild') ? [command] : [];
+      } catch {
+        return []; // The process ended while being read.
+      }
+    });
 }
 
 describe('LambdaBundle', () => {
@@ -73,6 +89,11 @@ describe('LambdaBundle', () => {
     expect(second.bundle.assetHash).toBe(first.bundle.assetHash);
     expect(zipOf('second', second.zip).equals(zipOf('first', first.zip))).toBe(true);
     expect(changed.bundle.assetHash).not.toBe(first.bundle.assetHash);
+  });
+
+  it('leaves no esbuild process running once it has bundled (its service holds over 150 MB until the synth exits)', async () => {
+    new LambdaBundle(new TerraformStack(new App({ outdir: mkdtempSync(path.join(tmpdir(), 'voiceplane-bundle-')) }), 'one'), 'Code', { entry: entryModule() });
+    await waitFor(() => esbuildChildren().length === 0, { timeoutMs: 5000, message: 'no esbuild child process left' });
   });
 
   it('refuses an extra file that would replace the bundle or is not a plain file name', () => {

@@ -5,7 +5,10 @@ import { App } from 'cdktf';
 import { Topology, parseTopology } from '../../lib';
 import { generateTopology } from '../../stacks/generate-topology';
 import { buildPlatform, synthesizePlatform } from '../../stacks/platform';
+import { DataCenterStack } from '../../stacks/data-center-stack';
+import { SiteStack } from '../../stacks/site-stack';
 import { selectStacks } from '../../stacks/stack-selection';
+import { registeredTokenCount } from '../../stacks/token-registry';
 
 /** Every file below `dir` (relative path -> content). */
 function filesBelow(dir: string): Map<string, Buffer> {
@@ -64,5 +67,17 @@ describe('synthesizePlatform (what the app runs)', () => {
     expect(app.node.children.map((stack) => [stack.node.id, stack.node.children.length])).toEqual(
       ['bench-dc-dc-0', 'bench-dc-dc-1', 'bench-site-site-0', 'bench-site-site-1', 'bench-site-site-2', 'bench-site-site-3'].map((name) => [name, 0]),
     );
+    const [dataCenterStack, , siteStack] = app.node.children as [DataCenterStack, DataCenterStack, SiteStack];
+    expect(() => dataCenterStack.dataCenter).toThrow('stack bench-dc-dc-0: its constructs were released after it was synthesized');
+    expect(() => siteStack.site).toThrow('stack bench-site-site-0: its constructs were released after it was synthesized');
+  });
+
+  it('keeps none of the tokens the stacks registered (each holds its stack and constructs) once they are written', () => {
+    const before = registeredTokenCount();
+    buildPlatform(freshApp(), example, 'aws');
+    const built = registeredTokenCount();
+    expect(built).toBeGreaterThan(before);
+    synthesizePlatform(freshApp(), generated, 'aws');
+    expect(registeredTokenCount()).toBe(built);
   });
 });
