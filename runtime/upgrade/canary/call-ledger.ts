@@ -1,5 +1,5 @@
-import { ReconnectingEslClient } from '../../esl';
 import { endedGroupCall, type EndedGroupCall } from './canary-observation';
+import { openEventConnection } from './event-connection';
 
 /** Every call of every group that ends on one media server while the ledger runs. */
 export interface CallLedger {
@@ -14,14 +14,12 @@ export interface CallLedger {
  */
 export async function startCallLedger(esl: { readonly host: string; readonly port: number; readonly password: string }): Promise<CallLedger> {
   const calls: EndedGroupCall[] = [];
-  const client = ReconnectingEslClient.start(esl);
-  const connected = new Promise<void>((resolve) => client.once('connected', resolve));
-  client.on('event', (event) => {
+  const hangups = { filters: [['Event-Name', 'CHANNEL_HANGUP_COMPLETE']], events: ['CHANNEL_HANGUP_COMPLETE'] } as const;
+  const { client, registered, connected } = openEventConnection(esl, hangups, (event) => {
     const call = endedGroupCall(event);
     if (call) calls.push(call);
   });
-  await client.filter('Event-Name', 'CHANNEL_HANGUP_COMPLETE');
-  await client.subscribe(['CHANNEL_HANGUP_COMPLETE']);
+  await registered;
   await connected;
   return { calls: () => calls, stop: () => client.close() };
 }

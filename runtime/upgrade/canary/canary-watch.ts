@@ -1,8 +1,9 @@
-import { ReconnectingEslClient, type Timers } from '../../esl';
+import type { Timers } from '../../esl';
 import { systemTimers } from '../../esl/timers';
 import { systemClock, type Clock } from '../../shared/clock';
 import { DEFAULT_SHORT_CALL_SECONDS } from './canary-policy';
 import { CANARY_EVENT_FILTERS, CANARY_EVENTS, GroupCallTally, type CanaryObservation, type MemberHealth } from './canary-observation';
+import { openEventConnection } from './event-connection';
 import { probeGroupHealth } from './group-health-probe';
 
 /** A media server whose calls the canary is judged by. */
@@ -61,20 +62,14 @@ export async function startCanaryWatch(options: CanaryWatchOptions): Promise<Can
   const unobserved = new Set(options.mediaServers.map((server) => server.id));
   const health = new Map<string, MemberHealth>((options.healthUrls ?? []).map((url) => [url, { url, checks: 0, failures: 0, consecutiveFailures: 0 }]));
 
+  const canaryEvents = { filters: CANARY_EVENT_FILTERS, events: CANARY_EVENTS };
   const clients = options.mediaServers.map((server) => {
-    const client = ReconnectingEslClient.start({ ...server.esl, timers });
-    client.on('connected', () => unobserved.delete(server.id));
-    client.on('disconnected', () => unobserved.add(server.id));
-    client.on('event', (event) => tally.record(event));
-    return { server, client, connected: new Promise<void>((resolve) => client.once('connected', resolve)) };
+    const connection = openEventConnection({ ...server.esl, timers }, canaryEvents, (event) => tally.record(event));
+    connection.client.on('connected', () => unobserved.delete(server.id));
+    connection.client.on('disconnected', () => unobserved.add(server.id));
+    return connection;
   });
-  // Registered for the life of each client: applied now if connected, and again on every reconnection.
-  await Promise.all(
-    clients.map(async ({ client }) => {
-      for (const [header, value] of CANARY_EVENT_FILTERS) await client.filter(header, value);
-      await client.subscribe(CANARY_EVENTS);
-    }),
-  );
+  await Promise.all(clients.map(({ registered }) => registered));
   await Promise.all(clients.map(({ connected }) => within(connected, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, timers)));
 
   let stopped = false;
