@@ -6,9 +6,9 @@
  *
  * Two paths, reported apart:
  * - the local CLI path (`voiceplane upgrade`): its default 1 s polls, a drain wait woken by each hangup of the
- *   group on a kept ESL connection (and at the end of the settle after the drain write), redeploys that complete in process. Reports the orchestration
- *   overhead beyond the natural drain time (target < 5 s for the whole fleet), route-edit latency, the
- *   orchestrator's CPU and memory, and calls dropped or refused (must be 0);
+ *   group on a kept ESL connection (and at the end of the settle after the drain write), redeploys that complete
+ *   in process. Reports the orchestration overhead beyond the natural drain time (target < 5 s for the whole
+ *   fleet), route-edit latency, the orchestrator's CPU and memory, and calls dropped or refused (must be 0);
  * - the Step Functions path on 20 of the media servers: the deployed state machine definition under
  *   aws-local-stepfunctions with its Wait states (the first drain check 2 s after the drain write, then
  *   every 10 s; the rollout checked at once after Deploy), each task a fresh ESL connection as in Lambda;
@@ -221,7 +221,6 @@ async function drainFigures(store: DynamoUpgradeStateStore, upgradeId: string, p
   });
   return { records, natural, groupOverheads };
 }
-
 
 /** Where each group's time went, segment by segment (from the records' timestamps). */
 function breakdown(records: readonly GroupRecord[], natural: ReadonlyMap<string, number>): [string, number[]][] {

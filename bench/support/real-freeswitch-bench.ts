@@ -67,6 +67,7 @@ async function drainLatency(rig: Rig): Promise<void> {
 /** Calls at `ratePerSecond`, each held `holdMs` after it was answered, then hung up by the caller. */
 async function callLoad(rig: Rig, count: number, ratePerSecond: number, holdMs: number, during?: () => Promise<number>) {
   const outcomes: Promise<string>[] = [];
+  const answerMs: number[] = [];
   let peak = 0;
   let sampling = true;
   const sampler = (async () => {
@@ -83,9 +84,11 @@ async function callLoad(rig: Rig, count: number, ratePerSecond: number, holdMs: 
     const aheadMs = dueMs - elapsedMs(started);
     if (aheadMs > 0) await pause(aheadMs);
     const caller = rig.nextCaller();
+    const placedAt = process.hrtime.bigint();
     outcomes.push(
       originate(rig, caller).then(async (reply) => {
         if (reply.startsWith('+OK')) {
+          answerMs.push(elapsedMs(placedAt));
           await pause(holdMs);
           await rig.esl.api(`uuid_kill ${caller}`).catch(() => undefined);
         }
@@ -98,7 +101,7 @@ async function callLoad(rig: Rig, count: number, ratePerSecond: number, holdMs: 
   sampling = false;
   await sampler;
   const refused = replies.filter((reply) => !reply.startsWith('+OK'));
-  return { placedPerSecond: (count * 1000) / placedInMs, refused, peak, extra: await background };
+  return { placedPerSecond: (count * 1000) / placedInMs, refused, peak, answerMs, extra: await background };
 }
 
 const countReplies = (replies: readonly string[]) => replies.reduce<Record<string, number>>((counts, reply) => ({ ...counts, [reply]: (counts[reply] ?? 0) + 1 }), {});
@@ -114,27 +117,36 @@ async function sustainedCalls(rig: Rig, ratePerSecond: number): Promise<void> {
   console.log(
     `real FreeSWITCH sustained load: ${count} SIP calls offered at ${ratePerSecond} calls/s, held 10 s: peak ${result.peak} concurrent calls under call control, ` +
       `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))}, ` +
+      `answered in p50 ${percentile(result.answerMs, 0.5).toFixed(0)} / p99 ${percentile(result.answerMs, 0.99).toFixed(0)} ms, ` +
       `FreeSWITCH CPU ${((freeswitchCpu / seconds) * 100).toFixed(0)}% of one core (both SIP legs of every call), ` +
       `call control (2 processes) ${((callControlCpu.reduce((sum, value) => sum + value, 0) / seconds) * 100).toFixed(0)}%`,
   );
 }
 
-/** The same short calls with and without route writes back to back: refusals the writes add, apart from load. */
+/**
+ * The same short calls with and without route writes back to back (on a connection of their own, as the orchestrator's
+ * are): refusals the writes add, apart from load. The time from placing a call to its answer shows how near
+ * FreeSWITCH is to what it can take: refusals past that are its load, not the writes.
+ */
 async function refusalsDuringRouteWrites(rig: Rig, ratePerSecond: number): Promise<void> {
   const count = ratePerSecond * 10;
   const baseline = await callLoad(rig, count, ratePerSecond, 0);
+  const writerEsl = await EslClient.connect({ ...rig.freeswitch.eslOptions, commandTimeoutMs: 30_000 });
+  const routes = new MediaServerClient(writerEsl);
   const started = Date.now();
   const placingEnds = started + (count * 1000) / ratePerSecond;
   // At least 1,000 writes, and writes for as long as calls are being placed.
   const writer = async () => {
     let writes = 0;
-    for (; writes < 1_000 || Date.now() < placingEnds; writes++) await rig.routes.setRoutes(rig.tables[writes % 2]);
+    for (; writes < 1_000 || Date.now() < placingEnds; writes++) await routes.setRoutes(rig.tables[writes % 2]);
     return writes;
   };
-  const result = await callLoad(rig, count, ratePerSecond, 0, writer);
+  const result = await callLoad(rig, count, ratePerSecond, 0, writer).finally(() => writerEsl.close());
+  const answers = (ms: readonly number[]) => `answered in p50 ${percentile(ms, 0.5).toFixed(0)} / p99 ${percentile(ms, 0.99).toFixed(0)} ms`;
   console.log(
     `real FreeSWITCH: ${result.extra} route writes back to back while ${count} calls were offered at ${ratePerSecond} calls/s (${((Date.now() - started) / 1000).toFixed(1)} s): ` +
-      `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))} (target 0); the same calls without writes: ${baseline.refused.length} refused`,
+      `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))} (target 0), ${answers(result.answerMs)}; ` +
+      `the same calls without writes: ${baseline.refused.length} refused, ${answers(baseline.answerMs)}`,
   );
 }
 
@@ -146,6 +158,8 @@ async function refusalsDuringRouteWrites(rig: Rig, ratePerSecond: number): Promi
  * application (e.g. `api`) are not among the events and are not counted.
  */
 async function whereTheTimeGoes(rig: Rig, ratePerSecond: number): Promise<void> {
+  // The calls of an earlier phase past FreeSWITCH's capacity may still be ending: their events are not this phase's.
+  for (const deadline = Date.now() + 120_000; (await rig.routes.activeCalls()).total > 0 && Date.now() < deadline; ) await pause(500);
   const events = await EslClient.connect(rig.freeswitch.eslOptions);
   const applications = new Map<string, number>();
   let channels = 0;
@@ -216,7 +230,7 @@ export async function benchmarkRealFreeSwitch(binary: string): Promise<void> {
   try {
     await routes.setRoutes(rig.tables[0]);
     await drainLatency(rig);
-    await refusalsDuringRouteWrites(rig, 100);
+    for (const ratePerSecond of [50, 100]) await refusalsDuringRouteWrites(rig, ratePerSecond);
     await whereTheTimeGoes(rig, 10);
     for (const ratePerSecond of [25, 50, 100]) await sustainedCalls(rig, ratePerSecond);
   } finally {
