@@ -407,8 +407,8 @@ mv ${file}.new ${file}
 }
 
 /**
- * Boot step of every node: the RPC token from the site's secret into the kamailio.cfg include defining the
- * Authorization header RPC requests must carry, readable by Kamailio only. Fails closed: without a token of the
+ * Boot step of every node: the SHA-256 of the Authorization header RPC requests must carry (`Bearer` and the token
+ * from the site's secret) into the kamailio.cfg include, readable by Kamailio only. Fails closed: without a token of the
  * accepted form (which cannot break out of the quoted string) the boot stops before Kamailio is enabled or started.
  */
 function installRpcToken(secretName: string, region: string): string {
@@ -418,8 +418,9 @@ rpc_token=$(aws secretsmanager get-secret-value --region ${region} --secret-id $
   echo 'voiceplane: cannot read the RPC token secret ${secretName}; Kamailio not started' >&2; exit 1; }
 [ "$(printf '%s\\n' "$rpc_token" | wc -l)" -eq 1 ] && printf '%s\\n' "$rpc_token" | grep -Eqx '${RPC_TOKEN_PATTERN}' || {
   echo 'voiceplane: secret ${secretName} holds no RPC token (32 to 512 of A-Z a-z 0-9 . _ ~ + / = -); Kamailio not started' >&2; exit 1; }
-printf '#!define ${RPC_AUTHORIZATION_DEFINE} "Bearer %s"\\n' "$rpc_token" > ${file}.new
+rpc_digest=$(printf 'Bearer %s' "$rpc_token" | sha256sum | cut -d ' ' -f 1)
 unset rpc_token
+printf '#!define ${RPC_AUTHORIZATION_DEFINE} "%s"\\n' "$rpc_digest" > ${file}.new
 chown kamailio:kamailio ${file}.new
 chmod 0400 ${file}.new
 mv ${file}.new ${file}

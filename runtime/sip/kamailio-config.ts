@@ -37,7 +37,7 @@ export function renderKamailioConfig(site: SipSite, settings: KamailioSettings):
 #!defenv PUBLIC_ADDRESS=${PUBLIC_ADDRESS_VARIABLE}
 #!defenvs RPC_ALLOWED_CIDRS=${RPC_ALLOWED_CIDRS_VARIABLE}
 #!defenvs ALLOWED_SOURCE_CIDRS=${ALLOWED_SOURCE_CIDRS_VARIABLE}
-# Defines ${RPC_AUTHORIZATION_DEFINE}, the Authorization header of RPC requests; written at boot from the site's secret.
+# Defines ${RPC_AUTHORIZATION_DEFINE}, the SHA-256 of the Authorization header of RPC requests; written at boot from the site's secret.
 include_file "${settings.rpcTokenPath}"
 
 debug=2
@@ -196,7 +196,8 @@ event_route[xhttp:request] {
 		xhttp_reply("403", "Forbidden", "text/plain", "forbidden\\n");
 		exit;
 	}
-	if (!is_present_hf("Authorization") || $hdr(Authorization) != ${RPC_AUTHORIZATION_DEFINE}) {
+	# Digests compared: a wrong header is refused in the same time whatever it shares with the token.
+	if (!is_present_hf("Authorization") || $(hdr(Authorization){s.sha256}) != ${RPC_AUTHORIZATION_DEFINE}) {
 		xhttp_reply("401", "Unauthorized", "text/plain", "unauthorized\\n");
 		exit;
 	}

@@ -80,7 +80,10 @@ describe('SipHaCluster', () => {
     expect(resourcesOf(westStack, 'aws_secretsmanager_secret_version').filter((version) => String(version.secret_id).includes('RpcToken'))).toHaveLength(0);
     const userData = sipUserData(westStack);
     expect(userData).toContain('aws secretsmanager get-secret-value --region us-west-2 --secret-id acme-west-sip-rpc-token');
-    expect(userData).toContain("printf '#!define SIP_RPC_AUTHORIZATION \"Bearer %s\"\\n' \"$rpc_token\" > /etc/voiceplane/sip/rpc/token.cfg.new");
+    // Only the header's digest reaches the file kamailio.cfg includes, not the token.
+    expect(userData).toContain("rpc_digest=$(printf 'Bearer %s' \"$rpc_token\" | sha256sum | cut -d ' ' -f 1)");
+    expect(userData).toContain("printf '#!define SIP_RPC_AUTHORIZATION_SHA256 \"%s\"\\n' \"$rpc_digest\" > /etc/voiceplane/sip/rpc/token.cfg.new");
+    expect(userData).not.toMatch(/printf [^\n]*rpc_token[^\n]*token\.cfg/);
     expect(installedFile(userData, '/etc/voiceplane/sip/kamailio.cfg')).toContain('include_file "/etc/voiceplane/sip/rpc/token.cfg"');
     const policies = resourcesOf(westStack, 'aws_iam_role_policy').filter((policy) => String(policy.policy).includes('SipCluster_RpcToken'));
     expect(policies).toHaveLength(1);
