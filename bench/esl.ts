@@ -90,7 +90,6 @@ async function timeCall(call: () => Promise<unknown>): Promise<number> {
   return Number(process.hrtime.bigint() - started) / 1e3;
 }
 
-
 /**
  * The same api call through raw modesl and through runtime/esl, alternating which goes first call by call (and
  * which opens a round), so neither always meets a warmer cache or a busier moment. Each round yields the ratio of

@@ -104,6 +104,9 @@ async function callLoad(rig: Rig, count: number, ratePerSecond: number, holdMs: 
   return { placedPerSecond: (count * 1000) / placedInMs, refused, peak, answerMs, extra: await background };
 }
 
+/** Time from placing the calls to their answer, as the figures print it. */
+const answerTimes = (ms: readonly number[]) => `answered in p50 ${percentile(ms, 0.5).toFixed(0)} / p99 ${percentile(ms, 0.99).toFixed(0)} ms`;
+
 const countReplies = (replies: readonly string[]) => replies.reduce<Record<string, number>>((counts, reply) => ({ ...counts, [reply]: (counts[reply] ?? 0) + 1 }), {});
 
 /** Calls held 10 s at a rising rate: where one FreeSWITCH carrying both SIP legs of every call tops out on 2 cores. */
@@ -117,7 +120,7 @@ async function sustainedCalls(rig: Rig, ratePerSecond: number): Promise<void> {
   console.log(
     `real FreeSWITCH sustained load: ${count} SIP calls offered at ${ratePerSecond} calls/s, held 10 s: peak ${result.peak} concurrent calls under call control, ` +
       `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))}, ` +
-      `answered in p50 ${percentile(result.answerMs, 0.5).toFixed(0)} / p99 ${percentile(result.answerMs, 0.99).toFixed(0)} ms, ` +
+      `${answerTimes(result.answerMs)}, ` +
       `FreeSWITCH CPU ${((freeswitchCpu / seconds) * 100).toFixed(0)}% of one core (both SIP legs of every call), ` +
       `call control (2 processes) ${((callControlCpu.reduce((sum, value) => sum + value, 0) / seconds) * 100).toFixed(0)}%`,
   );
@@ -142,11 +145,10 @@ async function refusalsDuringRouteWrites(rig: Rig, ratePerSecond: number): Promi
     return writes;
   };
   const result = await callLoad(rig, count, ratePerSecond, 0, writer).finally(() => writerEsl.close());
-  const answers = (ms: readonly number[]) => `answered in p50 ${percentile(ms, 0.5).toFixed(0)} / p99 ${percentile(ms, 0.99).toFixed(0)} ms`;
   console.log(
     `real FreeSWITCH: ${result.extra} route writes back to back while ${count} calls were offered at ${ratePerSecond} calls/s (${((Date.now() - started) / 1000).toFixed(1)} s): ` +
-      `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))} (target 0), ${answers(result.answerMs)}; ` +
-      `the same calls without writes: ${baseline.refused.length} refused, ${answers(baseline.answerMs)}`,
+      `${result.refused.length} refused ${JSON.stringify(countReplies(result.refused.map(shortReply)))} (target 0), ${answerTimes(result.answerMs)}; ` +
+      `the same calls without writes: ${baseline.refused.length} refused, ${answerTimes(baseline.answerMs)}`,
   );
 }
 

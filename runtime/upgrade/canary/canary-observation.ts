@@ -107,8 +107,8 @@ export class GroupCallTally {
       counts.failedCalls++;
       counts.failureCauses[call.hangupCause] = (counts.failureCauses[call.hangupCause] ?? 0) + 1;
     }
-    const { createdAtMs, endedAtMs } = call;
-    if (createdAtMs !== undefined && endedAtMs !== undefined && endedAtMs >= createdAtMs && endedAtMs - createdAtMs < this.shortCallMs) counts.shortCalls++;
+    const durationMs = callDurationMs(call);
+    if (durationMs !== undefined && durationMs < this.shortCallMs) counts.shortCalls++;
   }
 
   private of(group: string): MutableCounts {
@@ -147,6 +147,11 @@ export function endedGroupCall(event: EslEvent): EndedGroupCall | undefined {
     ...(created === undefined ? {} : { createdAtMs: created / 1_000 }),
     ...(ended === undefined ? {} : { endedAtMs: ended / 1_000 }),
   };
+}
+
+/** From the channel's creation to its hangup; undefined when the event lacked either time or they are out of order. */
+function callDurationMs({ createdAtMs, endedAtMs }: EndedGroupCall): number | undefined {
+  return createdAtMs === undefined || endedAtMs === undefined || endedAtMs < createdAtMs ? undefined : endedAtMs - createdAtMs;
 }
 
 function microseconds(value: string | undefined): number | undefined {
