@@ -286,7 +286,7 @@ export class CdsNode {
       // Its timers (keep-alives, resumed deliveries, grace periods) would keep a node that never served running.
       parts.streams.closeAll();
       await server?.close();
-      await stopParts(parts);
+      await stopParts(parts, options.store);
       throw error;
     }
     parts.monitor.start();
@@ -336,7 +336,7 @@ export class CdsNode {
       peers,
       sent: client.traffic(),
       received: peerApi.received(),
-      tableBatchWrites: this.store.batchWriteStats?.() ?? null,
+      tableWrites: this.store.entryWriteStats?.() ?? null,
     };
   }
 
@@ -362,18 +362,19 @@ export class CdsNode {
     await collector?.close();
     streams.closeAll();
     await Promise.all([server.close(), peerServer.close()]);
-    await stopParts(this.parts);
+    await stopParts(this.parts, this.store);
     metricsPublisher.stop();
   }
 }
 
 /** Stops what works behind the listener: once it has settled, nothing touches storage or peers. */
-async function stopParts(parts: Pick<BuiltParts, 'monitor' | 'sweeper' | 'proxy' | 'ending' | 'calls' | 'cursorWrites' | 'client'>): Promise<void> {
+async function stopParts(parts: Pick<BuiltParts, 'monitor' | 'sweeper' | 'proxy' | 'ending' | 'calls' | 'cursorWrites' | 'client'>, store: CdsStore): Promise<void> {
   await parts.monitor.stop();
   await parts.sweeper.stop();
   await parts.proxy.stop();
   await parts.ending.stop();
   await parts.calls.idle();
   await parts.cursorWrites.close();
+  await store.close();
   parts.client.close();
 }

@@ -120,6 +120,7 @@ export async function runCdsServeCommand(raw: CdsServeRawOptions, output: Output
         clock: systemClock,
         retentionMs: 7 * 86_400_000,
         onInvalidItem: (key, problem) => logger.error('skipping a malformed item', { key, problem }),
+        onCompactionFailed: (error) => logger.warn('could not compact the entry journal; trying again', { error: errorMessage(error) }),
       }),
       archive: new DynamoCallArchive(archiveClient, archive.name),
       timers: { heartbeatMs: options['heartbeat-ms'], expiryMs: options['expiry-ms'], endGraceMs: options['end-grace-ms'] },

@@ -1,12 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BATCH_WRITE_LIMIT, batchWrite, type WriteRequest } from './operations';
 
-/** BatchWriteItem requests sent so far and the items they carried (how full group commit makes them). */
-export interface BatchWriteStats {
-  readonly requests: number;
-  readonly items: number;
-}
-
 interface QueuedRequest {
   readonly request: WriteRequest;
   readonly written: () => void;
@@ -25,18 +19,12 @@ interface QueuedRequest {
 export class BatchWriter {
   private readonly queue: QueuedRequest[] = [];
   private inFlight = 0;
-  private requestsSent = 0;
-  private itemsSent = 0;
 
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly table: string,
     private readonly maxInFlight = 2,
   ) {}
-
-  get stats(): BatchWriteStats {
-    return { requests: this.requestsSent, items: this.itemsSent };
-  }
 
   /** Resolves once every request is written; rejects if any of them could not be. */
   write(requests: readonly WriteRequest[]): Promise<void> {
@@ -65,8 +53,6 @@ export class BatchWriter {
     while (this.inFlight < this.maxInFlight && this.queue.length > 0) {
       const batch = this.queue.splice(0, BATCH_WRITE_LIMIT);
       this.inFlight += 1;
-      this.requestsSent += 1;
-      this.itemsSent += batch.length;
       batchWrite(this.client, this.table, batch.map((queued) => queued.request))
         .then(
           () => batch.forEach((queued) => queued.written()),

@@ -17,7 +17,10 @@ beforeAll(async () => {
   dynamo = await startLocalDynamo([TABLE]);
   store = new DynamoCdsStore({ client: dynamo.client, tableName: TABLE, clock: systemClock, retentionMs: 86_400_000, onInvalidItem: (key, problem) => invalid.push(`${key}: ${problem}`) });
 });
-afterAll(() => dynamo.close());
+afterAll(async () => {
+  await store.close();
+  await dynamo.close();
+});
 
 async function newCall(): Promise<string> {
   const callId = `west:call-${++callCounter}`;

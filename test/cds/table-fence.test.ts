@@ -23,8 +23,13 @@ import { waitFor } from '../support/wait-for';
 
 const property = (name: string, value: string, ts: number): PropertyEntry => ({ kind: 'property', name, value, ts, site: 'west', recordedTs: ts });
 
+/** Stores opened directly (not by a node, which closes its own): closed before their table goes. */
+const openedStores: DynamoCdsStore[] = [];
+
 function storeOn(dynamo: LocalDynamo, tableName: string): DynamoCdsStore {
-  return new DynamoCdsStore({ client: dynamo.client, tableName, clock: new SkewedClock(), retentionMs: 86_400_000, onInvalidItem: () => undefined });
+  const store = new DynamoCdsStore({ client: dynamo.client, tableName, clock: new SkewedClock(), retentionMs: 86_400_000, onInvalidItem: () => undefined });
+  openedStores.push(store);
+  return store;
 }
 
 async function clockItem(dynamo: LocalDynamo, tableName: string): Promise<{ highWaterMs?: number; owner?: string }> {
@@ -40,7 +45,10 @@ describe('stores sharing a table: newest takes it', () => {
   beforeAll(async () => {
     dynamo = await startLocalDynamo([TABLE, RESTART_TABLE]);
   });
-  afterAll(() => dynamo.close());
+  afterAll(async () => {
+    await Promise.all(openedStores.splice(0).map((store) => store.close()));
+    await dynamo.close();
+  });
 
   it('fences the older store: its raise and its writes fail with FencedError and change nothing', async () => {
     const older = storeOn(dynamo, TABLE);

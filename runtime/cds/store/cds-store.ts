@@ -1,4 +1,3 @@
-import type { BatchWriteStats } from '../../dynamodb/batch-writer';
 import type { CallEntry } from '../call/call-entries';
 import type { CallState } from '../call/call-record';
 import type { HlcTimestamp } from '../clock/hlc';
@@ -41,6 +40,13 @@ export interface StoredCall {
   readonly clients: readonly string[];
   readonly participants: readonly StoredParticipant[];
   readonly upstream?: StoredUpstream;
+}
+
+/** The writes of call entries so far: journal items and the changes they carried, and the entry items compaction wrote or deleted. */
+export interface EntryWriteStats {
+  readonly journalWrites: number;
+  readonly journaledEntries: number;
+  readonly compactedItems: number;
 }
 
 /** Everything a node keeps about calls, one DynamoDB item per property, log entry, registration and cursor. */
@@ -89,6 +95,8 @@ export type CdsStore = CallStore &
     readonly fenced: Promise<FencedError>;
     /** A cheap read of the table; throws when the node cannot reach it, and FencedError once another node took it. */
     checkReachable(): Promise<void>;
-    /** The group-committed writes of entries so far: requests and the items they carried. */
-    readonly batchWriteStats?: () => BatchWriteStats;
+    /** The writes of call entries so far. */
+    readonly entryWriteStats?: () => EntryWriteStats;
+    /** Stops background work on the table (after the last change was made). */
+    close(): Promise<void>;
   };

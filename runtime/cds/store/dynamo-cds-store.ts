@@ -2,10 +2,11 @@ import { randomUUID } from 'crypto';
 import { DeleteCommand, GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CallEntry } from '../call/call-entries';
 import type { CdsClock } from '../clock/cds-clock';
-import type { CdsStore, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream, UpstreamCursor } from './cds-store';
+import type { CdsStore, EntryWriteStats, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream, UpstreamCursor } from './cds-store';
 import { OUTBOX_PATHS, outboxTopic, type NewOutboxMessage, type OutboxMessage } from '../network/outbox-messages';
-import { BatchWriter, type BatchWriteStats } from '../../dynamodb/batch-writer';
-import { isConditionalCheckFailed, queryAll, type WriteRequest } from '../../dynamodb/operations';
+import { BatchWriter } from '../../dynamodb/batch-writer';
+import { EntryJournal } from './entry-journal';
+import { isConditionalCheckFailed, queryAll } from '../../dynamodb/operations';
 import { FencedError, type ClockHighWaterMark } from '../clock/hybrid-clock';
 import {
   CLOCK_SK,
@@ -17,13 +18,11 @@ import {
   callPk,
   clientSk,
   clockItem,
-  entryItem,
-  logSk,
+  entrySk,
   outboxSk,
   parseCallItems,
   parseOutboxItem,
   participantSk,
-  propertySk,
   type Item,
 } from './store-items';
 
@@ -35,13 +34,16 @@ export interface DynamoCdsStoreOptions {
   readonly retentionMs: number;
   /** An item that does not parse: it is skipped, never deleted. */
   readonly onInvalidItem: (key: string, problem: string) => void;
+  /** A compaction of the entry journal failed (it is tried again; nothing is lost). @default ignored */
+  readonly onCompactionFailed?: (error: unknown) => void;
 }
 
 const CLOCK_KEY = { pk: NODE_PK, sk: CLOCK_SK };
 
 /**
- * The node's state in its DynamoDB table (see store-items.ts for the layout). Once another node has taken the
- * table (see ClockHighWaterMark) every write is refused with FencedError.
+ * The node's state in its DynamoDB table (see store-items.ts for the layout); call entries are written through a
+ * journal (see EntryJournal). Once another node has taken the table (see ClockHighWaterMark) every write is refused
+ * with FencedError.
  */
 export class DynamoCdsStore implements CdsStore {
   readonly clockHighWaterMark: ClockHighWaterMark;
@@ -51,16 +53,35 @@ export class DynamoCdsStore implements CdsStore {
   private fence?: FencedError;
   private announceFence: (error: FencedError) => void = () => undefined;
   private readonly writer: BatchWriter;
+  private readonly journal: EntryJournal;
+  /** The journal an earlier run left, read once before the first read or write of entries. */
+  private journalReplayed?: Promise<void>;
 
   constructor(private readonly options: DynamoCdsStoreOptions) {
     this.writer = new BatchWriter(options.client, options.tableName);
+    this.journal = new EntryJournal({
+      client: options.client,
+      tableName: options.tableName,
+      writer: this.writer,
+      clock: options.clock,
+      expiresAt: () => this.expiresAt(),
+      incarnation: this.incarnation,
+      checkWritable: () => this.writable(),
+      confirmOwnership: () => this.confirmOwnership(),
+      onInvalidItem: options.onInvalidItem,
+      onCompactionFailed: options.onCompactionFailed ?? (() => undefined),
+    });
     this.fenced = new Promise((resolve) => (this.announceFence = resolve));
     this.clockHighWaterMark = { take: () => this.takeTable(), raise: (ms) => this.raiseHighWaterMark(ms) };
   }
 
   async loadCall(callId: string): Promise<StoredCall | undefined> {
-    const items = await queryAll(this.client, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': callPk(callId) }, ConsistentRead: true });
-    return parseCallItems(items, (sk, problem) => this.options.onInvalidItem(`${callPk(callId)}/${sk}`, problem));
+    await this.replayJournal();
+    const items = await this.journal.consistentRead(() =>
+      queryAll(this.client, { TableName: this.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': callPk(callId) }, ConsistentRead: true }),
+    );
+    const stored = parseCallItems(items, (sk, problem) => this.options.onInvalidItem(`${callPk(callId)}/${sk}`, problem));
+    return stored && { ...stored, entries: this.journal.overlay(callId, stored.entries) };
   }
 
   async createCall(meta: StoredCallMeta): Promise<void> {
@@ -81,24 +102,25 @@ export class DynamoCdsStore implements CdsStore {
   }
 
   async storeEntries(callId: string, entries: readonly CallEntry[]): Promise<void> {
-    const expiresAt = this.expiresAt();
-    // One item per key: a batch may not name an item twice, and the last of a key is the one to keep.
-    const items = new Map(entries.map((entry) => entryItem(callId, entry, expiresAt)).map((item) => [item.sk, item]));
-    await this.batchWrite([...items.values()].map((item) => ({ PutRequest: { Item: item } })));
+    await this.replayJournal();
+    // The last entry of a key is the one to keep.
+    const latest = new Map(entries.map((entry) => [entrySk(entry), entry]));
+    await this.journal.append(callId, [...latest.values()], []);
   }
 
   async replaceEntries(callId: string, final: readonly CallEntry[], held: readonly CallEntry[]): Promise<void> {
-    const expiresAt = this.expiresAt();
-    const keep = new Set(final.map((entry) => entryItem(callId, entry, expiresAt).sk));
-    const stale = held.map((entry) => (entry.kind === 'property' ? propertySk(entry.name) : logSk(entry.ts, entry.site))).filter((sk) => !keep.has(sk));
-    await this.batchWrite([
-      ...final.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })),
-      ...stale.map((sk) => ({ DeleteRequest: { Key: { pk: callPk(callId), sk } } })),
-    ]);
+    await this.replayJournal();
+    const keep = new Set(final.map(entrySk));
+    await this.journal.append(callId, final, held.map(entrySk).filter((sk) => !keep.has(sk)));
   }
 
-  batchWriteStats(): BatchWriteStats {
-    return this.writer.stats;
+  entryWriteStats(): EntryWriteStats {
+    return this.journal.stats;
+  }
+
+  /** Stops the journal's compaction; what it holds stays durable for the next run. */
+  async close(): Promise<void> {
+    await this.journal.close();
   }
 
   async checkReachable(): Promise<void> {
@@ -243,9 +265,12 @@ export class DynamoCdsStore implements CdsStore {
     return this.client;
   }
 
-  private async batchWrite(requests: readonly WriteRequest[]): Promise<void> {
-    this.writable();
-    await this.writer.write(requests);
+  private replayJournal(): Promise<void> {
+    this.journalReplayed ??= this.journal.replay().catch((error: unknown) => {
+      this.journalReplayed = undefined;
+      throw error;
+    });
+    return this.journalReplayed;
   }
 
   private get client(): DynamoDBDocumentClient {

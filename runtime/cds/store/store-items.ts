@@ -13,6 +13,7 @@ export type Item = Record<string, unknown>;
 
 export const OPEN_CALLS_PK = 'OPEN';
 export const OUTBOX_PK = 'OUTBOX';
+export const JOURNAL_PK = 'JOURNAL';
 export const NODE_PK = 'NODE';
 export const CLOCK_SK = 'CLOCK';
 
@@ -21,9 +22,15 @@ export const UPSTREAM_SK = 'UPSTREAM';
 export const propertySk = (name: string): string => `P#${name}`;
 /** Zero-padded so a query returns log entries in write order. */
 export const logSk = (ts: number, site: string): string => `L#${String(ts).padStart(17, '0')}#${site}`;
+export const entrySk = (entry: CallEntry): string => (entry.kind === 'property' ? propertySk(entry.name) : logSk(entry.ts, entry.site));
 export const clientSk = (client: string): string => `C#${client}`;
 export const participantSk = (site: string): string => `S#${site}`;
 export const outboxSk = (peer: string, callId: string, topic: string): string => `${peer}#${callId}#${topic}`;
+/**
+ * Zero-padded so a query returns journal items in write order; the writer's incarnation keeps two nodes that both
+ * believe they own the table (the fence is checked, not enforced, on batched writes) from overwriting each other's items.
+ */
+export const journalSk = (sequence: number, incarnation: string): string => `${String(sequence).padStart(16, '0')}#${incarnation}`;
 
 /** Values are stored as JSON text: DynamoDB would turn numbers into decimals and reject empty sets. */
 const jsonText = z.string().transform((text, ctx): JsonValue => {
@@ -49,6 +56,27 @@ const outboxItem = z.object({
   body: jsonText,
   version: z.number().int(),
 });
+/** One call's entries stored (each the winner of its key) and entry keys deleted, as a journal item holds them. */
+export interface JournalChange {
+  readonly callId: string;
+  readonly puts: readonly CallEntry[];
+  readonly deletes: readonly string[];
+}
+
+const journalChanges = z.array(z.strictObject({ callId: callIdSchema, puts: z.array(callEntrySchema), deletes: z.array(z.string().regex(/^[PL]#/, 'must be an entry key')) }));
+const journalItem = z.object({ sk: z.string().regex(/^[0-9]{16}#/, 'must be <sequence>#<incarnation>'), changes: jsonText });
+
+/** A journal item: its key, its sequence (the write order) and the changes it holds. Throws when it does not parse (see itemProblem). */
+export function parseJournalItem(item: Item): { readonly sk: string; readonly sequence: number; readonly changes: readonly JournalChange[] } {
+  const { sk, changes } = journalItem.parse(item);
+  return { sk, sequence: Number(sk.slice(0, 16)), changes: journalChanges.parse(changes) };
+}
+
+/** What is wrong with an item that did not parse, in one line naming the fields. */
+export function itemProblem(error: unknown): string {
+  return error instanceof z.ZodError ? error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ') : String(error);
+}
+
 /** `owner`: the incarnation id of the node that took the table last (the single-writer fence). */
 export const clockItem = z.object({ highWaterMs: z.number().optional(), owner: z.string().optional() });
 
@@ -88,7 +116,7 @@ export function parseCallItems(items: readonly Item[], onInvalid: (sk: string, p
       else if (sk.startsWith('S#')) participants.push(participantItem.parse(item));
       else onInvalid(sk, 'unknown sort key');
     } catch (error) {
-      onInvalid(sk, error instanceof z.ZodError ? error.issues.map((issue) => `${issue.path.join('.')} ${issue.message}`).join('; ') : String(error));
+      onInvalid(sk, itemProblem(error));
     }
   }
   return meta ? { meta, entries, clients, participants, upstream } : undefined;

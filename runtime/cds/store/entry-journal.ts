@@ -1,0 +1,318 @@
+import { PutCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { CallEntry } from '../call/call-entries';
+import type { CdsClock } from '../clock/cds-clock';
+import type { EntryWriteStats } from './cds-store';
+import { FencedError } from '../clock/hybrid-clock';
+import type { BatchWriter } from '../../dynamodb/batch-writer';
+import { queryAll } from '../../dynamodb/operations';
+import { JOURNAL_PK, callPk, entryItem, entrySk, itemProblem, journalSk, parseJournalItem, type JournalChange } from './store-items';
+
+export interface EntryJournalOptions {
+  readonly client: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** The table's group commit: compaction writes the entry items and deletes the journal items through it. */
+  readonly writer: BatchWriter;
+  readonly clock: CdsClock;
+  /** The `expiresAt` (epoch seconds) of an item written now. */
+  readonly expiresAt: () => number;
+  /** Identifies this node's journal items (see journalSk). */
+  readonly incarnation: string;
+  /** Throws FencedError once this node knows another one took the table. */
+  readonly checkWritable: () => void;
+  /** Asks the table whether this node still owns it; throws FencedError when not. Checked before each compaction. */
+  readonly confirmOwnership: () => Promise<void>;
+  /** A journal item that does not parse: it is skipped and left in the table, never deleted. */
+  readonly onInvalidItem: (key: string, problem: string) => void;
+  /** A compaction failed; it is tried again later (the journal still holds everything). */
+  readonly onCompactionFailed: (error: unknown) => void;
+}
+
+/**
+ * How long journaled entries wait for compaction. A property that changes all the time (a queue position, live
+ * transcription) is then written to its own item about once a second however often it changes.
+ */
+export const COMPACTION_DELAY_MS = 1_000;
+
+/** Journaled changes held beyond this are compacted at once instead of after the delay (bounds the memory they hold). */
+const MAX_PENDING_CHANGES = 50_000;
+
+/** JSON of changes in one journal item: well inside DynamoDB's 400 KB item limit (a lone entry is at most ~33 KB). */
+export const MAX_JOURNAL_ITEM_BYTES = 300 * 1024;
+
+/**
+ * One journal write at a time: the changes arriving while it is stored fill the next item. With two under way each item
+ * carried half as many changes, and the SDK's cost per request is most of what a journal write costs the node.
+ */
+const JOURNAL_WRITES_IN_FLIGHT = 1;
+
+/** One key's latest journaled change: the entry stored, or undefined for a deleted entry. */
+interface PendingChange {
+  readonly sequence: number;
+  readonly entry?: CallEntry;
+}
+
+interface QueuedChange {
+  readonly change: JournalChange;
+  /** The change as JSON, and its length in bytes. */
+  readonly json: string;
+  readonly bytes: number;
+  readonly written: () => void;
+  readonly failed: (error: unknown) => void;
+}
+
+/**
+ * The write-ahead journal of a node's call entries. The entries the node stores in a moment, across all calls, go
+ * into one journal item (one write instead of one per entry); a change is durable once its journal item is stored.
+ * COMPACTION_DELAY_MS after a journal write the journaled changes are written to the entries' own items — the latest change of each
+ * key only — and the journal items deleted. Until then reads of a call see the table's items overlaid with its
+ * journaled changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
+ */
+export class EntryJournal {
+  /** Per call, per entry key, the latest change journaled and not compacted yet. */
+  private readonly pending = new Map<string, Map<string, PendingChange>>();
+  private pendingCount = 0;
+  /** Journal items stored and not compacted yet, in sequence order. */
+  private readonly journalItems: Array<{
+    readonly sequence: number;
+    readonly sk: string;
+  }> = [];
+  private readonly queue: QueuedChange[] = [];
+  /** Sequences of journal writes under way: changes below the lowest are settled and may be compacted. */
+  private readonly unsettled = new Set<number>();
+  private nextSequence = 1;
+  private cancelCompaction?: () => void;
+  private compaction?: Promise<void>;
+  /** Compactions finished so far: a read that spans one reads the table again (the changes it overlaid may be gone). */
+  private compactions = 0;
+  private closed = false;
+  private journalWrites = 0;
+  private journaledEntries = 0;
+  private compactedItems = 0;
+
+  constructor(private readonly options: EntryJournalOptions) {}
+
+  /** Journal items written and the changes they carried, and entry items written (or deleted) by compaction, so far. */
+  get stats(): EntryWriteStats {
+    return {
+      journalWrites: this.journalWrites,
+      journaledEntries: this.journaledEntries,
+      compactedItems: this.compactedItems,
+    };
+  }
+
+  /** Reads the journal an earlier run of the node left (before this one writes to it). */
+  async replay(): Promise<void> {
+    const { client, tableName, onInvalidItem } = this.options;
+    const items = await queryAll(client, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': JOURNAL_PK },
+      ConsistentRead: true,
+    });
+    for (const item of items) {
+      let journal: ReturnType<typeof parseJournalItem>;
+      try {
+        journal = parseJournalItem(item);
+      } catch (error) {
+        onInvalidItem(`${JOURNAL_PK}/${String(item.sk)}`, itemProblem(error));
+        continue;
+      }
+      const sequence = this.nextSequence++;
+      journal.changes.forEach((change) => this.record(change, sequence));
+      this.journalItems.push({ sequence, sk: journal.sk });
+      this.nextSequence = Math.max(this.nextSequence, journal.sequence + 1);
+    }
+    if (this.journalItems.length > 0) this.scheduleCompaction();
+  }
+
+  /** Resolves once the change is in the journal (durable); rejects if it could not be written. */
+  append(callId: string, puts: readonly CallEntry[], deletes: readonly string[]): Promise<void> {
+    this.options.checkWritable();
+    const parts = splitChange({ callId, puts, deletes });
+    return new Promise((resolve, reject) => {
+      let remaining = parts.length;
+      let failed = false;
+      for (const part of parts) {
+        this.queue.push({
+          ...part,
+          written: () => {
+            if (--remaining === 0 && !failed) resolve();
+          },
+          failed: (error) => {
+            if (failed) return;
+            failed = true;
+            reject(error);
+          },
+        });
+      }
+      this.pump();
+    });
+  }
+
+  /** A call's entries as read from its items, with its journaled changes applied. */
+  overlay(callId: string, stored: readonly CallEntry[]): CallEntry[] {
+    const changes = this.pending.get(callId);
+    if (!changes) return [...stored];
+    const byKey = new Map(stored.map((entry) => [entrySk(entry), entry]));
+    for (const [key, change] of changes) {
+      if (change.entry) byKey.set(key, change.entry);
+      else byKey.delete(key);
+    }
+    return [...byKey.keys()].sort().map((key) => byKey.get(key) as CallEntry);
+  }
+
+  /** Runs a read of the table again while a compaction finished during it (it may have missed items the compaction wrote). */
+  async consistentRead<T>(read: () => Promise<T>): Promise<T> {
+    for (;;) {
+      const before = this.compactions;
+      const result = await read();
+      if (this.compactions === before) return result;
+    }
+  }
+
+  /** Stops compacting (what is journaled stays durable, for the next run to compact). */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.cancelCompaction?.();
+    this.cancelCompaction = undefined;
+    await this.compaction;
+  }
+
+  /** Writes every settled change to its own item and deletes the journal items that held them. */
+  async compact(): Promise<void> {
+    while (this.compaction) await this.compaction;
+    this.compaction = this.compactSettled().finally(() => {
+      this.compaction = undefined;
+      if (this.journalItems.length > 0) this.scheduleCompaction();
+    });
+    await this.compaction;
+  }
+
+  private pump(): void {
+    while (this.unsettled.size < JOURNAL_WRITES_IN_FLIGHT && this.queue.length > 0) {
+      let bytes = 0;
+      let count = 0;
+      while (count < this.queue.length && (count === 0 || bytes + this.queue[count].bytes < MAX_JOURNAL_ITEM_BYTES)) bytes += this.queue[count++].bytes + 1;
+      const batch = this.queue.splice(0, count);
+      const sequence = this.nextSequence++;
+      const sk = journalSk(sequence, this.options.incarnation);
+      this.unsettled.add(sequence);
+      this.journalWrites += 1;
+      this.journaledEntries += batch.reduce((sum, queued) => sum + queued.change.puts.length + queued.change.deletes.length, 0);
+      this.writeJournalItem(sk, `[${batch.map((queued) => queued.json).join(',')}]`)
+        .then(
+          () => {
+            batch.forEach((queued) => this.record(queued.change, sequence));
+            this.journalItems.push({ sequence, sk });
+            this.journalItems.sort((a, b) => a.sequence - b.sequence);
+            this.scheduleCompaction();
+            batch.forEach((queued) => queued.written());
+          },
+          (error: unknown) => batch.forEach((queued) => queued.failed(error)),
+        )
+        .finally(() => {
+          this.unsettled.delete(sequence);
+          this.pump();
+        });
+    }
+  }
+
+  private async writeJournalItem(sk: string, changes: string): Promise<void> {
+    this.options.checkWritable();
+    const { client, tableName, expiresAt } = this.options;
+    await client.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { pk: JOURNAL_PK, sk, changes, expiresAt: expiresAt() },
+      }),
+    );
+  }
+
+  /** Holds a change as the latest of its keys, unless a later one is held already. */
+  private record(change: JournalChange, sequence: number): void {
+    let changes = this.pending.get(change.callId);
+    if (!changes) this.pending.set(change.callId, (changes = new Map()));
+    const hold = (key: string, entry: CallEntry | undefined): void => {
+      const held = changes.get(key);
+      if (held && held.sequence > sequence) return;
+      if (!held) this.pendingCount += 1;
+      changes.set(key, { sequence, entry });
+    };
+    change.deletes.forEach((key) => hold(key, undefined));
+    change.puts.forEach((entry) => hold(entrySk(entry), entry));
+  }
+
+  private scheduleCompaction(): void {
+    if (this.closed || this.cancelCompaction || this.compaction) return;
+    const delayMs = this.pendingCount > MAX_PENDING_CHANGES ? 0 : COMPACTION_DELAY_MS;
+    this.cancelCompaction = this.options.clock.schedule(() => {
+      this.cancelCompaction = undefined;
+      this.compact().catch((error: unknown) => {
+        // Another node owns the table: its own journal replay takes over what this one left.
+        if (error instanceof FencedError) this.closed = true;
+        this.options.onCompactionFailed(error);
+      });
+    }, delayMs);
+  }
+
+  private async compactSettled(): Promise<void> {
+    const settledBelow = Math.min(this.nextSequence, ...this.unsettled);
+    const journalItems = this.journalItems.filter((item) => item.sequence < settledBelow);
+    const changes: Array<{
+      readonly callId: string;
+      readonly key: string;
+      readonly change: PendingChange;
+    }> = [];
+    for (const [callId, byKey] of this.pending) for (const [key, change] of byKey) if (change.sequence < settledBelow) changes.push({ callId, key, change });
+    if (journalItems.length === 0 && changes.length === 0) return;
+    await this.options.confirmOwnership();
+    const { writer, expiresAt } = this.options;
+    const itemExpiry = expiresAt();
+    await writer.write(
+      changes.map(({ callId, key, change }) =>
+        change.entry
+          ? {
+              PutRequest: { Item: entryItem(callId, change.entry, itemExpiry) },
+            }
+          : { DeleteRequest: { Key: { pk: callPk(callId), sk: key } } },
+      ),
+    );
+    await writer.write(
+      journalItems.map((item) => ({
+        DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } },
+      })),
+    );
+    const compacted = new Set(journalItems.map((item) => item.sequence));
+    this.journalItems.splice(0, this.journalItems.length, ...this.journalItems.filter((item) => !compacted.has(item.sequence)));
+    for (const { callId, key, change } of changes) {
+      const byKey = this.pending.get(callId);
+      if (byKey?.get(key) !== change) continue;
+      byKey.delete(key);
+      this.pendingCount -= 1;
+      if (byKey.size === 0) this.pending.delete(callId);
+    }
+    this.compactedItems += changes.length;
+    this.compactions += 1;
+  }
+}
+
+/** A change as journal item parts (with their JSON), each within MAX_JOURNAL_ITEM_BYTES: a final record of a large call takes several. */
+function splitChange(change: JournalChange): Array<Pick<QueuedChange, 'change' | 'json' | 'bytes'>> {
+  const json = JSON.stringify(change);
+  const bytes = Buffer.byteLength(json);
+  const { callId, puts, deletes } = change;
+  if (bytes <= MAX_JOURNAL_ITEM_BYTES || puts.length + deletes.length <= 1) return [{ change, json, bytes }];
+  const [halfPuts, halfDeletes] = [Math.ceil(puts.length / 2), Math.floor(deletes.length / 2)];
+  return [
+    ...splitChange({
+      callId,
+      puts: puts.slice(0, halfPuts),
+      deletes: deletes.slice(0, halfDeletes),
+    }),
+    ...splitChange({
+      callId,
+      puts: puts.slice(halfPuts),
+      deletes: deletes.slice(halfDeletes),
+    }),
+  ];
+}
