@@ -197,7 +197,7 @@ describe('entry journal', () => {
         Item: {
           pk: JOURNAL_PK,
           sk: '0000000000000999#other',
-          changes: '[{"callId":"west:x","puts":[{"kind":"property"}],"deletes":[]}]',
+          changes: Buffer.from('[{"callId":"west:x","puts":[{"kind":"property"}],"deletes":[]}]'),
         },
       }),
     );
@@ -216,7 +216,7 @@ describe('entry journal', () => {
     await dynamo.client.send(
       new PutCommand({
         TableName: TABLE,
-        Item: { pk: JOURNAL_PK, sk: '0000000000000999#other', changes: '[]' },
+        Item: { pk: JOURNAL_PK, sk: '0000000000000999#other', changes: Buffer.from('[]') },
       }),
     );
   });

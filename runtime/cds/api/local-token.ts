@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'crypto';
+import { hash, timingSafeEqual } from 'crypto';
 import type { IncomingMessage } from 'http';
 import { CdsRequestError } from '../call/cds-errors';
 
@@ -39,7 +39,8 @@ export class LocalToken {
 }
 
 function digestOf(token: Buffer): Buffer {
-  return createHash('sha256').update(token).digest();
+  // The one-shot hash: a Hash object per request cost more than the rest of the authentication.
+  return hash('sha256', token, 'buffer');
 }
 
 function refuse(why: string): CdsRequestError {

@@ -25,9 +25,14 @@ export function entriesView(entries: readonly CallEntry[]): EntriesView {
   return { properties, logs: logs.map((log) => ({ id: log.id, ts: log.ts, site: log.site, entry: log.entry })) };
 }
 
+/** Sizes of entries already measured: an entry is measured when checked against the budget, applied and replaced. */
+const measuredBytes = new WeakMap<CallEntry, number>();
+
 /** An entry's size as peer messages carry it: stamps and names count, so many small entries still fit the body limit. */
 function entryBytes(entry: CallEntry): number {
-  return Buffer.byteLength(JSON.stringify(entry));
+  let bytes = measuredBytes.get(entry);
+  if (bytes === undefined) measuredBytes.set(entry, (bytes = Buffer.byteLength(JSON.stringify(entry))));
+  return bytes;
 }
 
 /** Log entries in write order. */

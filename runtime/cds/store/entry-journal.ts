@@ -220,12 +220,8 @@ export class EntryJournal {
   private async writeJournalItem(sk: string, changes: string): Promise<void> {
     this.options.checkWritable();
     const { client, tableName, expiresAt } = this.options;
-    await client.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: { pk: JOURNAL_PK, sk, changes, expiresAt: expiresAt() },
-      }),
-    );
+    // Binary, not a string: the SDK escapes a string attribute character by character, it encodes bytes natively.
+    await client.send(new PutCommand({ TableName: tableName, Item: { pk: JOURNAL_PK, sk, changes: Buffer.from(changes), expiresAt: expiresAt() } }));
   }
 
   /** Holds a change as the latest of its keys, unless a later one is held already. */

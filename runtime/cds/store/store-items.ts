@@ -64,7 +64,13 @@ export interface JournalChange {
 }
 
 const journalChanges = z.array(z.strictObject({ callId: callIdSchema, puts: z.array(callEntrySchema), deletes: z.array(z.string().regex(/^[PL]#/, 'must be an entry key')) }));
-const journalItem = z.object({ sk: z.string().regex(/^[0-9]{16}#/, 'must be <sequence>#<incarnation>'), changes: jsonText });
+const journalItem = z.object({
+  sk: z.string().regex(/^[0-9]{16}#/, 'must be <sequence>#<incarnation>'),
+  changes: z
+    .instanceof(Uint8Array, { message: 'must be binary' })
+    .transform((bytes) => Buffer.from(bytes).toString('utf8'))
+    .pipe(jsonText),
+});
 
 /** A journal item: its key, its sequence (the write order) and the changes it holds. Throws when it does not parse (see itemProblem). */
 export function parseJournalItem(item: Item): { readonly sk: string; readonly sequence: number; readonly changes: readonly JournalChange[] } {
