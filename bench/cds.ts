@@ -213,12 +213,12 @@ interface SustainedRate {
   readonly peerMessagesPerThousand: number;
   /** CPU microseconds per acknowledged update, per process, until the participant caught up and the journals were compacted. */
   readonly cpuMicrosPerUpdate: Record<string, number>;
-  /** Per 1,000 updates, of the owner's and participant's tables: journal items written, and entry items the journals' compaction wrote. */
-  readonly tableWrites: Record<string, { journalWritesPerThousand: number; entriesPerJournalWrite: number; compactedItemsPerThousand: number }>;
+  /** Per 1,000 updates, of the owner's and participant's tables: journal items written, entry items written straight, and entry items the journals' compaction wrote. */
+  readonly tableWrites: Record<string, { journalWritesPerThousand: number; entriesPerJournalWrite: number; directItemsPerThousand: number; compactedItemsPerThousand: number }>;
 }
 
 async function tableWrites(client: LocalCdsClient): Promise<EntryWriteStats> {
-  return ((await client.health()).tableWrites as EntryWriteStats | null) ?? { journalWrites: NaN, journaledEntries: NaN, compactedItems: NaN };
+  return ((await client.health()).tableWrites as EntryWriteStats | null) ?? { journalWrites: NaN, journaledEntries: NaN, directWrites: NaN, directItems: NaN, compactedItems: NaN, compactions: NaN };
 }
 
 /** Updates per second the owner acknowledges with CONCURRENCY requests in flight, then how long the participant needs to catch up. */
@@ -277,6 +277,7 @@ async function sustainedRate(
         {
           journalWritesPerThousand: perThousand(journalWrites),
           entriesPerJournalWrite: (after.journaledEntries - before.journaledEntries) / journalWrites,
+          directItemsPerThousand: perThousand(after.directItems - before.directItems),
           compactedItemsPerThousand: perThousand(after.compactedItems - before.compactedItems),
         },
       ];
@@ -332,7 +333,10 @@ async function main(): Promise<void> {
       `${Math.round(rate.perSecond)} (${rate.acknowledged} acknowledged, ${rate.refused} refused, ${CONCURRENCY} in flight pipelined on ${LOCAL_CONNECTIONS} connections; participant caught up ${rate.catchUpSeconds.toFixed(1)} s later)`;
     const tableLine = (rate: SustainedRate) =>
       Object.entries(rate.tableWrites)
-        .map(([side, { journalWritesPerThousand, entriesPerJournalWrite, compactedItemsPerThousand }]) => `${side} ${Math.round(journalWritesPerThousand)} (${entriesPerJournalWrite.toFixed(1)} entries each) + ${Math.round(compactedItemsPerThousand)}`)
+        .map(
+          ([side, rates]) =>
+            `${side} ${Math.round(rates.journalWritesPerThousand)} (${rates.entriesPerJournalWrite.toFixed(1)} entries each) + ${Math.round(rates.directItemsPerThousand)} + ${Math.round(rates.compactedItemsPerThousand)}`,
+        )
         .join(', ');
     const cpuLine = (rate: SustainedRate) =>
       Object.entries(rate.cpuMicrosPerUpdate)
@@ -342,11 +346,11 @@ async function main(): Promise<void> {
     print('load average (1, 5, 15 min) at start', loadAtStart.map((load) => load.toFixed(2)).join(', '));
     print(`updates/s sustained by one owner, ${CALLS} calls x ${PROPERTIES_PER_CALL} properties`, describe(spread));
     print('  CPU us per update (owner with its dynalite, participant, idle site, client)', cpuLine(spread));
-    print('  DynamoDB journal writes + entry items compacted per 1,000 updates', tableLine(spread));
+    print('  DynamoDB journal writes + items written straight + compacted /1,000', tableLine(spread));
     print('  updates messages to the participant per 1,000 updates', `${Math.round(spread.peerMessagesPerThousand)}`);
     print(`updates/s sustained by one owner, ${HOT_CALLS} calls x ${HOT_PROPERTIES_PER_CALL} properties`, describe(hot));
     print('  CPU us per update', cpuLine(hot));
-    print('  DynamoDB journal writes + entry items compacted per 1,000 updates', tableLine(hot));
+    print('  DynamoDB journal writes + items written straight + compacted /1,000', tableLine(hot));
     print('  updates messages to the participant per 1,000 updates', `${Math.round(hot.peerMessagesPerThousand)}`);
     const { propagation, acknowledgement } = steady;
     print(

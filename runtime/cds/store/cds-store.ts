@@ -42,11 +42,18 @@ export interface StoredCall {
   readonly upstream?: StoredUpstream;
 }
 
-/** The writes of call entries so far: journal items and the changes they carried, and the entry items compaction wrote or deleted. */
+/**
+ * The writes of call entries so far: journal items and the changes they carried, the BatchWriteItem requests that
+ * wrote changes straight to their items and those items, and the compactions of the journal with the entry items
+ * they wrote or deleted.
+ */
 export interface EntryWriteStats {
   readonly journalWrites: number;
   readonly journaledEntries: number;
+  readonly directWrites: number;
+  readonly directItems: number;
   readonly compactedItems: number;
+  readonly compactions: number;
 }
 
 /** Everything a node keeps about calls, one DynamoDB item per property, log entry, registration and cursor. */

@@ -4,7 +4,7 @@ import type { CdsClock } from '../clock/cds-clock';
 import type { EntryWriteStats } from './cds-store';
 import { FencedError } from '../clock/hybrid-clock';
 import type { BatchWriter } from '../../dynamodb/batch-writer';
-import { queryAll } from '../../dynamodb/operations';
+import { queryAll, type WriteRequest } from '../../dynamodb/operations';
 import { JOURNAL_PK, callPk, entryItem, entrySk, itemProblem, journalSk, parseJournalItem, type JournalChange } from './store-items';
 
 export interface EntryJournalOptions {
@@ -40,10 +40,11 @@ const MAX_PENDING_CHANGES = 50_000;
 export const MAX_JOURNAL_ITEM_BYTES = 300 * 1024;
 
 /**
- * One journal write at a time: the changes arriving while it is stored fill the next item. With two under way each item
- * carried half as many changes, and the SDK's cost per request is most of what a journal write costs the node.
+ * One write of changes at a time: the changes arriving while it is stored fill the next one. With two under way each
+ * journal item carried half as many changes, and the SDK's cost per request is most of what a journal write costs the node.
  */
-const JOURNAL_WRITES_IN_FLIGHT = 1;
+const WRITES_IN_FLIGHT = 1;
+
 
 /** One key's latest journaled change: the entry stored, or undefined for a deleted entry. */
 interface PendingChange {
@@ -61,24 +62,27 @@ interface QueuedChange {
 }
 
 /**
- * The write-ahead journal of a node's call entries. The entries the node stores in a moment, across all calls, go
- * into one journal item (one write instead of one per entry); a change is durable once its journal item is stored.
- * COMPACTION_DELAY_MS after a journal write the journaled changes are written to the entries' own items — the latest change of each
- * key only — and the journal items deleted. Until then reads of a call see the table's items overlaid with its
- * journaled changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
+ * The write-ahead journal of a node's call entries. Under load the entries the node stores in a moment, across all
+ * calls, go into one journal item (one write instead of one per entry; see worthJournaling for when entries go straight
+ * to their items instead); a change is durable once its journal item is stored.
+ * COMPACTION_DELAY_MS after a journal write the journaled changes are written to the entries' own items (the latest
+ * change of each key only) and the journal items deleted. Until then reads of a call see the table's items overlaid
+ * with its journaled changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
  */
 export class EntryJournal {
   /** Per call, per entry key, the latest change journaled and not compacted yet. */
   private readonly pending = new Map<string, Map<string, PendingChange>>();
   private pendingCount = 0;
   /** Journal items stored and not compacted yet, in sequence order. */
-  private readonly journalItems: Array<{
-    readonly sequence: number;
-    readonly sk: string;
-  }> = [];
+  private readonly journalItems: Array<{ readonly sequence: number; readonly sk: string }> = [];
   private readonly queue: QueuedChange[] = [];
   /** Sequences of journal writes under way: changes below the lowest are settled and may be compacted. */
   private readonly unsettled = new Set<number>();
+  private writesInFlight = 0;
+  /** Keys (call and entry key) written since `recentSinceMs`, and in the window before it. */
+  private recentKeys = new Set<string>();
+  private olderKeys = new Set<string>();
+  private recentSinceMs = -Infinity;
   private nextSequence = 1;
   private cancelCompaction?: () => void;
   private compaction?: Promise<void>;
@@ -87,28 +91,21 @@ export class EntryJournal {
   private closed = false;
   private journalWrites = 0;
   private journaledEntries = 0;
+  private directWrites = 0;
+  private directItems = 0;
   private compactedItems = 0;
 
   constructor(private readonly options: EntryJournalOptions) {}
 
-  /** Journal items written and the changes they carried, and entry items written (or deleted) by compaction, so far. */
   get stats(): EntryWriteStats {
-    return {
-      journalWrites: this.journalWrites,
-      journaledEntries: this.journaledEntries,
-      compactedItems: this.compactedItems,
-    };
+    const { journalWrites, journaledEntries, directWrites, directItems, compactedItems, compactions } = this;
+    return { journalWrites, journaledEntries, directWrites, directItems, compactedItems, compactions };
   }
 
   /** Reads the journal an earlier run of the node left (before this one writes to it). */
   async replay(): Promise<void> {
     const { client, tableName, onInvalidItem } = this.options;
-    const items = await queryAll(client, {
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': JOURNAL_PK },
-      ConsistentRead: true,
-    });
+    const items = await queryAll(client, { TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': JOURNAL_PK }, ConsistentRead: true });
     for (const item of items) {
       let journal: ReturnType<typeof parseJournalItem>;
       try {
@@ -189,32 +186,76 @@ export class EntryJournal {
   }
 
   private pump(): void {
-    while (this.unsettled.size < JOURNAL_WRITES_IN_FLIGHT && this.queue.length > 0) {
+    while (this.writesInFlight < WRITES_IN_FLIGHT && this.queue.length > 0) {
       let bytes = 0;
       let count = 0;
       while (count < this.queue.length && (count === 0 || bytes + this.queue[count].bytes < MAX_JOURNAL_ITEM_BYTES)) bytes += this.queue[count++].bytes + 1;
       const batch = this.queue.splice(0, count);
-      const sequence = this.nextSequence++;
-      const sk = journalSk(sequence, this.options.incarnation);
-      this.unsettled.add(sequence);
-      this.journalWrites += 1;
-      this.journaledEntries += batch.reduce((sum, queued) => sum + queued.change.puts.length + queued.change.deletes.length, 0);
-      this.writeJournalItem(sk, `[${batch.map((queued) => queued.json).join(',')}]`)
+      const entries = batch.reduce((sum, queued) => sum + queued.change.puts.length + queued.change.deletes.length, 0);
+      const write = this.worthJournaling(batch, entries, bytes) ? this.journal(batch, entries) : this.writeItems(batch, entries);
+      this.writesInFlight += 1;
+      write
         .then(
-          () => {
-            batch.forEach((queued) => this.record(queued.change, sequence));
-            this.journalItems.push({ sequence, sk });
-            this.journalItems.sort((a, b) => a.sequence - b.sequence);
-            this.scheduleCompaction();
-            batch.forEach((queued) => queued.written());
-          },
+          () => batch.forEach((queued) => queued.written()),
           (error: unknown) => batch.forEach((queued) => queued.failed(error)),
         )
         .finally(() => {
-          this.unsettled.delete(sequence);
+          this.writesInFlight -= 1;
           this.pump();
         });
     }
+  }
+
+  /** A few changes, none of a key the journal holds: each entry is written to its own item at once. */
+  private async writeItems(batch: readonly QueuedChange[], entries: number): Promise<void> {
+    this.options.checkWritable();
+    const expiresAt = this.options.expiresAt();
+    await this.options.writer.write(batch.flatMap(({ change }) => itemWrites(change.callId, change.puts, change.deletes, expiresAt)));
+    this.directWrites += 1;
+    this.directItems += entries;
+  }
+
+  private async journal(batch: readonly QueuedChange[], entries: number): Promise<void> {
+    const sequence = this.nextSequence++;
+    const sk = journalSk(sequence, this.options.incarnation);
+    this.unsettled.add(sequence);
+    try {
+      await this.writeJournalItem(sk, `[${batch.map((queued) => queued.json).join(',')}]`);
+      this.journalWrites += 1;
+      this.journaledEntries += entries;
+      batch.forEach((queued) => this.record(queued.change, sequence));
+      this.journalItems.push({ sequence, sk });
+      this.journalItems.sort((a, b) => a.sequence - b.sequence);
+      this.scheduleCompaction();
+    } finally {
+      this.unsettled.delete(sequence);
+    }
+  }
+
+  /**
+   * Whether the batch costs the table fewer write units journaled than written straight to its items (one unit per
+   * item and KB). A journal item costs two units per KB (its write and its deletion), and each key in it one more at
+   * compaction, unless the key was written in the last compaction window: it changes often, and its compaction write
+   * serves the writes to come as well. A key the journal holds is journaled again: its items are written in order.
+   */
+  private worthJournaling(batch: readonly QueuedChange[], entries: number, bytes: number): boolean {
+    const now = this.options.clock.monotonicMs();
+    if (now - this.recentSinceMs >= COMPACTION_DELAY_MS) {
+      [this.olderKeys, this.recentKeys, this.recentSinceMs] = [this.recentKeys, new Set(), now];
+    }
+    let held = false;
+    let newKeys = 0;
+    for (const { change } of batch) {
+      const journaled = this.pending.get(change.callId);
+      for (const key of [...change.deletes, ...change.puts.map(entrySk)]) {
+        const id = `${change.callId}\n${key}`;
+        if (journaled?.has(key)) held = true;
+        else if (!this.recentKeys.has(id) && !this.olderKeys.has(id)) newKeys += 1;
+        this.recentKeys.add(id);
+      }
+    }
+    const kilobytes = Math.ceil(bytes / 1024);
+    return held || 2 * kilobytes + newKeys < Math.max(entries, kilobytes);
   }
 
   private async writeJournalItem(sk: string, changes: string): Promise<void> {
@@ -243,41 +284,27 @@ export class EntryJournal {
     const delayMs = this.pendingCount > MAX_PENDING_CHANGES ? 0 : COMPACTION_DELAY_MS;
     this.cancelCompaction = this.options.clock.schedule(() => {
       this.cancelCompaction = undefined;
-      this.compact().catch((error: unknown) => {
-        // Another node owns the table: its own journal replay takes over what this one left.
-        if (error instanceof FencedError) this.closed = true;
-        this.options.onCompactionFailed(error);
-      });
+      this.compact().catch((error: unknown) => this.options.onCompactionFailed(error));
     }, delayMs);
   }
 
   private async compactSettled(): Promise<void> {
     const settledBelow = Math.min(this.nextSequence, ...this.unsettled);
     const journalItems = this.journalItems.filter((item) => item.sequence < settledBelow);
-    const changes: Array<{
-      readonly callId: string;
-      readonly key: string;
-      readonly change: PendingChange;
-    }> = [];
+    const changes: Array<{ readonly callId: string; readonly key: string; readonly change: PendingChange }> = [];
     for (const [callId, byKey] of this.pending) for (const [key, change] of byKey) if (change.sequence < settledBelow) changes.push({ callId, key, change });
     if (journalItems.length === 0 && changes.length === 0) return;
-    await this.options.confirmOwnership();
+    try {
+      await this.options.confirmOwnership();
+    } catch (error) {
+      // Another node owns the table: its replay of the journal takes over what this one left.
+      if (error instanceof FencedError) this.closed = true;
+      throw error;
+    }
     const { writer, expiresAt } = this.options;
     const itemExpiry = expiresAt();
-    await writer.write(
-      changes.map(({ callId, key, change }) =>
-        change.entry
-          ? {
-              PutRequest: { Item: entryItem(callId, change.entry, itemExpiry) },
-            }
-          : { DeleteRequest: { Key: { pk: callPk(callId), sk: key } } },
-      ),
-    );
-    await writer.write(
-      journalItems.map((item) => ({
-        DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } },
-      })),
-    );
+    await writer.write(changes.flatMap(({ callId, key, change }) => itemWrites(callId, change.entry ? [change.entry] : [], change.entry ? [] : [key], itemExpiry)));
+    await writer.write(journalItems.map((item) => ({ DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } } })));
     const compacted = new Set(journalItems.map((item) => item.sequence));
     this.journalItems.splice(0, this.journalItems.length, ...this.journalItems.filter((item) => !compacted.has(item.sequence)));
     for (const { callId, key, change } of changes) {
@@ -292,6 +319,11 @@ export class EntryJournal {
   }
 }
 
+/** The writes of entries to their own items, and the deletions of entry items. */
+function itemWrites(callId: string, puts: readonly CallEntry[], deletes: readonly string[], expiresAt: number): WriteRequest[] {
+  return [...puts.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })), ...deletes.map((sk) => ({ DeleteRequest: { Key: { pk: callPk(callId), sk } } }))];
+}
+
 /** A change as journal item parts (with their JSON), each within MAX_JOURNAL_ITEM_BYTES: a final record of a large call takes several. */
 function splitChange(change: JournalChange): Array<Pick<QueuedChange, 'change' | 'json' | 'bytes'>> {
   const json = JSON.stringify(change);
@@ -300,15 +332,7 @@ function splitChange(change: JournalChange): Array<Pick<QueuedChange, 'change' |
   if (bytes <= MAX_JOURNAL_ITEM_BYTES || puts.length + deletes.length <= 1) return [{ change, json, bytes }];
   const [halfPuts, halfDeletes] = [Math.ceil(puts.length / 2), Math.floor(deletes.length / 2)];
   return [
-    ...splitChange({
-      callId,
-      puts: puts.slice(0, halfPuts),
-      deletes: deletes.slice(0, halfDeletes),
-    }),
-    ...splitChange({
-      callId,
-      puts: puts.slice(halfPuts),
-      deletes: deletes.slice(halfDeletes),
-    }),
+    ...splitChange({ callId, puts: puts.slice(0, halfPuts), deletes: deletes.slice(0, halfDeletes) }),
+    ...splitChange({ callId, puts: puts.slice(halfPuts), deletes: deletes.slice(halfDeletes) }),
   ];
 }
