@@ -4,7 +4,6 @@ import type { CallEntry } from '../call/call-entries';
 import type { CdsClock } from '../clock/cds-clock';
 import type { CdsStore, EntryWriteStats, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream, UpstreamCursor } from './cds-store';
 import { OUTBOX_PATHS, outboxTopic, type NewOutboxMessage, type OutboxMessage } from '../network/outbox-messages';
-import { BatchWriter } from '../../dynamodb/batch-writer';
 import { EntryJournal } from './entry-journal';
 import { isConditionalCheckFailed, queryAll } from '../../dynamodb/operations';
 import { FencedError, type ClockHighWaterMark } from '../clock/hybrid-clock';
@@ -52,17 +51,14 @@ export class DynamoCdsStore implements CdsStore {
   private readonly incarnation = randomUUID();
   private fence?: FencedError;
   private announceFence: (error: FencedError) => void = () => undefined;
-  private readonly writer: BatchWriter;
   private readonly journal: EntryJournal;
   /** The journal an earlier run left, read once before the first read or write of entries. */
   private journalReplayed?: Promise<void>;
 
   constructor(private readonly options: DynamoCdsStoreOptions) {
-    this.writer = new BatchWriter(options.client, options.tableName);
     this.journal = new EntryJournal({
       client: options.client,
       tableName: options.tableName,
-      writer: this.writer,
       clock: options.clock,
       expiresAt: () => this.expiresAt(),
       incarnation: this.incarnation,

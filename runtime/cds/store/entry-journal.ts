@@ -3,15 +3,13 @@ import type { CallEntry } from '../call/call-entries';
 import type { CdsClock } from '../clock/cds-clock';
 import type { EntryWriteStats } from './cds-store';
 import { FencedError } from '../clock/hybrid-clock';
-import type { BatchWriter } from '../../dynamodb/batch-writer';
+import { BatchWriter } from '../../dynamodb/batch-writer';
 import { queryAll, type WriteRequest } from '../../dynamodb/operations';
 import { JOURNAL_PK, callPk, entryItem, entrySk, itemProblem, journalSk, parseJournalItem, type JournalChange } from './store-items';
 
 export interface EntryJournalOptions {
   readonly client: DynamoDBDocumentClient;
   readonly tableName: string;
-  /** The table's group commit: compaction writes the entry items and deletes the journal items through it. */
-  readonly writer: BatchWriter;
   readonly clock: CdsClock;
   /** The `expiresAt` (epoch seconds) of an item written now. */
   readonly expiresAt: () => number;
@@ -62,12 +60,12 @@ interface QueuedChange {
 }
 
 /**
- * The write-ahead journal of a node's call entries. Under load the entries the node stores in a moment, across all
- * calls, go into one journal item (one write instead of one per entry; see worthJournaling for when entries go straight
- * to their items instead); a change is durable once its journal item is stored.
- * COMPACTION_DELAY_MS after a journal write the journaled changes are written to the entries' own items (the latest
- * change of each key only) and the journal items deleted. Until then reads of a call see the table's items overlaid
- * with its journaled changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
+ * The write path of a node's call entries, with a write-ahead journal. Under load the entries the node stores in a
+ * moment, across all calls, go into one journal item (one write instead of one per entry; worthJournaling decides when
+ * they go straight to their items instead); a change is durable once its journal item is stored. COMPACTION_DELAY_MS
+ * after a journal write the journaled changes are written to the entries' own items (the latest change of each key
+ * only) and the journal items deleted. Until then reads of a call see the table's items overlaid with its journaled
+ * changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
  */
 export class EntryJournal {
   /** Per call, per entry key, the latest change journaled and not compacted yet. */
@@ -95,7 +93,12 @@ export class EntryJournal {
   private directItems = 0;
   private compactedItems = 0;
 
-  constructor(private readonly options: EntryJournalOptions) {}
+  /** Writes entry items (straight and at compaction) and deletes journal items, many at once. */
+  private readonly writer: BatchWriter;
+
+  constructor(private readonly options: EntryJournalOptions) {
+    this.writer = new BatchWriter(options.client, options.tableName);
+  }
 
   get stats(): EntryWriteStats {
     const { journalWrites, journaledEntries, directWrites, directItems, compactedItems, compactions } = this;
@@ -122,7 +125,7 @@ export class EntryJournal {
     if (this.journalItems.length > 0) this.scheduleCompaction();
   }
 
-  /** Resolves once the change is in the journal (durable); rejects if it could not be written. */
+  /** Resolves once the change is stored (in the journal or in its items); rejects if it could not be written. */
   append(callId: string, puts: readonly CallEntry[], deletes: readonly string[]): Promise<void> {
     this.options.checkWritable();
     const parts = splitChange({ callId, puts, deletes });
@@ -210,7 +213,7 @@ export class EntryJournal {
   private async writeItems(batch: readonly QueuedChange[], entries: number): Promise<void> {
     this.options.checkWritable();
     const expiresAt = this.options.expiresAt();
-    await this.options.writer.write(batch.flatMap(({ change }) => itemWrites(change.callId, change.puts, change.deletes, expiresAt)));
+    await this.writer.write(batch.flatMap(({ change }) => itemWrites(change.callId, change.puts, change.deletes, expiresAt)));
     this.directWrites += 1;
     this.directItems += entries;
   }
@@ -301,10 +304,9 @@ export class EntryJournal {
       if (error instanceof FencedError) this.closed = true;
       throw error;
     }
-    const { writer, expiresAt } = this.options;
-    const itemExpiry = expiresAt();
-    await writer.write(changes.flatMap(({ callId, key, change }) => itemWrites(callId, change.entry ? [change.entry] : [], change.entry ? [] : [key], itemExpiry)));
-    await writer.write(journalItems.map((item) => ({ DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } } })));
+    const itemExpiry = this.options.expiresAt();
+    await this.writer.write(changes.flatMap(({ callId, key, change }) => itemWrites(callId, change.entry ? [change.entry] : [], change.entry ? [] : [key], itemExpiry)));
+    await this.writer.write(journalItems.map((item) => ({ DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } } })));
     const compacted = new Set(journalItems.map((item) => item.sequence));
     this.journalItems.splice(0, this.journalItems.length, ...this.journalItems.filter((item) => !compacted.has(item.sequence)));
     for (const { callId, key, change } of changes) {
