@@ -209,7 +209,7 @@ export class EntryJournal {
     }
   }
 
-  /** A few changes, none of a key the journal holds: each entry is written to its own item at once. */
+  /** Changes the journal would cost more write units for (and none of a key it holds): each entry to its own item at once. */
   private async writeItems(batch: readonly QueuedChange[], entries: number): Promise<void> {
     this.options.checkWritable();
     const expiresAt = this.options.expiresAt();
