@@ -167,9 +167,11 @@ describe('canary upgrades (simulator + call-control processes + dynalite, 100x v
 
     // The bad version failed the calls it took (what it was judged on); every other call completed: none was cut off
     // by the back-out or the rollback, and none was refused.
-    const [shareWrite, , , restoreWrite] = audit.filter((entry) => entry.groupId === 'blue' && entry.event.type === 'route-change').slice(1);
+    // Blue took new calls on the bad version from its 5 % share until the back-out's share of 0 was written (a call starts
+    // before it is routed); after the restore it takes them on the good version again.
+    const [shareWrite, backOutWrite] = audit.filter((entry) => entry.groupId === 'blue' && entry.event.type === 'route-change').slice(1);
     const badVersionTook = (outcome: CallOutcome) =>
-      outcome.variables.vp_cc_group === 'blue' && shareWrite.event.type === 'route-change' && startedAtMs(outcome) > wallClock(shareWrite.event.startedAt) && startedAtMs(outcome) < wallClock(restoreWrite.at);
+      outcome.variables.vp_cc_group === 'blue' && shareWrite.event.type === 'route-change' && startedAtMs(outcome) > wallClock(shareWrite.event.startedAt) && startedAtMs(outcome) < wallClock(backOutWrite.at);
     const onBadVersion = outcomes.filter(badVersionTook);
     expect(onBadVersion.length).toBeGreaterThanOrEqual(4);
     expect(onBadVersion.every((outcome) => outcome.hangupCause === 'NORMAL_TEMPORARY_FAILURE')).toBe(true);
