@@ -1,11 +1,11 @@
 /**
  * `npm run bench:cds`: a 3-site platform, one CDS node per site (`cds serve` child processes of the compiled CLI, as
- * the image runs it, each with its embedded dynalite) on loopback; a call spans two sites (owner west, participant east; north holds none of
- * them). Prints the property updates per second the owner sustains (spread over many properties, and
- * concentrated on a few that change all the time), the CPU each process spent per update, owner-to-participant
- * propagation latency (p50/p99) at a steady rate, and the bytes on the sockets between nodes (requests and
- * replies, every header included) per update against replicating the whole call record to every other site
- * (the DynamoDB global tables model), per recipient and with the fan-out of each.
+ * the image runs it, each with its embedded dynalite) on loopback; a call spans two sites (owner west, participant
+ * east; north holds none of them). Prints the property updates per second the owner sustains (spread over many
+ * properties, and concentrated on a few that change all the time), the CPU each process spent per update,
+ * owner-to-participant propagation latency (p50/p99) at a steady rate, and the bytes on the sockets between nodes
+ * (requests and replies, every header included) per update against replicating the whole call record to every other
+ * site (the DynamoDB global tables model), per recipient and with the fan-out of each.
  */
 import { createPrivateKey } from 'crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';

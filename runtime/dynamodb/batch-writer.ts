@@ -1,5 +1,6 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { BATCH_WRITE_LIMIT, batchWrite, type WriteRequest } from './operations';
+import { partsSettled } from '../shared/parts-settled';
 
 interface QueuedRequest {
   readonly request: WriteRequest;
@@ -29,24 +30,10 @@ export class BatchWriter {
   /** Resolves once every request is written; rejects if any of them could not be. */
   write(requests: readonly WriteRequest[]): Promise<void> {
     if (requests.length === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      let remaining = requests.length;
-      let settled = false;
-      const written = (): void => {
-        remaining -= 1;
-        if (remaining === 0 && !settled) {
-          settled = true;
-          resolve();
-        }
-      };
-      const failed = (error: unknown): void => {
-        if (settled) return;
-        settled = true;
-        reject(error);
-      };
-      for (const request of requests) this.queue.push({ request, written, failed });
-      this.pump();
-    });
+    const { settled, written, failed } = partsSettled(requests.length);
+    for (const request of requests) this.queue.push({ request, written, failed });
+    this.pump();
+    return settled;
   }
 
   private pump(): void {

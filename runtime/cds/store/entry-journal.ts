@@ -5,6 +5,7 @@ import type { EntryWriteStats } from './cds-store';
 import { FencedError } from '../clock/hybrid-clock';
 import { BatchWriter } from '../../dynamodb/batch-writer';
 import { queryAll, type WriteRequest } from '../../dynamodb/operations';
+import { partsSettled } from '../../shared/parts-settled';
 import { JOURNAL_PK, callPk, entryItem, entrySk, itemProblem, journalSk, parseJournalItem, type JournalChange } from './store-items';
 
 export interface EntryJournalOptions {
@@ -42,7 +43,6 @@ export const MAX_JOURNAL_ITEM_BYTES = 300 * 1024;
  * journal item carried half as many changes, and the SDK's cost per request is most of what a journal write costs the node.
  */
 const WRITES_IN_FLIGHT = 1;
-
 
 /** One key's latest journaled change: the entry stored, or undefined for a deleted entry. */
 interface PendingChange {
@@ -129,24 +129,10 @@ export class EntryJournal {
   append(callId: string, puts: readonly CallEntry[], deletes: readonly string[]): Promise<void> {
     this.options.checkWritable();
     const parts = splitChange({ callId, puts, deletes });
-    return new Promise((resolve, reject) => {
-      let remaining = parts.length;
-      let failed = false;
-      for (const part of parts) {
-        this.queue.push({
-          ...part,
-          written: () => {
-            if (--remaining === 0 && !failed) resolve();
-          },
-          failed: (error) => {
-            if (failed) return;
-            failed = true;
-            reject(error);
-          },
-        });
-      }
-      this.pump();
-    });
+    const { settled, written, failed } = partsSettled(parts.length);
+    for (const part of parts) this.queue.push({ ...part, written, failed });
+    this.pump();
+    return settled;
   }
 
   /** A call's entries as read from its items, with its journaled changes applied. */
