@@ -1,5 +1,5 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { BATCH_WRITE_LIMIT, batchWrite, type WriteRequest } from './operations';
+import type { DirectDynamoDbClient, WriteRequest } from './direct-dynamodb-client';
+import { BATCH_WRITE_LIMIT, batchWrite } from './operations';
 import { partsSettled } from '../shared/parts-settled';
 
 interface QueuedRequest {
@@ -22,7 +22,7 @@ export class BatchWriter {
   private inFlight = 0;
 
   constructor(
-    private readonly client: DynamoDBDocumentClient,
+    private readonly client: DirectDynamoDbClient,
     private readonly table: string,
     private readonly maxInFlight = 2,
   ) {}

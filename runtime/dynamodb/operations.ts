@@ -1,20 +1,13 @@
-import { backoffDelayMs, type BackoffPolicy } from '../esl/backoff';
-import { BatchWriteCommand, QueryCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
-
-export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+import { backoffDelayMs } from '../esl/backoff';
+import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { DirectDynamoDbClient, RequestRetry, WriteRequest } from './direct-dynamodb-client';
 
 export const BATCH_WRITE_LIMIT = 25;
 /** Unprocessed items are retried this many times (DynamoDB returns them when throttling). */
 const BATCH_WRITE_ROUNDS = 8;
 
 /** How unprocessed items wait before they are sent again: a throttled table needs time, not an instant retry. */
-export interface BatchWriteRetry {
-  readonly backoff: BackoffPolicy;
-  readonly random: () => number;
-  readonly sleep: (delayMs: number) => Promise<void>;
-}
-
-const DEFAULT_RETRY: BatchWriteRetry = {
+const UNPROCESSED_RETRY: RequestRetry = {
   backoff: { initialDelayMs: 50, maxDelayMs: 2_000 },
   random: Math.random,
   sleep: (delayMs) => new Promise((resolve) => setTimeout(resolve, delayMs)),
@@ -40,7 +33,7 @@ export async function queryAll(client: DynamoDBDocumentClient, input: QueryComma
  * Unconditional puts and deletes in batches of 25, in parallel, retrying what DynamoDB leaves unprocessed
  * after an exponential backoff with jitter.
  */
-export async function batchWrite(client: DynamoDBDocumentClient, table: string, requests: readonly WriteRequest[], retry: BatchWriteRetry = DEFAULT_RETRY): Promise<void> {
+export async function batchWrite(client: Pick<DirectDynamoDbClient, 'batchWriteItem'>, table: string, requests: readonly WriteRequest[], retry: RequestRetry = UNPROCESSED_RETRY): Promise<void> {
   const chunks: WriteRequest[][] = [];
   for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) chunks.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
   await Promise.all(
@@ -49,8 +42,7 @@ export async function batchWrite(client: DynamoDBDocumentClient, table: string, 
       for (let round = 0; pending.length > 0; round++) {
         if (round === BATCH_WRITE_ROUNDS) throw new Error(`batch write to ${table}: ${pending.length} items still unprocessed after ${round} rounds`);
         if (round > 0) await retry.sleep(backoffDelayMs(round - 1, retry.backoff, retry.random));
-        const { UnprocessedItems: unprocessed } = await client.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
-        pending = unprocessed?.[table] ?? [];
+        pending = await client.batchWriteItem(table, pending);
       }
     }),
   );

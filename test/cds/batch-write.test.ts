@@ -1,16 +1,15 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { batchWrite, type BatchWriteRetry, type WriteRequest } from '../../runtime/dynamodb/operations';
+import type { DirectDynamoDbClient, RequestRetry, WriteRequest } from '../../runtime/dynamodb/direct-dynamodb-client';
+import { batchWrite } from '../../runtime/dynamodb/operations';
 
 /** A table that leaves every item unprocessed for the first `throttledRounds` requests. */
-function throttlingClient(throttledRounds: number): { client: DynamoDBDocumentClient; requests: number } {
+function throttlingClient(throttledRounds: number): { client: Pick<DirectDynamoDbClient, 'batchWriteItem'>; requests: number } {
   const state = { requests: 0 };
   const client = {
-    send: async (command: { input: { RequestItems: Record<string, WriteRequest[]> } }) => {
+    batchWriteItem: async (_table: string, requests: readonly WriteRequest[]) => {
       state.requests += 1;
-      const items = command.input.RequestItems;
-      return state.requests <= throttledRounds ? { UnprocessedItems: items } : { UnprocessedItems: {} };
+      return state.requests <= throttledRounds ? [...requests] : [];
     },
-  } as unknown as DynamoDBDocumentClient;
+  };
   return {
     client,
     get requests() {
@@ -21,7 +20,7 @@ function throttlingClient(throttledRounds: number): { client: DynamoDBDocumentCl
 
 const item = (id: number): WriteRequest => ({ PutRequest: { Item: { pk: `p${id}`, sk: 's' } } });
 
-function recordingRetry(): { retry: BatchWriteRetry; delays: number[] } {
+function recordingRetry(): { retry: RequestRetry; delays: number[] } {
   const delays: number[] = [];
   return { delays, retry: { backoff: { initialDelayMs: 100, maxDelayMs: 1_000 }, random: () => 0.5, sleep: async (delayMs) => void delays.push(delayMs) } };
 }
