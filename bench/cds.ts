@@ -1,6 +1,7 @@
 /**
  * `npm run bench:cds`: a 3-site platform, one CDS node per site (`cds serve` child processes of the compiled CLI, as
- * the image runs it, each with its embedded dynalite) on loopback; a call spans two sites (owner west, participant
+ * the image runs it), each with its table in a dynalite process of its own (DynamoDB is a service apart from the node),
+ * all on loopback and sharing the machine's cores; a call spans two sites (owner west, participant
  * east; north holds none of them). Prints the property updates per second the owner sustains (spread over many
  * properties, and concentrated on a few that change all the time), the CPU each process spent per update,
  * owner-to-participant propagation latency (p50/p99) at a steady rate, and the bytes on the sockets between nodes
@@ -23,6 +24,7 @@ import { EventStreamReader } from '../test/support/cds/event-stream-reader';
 import { COMPACTION_DELAY_MS } from '../runtime/cds/store/entry-journal';
 import type { EntryWriteStats } from '../runtime/cds/store/cds-store';
 import { PipelinedLocalClient } from './pipelined-local-client';
+import { TableServerProcess } from './support/table-server-process';
 
 /** The nodes run as deployed: the compiled CLI (under ts-node every event emitter pays for the `domain` module its REPL loads). */
 const COMPILED_CLI = path.join(__dirname, '../dist/runtime/cli.js');
@@ -211,7 +213,7 @@ interface SustainedRate {
   readonly bytesPerUpdate: number;
   /** Updates messages (a batch counts once) from the owner per 1,000 updates. */
   readonly peerMessagesPerThousand: number;
-  /** CPU microseconds per acknowledged update, per process, until the participant caught up and the journals were compacted. */
+  /** CPU microseconds per acknowledged update, per process (and `all` of them), until the participant caught up and the journals were compacted. */
   readonly cpuMicrosPerUpdate: Record<string, number>;
   /** Per 1,000 updates, of the owner's and participant's tables: journal items written, entry items written straight, and entry items the journals' compaction wrote. */
   readonly tableWrites: Record<string, { journalWritesPerThousand: number; entriesPerJournalWrite: number; directItemsPerThousand: number; compactedItemsPerThousand: number }>;
@@ -227,7 +229,7 @@ async function sustainedRate(
   port: number,
   callIds: readonly string[],
   propertiesPerCall: number,
-  processes: ReadonlyMap<string, CdsProcess>,
+  processes: ReadonlyMap<string, { readonly pid?: number }>,
 ): Promise<SustainedRate> {
   const { owner } = tables;
   const writes = async (): Promise<Record<string, EntryWriteStats>> => ({ owner: await tableWrites(owner), participant: await tableWrites(tables.participant) });
@@ -263,6 +265,7 @@ async function sustainedRate(
   await new Promise((resolve) => setTimeout(resolve, 2 * COMPACTION_DELAY_MS));
   const cpuAfter = cpu();
   const cpuMicrosPerUpdate = Object.fromEntries(Object.keys(cpuAfter).map((name) => [name, ((cpuAfter[name] - cpuBefore[name]) * 1000) / acknowledged]));
+  cpuMicrosPerUpdate.all = Object.values(cpuMicrosPerUpdate).reduce((sum, micros) => sum + micros, 0);
   const trafficAfter = await updatesTraffic(owner);
   const bytesPerUpdate = (trafficAfter.bytes - trafficBefore.bytes) / acknowledged;
   const peerMessagesPerThousand = ((trafficAfter.messages - trafficBefore.messages) * 1000) / acknowledged;
@@ -304,10 +307,12 @@ async function main(): Promise<void> {
       ...['--peer-public-key', `${other}=${identities.get(other)?.publicKey ?? ''}`],
     ]),
   ];
-  const processes = SITES.map((site) => new CdsProcess(site, () => nodeArguments(site), [COMPILED_CLI]));
+  const tableServers = SITES.map(() => new TableServerProcess());
+  const processes = SITES.map((site, index) => new CdsProcess(site, () => [...nodeArguments(site), '--dynamodb-endpoint', tableServers[index].endpoint, '--create-tables'], [COMPILED_CLI]));
   const loadAtStart = loadavg();
+  await Promise.all(tableServers.map((server) => server.start()));
   await Promise.all(processes.map((child) => child.start()));
-  const processBySite = new Map(SITES.map((site, index) => [site as string, processes[index]]));
+  const processByName = new Map<string, { readonly pid?: number }>(SITES.flatMap((site, index) => [[site, processes[index]], [`${site}'s table`, tableServers[index]]] as const));
   const [westPort, eastPort] = [ports.get('west') ?? 0, ports.get('east') ?? 0];
   const west = new LocalCdsClient(() => westPort);
   const east = new LocalCdsClient(() => eastPort);
@@ -321,8 +326,8 @@ async function main(): Promise<void> {
     const steady = await steadyRate(west, westPort, eastPort, callIds, LATENCY_SECONDS, WARM_UP_SECONDS * LATENCY_RATE_PER_SECOND);
 
     const tables = { owner: west, participant: east };
-    const spread = await sustainedRate(tables, westPort, callIds, PROPERTIES_PER_CALL, processBySite);
-    const hot = await sustainedRate(tables, westPort, callIds.slice(0, HOT_CALLS), HOT_PROPERTIES_PER_CALL, processBySite);
+    const spread = await sustainedRate(tables, westPort, callIds, PROPERTIES_PER_CALL, processByName);
+    const hot = await sustainedRate(tables, westPort, callIds.slice(0, HOT_CALLS), HOT_PROPERTIES_PER_CALL, processByName);
 
     const record = await west.call(callIds[0]);
     const recordBytes = Buffer.byteLength(JSON.stringify(record));
@@ -345,7 +350,7 @@ async function main(): Promise<void> {
     const perRecipient = (bytes: number) => `${Math.round(bytes)} B, ${(bytes / wholeRecordBytes).toFixed(3)} of one whole record`;
     print('load average (1, 5, 15 min) at start', loadAtStart.map((load) => load.toFixed(2)).join(', '));
     print(`updates/s sustained by one owner, ${CALLS} calls x ${PROPERTIES_PER_CALL} properties`, describe(spread));
-    print('  CPU us per update (owner with its dynalite, participant, idle site, client)', cpuLine(spread));
+    print('  CPU us per update (owner west, participant east, idle site north, their tables)', cpuLine(spread));
     print('  DynamoDB journal writes + items written straight + compacted /1,000', tableLine(spread));
     print('  updates messages to the participant per 1,000 updates', `${Math.round(spread.peerMessagesPerThousand)}`);
     print(`updates/s sustained by one owner, ${HOT_CALLS} calls x ${HOT_PROPERTIES_PER_CALL} properties`, describe(hot));
@@ -369,6 +374,7 @@ async function main(): Promise<void> {
     print('load average (1, 5, 15 min) at end', loadavg().map((load) => load.toFixed(2)).join(', '));
   } finally {
     await Promise.all(processes.map((child) => child.stop()));
+    await Promise.all(tableServers.map((server) => server.stop()));
     agent.destroy();
   }
 }

@@ -41,7 +41,8 @@ export const MAX_JOURNAL_ITEM_BYTES = 300 * 1024;
 
 /**
  * One write of changes at a time: the changes arriving while it is stored fill the next one. With two under way each
- * journal item carried half as many changes, and the SDK's cost per request is most of what a journal write costs the node.
+ * journal item carried half as many changes, and a busy node sustained no more updates: a request's cost to the node
+ * and to the table is most of what a journal write costs.
  */
 const WRITES_IN_FLIGHT = 1;
 
@@ -78,6 +79,7 @@ export class EntryJournal {
   /** Sequences of journal writes under way: changes below the lowest are settled and may be compacted. */
   private readonly unsettled = new Set<number>();
   private writesInFlight = 0;
+  private pumpScheduled = false;
   /** Keys (call and entry key) written since `recentSinceMs`, and in the window before it. */
   private recentKeys = new Set<string>();
   private olderKeys = new Set<string>();
@@ -135,7 +137,7 @@ export class EntryJournal {
     const parts = splitChange({ callId, puts, deletes });
     const { settled, written, failed } = partsSettled(parts.length);
     for (const part of parts) this.queue.push({ ...part, written, failed });
-    this.pump();
+    this.pumpSoon();
     return settled;
   }
 
@@ -176,6 +178,20 @@ export class EntryJournal {
       if (this.journalItems.length > 0) this.scheduleCompaction();
     });
     await this.compaction;
+  }
+
+  /**
+   * Starts a write once the changes of this turn of the event loop are queued: the entries of one peer batch, or of the
+   * requests read from the sockets in one go, then share a write instead of the first going alone and the others
+   * waiting for its round trip.
+   */
+  private pumpSoon(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
   }
 
   private pump(): void {
