@@ -19,7 +19,7 @@ export interface RequestRetry {
   readonly sleep: (delayMs: number) => Promise<void>;
 }
 
-/** The AWS SDK's standard backoff (100 ms doubling, full jitter, capped at 20 s). */
+/** As the AWS SDK's standard retry mode waits: from 100 ms, doubling, capped at 20 s, with jitter. */
 const DEFAULT_RETRY: RequestRetry = {
   backoff: { initialDelayMs: 100, maxDelayMs: 20_000 },
   random: Math.random,
