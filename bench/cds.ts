@@ -38,9 +38,14 @@ const PROPERTIES_PER_CALL = 10;
 const HOT_CALLS = 4;
 const HOT_PROPERTIES_PER_CALL = 2;
 const THROUGHPUT_SECONDS = 6;
-/** Writes under way at full rate: over LOCAL_CONNECTIONS keep-alive connections, pipelined (see PipelinedLocalClient). */
+/** Writes under way at full rate, over keep-alive connections with PIPELINE_DEPTH requests pipelined on each (see PipelinedLocalClient). */
 const CONCURRENCY = 64;
-const LOCAL_CONNECTIONS = 8;
+/**
+ * With CONCURRENCY in flight a node waits for its table part of the time (a call's writes are stored one after the
+ * other); twice as many keep it busy: what it sustains then is its capacity.
+ */
+const SATURATING_CONCURRENCY = 2 * CONCURRENCY;
+const PIPELINE_DEPTH = 8;
 const LATENCY_RATE_PER_SECOND = 1_000;
 const LATENCY_SECONDS = 5;
 /** Excluded from the latency figures: the first seconds of a fresh process are spent compiling and optimising code. */
@@ -48,7 +53,7 @@ const WARM_UP_SECONDS = 3;
 /** Whole-record messages sent to measure one on the socket. */
 const WHOLE_RECORD_SAMPLES = 50;
 
-const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, noDelay: true });
+const agent = new Agent({ keepAlive: true, maxSockets: 64, noDelay: true });
 
 function put(port: number, callId: string, name: string, value: unknown): Promise<number> {
   const body = Buffer.from(JSON.stringify({ value }));
@@ -205,6 +210,7 @@ async function steadyRate(owner: LocalCdsClient, ownerPort: number, participantP
 }
 
 interface SustainedRate {
+  readonly concurrency: number;
   readonly perSecond: number;
   readonly acknowledged: number;
   readonly refused: number;
@@ -223,13 +229,14 @@ async function tableWrites(client: LocalCdsClient): Promise<EntryWriteStats> {
   return ((await client.health()).tableWrites as EntryWriteStats | null) ?? { journalWrites: NaN, journaledEntries: NaN, directWrites: NaN, directItems: NaN, compactedItems: NaN, compactions: NaN };
 }
 
-/** Updates per second the owner acknowledges with CONCURRENCY requests in flight, then how long the participant needs to catch up. */
+/** Updates per second the owner acknowledges with `concurrency` requests in flight, then how long the participant needs to catch up. */
 async function sustainedRate(
   tables: { readonly owner: LocalCdsClient; readonly participant: LocalCdsClient },
   port: number,
   callIds: readonly string[],
   propertiesPerCall: number,
   processes: ReadonlyMap<string, { readonly pid?: number }>,
+  concurrency = CONCURRENCY,
 ): Promise<SustainedRate> {
   const { owner } = tables;
   const writes = async (): Promise<Record<string, EntryWriteStats>> => ({ owner: await tableWrites(owner), participant: await tableWrites(tables.participant) });
@@ -237,7 +244,7 @@ async function sustainedRate(
     const own = process.cpuUsage();
     return { ...Object.fromEntries([...processes].map(([site, child]) => [site, cpuMsOf(child.pid)])), 'load generator': (own.user + own.system) / 1000 };
   };
-  const client = await PipelinedLocalClient.open(port, LOCAL_CONNECTIONS, TEST_LOCAL_AUTHORIZATION.authorization);
+  const client = await PipelinedLocalClient.open(port, concurrency / PIPELINE_DEPTH, TEST_LOCAL_AUTHORIZATION.authorization);
   const writesBefore = await writes();
   const trafficBefore = await updatesTraffic(owner);
   const cpuBefore = cpu();
@@ -247,7 +254,7 @@ async function sustainedRate(
   const started = performance.now();
   const deadline = started + THROUGHPUT_SECONDS * 1000;
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
+    Array.from({ length: concurrency }, async () => {
       while (performance.now() < deadline) {
         const index = sequence++;
         const status = await client.put(callIds[index % callIds.length], `field${Math.floor(index / callIds.length) % propertiesPerCall}`, index);
@@ -286,7 +293,7 @@ async function sustainedRate(
       ];
     }),
   );
-  return { perSecond: acknowledged / seconds, acknowledged, refused, catchUpSeconds, bytesPerUpdate, peerMessagesPerThousand, cpuMicrosPerUpdate, tableWrites: perSide };
+  return { concurrency, perSecond: acknowledged / seconds, acknowledged, refused, catchUpSeconds, bytesPerUpdate, peerMessagesPerThousand, cpuMicrosPerUpdate, tableWrites: perSide };
 }
 
 async function main(): Promise<void> {
@@ -327,6 +334,7 @@ async function main(): Promise<void> {
 
     const tables = { owner: west, participant: east };
     const spread = await sustainedRate(tables, westPort, callIds, PROPERTIES_PER_CALL, processByName);
+    const spreadSaturated = await sustainedRate(tables, westPort, callIds, PROPERTIES_PER_CALL, processByName, SATURATING_CONCURRENCY);
     const hot = await sustainedRate(tables, westPort, callIds.slice(0, HOT_CALLS), HOT_PROPERTIES_PER_CALL, processByName);
     // The nodes' code is compiled and optimised for the paths a busy node takes (a node in service for hours).
     const steady = await steadyRate(west, westPort, eastPort, callIds, LATENCY_SECONDS, (WARM_UP_SECONDS + LATENCY_SECONDS) * LATENCY_RATE_PER_SECOND);
@@ -337,7 +345,7 @@ async function main(): Promise<void> {
 
     const print = (label: string, value: string) => process.stdout.write(`${label.padEnd(66)} ${value}\n`);
     const describe = (rate: SustainedRate) =>
-      `${Math.round(rate.perSecond)} (${rate.acknowledged} acknowledged, ${rate.refused} refused, ${CONCURRENCY} in flight pipelined on ${LOCAL_CONNECTIONS} connections; participant caught up ${rate.catchUpSeconds.toFixed(1)} s later)`;
+      `${Math.round(rate.perSecond)} (${rate.acknowledged} acknowledged, ${rate.refused} refused, ${rate.concurrency} in flight pipelined on ${rate.concurrency / PIPELINE_DEPTH} connections; participant caught up ${rate.catchUpSeconds.toFixed(1)} s later)`;
     const tableLine = (rate: SustainedRate) =>
       Object.entries(rate.tableWrites)
         .map(
@@ -355,6 +363,8 @@ async function main(): Promise<void> {
     print('  CPU us per update (owner west, participant east, idle site north, their tables)', cpuLine(spread));
     print('  DynamoDB journal writes + items written straight + compacted /1,000', tableLine(spread));
     print('  updates messages to the participant per 1,000 updates', `${Math.round(spread.peerMessagesPerThousand)}`);
+    print(`  the same with ${SATURATING_CONCURRENCY} in flight (the owner kept busy)`, describe(spreadSaturated));
+    print('  CPU us per update', cpuLine(spreadSaturated));
     print(`updates/s sustained by one owner, ${HOT_CALLS} calls x ${HOT_PROPERTIES_PER_CALL} properties`, describe(hot));
     print('  CPU us per update', cpuLine(hot));
     print('  DynamoDB journal writes + items written straight + compacted /1,000', tableLine(hot));
