@@ -350,7 +350,7 @@ async function main(): Promise<void> {
       Object.entries(rate.tableWrites)
         .map(
           ([side, rates]) =>
-            `${side} ${Math.round(rates.journalWritesPerThousand)} (${rates.entriesPerJournalWrite.toFixed(1)} entries each) + ${Math.round(rates.directItemsPerThousand)} + ${Math.round(rates.compactedItemsPerThousand)}`,
+            `${side} ${Math.round(rates.journalWritesPerThousand)} (${rates.journalWritesPerThousand === 0 ? 'none' : `${rates.entriesPerJournalWrite.toFixed(1)} entries each`}) + ${Math.round(rates.directItemsPerThousand)} + ${Math.round(rates.compactedItemsPerThousand)}`,
         )
         .join(', ');
     const cpuLine = (rate: SustainedRate) =>
