@@ -54,6 +54,8 @@ interface PendingChange {
 
 interface QueuedChange {
   readonly change: JournalChange;
+  /** The entry keys of the change's puts, in their order: found once, for worthJournaling and then `record`. */
+  readonly putKeys: readonly string[];
   /** The change as JSON, and its length in bytes. */
   readonly json: string;
   readonly bytes: number;
@@ -124,7 +126,7 @@ export class EntryJournal {
         continue;
       }
       const sequence = this.nextSequence++;
-      journal.changes.forEach((change) => this.record(change, sequence));
+      journal.changes.forEach((change) => this.record(change, change.puts.map(entrySk), sequence));
       this.journalItems.push({ sequence, sk: journal.sk });
       this.nextSequence = Math.max(this.nextSequence, journal.sequence + 1);
     }
@@ -232,7 +234,7 @@ export class EntryJournal {
       await this.writeJournalItem(sk, `[${batch.map((queued) => queued.json).join(',')}]`);
       this.journalWrites += 1;
       this.journaledEntries += entries;
-      batch.forEach((queued) => this.record(queued.change, sequence));
+      batch.forEach((queued) => this.record(queued.change, queued.putKeys, sequence));
       this.journalItems.push({ sequence, sk });
       this.journalItems.sort((a, b) => a.sequence - b.sequence);
       this.scheduleCompaction();
@@ -254,14 +256,16 @@ export class EntryJournal {
     }
     let held = false;
     let newKeys = 0;
-    for (const { change } of batch) {
+    for (const { change, putKeys } of batch) {
       const journaled = this.pending.get(change.callId);
-      for (const key of [...change.deletes, ...change.puts.map(entrySk)]) {
+      const count = (key: string): void => {
         const id = `${change.callId}\n${key}`;
         if (journaled?.has(key)) held = true;
         else if (!this.recentKeys.has(id) && !this.olderKeys.has(id)) newKeys += 1;
         this.recentKeys.add(id);
-      }
+      };
+      change.deletes.forEach(count);
+      putKeys.forEach(count);
     }
     const kilobytes = Math.ceil(bytes / 1024);
     return held || 2 * kilobytes + newKeys < Math.max(entries, kilobytes);
@@ -274,7 +278,7 @@ export class EntryJournal {
   }
 
   /** Holds a change as the latest of its keys, unless a later one is held already. */
-  private record(change: JournalChange, sequence: number): void {
+  private record(change: JournalChange, putKeys: readonly string[], sequence: number): void {
     let changes = this.pending.get(change.callId);
     if (!changes) this.pending.set(change.callId, (changes = new Map()));
     const hold = (key: string, entry: CallEntry | undefined): void => {
@@ -284,7 +288,7 @@ export class EntryJournal {
       changes.set(key, { sequence, entry });
     };
     change.deletes.forEach((key) => hold(key, undefined));
-    change.puts.forEach((entry) => hold(entrySk(entry), entry));
+    change.puts.forEach((entry, index) => hold(putKeys[index], entry));
   }
 
   private scheduleCompaction(): void {
@@ -332,11 +336,11 @@ function itemWrites(callId: string, puts: readonly CallEntry[], deletes: readonl
 }
 
 /** A change as journal item parts (with their JSON), each within MAX_JOURNAL_ITEM_BYTES: a final record of a large call takes several. */
-function splitChange(change: JournalChange): Array<Pick<QueuedChange, 'change' | 'json' | 'bytes'>> {
+function splitChange(change: JournalChange): Array<Pick<QueuedChange, 'change' | 'putKeys' | 'json' | 'bytes'>> {
   const json = JSON.stringify(change);
   const bytes = Buffer.byteLength(json);
   const { callId, puts, deletes } = change;
-  if (bytes <= MAX_JOURNAL_ITEM_BYTES || puts.length + deletes.length <= 1) return [{ change, json, bytes }];
+  if (bytes <= MAX_JOURNAL_ITEM_BYTES || puts.length + deletes.length <= 1) return [{ change, putKeys: puts.map(entrySk), json, bytes }];
   const [halfPuts, halfDeletes] = [Math.ceil(puts.length / 2), Math.floor(deletes.length / 2)];
   return [
     ...splitChange({ callId, puts: puts.slice(0, halfPuts), deletes: deletes.slice(0, halfDeletes) }),
