@@ -18,7 +18,7 @@ interface SeenRequest {
 }
 
 /** Answers from `script` first (one per request), then forwards to dynalite; records every request. */
-class FaultProxy {
+class ScriptedProxy {
   readonly seen: SeenRequest[] = [];
   script: Array<{ status: number; body: string }> = [];
   private server?: Server;
@@ -87,7 +87,7 @@ describe('DirectDynamoDbClient on dynalite', () => {
   });
 
   it("names DynamoDB's error type and the operation, and does not retry what cannot succeed", async () => {
-    const proxy = new FaultProxy();
+    const proxy = new ScriptedProxy();
     const client = createDocumentClient({ endpoint: await proxy.start() });
     try {
       const { retry, delays } = recordingRetry();
@@ -104,10 +104,10 @@ describe('DirectDynamoDbClient on dynalite', () => {
 });
 
 describe('DirectDynamoDbClient with injected failures', () => {
-  let proxy: FaultProxy;
+  let proxy: ScriptedProxy;
   let client: DynamoDBDocumentClient;
   beforeEach(async () => {
-    proxy = new FaultProxy();
+    proxy = new ScriptedProxy();
     client = createDocumentClient({ endpoint: await proxy.start() });
   });
   afterEach(async () => {
@@ -160,7 +160,7 @@ describe('DirectDynamoDbClient against an endpoint that is not this machine’s 
   it('signs its requests with the credentials the SDK finds (Signature Version 4), and DynamoDB takes them', async () => {
     process.env.AWS_ACCESS_KEY_ID = 'AKIDDIRECTTEST';
     process.env.AWS_SECRET_ACCESS_KEY = 'direct-test-secret';
-    const proxy = new FaultProxy();
+    const proxy = new ScriptedProxy();
     // 127.0.0.2 is not one of the loopback names that get the placeholder signature.
     const client = createDocumentClient({ endpoint: await proxy.start('127.0.0.2'), region: 'eu-west-1' });
     try {
@@ -178,7 +178,7 @@ describe('DirectDynamoDbClient against an endpoint that is not this machine’s 
   it('sends to the endpoint configured for DynamoDB in the environment, as the document client does (ECS with AWS_ENDPOINT_URL_DYNAMODB)', async () => {
     process.env.AWS_ACCESS_KEY_ID = 'AKIDDIRECTTEST';
     process.env.AWS_SECRET_ACCESS_KEY = 'direct-test-secret';
-    const proxy = new FaultProxy();
+    const proxy = new ScriptedProxy();
     process.env.AWS_ENDPOINT_URL_DYNAMODB = await proxy.start('127.0.0.2');
     const client = createDocumentClient({ region: 'eu-west-1' });
     try {
