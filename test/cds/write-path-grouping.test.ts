@@ -52,6 +52,21 @@ describe('group commit of entries', () => {
     const stored = await Promise.all(callIds.map((callId) => store.loadCall(callId)));
     const queuePosition = (entries: readonly CallEntry[] | undefined) => entries?.find((entry): entry is PropertyEntry => entry.kind === 'property' && entry.name === 'queue')?.value;
     expect(stored.map((call) => queuePosition(call?.entries))).toEqual(callIds.map((_, index) => `position ${index}`));
+
+    // A call's next write waits for its previous one (the store's lanes): made as that one is stored, however many
+    // promise steps later in that turn, it joins the writes queued meanwhile instead of waiting for their round trip.
+    const released = async () => {
+      const first = storeQueuePosition(callIds[0], 20);
+      for (let turn = 0; turn < 2; turn++) await new Promise((resolve) => setImmediate(resolve));
+      const next = first.then(async () => {
+        for (let step = 0; step < 20; step++) await Promise.resolve();
+        await storeQueuePosition(callIds[0], 21);
+      });
+      await Promise.all([next, ...callIds.slice(1, 5).map((callId, index) => storeQueuePosition(callId, 22 + index))]);
+    };
+    // The first goes alone, straight to its item; the five after it share one write (journaled: their keys change often).
+    expect(await counted(released)).toEqual([1, 1, 1]);
+    expect(queuePosition((await store.loadCall(callIds[0]))?.entries)).toBe('position 21');
     await store.close();
   });
 });

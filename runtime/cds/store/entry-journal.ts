@@ -185,7 +185,8 @@ export class EntryJournal {
   /**
    * Starts a write once the changes of this turn of the event loop are queued: the entries of one peer batch, or of the
    * requests read from the sockets in one go, then share a write instead of the first going alone and the others
-   * waiting for its round trip.
+   * waiting for its round trip. The same after a write is stored: the next changes of its calls (held in their lanes
+   * until it was) join those that waited for it.
    */
   private pumpSoon(): void {
     if (this.pumpScheduled) return;
@@ -212,7 +213,7 @@ export class EntryJournal {
         )
         .finally(() => {
           this.writesInFlight -= 1;
-          this.pump();
+          this.pumpSoon();
         });
     }
   }
