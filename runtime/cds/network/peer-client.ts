@@ -103,7 +103,7 @@ export class PeerClient {
   async post<T>(peer: string, path: string, body: unknown, replySchema: z.ZodType<T>): Promise<T> {
     const urls = this.options.peers.get(peer) ?? [];
     const first = this.preferred.get(peer) ?? 0;
-    let lastError = new PeerRequestError(`no URL configured for peer ${peer}`);
+    let lastError: PeerRequestError | undefined;
     for (let attempt = 0; attempt < urls.length; attempt++) {
       const index = (first + attempt) % urls.length;
       try {
@@ -118,7 +118,7 @@ export class PeerClient {
         lastError = error;
       }
     }
-    throw lastError;
+    throw lastError ?? new PeerRequestError(`no URL configured for peer ${peer}`);
   }
 
   close(): void {
