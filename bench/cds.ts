@@ -10,9 +10,9 @@
  */
 import { createPrivateKey } from 'crypto';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'fs';
-import { Agent, createServer as createHttpServer, request } from 'http';
+import { createServer as createHttpServer } from 'http';
 import { createServer, type AddressInfo } from 'net';
-import { loadavg, tmpdir } from 'os';
+import { cpus, loadavg, tmpdir } from 'os';
 import * as path from 'path';
 import { CdsProcess } from '../test/support/cds/cds-process';
 import { LocalCdsClient, TEST_LOCAL_AUTHORIZATION } from '../test/support/cds/cds-http';
@@ -48,27 +48,11 @@ const SATURATING_CONCURRENCY = 2 * CONCURRENCY;
 const PIPELINE_DEPTH = 8;
 const LATENCY_RATE_PER_SECOND = 1_000;
 const LATENCY_SECONDS = 5;
+const LATENCY_CONNECTIONS = 8;
 /** Excluded from the latency figures: the first seconds of a fresh process are spent compiling and optimising code. */
 const WARM_UP_SECONDS = 3;
 /** Whole-record messages sent to measure one on the socket. */
 const WHOLE_RECORD_SAMPLES = 50;
-
-const agent = new Agent({ keepAlive: true, maxSockets: 64, noDelay: true });
-
-function put(port: number, callId: string, name: string, value: unknown): Promise<number> {
-  const body = Buffer.from(JSON.stringify({ value }));
-  return new Promise((resolve, reject) => {
-    const outgoing = request(
-      { host: '127.0.0.1', port, path: `/v1/calls/${callId}/properties/${name}`, method: 'PUT', agent, headers: { ...TEST_LOCAL_AUTHORIZATION, 'content-type': 'application/json', 'content-length': body.length } },
-      (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      },
-    );
-    outgoing.on('error', reject);
-    outgoing.end(body);
-  });
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -97,11 +81,26 @@ async function updatesTraffic(client: LocalCdsClient): Promise<{ messages: numbe
   return { messages: paths.reduce((sum, path) => sum + (path?.requests ?? 0), 0), bytes: paths.reduce((sum, path) => sum + (path?.bytes ?? 0) + (path?.bytesReceived ?? 0), 0) };
 }
 
-/** CPU time (ms) a process has run so far, from the kernel's scheduler statistics (Linux). */
+/** Per process (and the load generator, this one), the CPU time (ms) it has run so far. */
+function cpuSnapshot(processes: ReadonlyMap<string, { readonly pid?: number }>): Record<string, number> {
+  const own = process.cpuUsage();
+  return { ...Object.fromEntries([...processes].map(([name, child]) => [name, cpuMsOf(child.pid)])), 'load generator': (own.user + own.system) / 1000 };
+}
+
+/** Linux reports process times in /proc in ticks of 1/100 s, whatever the kernel's own tick. */
+const PROC_TICK_MS = 10;
+
+/**
+ * CPU time (ms) a process has used so far, user and system, in all its threads (the JavaScript thread, and the
+ * garbage collector's and compiler's helper threads), from /proc (Linux).
+ */
 function cpuMsOf(pid: number | undefined): number {
   if (pid === undefined) return NaN;
   try {
-    return Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * PROC_TICK_MS;
   } catch {
     return NaN;
   }
@@ -156,14 +155,26 @@ interface SteadyRate {
   readonly superseded: number;
   readonly refused: number;
   readonly bytesPerUpdate: number;
+  /** Per process, the share of one core it used while the updates were sent and arrived (%). */
+  readonly corePercent: Record<string, number>;
+}
+
+/** The nodes the latency runs write to and watch, and the processes whose CPU they report. */
+interface LatencyPlatform {
+  readonly owner: LocalCdsClient;
+  readonly ownerPort: number;
+  readonly participantPort: number;
+  readonly processes: ReadonlyMap<string, { readonly pid?: number }>;
 }
 
 /**
  * One property at a time at LATENCY_RATE_PER_SECOND, watched on the participant's event streams. A participant
  * holding a later value of the property than an update has that update (last writer wins): it counts as arrived.
- * Values start at `firstValue`, above those of an earlier run, so that they win.
+ * Values start at `firstValue`, above those of an earlier run, so that they win. The writes go over a few kept-alive
+ * connections of the light client (PipelinedLocalClient), mostly one at a time on each: Node's HTTP client cost the
+ * load generator a third more CPU, taken from the nodes it measures.
  */
-async function steadyRate(owner: LocalCdsClient, ownerPort: number, participantPort: number, callIds: readonly string[], seconds: number, firstValue: number): Promise<SteadyRate> {
+async function steadyRate({ owner, ownerPort, participantPort, processes }: LatencyPlatform, callIds: readonly string[], seconds: number, firstValue: number): Promise<SteadyRate> {
   const unconfirmed = callIds.map(() => [] as Array<{ index: number; sentAt: number }>);
   const propagation: number[] = [];
   const acknowledgement: number[] = [];
@@ -187,8 +198,10 @@ async function steadyRate(owner: LocalCdsClient, ownerPort: number, participantP
       }),
     ),
   );
+  const client = await PipelinedLocalClient.open(ownerPort, LATENCY_CONNECTIONS, TEST_LOCAL_AUTHORIZATION.authorization);
   const trafficBefore = await updatesTraffic(owner);
   const total = LATENCY_RATE_PER_SECOND * seconds;
+  const cpuBefore = cpuSnapshot(processes);
   const started = performance.now();
   for (let index = 0; index < total; index++) {
     const wait = started + (index * 1000) / LATENCY_RATE_PER_SECOND - performance.now();
@@ -196,17 +209,21 @@ async function steadyRate(owner: LocalCdsClient, ownerPort: number, participantP
     const call = index % callIds.length;
     const sentAt = performance.now();
     unconfirmed[call].push({ index: firstValue + index, sentAt });
-    void put(ownerPort, callIds[call], 'progress', firstValue + index).then((status) => {
+    void client.put(callIds[call], 'progress', firstValue + index).then((status) => {
       acknowledgement.push(performance.now() - sentAt);
       if (status !== 200) refused++;
     });
   }
   await until(async () => propagation.length >= total, 15_000, 'every update at the participant');
+  const cpuAfter = cpuSnapshot(processes);
+  const elapsedMs = performance.now() - started;
   streams.forEach((stream) => stream.close());
+  client.close();
   const trafficAfter = await updatesTraffic(owner);
   propagation.sort((a, b) => a - b);
   acknowledgement.sort((a, b) => a - b);
-  return { propagation, acknowledgement, superseded, refused, bytesPerUpdate: (trafficAfter.bytes - trafficBefore.bytes) / total };
+  const corePercent = Object.fromEntries(Object.keys(cpuAfter).map((name) => [name, (100 * (cpuAfter[name] - cpuBefore[name])) / elapsedMs]));
+  return { propagation, acknowledgement, superseded, refused, bytesPerUpdate: (trafficAfter.bytes - trafficBefore.bytes) / total, corePercent };
 }
 
 interface SustainedRate {
@@ -240,14 +257,10 @@ async function sustainedRate(
 ): Promise<SustainedRate> {
   const { owner } = tables;
   const writes = async (): Promise<Record<string, EntryWriteStats>> => ({ owner: await tableWrites(owner), participant: await tableWrites(tables.participant) });
-  const cpu = (): Record<string, number> => {
-    const own = process.cpuUsage();
-    return { ...Object.fromEntries([...processes].map(([site, child]) => [site, cpuMsOf(child.pid)])), 'load generator': (own.user + own.system) / 1000 };
-  };
   const client = await PipelinedLocalClient.open(port, concurrency / PIPELINE_DEPTH, TEST_LOCAL_AUTHORIZATION.authorization);
   const writesBefore = await writes();
   const trafficBefore = await updatesTraffic(owner);
-  const cpuBefore = cpu();
+  const cpuBefore = cpuSnapshot(processes);
   let acknowledged = 0;
   let refused = 0;
   let sequence = 0;
@@ -270,7 +283,7 @@ async function sustainedRate(
   const catchUpSeconds = (performance.now() - settleStart) / 1000;
   // The journals are compacted a second after their writes: their CPU and items count too.
   await new Promise((resolve) => setTimeout(resolve, 2 * COMPACTION_DELAY_MS));
-  const cpuAfter = cpu();
+  const cpuAfter = cpuSnapshot(processes);
   const cpuMicrosPerUpdate = Object.fromEntries(Object.keys(cpuAfter).map((name) => [name, ((cpuAfter[name] - cpuBefore[name]) * 1000) / acknowledged]));
   cpuMicrosPerUpdate.all = Object.values(cpuMicrosPerUpdate).reduce((sum, micros) => sum + micros, 0);
   const trafficAfter = await updatesTraffic(owner);
@@ -329,8 +342,9 @@ async function main(): Promise<void> {
       await seedCall(west, callId);
       await east.register(callId, 'agent-desktop');
     }
-    await steadyRate(west, westPort, eastPort, callIds, WARM_UP_SECONDS, 0);
-    const justStarted = await steadyRate(west, westPort, eastPort, callIds, LATENCY_SECONDS, WARM_UP_SECONDS * LATENCY_RATE_PER_SECOND);
+    const latencyPlatform = { owner: west, ownerPort: westPort, participantPort: eastPort, processes: processByName };
+    await steadyRate(latencyPlatform, callIds, WARM_UP_SECONDS, 0);
+    const justStarted = await steadyRate(latencyPlatform, callIds, LATENCY_SECONDS, WARM_UP_SECONDS * LATENCY_RATE_PER_SECOND);
 
     const tables = { owner: west, participant: east };
     const spread = await sustainedRate(tables, westPort, callIds, PROPERTIES_PER_CALL, processByName);
@@ -339,8 +353,8 @@ async function main(): Promise<void> {
     // The nodes' code is compiled and optimised for the paths a busy node takes (a node in service for hours); the
     // rate runs WARM_UP_SECONDS first here too, so that the figure is of that rate, not of the end of the runs above.
     const inServiceFirstValue = (WARM_UP_SECONDS + LATENCY_SECONDS) * LATENCY_RATE_PER_SECOND;
-    await steadyRate(west, westPort, eastPort, callIds, WARM_UP_SECONDS, inServiceFirstValue);
-    const steady = await steadyRate(west, westPort, eastPort, callIds, LATENCY_SECONDS, inServiceFirstValue + WARM_UP_SECONDS * LATENCY_RATE_PER_SECOND);
+    await steadyRate(latencyPlatform, callIds, WARM_UP_SECONDS, inServiceFirstValue);
+    const steady = await steadyRate(latencyPlatform, callIds, LATENCY_SECONDS, inServiceFirstValue + WARM_UP_SECONDS * LATENCY_RATE_PER_SECOND);
 
     const record = await west.call(callIds[0]);
     const recordBytes = Buffer.byteLength(JSON.stringify(record));
@@ -356,10 +370,11 @@ async function main(): Promise<void> {
             `${side} ${Math.round(rates.journalWritesPerThousand)} (${rates.journalWritesPerThousand === 0 ? 'none' : `${rates.entriesPerJournalWrite.toFixed(1)} entries each`}) + ${Math.round(rates.directItemsPerThousand)} + ${Math.round(rates.compactedItemsPerThousand)}`,
         )
         .join(', ');
-    const cpuLine = (rate: SustainedRate) =>
-      Object.entries(rate.cpuMicrosPerUpdate)
-        .map(([name, micros]) => `${name} ${Number.isNaN(micros) ? 'n/a' : Math.round(micros)}`)
+    const byProcessLine = (byProcess: Record<string, number>) =>
+      Object.entries(byProcess)
+        .map(([name, value]) => `${name} ${Number.isNaN(value) ? 'n/a' : Math.round(value)}`)
         .join(', ');
+    const cpuLine = (rate: SustainedRate) => byProcessLine(rate.cpuMicrosPerUpdate);
     const perRecipient = (bytes: number) => `${Math.round(bytes)} B, ${(bytes / wholeRecordBytes).toFixed(3)} of one whole record`;
     print('load average (1, 5, 15 min) at start', loadAtStart.map((load) => load.toFixed(2)).join(', '));
     print(`updates/s sustained by one owner, ${CALLS} calls x ${PROPERTIES_PER_CALL} properties`, describe(spread));
@@ -379,6 +394,8 @@ async function main(): Promise<void> {
         `p50 ${percentile(propagation, 0.5).toFixed(1)} ms, p99 ${percentile(propagation, 0.99).toFixed(1)} ms (${propagation.length} updates, ${rate.superseded} superseded in transit, ${rate.refused} refused)`,
       );
       print('  owner acknowledgement of those updates', `p50 ${percentile(acknowledgement, 0.5).toFixed(1)} ms, p99 ${percentile(acknowledgement, 0.99).toFixed(1)} ms`);
+      const busy = Object.values(rate.corePercent).reduce((sum, percent) => sum + percent, 0) / cpus().length;
+      print('  CPU meanwhile, % of one core', `${byProcessLine(rate.corePercent)}; together ${Math.round(busy)} % of the machine (${cpus().length} cores)`);
     };
     latencies(`nodes in service (after the runs above and ${WARM_UP_SECONDS} s at this rate)`, steady);
     latencies(`nodes just started (after ${WARM_UP_SECONDS} s warm-up)`, justStarted);
@@ -394,7 +411,6 @@ async function main(): Promise<void> {
   } finally {
     await Promise.all(processes.map((child) => child.stop()));
     await Promise.all(tableServers.map((server) => server.stop()));
-    agent.destroy();
   }
 }
 
