@@ -48,6 +48,7 @@ const SATURATING_CONCURRENCY = 2 * CONCURRENCY;
 const PIPELINE_DEPTH = 8;
 const LATENCY_RATE_PER_SECOND = 1_000;
 const LATENCY_SECONDS = 5;
+/** Connections the latency runs write over: at LATENCY_RATE_PER_SECOND mostly one request at a time is on each. */
 const LATENCY_CONNECTIONS = 8;
 /** Excluded from the latency figures: the first seconds of a fresh process are spent compiling and optimising code. */
 const WARM_UP_SECONDS = 3;

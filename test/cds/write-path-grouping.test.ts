@@ -26,7 +26,7 @@ afterAll(() => dynamo.close());
 const property = (name: string, value: string, ts: number): PropertyEntry => ({ kind: 'property', name, value, ts, site: 'west', recordedTs: ts });
 
 describe('group commit of entries', () => {
-  it('stores the writes of many calls made in one turn in one table write, and those made meanwhile in the next, counted, each readable once resolved', async () => {
+  it('stores the writes of many calls made in one turn in one table write, and those made meanwhile or released by the write before in the next, counted, each readable once resolved', async () => {
     const store = new DynamoCdsStore({ client: dynamo.client, tableName: TABLE, clock: systemClock, retentionMs: 86_400_000, onInvalidItem: () => undefined });
     const callIds = Array.from({ length: 20 }, (_, index) => `west:grouped-${index}`);
     await Promise.all(callIds.map((callId) => store.createCall({ callId, owner: 'west', state: 'active' })));
