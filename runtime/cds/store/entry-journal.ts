@@ -75,7 +75,7 @@ export class EntryJournal {
   /** Per call, per entry key, the latest change journaled and not compacted yet. */
   private readonly pending = new Map<string, Map<string, PendingChange>>();
   private pendingCount = 0;
-  /** Journal items stored and not compacted yet, in sequence order. */
+  /** Journal items stored and not compacted yet (compaction picks them by sequence). */
   private readonly journalItems: Array<{ readonly sequence: number; readonly sk: string }> = [];
   private readonly queue: QueuedChange[] = [];
   /** Sequences of journal writes under way: changes below the lowest are settled and may be compacted. */
@@ -237,7 +237,6 @@ export class EntryJournal {
       this.journaledEntries += entries;
       batch.forEach((queued) => this.record(queued.change, queued.putKeys, sequence));
       this.journalItems.push({ sequence, sk });
-      this.journalItems.sort((a, b) => a.sequence - b.sequence);
       this.scheduleCompaction();
     } finally {
       this.unsettled.delete(sequence);
