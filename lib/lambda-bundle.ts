@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { mkdtempSync, writeFileSync } from 'fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import * as path from 'path';
 import { Construct } from 'constructs';
@@ -59,6 +59,18 @@ function bundleOnce(entry: string): Map<string, PackageFile> {
   return files;
 }
 
+/** Where this process stages its zips, removed when it exits: synth copies each zip into its stack, so none is needed after. */
+let stagingRoot: string | undefined;
+
+function stagingDirectory(): string {
+  if (stagingRoot === undefined) {
+    const root = mkdtempSync(path.join(tmpdir(), 'voiceplane-lambda-'));
+    process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+    stagingRoot = root;
+  }
+  return mkdtempSync(path.join(stagingRoot, 'package-'));
+}
+
 /**
  * The content hash of a package: MD5 of its files' contents in name order, the hash CDKTF gives a directory asset.
  * It names the package's directory in the stack and is the functions' `source_code_hash`, so it changes exactly
@@ -91,7 +103,7 @@ export class LambdaBundle extends Construct {
       files.set(name, { content, entry: zipEntry(name, content) });
     }
     const names = [...files.keys()].sort();
-    const zipFile = path.join(mkdtempSync(path.join(tmpdir(), 'voiceplane-lambda-')), ARCHIVE_NAME);
+    const zipFile = path.join(stagingDirectory(), ARCHIVE_NAME);
     writeFileSync(zipFile, zipArchive(names.map((name) => files.get(name)!.entry)));
     const asset = new TerraformAsset(this, 'Asset', { path: zipFile, type: AssetType.FILE, assetHash: packageHash(files) });
     this.path = asset.path;

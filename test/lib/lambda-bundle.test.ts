@@ -96,6 +96,28 @@ describe('LambdaBundle', () => {
     await waitFor(() => esbuildChildren().length === 0, { timeoutMs: 5000, message: 'no esbuild child process left' });
   });
 
+  it('leaves nothing in the temporary directory once the synthesizing process exits, the package being in its stack', () => {
+    const repository = path.join(__dirname, '../..');
+    const temporary = mkdtempSync(path.join(tmpdir(), 'voiceplane-synth-tmp-'));
+    const outdir = mkdtempSync(path.join(tmpdir(), 'voiceplane-bundle-'));
+    const synth = [
+      "const { App, TerraformStack } = require('cdktf');",
+      `const { LambdaBundle } = require(${JSON.stringify(path.join(repository, 'lib/lambda-bundle.ts'))});`,
+      'const app = new App({ outdir: process.argv[1] });',
+      "const bundle = new LambdaBundle(new TerraformStack(app, 'one'), 'Code', { entry: process.argv[2] });",
+      'app.synth();',
+      'process.stdout.write(bundle.path);',
+    ].join('\n');
+    const zip = execFileSync(process.execPath, ['-r', path.join(repository, 'stacks/register-sources.js'), '-e', synth, outdir, entry], {
+      cwd: repository,
+      env: { ...process.env, TMPDIR: temporary },
+      encoding: 'utf8',
+    });
+    expect(readdirSync(unzip(readFileSync(path.join(outdir, 'stacks', 'one', zip)))).sort()).toEqual(['index.js', 'index.js.map']);
+    // Only ours: a dependency keeps its compile cache there (v8-compile-cache).
+    expect(readdirSync(temporary).filter((name) => name.startsWith('voiceplane-'))).toEqual([]);
+  });
+
   it('refuses an extra file that would replace the bundle or is not a plain file name', () => {
     const stack = new TerraformStack(new App({ outdir: mkdtempSync(path.join(tmpdir(), 'voiceplane-bundle-')) }), 'one');
     expect(() => new LambdaBundle(stack, 'Index', { entry, files: { 'index.js': '' } })).toThrow('files: "index.js" must be a plain file name other than index.js and index.js.map');
