@@ -99,9 +99,7 @@ export class DynamoCdsStore implements CdsStore {
 
   async storeEntries(callId: string, entries: readonly CallEntry[]): Promise<void> {
     await this.replayJournal();
-    // The last entry of a key is the one to keep.
-    const latest = new Map(entries.map((entry) => [entrySk(entry), entry]));
-    await this.journal.append(callId, [...latest.values()], []);
+    await this.journal.append(callId, entries, []);
   }
 
   async replaceEntries(callId: string, final: readonly CallEntry[], held: readonly CallEntry[]): Promise<void> {

@@ -54,7 +54,7 @@ interface PendingChange {
 
 interface QueuedChange {
   readonly change: JournalChange;
-  /** The entry keys of the change's puts, in their order: found once, for worthJournaling and then `record`. */
+  /** The entry keys of the change's puts, in their order: found once, when it is appended. */
   readonly putKeys: readonly string[];
   /** The change as JSON, and its length in bytes. */
   readonly json: string;
@@ -133,10 +133,14 @@ export class EntryJournal {
     if (this.journalItems.length > 0) this.scheduleCompaction();
   }
 
-  /** Resolves once the change is stored (in the journal or in its items); rejects if it could not be written. */
+  /**
+   * Resolves once the change is stored (in the journal or in its items); rejects if it could not be written. Of puts
+   * of the same key the last is the one kept.
+   */
   append(callId: string, puts: readonly CallEntry[], deletes: readonly string[]): Promise<void> {
     this.options.checkWritable();
-    const parts = splitChange({ callId, puts, deletes });
+    const latest = new Map(puts.map((entry) => [entrySk(entry), entry]));
+    const parts = splitChange({ callId, puts: [...latest.values()], deletes }, [...latest.keys()]);
     const { settled, written, failed } = partsSettled(parts.length);
     for (const part of parts) this.queue.push({ ...part, written, failed });
     this.pumpSoon();
@@ -335,15 +339,18 @@ function itemWrites(callId: string, puts: readonly CallEntry[], deletes: readonl
   return [...puts.map((entry) => ({ PutRequest: { Item: entryItem(callId, entry, expiresAt) } })), ...deletes.map((sk) => ({ DeleteRequest: { Key: { pk: callPk(callId), sk } } }))];
 }
 
-/** A change as journal item parts (with their JSON), each within MAX_JOURNAL_ITEM_BYTES: a final record of a large call takes several. */
-function splitChange(change: JournalChange): Array<Pick<QueuedChange, 'change' | 'putKeys' | 'json' | 'bytes'>> {
+/**
+ * A change as journal item parts (with their JSON), each within MAX_JOURNAL_ITEM_BYTES: a final record of a large call
+ * takes several. `putKeys` are the entry keys of its puts, in their order.
+ */
+function splitChange(change: JournalChange, putKeys: readonly string[]): Array<Pick<QueuedChange, 'change' | 'putKeys' | 'json' | 'bytes'>> {
   const json = JSON.stringify(change);
   const bytes = Buffer.byteLength(json);
   const { callId, puts, deletes } = change;
-  if (bytes <= MAX_JOURNAL_ITEM_BYTES || puts.length + deletes.length <= 1) return [{ change, putKeys: puts.map(entrySk), json, bytes }];
+  if (bytes <= MAX_JOURNAL_ITEM_BYTES || puts.length + deletes.length <= 1) return [{ change, putKeys, json, bytes }];
   const [halfPuts, halfDeletes] = [Math.ceil(puts.length / 2), Math.floor(deletes.length / 2)];
   return [
-    ...splitChange({ callId, puts: puts.slice(0, halfPuts), deletes: deletes.slice(0, halfDeletes) }),
-    ...splitChange({ callId, puts: puts.slice(halfPuts), deletes: deletes.slice(halfDeletes) }),
+    ...splitChange({ callId, puts: puts.slice(0, halfPuts), deletes: deletes.slice(0, halfDeletes) }, putKeys.slice(0, halfPuts)),
+    ...splitChange({ callId, puts: puts.slice(halfPuts), deletes: deletes.slice(halfDeletes) }, putKeys.slice(halfPuts)),
   ];
 }
