@@ -34,10 +34,8 @@ export async function queryAll(client: DynamoDBDocumentClient, input: QueryComma
  * after an exponential backoff with jitter.
  */
 export async function batchWrite(client: Pick<DirectDynamoDbClient, 'batchWriteItem'>, table: string, requests: readonly WriteRequest[], retry: RequestRetry = UNPROCESSED_RETRY): Promise<void> {
-  const chunks: WriteRequest[][] = [];
-  for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) chunks.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
   await Promise.all(
-    chunks.map(async (chunk) => {
+    inBatches(requests).map(async (chunk) => {
       let pending = chunk;
       for (let round = 0; pending.length > 0; round++) {
         if (round === BATCH_WRITE_ROUNDS) throw new Error(`batch write to ${table}: ${pending.length} items still unprocessed after ${round} rounds`);
@@ -46,4 +44,11 @@ export async function batchWrite(client: Pick<DirectDynamoDbClient, 'batchWriteI
       }
     }),
   );
+}
+
+/** Requests in groups of BATCH_WRITE_LIMIT, the most one BatchWriteItem takes. */
+export function inBatches(requests: readonly WriteRequest[]): WriteRequest[][] {
+  const batches: WriteRequest[][] = [];
+  for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) batches.push(requests.slice(start, start + BATCH_WRITE_LIMIT));
+  return batches;
 }

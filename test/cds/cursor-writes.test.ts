@@ -9,6 +9,7 @@ import { LocalCallStore } from '../../runtime/cds/store/local-call-store';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 import { memoryLogger } from '../support/cds/memory-logger';
 import { ManualClock } from '../support/cds/test-clocks';
+import { waitFor } from '../support/wait-for';
 
 const TABLE = 'cursor-writes-test';
 const SAVE_INTERVAL_MS = 5_000;
@@ -106,5 +107,38 @@ describe('delivery cursors not saved yet', () => {
     cursorWrites.discardUpstream(callId, 'receivedTs');
     evictAll();
     expect((await calls.find(callId))?.upstream?.receivedTs).toBe(0);
+  });
+});
+
+describe('a periodic save of delivery cursors', () => {
+  it('writes them one at a time spread over half the interval, and a stop writes the rest at once', async () => {
+    await eastNode();
+    const callIds = [await ownCall('west'), await ownCall('west'), await ownCall('west'), await ownCall('west')];
+    const clock = new ManualClock();
+    const writtenAt: number[] = [];
+    const recordingTable: CursorTable = {
+      advanceParticipant: async (...args) => {
+        writtenAt.push(clock.now());
+        await table.advanceParticipant(...args);
+      },
+      advanceUpstream: (...args) => table.advanceUpstream(...args),
+    };
+    const cursorWrites = new CursorWrites(recordingTable, clock, SAVE_INTERVAL_MS, memoryLogger('east').logger);
+    callIds.forEach((callId, index) => cursorWrites.advanceParticipant(callId, 'west', 100 + index));
+    const spacingMs = SAVE_INTERVAL_MS / 2 / callIds.length;
+
+    clock.advance(SAVE_INTERVAL_MS);
+    const savedAt = clock.now();
+    const waitingAfter = (writes: number) => waitFor(() => writtenAt.length === writes && clock.pendingTimers === 1, { message: `a save waiting after ${writes} writes` });
+    await waitingAfter(1);
+    clock.advance(spacingMs - 1);
+    expect(writtenAt).toEqual([savedAt]);
+    clock.advance(1);
+    await waitingAfter(2);
+    expect(writtenAt).toEqual([savedAt, savedAt + spacingMs]);
+
+    await cursorWrites.close();
+    expect(writtenAt).toEqual([savedAt, savedAt + spacingMs, savedAt + spacingMs, savedAt + spacingMs]);
+    for (const [index, callId] of callIds.entries()) expect((await table.loadCall(callId))?.participants).toEqual([{ site: 'west', ackedTs: 100 + index }]);
   });
 });

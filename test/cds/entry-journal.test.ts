@@ -2,7 +2,7 @@ import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { CallEntry, PropertyEntry } from '../../runtime/cds/call/call-entries';
 import { FencedError } from '../../runtime/cds/clock/hybrid-clock';
 import { queryAll } from '../../runtime/dynamodb/operations';
-import { COMPACTION_DELAY_MS, MAX_JOURNAL_ITEM_BYTES } from '../../runtime/cds/store/entry-journal';
+import { COMPACTION_DELAY_MS, COMPACTION_SPREAD_MS, MAX_JOURNAL_ITEM_BYTES } from '../../runtime/cds/store/entry-journal';
 import { DynamoCdsStore } from '../../runtime/cds/store/dynamo-cds-store';
 import { JOURNAL_PK, callPk } from '../../runtime/cds/store/store-items';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
@@ -56,11 +56,23 @@ const items = (pk: string) => queryAll(dynamo.client, { TableName: TABLE, KeyCon
 const entryItems = async (callId: string) => (await items(callPk(callId))).filter((item) => /^[PL]#/.test(String(item.sk)));
 const values = (entries: readonly CallEntry[] | undefined) => (entries ?? []).map((entry) => (entry.kind === 'property' ? `${entry.name}=${String(entry.value)}` : entry.id));
 
-/** Lets the compaction delay of `store` pass and waits until its compaction finished and the journal holds nothing. */
+/** Lets the compaction delay pass, then the time a compaction's writes are spread over until `done` holds. */
+async function compactionUntil(clock: ManualClock, done: () => Promise<boolean>, message: string): Promise<void> {
+  clock.advance(COMPACTION_DELAY_MS);
+  await waitFor(
+    async () => {
+      if (await done()) return true;
+      clock.advance(COMPACTION_SPREAD_MS);
+      return false;
+    },
+    { message },
+  );
+}
+
+/** Lets `store` compact and waits until its compaction finished and the journal holds nothing. */
 async function compacted(store: DynamoCdsStore, clock: ManualClock): Promise<void> {
   const before = store.entryWriteStats().compactions;
-  clock.advance(COMPACTION_DELAY_MS);
-  await waitFor(async () => store.entryWriteStats().compactions > before && (await items(JOURNAL_PK)).length === 0, { message: 'the journal to be compacted' });
+  await compactionUntil(clock, async () => store.entryWriteStats().compactions > before && (await items(JOURNAL_PK)).length === 0, 'the journal to be compacted');
 }
 
 afterEach(async () => {
@@ -110,6 +122,26 @@ describe('entry journal', () => {
     expect((await entryItems(callId)).map((item) => `${String(item.name)}=${JSON.parse(String(item.value)) as string}`).sort()).toEqual(latest);
     expect(store.entryWriteStats().compactedItems).toBe(latest.length);
     expect(values((await store.loadCall(callId))?.entries).sort()).toEqual(latest);
+    await store.close();
+  });
+
+  it('spreads the writes of a compaction over half a second, one batch at a time, the entries before any journal item is deleted', async () => {
+    const clock = new ManualClock();
+    const store = await openStore(clock);
+    const callId = await newCall(store);
+    await warmUp(store, callId);
+    for (let write = 1; write <= 60; write++) await store.storeEntries(callId, busyWrite(`v${write}`, write));
+    const journalItems = async () => (await items(JOURNAL_PK)).length;
+    expect(await journalItems()).toBe(60);
+    // Four batches: the 8 entries, then the 60 journal items deleted 25 at a time, COMPACTION_SPREAD_MS / 4 apart.
+    const waitingWith = (left: number) => waitFor(async () => clock.pendingTimers === 1 && (await journalItems()) === left, { message: `a compaction waiting with ${left} journal items left` });
+    clock.advance(COMPACTION_DELAY_MS);
+    await waitingWith(60);
+    expect(new Set((await entryItems(callId)).map((item) => item.value))).toEqual(new Set(['"v60"']));
+    clock.advance(COMPACTION_SPREAD_MS / 4);
+    await waitingWith(35);
+    clock.advance(COMPACTION_SPREAD_MS / 2);
+    await waitFor(async () => store.entryWriteStats().compactions === 1 && (await journalItems()) === 0, { message: 'the compaction to finish' });
     await store.close();
   });
 
@@ -204,8 +236,7 @@ describe('entry journal', () => {
     expect((await restarted.loadCall(callId))?.entries).toEqual(busyWrite('good', 1));
     expect(invalid).toHaveLength(1);
     expect(invalid[0]).toMatch(/^JOURNAL\/0000000000000999#other: 0\.puts\.0\./);
-    clock.advance(COMPACTION_DELAY_MS);
-    await waitFor(async () => (await items(JOURNAL_PK)).length === 1, { message: 'the good journal item to be compacted' });
+    await compactionUntil(clock, async () => (await items(JOURNAL_PK)).length === 1, 'the good journal item to be compacted');
     expect(new Set((await entryItems(callId)).map((item) => item.value))).toEqual(new Set(['"good"']));
     expect((await items(JOURNAL_PK)).map((item) => item.sk)).toEqual([bad.sk]);
     await restarted.close();
@@ -221,8 +252,7 @@ describe('entry journal', () => {
     await warmUp(fenced, callId);
     await fenced.storeEntries(callId, busyWrite('before the takeover', 1));
     const successor = await openStore(new ManualClock());
-    clock.advance(COMPACTION_DELAY_MS);
-    await waitFor(() => failures.length === 1, { message: 'the compaction to be refused' });
+    await compactionUntil(clock, async () => failures.length === 1, 'the compaction to be refused');
     expect(failures[0]).toBeInstanceOf(FencedError);
     expect(new Set((await entryItems(callId)).map((item) => item.value))).toEqual(new Set(['"warm"']));
     await expect(fenced.storeEntries(callId, [property('note', 'after', 2)])).rejects.toBeInstanceOf(FencedError);

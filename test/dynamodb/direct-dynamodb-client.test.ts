@@ -5,7 +5,7 @@ import { createDocumentClient } from '../../runtime/dynamodb/document-client';
 import { DirectDynamoDbClient, type RequestRetry } from '../../runtime/dynamodb/direct-dynamodb-client';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 
-// The hot-path writes (PutItem, BatchWriteItem) sent without the SDK's middleware stack, against dynalite. A proxy in
+// The writes a node makes all the time (PutItem, BatchWriteItem, UpdateItem) sent without the SDK's middleware stack, against dynalite. A proxy in
 // front of it injects what dynalite never answers (throttling, server errors, unprocessed items) and shows the
 // requests as they went out.
 
@@ -84,6 +84,16 @@ describe('DirectDynamoDbClient on dynalite', () => {
     expect(unprocessed).toEqual([]);
     expect(await readItem(dynamo.client, 'batch', 'new')).toEqual({ pk: 'batch', sk: 'new', value: new Uint8Array(Buffer.from('v')) });
     expect(await readItem(dynamo.client, 'batch', 'old')).toBeUndefined();
+  });
+
+  it('updates an item under a condition, and names the failed condition', async () => {
+    const direct = new DirectDynamoDbClient(dynamo.client);
+    await direct.putItem(TABLE, { pk: 'update', sk: 'cursor', ackedTs: 10 });
+    const raise = (value: number) =>
+      direct.updateItem({ TableName: TABLE, Key: { pk: 'update', sk: 'cursor' }, UpdateExpression: 'SET #a = :v', ConditionExpression: '#a < :v', ExpressionAttributeNames: { '#a': 'ackedTs' }, ExpressionAttributeValues: { ':v': value } });
+    await raise(20);
+    await expect(raise(15)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException', message: expect.stringMatching(/^DynamoDB UpdateItem: /) });
+    expect(await readItem(dynamo.client, 'update', 'cursor')).toEqual({ pk: 'update', sk: 'cursor', ackedTs: 20 });
   });
 
   it("names DynamoDB's error type and the operation, and does not retry what cannot succeed", async () => {

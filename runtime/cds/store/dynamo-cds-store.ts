@@ -5,6 +5,7 @@ import type { CdsClock } from '../clock/cds-clock';
 import type { CdsStore, EntryWriteStats, StoredCall, StoredCallMeta, StoredParticipant, StoredUpstream, UpstreamCursor } from './cds-store';
 import { OUTBOX_PATHS, outboxTopic, type NewOutboxMessage, type OutboxMessage } from '../network/outbox-messages';
 import { EntryJournal } from './entry-journal';
+import { DirectDynamoDbClient } from '../../dynamodb/direct-dynamodb-client';
 import { isConditionalCheckFailed, queryAll } from '../../dynamodb/operations';
 import { FencedError, type ClockHighWaterMark } from '../clock/hybrid-clock';
 import {
@@ -52,17 +53,21 @@ export class DynamoCdsStore implements CdsStore {
   private fence?: FencedError;
   private announceFence: (error: FencedError) => void = () => undefined;
   private readonly journal: EntryJournal;
+  /** The writes made all the time (journal, entries, delivery cursors), without the document client's per-command overhead. */
+  private readonly direct: DirectDynamoDbClient;
   /** The journal an earlier run left, read once before the first read or write of entries. */
   private journalReplayed?: Promise<void>;
 
   constructor(private readonly options: DynamoCdsStoreOptions) {
+    this.direct = new DirectDynamoDbClient(options.client);
     this.journal = new EntryJournal({
       client: options.client,
+      direct: this.direct,
       tableName: options.tableName,
       clock: options.clock,
       expiresAt: () => this.expiresAt(),
       incarnation: this.incarnation,
-      checkWritable: () => this.writable(),
+      checkWritable: () => this.checkWritable(),
       confirmOwnership: () => this.confirmOwnership(),
       onInvalidItem: options.onInvalidItem,
       onCompactionFailed: options.onCompactionFailed ?? (() => undefined),
@@ -255,8 +260,12 @@ export class DynamoCdsStore implements CdsStore {
 
   /** The client for a write: none once another node has taken the table. */
   private writable(): DynamoDBDocumentClient {
-    if (this.fence) throw this.fence;
+    this.checkWritable();
     return this.client;
+  }
+
+  private checkWritable(): void {
+    if (this.fence) throw this.fence;
   }
 
   private replayJournal(): Promise<void> {
@@ -285,17 +294,16 @@ export class DynamoCdsStore implements CdsStore {
 
   /** Raises a numeric attribute of an existing item; a higher value already stored (or no item) leaves it. */
   private async raise(pk: string, sk: string, attribute: string, value: number): Promise<void> {
+    this.checkWritable();
     await this.conditional(() =>
-      this.writable().send(
-        new UpdateCommand({
-          TableName: this.table,
-          Key: { pk, sk },
-          UpdateExpression: 'SET #attribute = :value',
-          ConditionExpression: 'attribute_exists(pk) AND #attribute < :value',
-          ExpressionAttributeNames: { '#attribute': attribute },
-          ExpressionAttributeValues: { ':value': value },
-        }),
-      ),
+      this.direct.updateItem({
+        TableName: this.table,
+        Key: { pk, sk },
+        UpdateExpression: 'SET #attribute = :value',
+        ConditionExpression: 'attribute_exists(pk) AND #attribute < :value',
+        ExpressionAttributeNames: { '#attribute': attribute },
+        ExpressionAttributeValues: { ':value': value },
+      }),
     );
   }
 

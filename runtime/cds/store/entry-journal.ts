@@ -4,13 +4,16 @@ import type { CdsClock } from '../clock/cds-clock';
 import type { EntryWriteStats } from './cds-store';
 import { FencedError } from '../clock/hybrid-clock';
 import { BatchWriter } from '../../dynamodb/batch-writer';
-import { DirectDynamoDbClient, type WriteRequest } from '../../dynamodb/direct-dynamodb-client';
-import { queryAll } from '../../dynamodb/operations';
+import type { DirectDynamoDbClient, WriteRequest } from '../../dynamodb/direct-dynamodb-client';
+import { batchWrite, inBatches, queryAll } from '../../dynamodb/operations';
+import { Pacing, spreadAt } from '../clock/pacing';
 import { partsSettled } from '../../shared/parts-settled';
 import { JOURNAL_PK, callPk, entryItem, entrySk, itemProblem, journalSk, parseJournalItem, type JournalChange } from './store-items';
 
 export interface EntryJournalOptions {
   readonly client: DynamoDBDocumentClient;
+  /** Journal items and entry items are written without the document client's per-command overhead (hundreds a second under load). */
+  readonly direct: DirectDynamoDbClient;
   readonly tableName: string;
   readonly clock: CdsClock;
   /** The `expiresAt` (epoch seconds) of an item written now. */
@@ -32,6 +35,12 @@ export interface EntryJournalOptions {
  * transcription) is then written to its own item about once a second however often it changes.
  */
 export const COMPACTION_DELAY_MS = 1_000;
+
+/**
+ * A compaction's writes go one batch at a time, spread over this long: at once they kept the table busy for a tenth of
+ * a second every compaction at 1,000 updates/s, and the journal writes of live updates queued behind them.
+ */
+export const COMPACTION_SPREAD_MS = COMPACTION_DELAY_MS / 2;
 
 /** Journaled changes held beyond this are compacted at once instead of after the delay (bounds the memory they hold). */
 const MAX_PENDING_CHANGES = 50_000;
@@ -68,7 +77,7 @@ interface QueuedChange {
  * moment, across all calls, go into one journal item (one write instead of one per entry; worthJournaling decides when
  * they go straight to their items instead); a change is durable once its journal item is stored. COMPACTION_DELAY_MS
  * after a journal write the journaled changes are written to the entries' own items (the latest change of each key
- * only) and the journal items deleted. Until then reads of a call see the table's items overlaid with its journaled
+ * only) and the journal items deleted, spread over COMPACTION_SPREAD_MS. Until then reads of a call see the table's items overlaid with its journaled
  * changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
  */
 export class EntryJournal {
@@ -98,14 +107,13 @@ export class EntryJournal {
   private directItems = 0;
   private compactedItems = 0;
 
-  /** Journal items and entry items are written without the document client's per-command overhead (hundreds a second under load). */
-  private readonly direct: DirectDynamoDbClient;
-  /** Writes entry items (straight and at compaction) and deletes journal items, many at once. */
+  /** Writes the entry items of changes not worth journaling, many at once. */
   private readonly writer: BatchWriter;
+  private readonly pacing: Pacing;
 
   constructor(private readonly options: EntryJournalOptions) {
-    this.direct = new DirectDynamoDbClient(options.client);
-    this.writer = new BatchWriter(this.direct, options.tableName);
+    this.writer = new BatchWriter(options.direct, options.tableName);
+    this.pacing = new Pacing(options.clock);
   }
 
   get stats(): EntryWriteStats {
@@ -171,6 +179,7 @@ export class EntryJournal {
   /** Stops compacting (what is journaled stays durable, for the next run to compact). */
   async close(): Promise<void> {
     this.closed = true;
+    this.pacing.hurry();
     this.cancelCompaction?.();
     this.cancelCompaction = undefined;
     await this.compaction;
@@ -278,7 +287,7 @@ export class EntryJournal {
   private async writeJournalItem(sk: string, changes: string): Promise<void> {
     this.options.checkWritable();
     const { tableName, expiresAt } = this.options;
-    await this.direct.putItem(tableName, { pk: JOURNAL_PK, sk, changes: Buffer.from(changes), expiresAt: expiresAt() });
+    await this.options.direct.putItem(tableName, { pk: JOURNAL_PK, sk, changes: Buffer.from(changes), expiresAt: expiresAt() });
   }
 
   /** Holds a change as the latest of its keys, unless a later one is held already. */
@@ -318,8 +327,16 @@ export class EntryJournal {
       throw error;
     }
     const itemExpiry = this.options.expiresAt();
-    await this.writer.write(changes.flatMap(({ callId, key, change }) => itemWrites(callId, change.entry ? [change.entry] : [], change.entry ? [] : [key], itemExpiry)));
-    await this.writer.write(journalItems.map((item) => ({ DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } } })));
+    // Every entry is written before the first journal item that holds it is deleted.
+    const batches = [
+      ...inBatches(changes.flatMap(({ callId, key, change }) => itemWrites(callId, change.entry ? [change.entry] : [], change.entry ? [] : [key], itemExpiry))),
+      ...inBatches(journalItems.map((item) => ({ DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } } }))),
+    ];
+    const startedMs = this.options.clock.monotonicMs();
+    for (const [index, batch] of batches.entries()) {
+      await this.pacing.until(spreadAt(startedMs, index, batches.length, COMPACTION_SPREAD_MS));
+      await batchWrite(this.options.direct, this.options.tableName, batch);
+    }
     const compacted = new Set(journalItems.map((item) => item.sequence));
     this.journalItems.splice(0, this.journalItems.length, ...this.journalItems.filter((item) => !compacted.has(item.sequence)));
     for (const { callId, key, change } of changes) {

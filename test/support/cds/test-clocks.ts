@@ -36,6 +36,11 @@ export class ManualClock implements CdsClock {
     return () => this.timers.delete(timer);
   }
 
+  /** Timers scheduled and not run or cancelled yet. */
+  get pendingTimers(): number {
+    return this.timers.size;
+  }
+
   /** Moves time forward by `ms`, running every timer that falls due on the way. */
   advance(ms: number): void {
     const until = this.nowMs + ms;
