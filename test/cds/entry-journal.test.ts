@@ -145,6 +145,19 @@ describe('entry journal', () => {
     await store.close();
   });
 
+  it('compacts at once, without spreading, when it holds more changes than it may: the node is behind', async () => {
+    const clock = new ManualClock();
+    const store = new DynamoCdsStore({ client: dynamo.client, tableName: TABLE, clock, retentionMs: 86_400_000, onInvalidItem: () => undefined, maxPendingChanges: 7 });
+    await store.clockHighWaterMark.take();
+    const callId = await newCall(store);
+    await warmUp(store, callId);
+    for (let write = 1; write <= 60; write++) await store.storeEntries(callId, busyWrite(`v${write}`, write));
+    clock.advance(0);
+    await waitFor(async () => store.entryWriteStats().compactions === 1 && (await items(JOURNAL_PK)).length === 0, { message: 'the compaction to finish with no time passing' });
+    expect(new Set((await entryItems(callId)).map((item) => item.value))).toEqual(new Set(['"v60"']));
+    await store.close();
+  });
+
   it('gives a store started on the table after a crash the entries journaled and not compacted', async () => {
     const crashed = await openStore(new ManualClock());
     const callId = await newCall(crashed);

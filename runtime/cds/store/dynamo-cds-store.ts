@@ -36,6 +36,8 @@ export interface DynamoCdsStoreOptions {
   readonly onInvalidItem: (key: string, problem: string) => void;
   /** A compaction of the entry journal failed (it is tried again; nothing is lost). @default ignored */
   readonly onCompactionFailed?: (error: unknown) => void;
+  /** Journaled changes held beyond this are compacted at once (see EntryJournalOptions). @default DEFAULT_MAX_PENDING_CHANGES */
+  readonly maxPendingChanges?: number;
 }
 
 const CLOCK_KEY = { pk: NODE_PK, sk: CLOCK_SK };
@@ -71,6 +73,7 @@ export class DynamoCdsStore implements CdsStore {
       confirmOwnership: () => this.confirmOwnership(),
       onInvalidItem: options.onInvalidItem,
       onCompactionFailed: options.onCompactionFailed ?? (() => undefined),
+      maxPendingChanges: options.maxPendingChanges,
     });
     this.fenced = new Promise((resolve) => (this.announceFence = resolve));
     this.clockHighWaterMark = { take: () => this.takeTable(), raise: (ms) => this.raiseHighWaterMark(ms) };

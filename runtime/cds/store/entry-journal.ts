@@ -28,6 +28,11 @@ export interface EntryJournalOptions {
   readonly onInvalidItem: (key: string, problem: string) => void;
   /** A compaction failed; it is tried again later (the journal still holds everything). */
   readonly onCompactionFailed: (error: unknown) => void;
+  /**
+   * Journaled changes held beyond this are compacted at once instead of after the delay, and without spreading the
+   * writes (bounds the memory they hold). @default DEFAULT_MAX_PENDING_CHANGES
+   */
+  readonly maxPendingChanges?: number;
 }
 
 /**
@@ -38,12 +43,12 @@ export const COMPACTION_DELAY_MS = 1_000;
 
 /**
  * A compaction's writes go one batch at a time, spread over this long: at once they kept the table busy for a tenth of
- * a second every compaction at 1,000 updates/s, and the journal writes of live updates queued behind them.
+ * a second every compaction at 1,000 updates/s, and the journal writes of live updates queued behind them. A
+ * compaction of more than `maxPendingChanges` goes at once, two batches at a time: the node is behind.
  */
 export const COMPACTION_SPREAD_MS = COMPACTION_DELAY_MS / 2;
 
-/** Journaled changes held beyond this are compacted at once instead of after the delay (bounds the memory they hold). */
-const MAX_PENDING_CHANGES = 50_000;
+const DEFAULT_MAX_PENDING_CHANGES = 50_000;
 
 /** JSON of changes in one journal item: well inside DynamoDB's 400 KB item limit (a lone entry is at most ~33 KB). */
 export const MAX_JOURNAL_ITEM_BYTES = 300 * 1024;
@@ -107,13 +112,17 @@ export class EntryJournal {
   private directItems = 0;
   private compactedItems = 0;
 
-  /** Writes the entry items of changes not worth journaling, many at once. */
+  /** Writes the entry items of changes not worth journaling, and those of a compaction that is behind, many at once. */
   private readonly writer: BatchWriter;
   private readonly pacing: Pacing;
 
   constructor(private readonly options: EntryJournalOptions) {
     this.writer = new BatchWriter(options.direct, options.tableName);
     this.pacing = new Pacing(options.clock);
+  }
+
+  private get maxPendingChanges(): number {
+    return this.options.maxPendingChanges ?? DEFAULT_MAX_PENDING_CHANGES;
   }
 
   get stats(): EntryWriteStats {
@@ -306,11 +315,20 @@ export class EntryJournal {
 
   private scheduleCompaction(): void {
     if (this.closed || this.cancelCompaction || this.compaction) return;
-    const delayMs = this.pendingCount > MAX_PENDING_CHANGES ? 0 : COMPACTION_DELAY_MS;
+    const delayMs = this.pendingCount > this.maxPendingChanges ? 0 : COMPACTION_DELAY_MS;
     this.cancelCompaction = this.options.clock.schedule(() => {
       this.cancelCompaction = undefined;
       this.compact().catch((error: unknown) => this.options.onCompactionFailed(error));
     }, delayMs);
+  }
+
+  /** Writes the batches one after the other, spread over COMPACTION_SPREAD_MS. */
+  private async writeSpread(batches: readonly WriteRequest[][]): Promise<void> {
+    const startedMs = this.options.clock.monotonicMs();
+    for (const [index, batch] of batches.entries()) {
+      await this.pacing.until(spreadAt(startedMs, index, batches.length, COMPACTION_SPREAD_MS));
+      await batchWrite(this.options.direct, this.options.tableName, batch);
+    }
   }
 
   private async compactSettled(): Promise<void> {
@@ -327,15 +345,14 @@ export class EntryJournal {
       throw error;
     }
     const itemExpiry = this.options.expiresAt();
+    const entryWrites = changes.flatMap(({ callId, key, change }) => itemWrites(callId, change.entry ? [change.entry] : [], change.entry ? [] : [key], itemExpiry));
+    const journalDeletes = journalItems.map((item) => ({ DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } } }));
     // Every entry is written before the first journal item that holds it is deleted.
-    const batches = [
-      ...inBatches(changes.flatMap(({ callId, key, change }) => itemWrites(callId, change.entry ? [change.entry] : [], change.entry ? [] : [key], itemExpiry))),
-      ...inBatches(journalItems.map((item) => ({ DeleteRequest: { Key: { pk: JOURNAL_PK, sk: item.sk } } }))),
-    ];
-    const startedMs = this.options.clock.monotonicMs();
-    for (const [index, batch] of batches.entries()) {
-      await this.pacing.until(spreadAt(startedMs, index, batches.length, COMPACTION_SPREAD_MS));
-      await batchWrite(this.options.direct, this.options.tableName, batch);
+    if (changes.length > this.maxPendingChanges) {
+      await this.writer.write(entryWrites);
+      await this.writer.write(journalDeletes);
+    } else {
+      await this.writeSpread([...inBatches(entryWrites), ...inBatches(journalDeletes)]);
     }
     const compacted = new Set(journalItems.map((item) => item.sequence));
     this.journalItems.splice(0, this.journalItems.length, ...this.journalItems.filter((item) => !compacted.has(item.sequence)));
