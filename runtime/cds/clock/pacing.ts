@@ -2,11 +2,11 @@ import type { CdsClock } from './cds-clock';
 
 /**
  * Spreads a component's background writes over time, so that they do not take the node's and its table's CPU in
- * bursts that live writes queue behind. `hurry` (on stop) ends the wait under way and every later one.
+ * bursts that live writes queue behind. `hurry` (on stop) ends the waits under way and every later one.
  */
 export class Pacing {
   private hurried = false;
-  private wake?: () => void;
+  private readonly waiting = new Set<() => void>();
 
   constructor(private readonly clock: CdsClock) {}
 
@@ -15,18 +15,20 @@ export class Pacing {
     const delayMs = atMs - this.clock.monotonicMs();
     if (delayMs <= 0 || this.hurried) return Promise.resolve();
     return new Promise((resolve) => {
-      const cancel = this.clock.schedule(() => this.wake?.(), delayMs);
-      this.wake = () => {
-        this.wake = undefined;
+      let cancel = (): void => undefined;
+      const wake = (): void => {
+        this.waiting.delete(wake);
         cancel();
         resolve();
       };
+      cancel = this.clock.schedule(wake, delayMs);
+      this.waiting.add(wake);
     });
   }
 
   hurry(): void {
     this.hurried = true;
-    this.wake?.();
+    for (const wake of [...this.waiting]) wake();
   }
 }
 

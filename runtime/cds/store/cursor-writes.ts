@@ -20,10 +20,10 @@ interface UnsavedCursor {
 
 /**
  * Delivery cursors, saved lazily: only the latest value per cursor is kept, and all are written every `intervalMs`
- * (one at a time, spread over half the interval) and on stop (at once). Losing the last ones in a crash only means sending some entries again, which the
- * receiver discards by their timestamps; a write that fails is tried again at the next flush. Until a value is in
- * the table, a call read back from the table takes it from here (`restore`): a call evicted from memory meanwhile
- * must not go back to an older cursor.
+ * (one at a time, spread over half the interval) and on stop (at once). Losing the last ones in a crash only means
+ * sending some entries again, which the receiver discards by their timestamps; a write that fails is tried again at
+ * the next save. Until a value is in the table, a call read back from the table takes it from here (`restore`): a
+ * call evicted from memory meanwhile must not go back to an older cursor.
  */
 export class CursorWrites {
   private readonly pending = new Map<string, UnsavedCursor>();

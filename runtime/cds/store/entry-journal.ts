@@ -82,8 +82,8 @@ interface QueuedChange {
  * moment, across all calls, go into one journal item (one write instead of one per entry; worthJournaling decides when
  * they go straight to their items instead); a change is durable once its journal item is stored. COMPACTION_DELAY_MS
  * after a journal write the journaled changes are written to the entries' own items (the latest change of each key
- * only) and the journal items deleted, spread over COMPACTION_SPREAD_MS. Until then reads of a call see the table's items overlaid with its journaled
- * changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
+ * only) and the journal items deleted, spread over COMPACTION_SPREAD_MS. Until then reads of a call see the table's
+ * items overlaid with its journaled changes (`overlay`); after a restart `replay` reads the journal an earlier run left.
  */
 export class EntryJournal {
   /** Per call, per entry key, the latest change journaled and not compacted yet. */
