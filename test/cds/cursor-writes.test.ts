@@ -112,7 +112,7 @@ describe('delivery cursors not saved yet', () => {
 
 describe('a periodic save of delivery cursors', () => {
   it('writes them one at a time spread over half the interval, and a stop writes the rest at once', async () => {
-    await eastNode();
+    await eastNode(); // opens the table the calls are created in
     const callIds = [await ownCall('west'), await ownCall('west'), await ownCall('west'), await ownCall('west')];
     const clock = new ManualClock();
     const writtenAt: number[] = [];

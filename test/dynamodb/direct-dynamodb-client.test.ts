@@ -5,9 +5,9 @@ import { createDocumentClient } from '../../runtime/dynamodb/document-client';
 import { DirectDynamoDbClient, type RequestRetry } from '../../runtime/dynamodb/direct-dynamodb-client';
 import { startLocalDynamo, type LocalDynamo } from '../support/cds/local-dynamo';
 
-// The writes a node makes all the time (PutItem, BatchWriteItem, UpdateItem) sent without the SDK's middleware stack, against dynalite. A proxy in
-// front of it injects what dynalite never answers (throttling, server errors, unprocessed items) and shows the
-// requests as they went out.
+// The writes a node makes all the time (PutItem, BatchWriteItem, UpdateItem) sent without the SDK's middleware stack,
+// against dynalite. A proxy in front of it injects what dynalite never answers (throttling, server errors, unprocessed
+// items) and shows the requests as they went out.
 
 const TABLE = 'direct-client-test';
 let dynamo: LocalDynamo;
