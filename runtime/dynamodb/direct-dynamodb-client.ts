@@ -73,10 +73,11 @@ interface Connection {
 }
 
 /**
- * The writes a CDS node makes all the time (PutItem, BatchWriteItem, the UpdateItem of its delivery cursors) sent as DynamoDB JSON requests through the document
- * client's own signer (credentials, region) and HTTP handler (agents, timeouts), without its per-command middleware
- * stack: that stack cost about 280 µs of CPU per request on a 2-core host, three times the HTTP exchange itself, and a
- * busy node makes hundreds of these requests a second. Everything else keeps using the document client.
+ * The writes a CDS node makes all the time (PutItem, BatchWriteItem, the UpdateItem of its delivery cursors) sent as
+ * DynamoDB JSON requests through the document client's own signer (credentials, region) and HTTP handler (agents,
+ * timeouts), without its per-command middleware stack: that stack cost about 280 µs of CPU per request on a 2-core
+ * host, three times the HTTP exchange itself, and a busy node makes hundreds of these requests a second. Everything
+ * else keeps using the document client.
  */
 export class DirectDynamoDbClient {
   private connection?: Promise<Connection>;
